@@ -1,0 +1,219 @@
+// latent-train: trains a VAE headlessly over latent_core and writes metrics, a checkpoint and PNGs.
+// Contract (scripts and benchmarks depend on it): one key=value line per epoch on stdout; exit 0 on
+// success, 2 on any bad flag, value, dataset or checkpoint (one "error:" line on stderr), 3 when
+// training diverges, 130 when interrupted (after saving a checkpoint).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "latent/checkpoint.h"
+#include "latent/dataset.h"
+#include "latent/error.h"
+#include "latent/image_io.h"
+#include "latent/inference.h"
+#include "latent/options.h"
+#include "latent/trainer.h"
+
+namespace {
+
+using namespace latent;
+
+std::atomic<bool> g_interrupted{false};
+
+void on_signal(int) { g_interrupted = true; }
+
+const char* kUsage =
+    "usage: latent-train [flags]\n"
+    "Trains a variational autoencoder and writes metrics.csv, checkpoint.ckpt and PNGs into --out.\n\n";
+
+// Applies what a checkpoint says, unless a flag said otherwise; architecture flags must agree.
+void merge_resume(RunOptions& o, const Checkpoint& c) {
+  auto given = [&](const char* flag) { return o.given.count(flag) > 0; };
+  auto mismatch = [&](const char* flag, const std::string& ours, const std::string& theirs) {
+    if (given(flag) && ours != theirs)
+      throw Error(std::string(flag) + " " + ours + " does not match the checkpoint " + o.resume + " (" + theirs + ")");
+  };
+  mismatch("--latent", std::to_string(o.model.latent_dim), std::to_string(c.model.latent_dim));
+  mismatch("--hidden", format_hidden(o.model.hidden), format_hidden(c.model.hidden));
+  mismatch("--likelihood", to_string(o.model.likelihood), to_string(c.model.likelihood));
+  o.model = c.model;
+  TrainConfig t = c.train;
+  if (given("--batch")) t.batch_size = o.train.batch_size;
+  if (given("--lr")) t.learning_rate = o.train.learning_rate;
+  if (given("--beta")) t.beta = o.train.beta;
+  if (given("--warmup-epochs")) t.warmup_epochs = o.train.warmup_epochs;
+  if (given("--seed")) t.seed = o.train.seed;
+  if (given("--limit")) t.limit = o.train.limit;
+  t.threads = o.train.threads;
+  t.device = o.train.device;
+  // --epochs N on a resume means N more epochs.
+  t.epochs = c.progress.epoch + (given("--epochs") ? o.train.epochs : 10);
+  o.train = t;
+  if (!given("--data")) {
+    if (c.dataset != "mnist" && c.dataset != "fashion-mnist")
+      throw Error(o.resume + ": the checkpoint was trained on '" + c.dataset + "'; pass --data DIR");
+    o.data = c.dataset;
+  }
+}
+
+void make_output_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error("--out " + dir + ": cannot create directory (" + ec.message() + ")");
+  std::string probe = dir + "/.write-test";
+  std::ofstream test(probe);
+  if (!test) throw Error("--out " + dir + ": directory is not writable");
+  test.close();
+  std::remove(probe.c_str());
+}
+
+class MetricsCsv {
+ public:
+  explicit MetricsCsv(const std::string& path, bool append) : out_(path, append ? std::ios::app : std::ios::trunc) {
+    if (!out_) throw Error(path + ": cannot write");
+    if (!append)
+      out_ << "kind,step,epoch,recon,kl,beta,loss,learning_rate,test_recon,test_kl,test_loss,seconds,samples_per_s\n";
+  }
+  void step(const StepRecord& s) {
+    char line[256];
+    std::snprintf(line, sizeof line, "step,%lld,%.6f,%.6g,%.6g,%.6g,%.6g,%.6g,,,,,\n", (long long)s.step, s.epoch,
+                  s.recon, s.kl, s.beta, s.loss, s.learning_rate);
+    out_ << line;
+  }
+  void epoch(const EpochRecord& e) {
+    char line[256];
+    std::snprintf(line, sizeof line, "epoch,%lld,%d,,,,%.6g,,%.6g,%.6g,%.6g,%.3f,%.1f\n", (long long)e.step, e.epoch,
+                  e.train_loss, e.test_recon, e.test_kl, e.test_loss, e.seconds, e.samples_per_s);
+    out_ << line;
+    out_.flush();
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+void write_pictures(const Vae& vae, const Dataset& data, const std::string& dir) {
+  const int shown = int(std::min<int64_t>(16, data.test_size()));
+  std::vector<int64_t> first(static_cast<size_t>(shown));
+  for (int i = 0; i < shown; ++i) first[size_t(i)] = i;
+  ImageBatch originals = data.test_images(first);
+  ImageBatch recon = vae.reconstruct(originals);
+  write_png(dir + "/reconstructions.png",
+            upscale(stack_rows({tile_images(originals, 1, shown), tile_images(recon, 1, shown)}), 2));
+  write_png(dir + "/samples.png", upscale(tile_images(vae.sample_prior(64, 7), 8, 8), 2));
+  if (data.test_size() >= 2) {
+    Posterior ends = vae.encode(data.test_images({0, 1}));
+    const int steps = 12;
+    ImageBatch lerp = vae.decode(interpolate(ends.mu.row(0), ends.mu.row(1), steps, Interpolation::Linear));
+    ImageBatch slerp = vae.decode(interpolate(ends.mu.row(0), ends.mu.row(1), steps, Interpolation::Spherical));
+    write_png(dir + "/interpolation.png",
+              upscale(stack_rows({tile_images(lerp, 1, steps), tile_images(slerp, 1, steps)}), 2));
+  }
+  if (vae.config().latent_dim == 2) {
+    GridSpec grid;
+    grid.k = 20;
+    write_png(dir + "/manifold.png", tile_images(decode_grid(vae, grid), 20, 20, 1));
+  }
+}
+
+int run(int argc, char** argv) {
+  RunOptions o = parse_run_options(argc, argv);
+  if (o.help) {
+    std::printf("%s%s", kUsage, run_options_help().c_str());
+    return 0;
+  }
+  if (!o.given.count("--epochs")) o.train.epochs = 10;
+  bool resuming = !o.resume.empty();
+  Checkpoint resume;
+  if (resuming) {
+    resume = read_checkpoint(o.resume);
+    merge_resume(o, resume);
+  }
+  make_output_dir(o.out);
+  set_compute_threads(o.train.threads);
+  Dataset data = Dataset::load(o.data);
+  if (resuming) {
+    if (data.height() != o.model.image_height || data.width() != o.model.image_width)
+      throw Error(o.resume + ": the checkpoint is for " + std::to_string(o.model.image_height) + "x" +
+                  std::to_string(o.model.image_width) + " images, dataset " + data.name() + " has " +
+                  std::to_string(data.height()) + "x" + std::to_string(data.width()));
+  } else {
+    o.model.image_height = data.height();
+    o.model.image_width = data.width();
+  }
+
+  std::unique_ptr<Trainer> trainer = resuming ? std::make_unique<Trainer>(data, resume, o.train)
+                                              : std::make_unique<Trainer>(data, o.model, o.train);
+  MetricsCsv csv(o.out + "/metrics.csv", false);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const bool show_progress = ::isatty(STDERR_FILENO);
+  std::fprintf(stderr, "training on %s (%lld images, %dx%d) on %s: latent %d, hidden %s, %s, batch %d, lr %g, beta %g\n",
+               data.name().c_str(), (long long)data.train_size(), data.width(), data.height(),
+               trainer->snapshot()->device.c_str(), o.model.latent_dim, format_hidden(o.model.hidden).c_str(),
+               to_string(o.model.likelihood).c_str(), o.train.batch_size, o.train.learning_rate, o.train.beta);
+  trainer->start();
+  size_t steps_seen = 0, epochs_seen = 0;
+  auto drain = [&] {
+    for (const auto& s : trainer->steps_since(steps_seen)) csv.step(s), ++steps_seen;
+    for (const auto& e : trainer->epochs_since(epochs_seen)) {
+      ++epochs_seen;
+      csv.epoch(e);
+      if (show_progress) std::fprintf(stderr, "\r\033[K");
+      std::printf("epoch=%d seconds=%.3f samples_per_s=%.1f train_loss=%.4f test_loss=%.4f test_recon=%.4f test_kl=%.4f\n",
+                  e.epoch, e.seconds, e.samples_per_s, e.train_loss, e.test_loss, e.test_recon, e.test_kl);
+      std::fflush(stdout);
+    }
+  };
+  bool interrupted = false;
+  while (!trainer->wait_until_settled(0.1)) {
+    drain();
+    if (g_interrupted && !interrupted) {
+      interrupted = true;
+      trainer->pause();
+    }
+    if (show_progress) {
+      auto s = trainer->snapshot();
+      std::fprintf(stderr, "\r\033[Kepoch %d %5.1f%%  %.0f samples/s  loss %.2f", s->epoch + 1,
+                   100 * s->epoch_progress, s->samples_per_s, s->last_step.loss);
+    }
+  }
+  drain();
+  auto snapshot = trainer->snapshot();
+  // Weights are never non-finite (a divergent step is not applied), so even a diverged run saves.
+  const std::string checkpoint = o.out + "/checkpoint.ckpt";
+  if (std::string problem = trainer->save(checkpoint).get(); !problem.empty()) throw Error(problem);
+  if (snapshot->state == TrainerState::Diverged) {
+    std::fprintf(stderr, "error: training %s\n", snapshot->message.c_str());
+    return 3;
+  }
+  if (snapshot->state == TrainerState::Error) throw Error(snapshot->message);
+  if (interrupted || g_interrupted) {
+    std::fprintf(stderr, "interrupted: checkpoint saved to %s\n", checkpoint.c_str());
+    return 130;
+  }
+  write_pictures(*trainer->snapshot()->weights, data, o.out);
+  std::fprintf(stderr, "wrote %s/{metrics.csv, checkpoint.ckpt, reconstructions.png, samples.png, interpolation.png%s}\n",
+               o.out.c_str(), o.model.latent_dim == 2 ? ", manifold.png" : "");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const latent::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+  }
+  return 2;
+}

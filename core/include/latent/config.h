@@ -1,0 +1,54 @@
+#pragma once
+// Plain configuration structs shared by core, latent-train and the app. No torch types here.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace latent {
+
+// p(x|z): Bernoulli over pixels (BCE from logits) or Gaussian with fixed or learned σ.
+enum class ReconstructionLikelihood { Bernoulli, Gaussian };
+
+std::string to_string(ReconstructionLikelihood likelihood);
+// Throws latent::Error for anything but "bernoulli" or "gaussian".
+ReconstructionLikelihood parse_likelihood(const std::string& text);
+
+struct ModelConfig {
+  int image_height = 28;
+  int image_width = 28;
+  int latent_dim = 2;
+  // Hidden layer widths of the encoder MLP; the decoder mirrors them. Chosen by measurement (README).
+  std::vector<int> hidden = {512, 256};
+  ReconstructionLikelihood likelihood = ReconstructionLikelihood::Bernoulli;
+  // Gaussian p(x|z) only: σ of N(x; μ(z), σ²). When learn_sigma, it is a trained scalar starting here.
+  double gaussian_sigma = 0.1;
+  bool learn_sigma = false;
+
+  int pixels() const { return image_height * image_width; }
+  bool operator==(const ModelConfig& o) const;
+  bool operator!=(const ModelConfig& o) const { return !(*this == o); }
+};
+
+struct TrainConfig {
+  int batch_size = 128;
+  double learning_rate = 1e-3;
+  double beta = 1.0;           // −ELBO_β = recon + β·KL
+  double warmup_epochs = 0.0;  // KL weight rises linearly from 0 to β over this many epochs
+  uint64_t seed = 1;
+  int epochs = 0;         // stop (state Idle) after this many epochs; 0 = run until paused
+  int64_t limit = 0;      // use only the first N training images; 0 = all
+  std::string device = "cpu";  // cpu, cuda or auto
+  int threads = 1;        // intra-op threads for the trainer
+};
+
+constexpr int kMaxLatentDim = 64;
+
+// Each returns an empty string when the config is usable, else a message naming the bad field.
+std::string validate(const ModelConfig& config);
+std::string validate(const TrainConfig& config);
+
+// "512,256" <-> {512, 256}; parse throws latent::Error on anything else.
+std::string format_hidden(const std::vector<int>& hidden);
+std::vector<int> parse_hidden(const std::string& text);
+
+}  // namespace latent

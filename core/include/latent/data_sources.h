@@ -1,0 +1,37 @@
+#pragma once
+// Where the named datasets live, and the checksum-verified MNIST download for machines without them.
+#include <string>
+#include <vector>
+
+namespace latent {
+
+// The user data directory: $LATENT_DATA_HOME, else $XDG_DATA_HOME/latent-explorer, else
+// ~/.local/share/latent-explorer. scripts/setup puts MNIST into <data home>/mnist.
+std::string data_home();
+
+// Directories searched for a dataset name, in order.
+std::vector<std::string> dataset_search_dirs(const std::string& name);
+
+// Resolves "mnist" / "fashion-mnist" to a directory holding the four IDX files, or returns `spec`
+// itself when it is a directory. For "mnist", when no copy is found, downloads it from
+// mnist_mirror() into <data home>/mnist. Throws latent::Error naming what was tried.
+std::string resolve_dataset_dir(const std::string& spec);
+
+// $LATENT_MNIST_MIRROR, else the PyTorch project's public MNIST mirror.
+std::string mnist_mirror();
+
+struct MnistFile {
+  const char* name;           // e.g. "train-images-idx3-ubyte"
+  const char* sha256;         // of the uncompressed IDX file
+};
+const std::vector<MnistFile>& mnist_files();
+
+// Downloads <mirror>/<name>.gz for each MNIST file with curl, checks the SHA-256 of the
+// decompressed bytes, and writes <dir>/<name> atomically. Files already present and valid are kept.
+// Throws latent::Error on a network failure or a checksum mismatch (nothing bad is left behind).
+void download_mnist(const std::string& mirror, const std::string& dir);
+
+// True when every MNIST file in `dir` exists and matches its checksum.
+bool verify_mnist_dir(const std::string& dir);
+
+}  // namespace latent

@@ -1,0 +1,63 @@
+#pragma once
+// Inference over a frozen copy of a VAE's weights: what the UI thread calls while training goes on.
+// A Vae is immutable once made; share it as std::shared_ptr<const Vae>. Each call runs under
+// torch::NoGradGuard on the calling thread and never touches the trainer's model.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "latent/arrays.h"
+#include "latent/config.h"
+
+namespace latent {
+
+struct VaeImpl;
+struct Checkpoint;
+
+class Vae {
+ public:
+  explicit Vae(std::shared_ptr<const VaeImpl> impl);
+
+  // Rebuilds the model a checkpoint describes, on `device` ("cpu", "cuda" or "auto").
+  static std::shared_ptr<const Vae> from_checkpoint(const Checkpoint& checkpoint,
+                                                    const std::string& device = "cpu");
+
+  const ModelConfig& config() const;
+  std::string device() const;
+
+  // q(z|x): μ and log σ² for each image. Images must match the model's size.
+  Posterior encode(const ImageBatch& images) const;
+  // E[x|z] of p(x|z) for each row of z: sigmoid(logits) for Bernoulli, the mean for Gaussian.
+  ImageBatch decode(const LatentMatrix& z) const;
+  // decode(μ(x)): the deterministic reconstruction.
+  ImageBatch reconstruct(const ImageBatch& images) const;
+  // decode(z) for z ~ p(z) = N(0, I), with its own generator seeded by `seed`.
+  ImageBatch sample_prior(int count, uint64_t seed) const;
+
+  const VaeImpl& impl() const { return *impl_; }
+
+ private:
+  std::shared_ptr<const VaeImpl> impl_;
+};
+
+enum class Interpolation { Linear, Spherical };
+
+// `steps` points from a to b inclusive (steps >= 2): lerp, or slerp along the great circle with
+// the norm interpolated linearly (falls back to lerp when a and b are nearly parallel).
+LatentMatrix interpolate(const std::vector<float>& a, const std::vector<float>& b, int steps,
+                         Interpolation kind);
+
+struct GridSpec {
+  int dim_x = 0;        // latent dim along the grid's columns
+  int dim_y = 1;        // latent dim along the grid's rows
+  int k = 20;           // k × k points
+  float extent = 3.0f;  // z in [-extent, extent] on both axes
+  std::vector<float> base;  // values of the other dims (empty = all zero)
+};
+// The z of each grid point, row-major, top row = largest z_y (as on a plot).
+LatentMatrix grid_latents(const GridSpec& spec, int latent_dim);
+// decode(grid_latents(spec)); throws latent::Error on a bad spec.
+ImageBatch decode_grid(const Vae& vae, const GridSpec& spec);
+
+}  // namespace latent

@@ -1,0 +1,51 @@
+#include "adam.h"
+
+#include <cmath>
+
+namespace latent {
+
+Adam::Adam(std::vector<std::pair<std::string, torch::Tensor>> params_in, double lr, double beta1, double beta2,
+           double eps)
+    : learning_rate(lr), params(std::move(params_in)), beta1_(beta1), beta2_(beta2), eps_(eps) {
+  for (const auto& [name, p] : params) {
+    exp_avg.push_back(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+    exp_avg_sq.push_back(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+    denom_.push_back(torch::empty_like(p, torch::MemoryFormat::Contiguous));
+  }
+}
+
+void Adam::zero_grad() {
+  for (auto& [name, p] : params)
+    if (p.mutable_grad().defined()) p.mutable_grad().zero_();
+}
+
+bool Adam::gradients_finite() const {
+  torch::NoGradGuard no_grad;
+  // A plain sum is finite exactly when every element is (barring overflow of the sum itself, which
+  // is divergence too), and unlike isfinite() it allocates no mask.
+  double total = 0;
+  for (const auto& [name, p] : params)
+    if (p.grad().defined()) total += p.grad().sum().item<double>();
+  return std::isfinite(total);
+}
+
+void Adam::step() {
+  torch::NoGradGuard no_grad;
+  ++steps;
+  const double bias1 = 1.0 - std::pow(beta1_, double(steps));
+  const double bias2 = 1.0 - std::pow(beta2_, double(steps));
+  const double step_size = learning_rate / bias1;
+  const double inv_sqrt_bias2 = 1.0 / std::sqrt(bias2);
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto& p = params[i].second;
+    const auto& g = p.grad();
+    if (!g.defined()) continue;
+    exp_avg[i].mul_(beta1_).add_(g, 1.0 - beta1_);
+    exp_avg_sq[i].mul_(beta2_).addcmul_(g, g, 1.0 - beta2_);
+    at::sqrt_out(denom_[i], exp_avg_sq[i]);
+    denom_[i].mul_(inv_sqrt_bias2).add_(eps_);
+    p.addcdiv_(exp_avg[i], denom_[i], -step_size);
+  }
+}
+
+}  // namespace latent

@@ -1,0 +1,33 @@
+#pragma once
+// Internal: Adam (Kingma & Ba) over a fixed list of parameters, with preallocated state so a step
+// allocates nothing, and state that is plain tensors for checkpoints and divergence recovery.
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace latent {
+
+class Adam {
+ public:
+  Adam(std::vector<std::pair<std::string, torch::Tensor>> params, double lr, double beta1 = 0.9,
+       double beta2 = 0.999, double eps = 1e-8);
+
+  // m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
+  void step();
+  void zero_grad();
+  // True when every gradient is finite (one fused reduction).
+  bool gradients_finite() const;
+
+  double learning_rate = 1e-3;
+  int64_t steps = 0;
+  std::vector<std::pair<std::string, torch::Tensor>> params;
+  std::vector<torch::Tensor> exp_avg, exp_avg_sq;
+
+ private:
+  double beta1_, beta2_, eps_;
+  std::vector<torch::Tensor> denom_;
+};
+
+}  // namespace latent

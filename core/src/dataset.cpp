@@ -1,0 +1,113 @@
+#include "latent/dataset.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "dataset_impl.h"
+#include "latent/data_sources.h"
+#include "latent/error.h"
+#include "latent/idx.h"
+
+namespace latent {
+namespace {
+
+std::string find_idx(const std::string& dir, const std::string& name) {
+  struct stat st {};
+  for (const std::string& candidate : {dir + "/" + name, dir + "/" + name + ".gz"})
+    if (::stat(candidate.c_str(), &st) == 0) return candidate;
+  throw Error(dir + ": missing " + name + " (or " + name + ".gz)");
+}
+
+struct Split {
+  IdxArray images, labels;
+  std::string images_path;
+};
+
+Split read_split(const std::string& dir, const std::string& images_name, const std::string& labels_name) {
+  Split s;
+  s.images_path = find_idx(dir, images_name);
+  std::string labels_path = find_idx(dir, labels_name);
+  s.images = read_idx(s.images_path);
+  if (s.images.dims.size() != 3)
+    throw Error(s.images_path + ": expected 3 dimensions (count, height, width), got " +
+                std::to_string(s.images.dims.size()));
+  s.labels = read_idx(labels_path);
+  if (s.labels.dims.size() != 1)
+    throw Error(labels_path + ": expected 1 dimension (count), got " + std::to_string(s.labels.dims.size()));
+  if (s.labels.dims[0] != s.images.dims[0])
+    throw Error(labels_path + ": " + std::to_string(s.labels.dims[0]) + " labels for " +
+                std::to_string(s.images.dims[0]) + " images in " + s.images_path);
+  return s;
+}
+
+// uint8 [N, H, W] → float32 [N, H·W] in [0, 1], in one pass over a single allocation.
+torch::Tensor to_float_images(const IdxArray& a) {
+  auto bytes = torch::from_blob(const_cast<uint8_t*>(a.data.data()), {a.dims[0], a.dims[1] * a.dims[2]},
+                                torch::kUInt8);
+  return bytes.to(torch::kFloat32).div_(255.0f).contiguous();
+}
+
+ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::vector<int64_t>& indices) {
+  ImageBatch out;
+  out.count = int64_t(indices.size());
+  out.height = d.height;
+  out.width = d.width;
+  out.pixels.reserve(size_t(out.count) * d.height * d.width);
+  const int64_t n = images.size(0), p = images.size(1);
+  const float* base = images.data_ptr<float>();
+  for (int64_t i : indices) {
+    if (i < 0 || i >= n) throw Error("image index " + std::to_string(i) + " is out of range (0.." + std::to_string(n - 1) + ")");
+    out.pixels.insert(out.pixels.end(), base + i * p, base + (i + 1) * p);
+  }
+  return out;
+}
+
+}  // namespace
+
+Dataset Dataset::load(const std::string& spec) {
+  std::string dir = resolve_dataset_dir(spec);
+  if (spec == "mnist" || spec == "fashion-mnist") return load_dir(dir, spec);
+  auto path = std::filesystem::path(dir).lexically_normal();
+  if (path.filename().empty()) path = path.parent_path();
+  return load_dir(dir, path.filename().string());
+}
+
+Dataset Dataset::load_dir(const std::string& dir, const std::string& name) {
+  Split train = read_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte");
+  Split test = read_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
+  if (train.images.dims[1] != test.images.dims[1] || train.images.dims[2] != test.images.dims[2])
+    throw Error(dir + ": train images are " + std::to_string(train.images.dims[1]) + "x" +
+                std::to_string(train.images.dims[2]) + " but test images are " +
+                std::to_string(test.images.dims[1]) + "x" + std::to_string(test.images.dims[2]));
+  if (train.images.dims[1] > 4096 || train.images.dims[2] > 4096)
+    throw Error(train.images_path + ": images larger than 4096x4096 are not supported");
+  auto impl = std::make_shared<DatasetImpl>();
+  impl->name = name;
+  impl->directory = dir;
+  impl->height = int(train.images.dims[1]);
+  impl->width = int(train.images.dims[2]);
+  impl->train = to_float_images(train.images);
+  impl->test = to_float_images(test.images);
+  impl->train_labels = std::move(train.labels.data);
+  impl->test_labels = std::move(test.labels.data);
+  return Dataset(std::move(impl));
+}
+
+const std::string& Dataset::name() const { return impl_->name; }
+const std::string& Dataset::directory() const { return impl_->directory; }
+int Dataset::height() const { return impl_->height; }
+int Dataset::width() const { return impl_->width; }
+int64_t Dataset::train_size() const { return impl_->train.size(0); }
+int64_t Dataset::test_size() const { return impl_->test.size(0); }
+const std::vector<uint8_t>& Dataset::test_labels() const { return impl_->test_labels; }
+const std::vector<uint8_t>& Dataset::train_labels() const { return impl_->train_labels; }
+
+ImageBatch Dataset::test_images(const std::vector<int64_t>& indices) const {
+  return gather(*impl_, impl_->test, indices);
+}
+ImageBatch Dataset::train_images(const std::vector<int64_t>& indices) const {
+  return gather(*impl_, impl_->train, indices);
+}
+
+}  // namespace latent

@@ -1,0 +1,53 @@
+#include "latent/evaluation.h"
+
+#include "dataset_impl.h"
+#include "latent/dataset.h"
+#include "latent/error.h"
+#include "latent/inference.h"
+#include "objective.h"
+#include "vae_impl.h"
+
+namespace latent {
+namespace {
+
+torch::Tensor test_rows(const Vae& vae, const Dataset& data, int64_t limit) {
+  if (data.empty()) throw Error("no dataset loaded");
+  if (data.height() != vae.config().image_height || data.width() != vae.config().image_width)
+    throw Error("dataset " + data.name() + " has " + std::to_string(data.height()) + "x" + std::to_string(data.width()) +
+                " images but the model expects " + std::to_string(vae.config().image_height) + "x" +
+                std::to_string(vae.config().image_width));
+  const torch::Tensor& test = data.impl().test;
+  int64_t n = limit > 0 ? std::min(limit, test.size(0)) : test.size(0);
+  return test.narrow(0, 0, n).to(vae.impl().device);
+}
+
+}  // namespace
+
+Evaluation evaluate_test_set(const Vae& vae, const Dataset& data, int64_t limit, uint64_t seed) {
+  return evaluate_images(vae.impl().module(), test_rows(vae, data, limit), seed);
+}
+
+EncodedSet encode_test_set(const Vae& vae, const Dataset& data, int64_t limit) {
+  torch::NoGradGuard no_grad;
+  auto x = test_rows(vae, data, limit);
+  EncodedSet out;
+  std::vector<torch::Tensor> mus, logvars;
+  for (int64_t first = 0; first < x.size(0); first += 2000) {
+    auto [mu, logvar] = vae.impl().module().encoder->forward(x.narrow(0, first, std::min<int64_t>(2000, x.size(0) - first)));
+    mus.push_back(mu);
+    logvars.push_back(logvar);
+  }
+  auto pack = [](const std::vector<torch::Tensor>& parts) {
+    auto t = torch::cat(parts).cpu().contiguous();
+    LatentMatrix m;
+    m.rows = t.size(0);
+    m.cols = t.size(1);
+    m.values.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    return m;
+  };
+  out.posterior = {pack(mus), pack(logvars)};
+  out.labels.assign(data.test_labels().begin(), data.test_labels().begin() + x.size(0));
+  return out;
+}
+
+}  // namespace latent

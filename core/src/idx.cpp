@@ -1,0 +1,184 @@
+#include "latent/idx.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <sys/stat.h>
+
+#include "latent/error.h"
+
+namespace latent {
+namespace {
+
+const char* type_name(uint8_t type) {
+  switch (type) {
+    case 0x08: return "unsigned byte";
+    case 0x09: return "signed byte";
+    case 0x0B: return "int16";
+    case 0x0C: return "int32";
+    case 0x0D: return "float32";
+    case 0x0E: return "float64";
+    default: return "unknown";
+  }
+}
+
+uint32_t read_be32(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+struct Header {
+  std::vector<int64_t> dims;
+  int64_t header_bytes = 0;
+  int64_t payload_bytes = 0;
+};
+
+// Validates the magic and dims; `available` is how many bytes the file holds in all (-1: unknown).
+Header parse_header(const uint8_t* bytes, size_t size, const std::string& what) {
+  if (size == 0) throw Error(what + ": file is empty");
+  if (size < 4) throw Error(what + ": file is too short for an IDX header (" + std::to_string(size) + " bytes)");
+  if (bytes[0] != 0 || bytes[1] != 0)
+    throw Error(what + ": wrong magic (not an IDX file: first bytes must be 0x00 0x00)");
+  uint8_t type = bytes[2];
+  int rank = bytes[3];
+  if (type != 0x08)
+    throw Error(what + ": unsupported IDX type 0x" + [&] { char b[8]; std::snprintf(b, sizeof b, "%02X", type); return std::string(b); }() +
+                " (" + type_name(type) + "); only unsigned byte (0x08) is supported");
+  if (rank < 1 || rank > 4)
+    throw Error(what + ": unsupported number of dimensions " + std::to_string(rank) + " (1..4)");
+  Header h;
+  h.header_bytes = 4 + 4 * int64_t(rank);
+  if (int64_t(size) < h.header_bytes)
+    throw Error(what + ": truncated header (" + std::to_string(size) + " bytes, need " +
+                std::to_string(h.header_bytes) + ")");
+  int64_t total = 1;
+  for (int i = 0; i < rank; ++i) {
+    int64_t d = read_be32(bytes + 4 + 4 * i);
+    if (d == 0) throw Error(what + ": dimension " + std::to_string(i) + " is zero");
+    if (d > kIdxMaxDim)
+      throw Error(what + ": dimension " + std::to_string(i) + " is absurd (" + std::to_string(d) + ")");
+    total *= d;
+    if (total > kIdxMaxBytes)
+      throw Error(what + ": header asks for more than " + std::to_string(kIdxMaxBytes >> 30) + " GiB");
+    h.dims.push_back(d);
+  }
+  h.payload_bytes = total;
+  return h;
+}
+
+void check_payload_size(const Header& h, int64_t payload_available, const std::string& what) {
+  if (payload_available < h.payload_bytes)
+    throw Error(what + ": truncated payload (header says " + std::to_string(h.payload_bytes) +
+                " bytes, file holds " + std::to_string(payload_available) + ")");
+  if (payload_available > h.payload_bytes)
+    throw Error(what + ": header counts disagree with the file size (header says " +
+                std::to_string(h.payload_bytes) + " payload bytes, file holds " +
+                std::to_string(payload_available) + ")");
+}
+
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+
+IdxArray read_raw(FILE* f, int64_t file_size, const std::string& what) {
+  uint8_t head[20] = {};
+  size_t got = std::fread(head, 1, sizeof head, f);
+  Header h = parse_header(head, got, what);
+  check_payload_size(h, file_size - h.header_bytes, what);
+  IdxArray out;
+  out.dims = h.dims;
+  out.data.resize(size_t(h.payload_bytes));
+  std::fseek(f, long(h.header_bytes), SEEK_SET);
+  if (std::fread(out.data.data(), 1, out.data.size(), f) != out.data.size())
+    throw Error(what + ": read error");
+  return out;
+}
+
+std::string gz_message(gzFile gz) {
+  int code = 0;
+  const char* msg = gzerror(gz, &code);
+  return msg && *msg ? msg : "read error";
+}
+
+IdxArray read_gzip(const std::string& path, FILE* f, int64_t file_size, const std::string& what) {
+  // The gzip trailer's ISIZE is the uncompressed size mod 2^32: a cheap check before allocating.
+  if (file_size < 18) throw Error(what + ": corrupt gzip (file too short)");
+  uint8_t trailer[4];
+  std::fseek(f, long(file_size - 4), SEEK_SET);
+  if (std::fread(trailer, 1, 4, f) != 4) throw Error(what + ": read error");
+  uint32_t isize = uint32_t(trailer[0]) | (uint32_t(trailer[1]) << 8) | (uint32_t(trailer[2]) << 16) |
+                   (uint32_t(trailer[3]) << 24);
+
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) throw Error(what + ": cannot open");
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(gz, gzclose);
+  uint8_t head[20] = {};
+  int got = gzread(gz, head, 4);
+  if (got < 0) throw Error(what + ": corrupt gzip (" + gz_message(gz) + ")");
+  if (got >= 4) {
+    int rank = head[3];
+    if (rank >= 1 && rank <= 4) {
+      int more = gzread(gz, head + 4, unsigned(4 * rank));
+      if (more < 0) throw Error(what + ": corrupt gzip (" + gz_message(gz) + ")");
+      got += more;
+    }
+  }
+  Header h = parse_header(head, size_t(got), what);
+  uint32_t expected = uint32_t((h.header_bytes + h.payload_bytes) & 0xFFFFFFFFu);
+  if (expected != isize)
+    throw Error(what + ": header counts disagree with the file size (header says " +
+                std::to_string(h.header_bytes + h.payload_bytes) +
+                " bytes uncompressed, gzip trailer says " + std::to_string(isize) + ")");
+  IdxArray out;
+  out.dims = h.dims;
+  out.data.resize(size_t(h.payload_bytes));
+  int64_t done = 0;
+  while (done < h.payload_bytes) {
+    unsigned chunk = unsigned(std::min<int64_t>(h.payload_bytes - done, 1 << 30));
+    int n = gzread(gz, out.data.data() + done, chunk);
+    if (n < 0) throw Error(what + ": corrupt gzip (" + gz_message(gz) + ")");
+    if (n == 0) {
+      int code = 0;
+      gzerror(gz, &code);
+      if (code != Z_OK) throw Error(what + ": corrupt gzip (" + gz_message(gz) + ")");
+      throw Error(what + ": truncated payload (header says " + std::to_string(h.payload_bytes) +
+                  " bytes, gzip stream holds " + std::to_string(done) + ")");
+    }
+    done += n;
+  }
+  // Reading past the payload makes zlib verify the CRC and notice trailing data.
+  uint8_t extra;
+  int n = gzread(gz, &extra, 1);
+  if (n < 0) throw Error(what + ": corrupt gzip (" + gz_message(gz) + ")");
+  if (n > 0) throw Error(what + ": header counts disagree with the file size (data after the payload)");
+  return out;
+}
+
+}  // namespace
+
+IdxArray parse_idx(const uint8_t* bytes, size_t size, const std::string& what) {
+  Header h = parse_header(bytes, size, what);
+  check_payload_size(h, int64_t(size) - h.header_bytes, what);
+  IdxArray out;
+  out.dims = h.dims;
+  out.data.assign(bytes + h.header_bytes, bytes + h.header_bytes + h.payload_bytes);
+  return out;
+}
+
+IdxArray read_idx(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw Error(path + ": file not found");
+  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not an IDX file");
+  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  if (!f) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  int64_t size = int64_t(st.st_size);
+  if (size == 0) throw Error(path + ": file is empty");
+  uint8_t magic[2] = {};
+  size_t got = std::fread(magic, 1, 2, f.get());
+  std::fseek(f.get(), 0, SEEK_SET);
+  if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) return read_gzip(path, f.get(), size, path);
+  return read_raw(f.get(), size, path);
+}
+
+}  // namespace latent

@@ -1,0 +1,160 @@
+#include "latent/options.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <map>
+
+#include "latent/error.h"
+
+namespace latent {
+
+double parse_double(const std::string& flag, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE)
+    throw Error(flag + ": '" + text + "' is not a number");
+  if (!std::isfinite(v)) throw Error(flag + ": '" + text + "' is not a finite number");
+  return v;
+}
+
+int64_t parse_int(const std::string& flag, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE)
+    throw Error(flag + ": '" + text + "' is not an integer");
+  return int64_t(v);
+}
+
+namespace {
+
+int parse_int_in(const std::string& flag, const std::string& text, int64_t lo, int64_t hi) {
+  int64_t v = parse_int(flag, text);
+  if (v < lo || v > hi)
+    throw Error(flag + ": " + text + " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) + ")");
+  return int(v);
+}
+
+}  // namespace
+
+RunOptions parse_run_options(int argc, const char* const* argv, const std::set<std::string>& extra_flags,
+                             const std::set<std::string>& extra_switches) {
+  RunOptions o;
+  using Setter = std::function<void(const std::string& flag, const std::string& value)>;
+  const std::map<std::string, Setter> flags = {
+      {"--data", [&](auto&, auto& v) { o.data = v; }},
+      {"--epochs", [&](auto& f, auto& v) { o.train.epochs = parse_int_in(f, v, 1, 100000); }},
+      {"--latent", [&](auto& f, auto& v) { o.model.latent_dim = parse_int_in(f, v, 1, kMaxLatentDim); }},
+      {"--hidden", [&](auto& f, auto& v) {
+         try { o.model.hidden = parse_hidden(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
+         if (o.model.hidden.size() > 8) throw Error(f + ": at most 8 hidden layers");
+       }},
+      {"--batch", [&](auto& f, auto& v) { o.train.batch_size = parse_int_in(f, v, 1, 65536); }},
+      {"--lr", [&](auto& f, auto& v) {
+         double x = parse_double(f, v);
+         if (x <= 0 || x > 10) throw Error(f + ": learning rate " + v + " must be in (0, 10]");
+         o.train.learning_rate = x;
+       }},
+      {"--beta", [&](auto& f, auto& v) {
+         double x = parse_double(f, v);
+         if (x < 0 || x > 1e4) throw Error(f + ": beta " + v + " must be in [0, 10000]");
+         o.train.beta = x;
+       }},
+      {"--warmup-epochs", [&](auto& f, auto& v) {
+         double x = parse_double(f, v);
+         if (x < 0 || x > 1e6) throw Error(f + ": " + v + " must be >= 0");
+         o.train.warmup_epochs = x;
+       }},
+      {"--likelihood", [&](auto& f, auto& v) {
+         try { o.model.likelihood = parse_likelihood(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
+       }},
+      {"--sigma", [&](auto& f, auto& v) {
+         if (v == "learned") { o.model.learn_sigma = true; return; }
+         double x = parse_double(f, v);
+         if (x <= 0 || x > 100) throw Error(f + ": sigma " + v + " must be in (0, 100] or 'learned'");
+         o.model.gaussian_sigma = x;
+         o.model.learn_sigma = false;
+       }},
+      {"--seed", [&](auto& f, auto& v) {
+         int64_t x = parse_int(f, v);
+         if (x < 0) throw Error(f + ": seed must be >= 0");
+         o.train.seed = uint64_t(x);
+       }},
+      {"--threads", [&](auto& f, auto& v) { o.train.threads = parse_int_in(f, v, 1, 1024); }},
+      {"--device", [&](auto& f, auto& v) {
+         if (v != "cpu" && v != "cuda" && v != "auto") throw Error(f + ": unknown device '" + v + "' (cpu, cuda or auto)");
+         o.train.device = v;
+       }},
+      {"--limit", [&](auto& f, auto& v) {
+         int64_t x = parse_int(f, v);
+         if (x < 1) throw Error(f + ": limit must be >= 1");
+         o.train.limit = x;
+       }},
+      {"--resume", [&](auto&, auto& v) { o.resume = v; }},
+      {"--out", [&](auto&, auto& v) { o.out = v; }},
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      o.help = true;
+      continue;
+    }
+    std::string flag = arg, value;
+    bool inline_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      flag = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      inline_value = true;
+    }
+    if (extra_switches.count(flag)) {
+      if (inline_value) throw Error(flag + ": takes no value");
+      o.unparsed.push_back(flag);
+      continue;
+    }
+    auto it = flags.find(flag);
+    bool extra = extra_flags.count(flag) > 0;
+    if (it == flags.end() && !extra) {
+      if (arg.rfind("-", 0) == 0) throw Error(flag + ": unknown flag (see --help)");
+      throw Error("unexpected argument '" + arg + "' (see --help)");
+    }
+    if (!inline_value) {
+      if (i + 1 >= argc) throw Error(flag + ": missing value");
+      value = argv[++i];
+    }
+    if (extra) {
+      o.unparsed.push_back(flag);
+      o.unparsed.push_back(value);
+      continue;
+    }
+    it->second(flag, value);
+    o.given.insert(flag);
+  }
+  return o;
+}
+
+std::string run_options_help() {
+  return R"(Data and model:
+  --data DIR|mnist|fashion-mnist  dataset directory (four IDX files, raw or .gz) or name [mnist]
+  --latent D              latent dimensions, 1..64 [2]
+  --hidden H[,H2...]      encoder hidden widths; the decoder mirrors them [512,256]
+  --likelihood bernoulli|gaussian   p(x|z) [bernoulli]
+  --sigma X|learned       gaussian p(x|z): fixed sigma, or learned [0.1]
+Training:
+  --epochs N              epochs to train [10]
+  --batch B               batch size [128]
+  --lr X                  Adam learning rate [0.001]
+  --beta X                KL weight: loss = recon + beta*KL [1]
+  --warmup-epochs N       linear KL warm-up from 0 to beta over N epochs [0]
+  --seed S                random seed; same seed + 1 thread on CPU = same run [1]
+  --threads T             compute threads [1]
+  --device cpu|cuda|auto  [cpu]
+  --limit N               train on the first N training images only
+  --resume CHECKPOINT     continue from a checkpoint (its config unless flags override)
+  --out DIR               output directory [runs/latest]
+)";
+}
+
+}  // namespace latent

@@ -1,0 +1,553 @@
+#include "latent/trainer.h"
+
+#include <dlfcn.h>
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "adam.h"
+#include "dataset_impl.h"
+#include "latent/checkpoint.h"
+#include "latent/error.h"
+#include "latent/inference.h"
+#include "objective.h"
+#include "vae_impl.h"
+
+namespace latent {
+
+using Clock = std::chrono::steady_clock;
+
+const char* to_string(TrainerState state) {
+  switch (state) {
+    case TrainerState::Idle: return "idle";
+    case TrainerState::Running: return "running";
+    case TrainerState::Paused: return "paused";
+    case TrainerState::Diverged: return "diverged";
+    case TrainerState::Error: return "error";
+  }
+  return "?";
+}
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+std::string resolve_device(const std::string& device) {
+  if (device == "cpu") return "cpu";
+  if (device == "cuda") {
+    if (!cuda_available()) throw Error("--device cuda: CUDA is not available in this build or on this machine");
+    return "cuda";
+  }
+  if (device == "auto") return cuda_available() ? "cuda" : "cpu";
+  throw Error("unknown device '" + device + "' (expected cpu, cuda or auto)");
+}
+
+void set_compute_threads(int threads) {
+  torch::set_num_threads(threads);
+  // LibTorch's GEMMs go to the system BLAS (OpenBLAS on Debian), which keeps its own thread pool.
+  using SetThreads = void (*)(int);
+  if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(threads);
+}
+
+namespace {
+
+struct Command {
+  enum Kind { Start, Pause, Step, Reset, SetLearningRate, SetBeta, SetWarmup, Save } kind;
+  double value = 0;
+  int count = 0;
+  ModelConfig model;
+  TrainConfig train;
+  Dataset data;
+  std::string path;
+  std::shared_ptr<std::promise<std::string>> done;
+};
+
+// A permutation of [0, n) that depends only on (seed, epoch), so a resumed run sees the same order.
+torch::Tensor epoch_order(int64_t n, uint64_t seed, int epoch, torch::Device device) {
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + uint64_t(epoch) + 1);
+  std::vector<int64_t> index(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) index[size_t(i)] = i;
+  for (int64_t i = n - 1; i > 0; --i) std::swap(index[size_t(i)], index[size_t(rng() % uint64_t(i + 1))]);
+  return torch::from_blob(index.data(), {n}, torch::kInt64).clone().to(device);
+}
+
+// Everything one training run owns. Built whole (or not at all), so a bad reset loses nothing.
+struct Run {
+  Dataset data;
+  ModelConfig model;
+  TrainConfig train;
+  std::string device_name;
+  torch::Device device{torch::kCPU};
+  VaeNet net{nullptr};
+  std::unique_ptr<Adam> adam;
+  torch::Tensor train_x, test_x, order;
+  torch::Generator eps_gen;
+  TrainingProgress progress;
+};
+
+std::vector<std::pair<std::string, torch::Tensor>> named_state(const Adam& adam, const std::vector<torch::Tensor>& state) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (size_t i = 0; i < state.size(); ++i) out.emplace_back(adam.params[i].first, state[i]);
+  return out;
+}
+
+std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train, const Checkpoint* resume) {
+  if (data.empty()) throw Error("no dataset loaded");
+  if (std::string problem = validate(model); !problem.empty()) throw Error(problem);
+  if (std::string problem = validate(train); !problem.empty()) throw Error(problem);
+  if (model.image_height != data.height() || model.image_width != data.width())
+    throw Error("the model is for " + std::to_string(model.image_height) + "x" + std::to_string(model.image_width) +
+                " images but dataset " + data.name() + " has " + std::to_string(data.height()) + "x" +
+                std::to_string(data.width()));
+  auto run = std::make_unique<Run>();
+  run->device_name = resolve_device(train.device);
+  run->device = to_torch_device(run->device_name);
+  run->net = VaeNet(model);
+  initialize(*run->net, train.seed);
+  run->net->to(run->device);
+  run->adam = std::make_unique<Adam>(named_trainables(*run->net), train.learning_rate);
+  if (resume) {
+    load_arrays(run->adam->params, "vae.", *resume, "checkpoint");
+    load_arrays(named_state(*run->adam, run->adam->exp_avg), "adam.m.", *resume, "checkpoint");
+    load_arrays(named_state(*run->adam, run->adam->exp_avg_sq), "adam.v.", *resume, "checkpoint");
+    run->progress = resume->progress;
+    run->adam->steps = resume->progress.step;
+  }
+  const auto& d = data.impl();
+  int64_t n = train.limit > 0 ? std::min<int64_t>(train.limit, d.train.size(0)) : d.train.size(0);
+  run->train_x = d.train.narrow(0, 0, n).to(run->device);
+  run->test_x = d.test.to(run->device);
+  if (run->progress.epoch_offset >= n) {
+    run->progress.epoch_offset = 0;
+    ++run->progress.epoch;
+  }
+  run->order = epoch_order(n, train.seed, run->progress.epoch, run->device);
+  run->eps_gen = make_generator(train.seed ^ (0xD1B54A32D192ED03ULL + uint64_t(run->progress.step)));
+  run->data = std::move(data);
+  run->model = std::move(model);
+  run->train = std::move(train);
+  return run;
+}
+
+// Frozen copies of the weights for other threads. A copy nobody holds any more (use_count 1: only
+// the pool) is overwritten in place, so publishing does not allocate once the pool is warm.
+class WeightsPool {
+ public:
+  std::shared_ptr<const Vae> copy_of(VaeNetImpl& net, torch::Device device) {
+    for (auto& vae : items_)
+      if (vae.use_count() == 1) {
+        std::atomic_thread_fence(std::memory_order_acquire);
+        copy_weights(net, vae->impl().module());
+        return vae;
+      }
+    VaeNet copy(net.config);
+    copy->to(device);
+    copy_weights(net, *copy);
+    copy->eval();
+    auto vae = std::make_shared<Vae>(std::make_shared<const VaeImpl>(copy, device));
+    if (items_.size() < 6) items_.push_back(vae);
+    return vae;
+  }
+  void clear() { items_.clear(); }
+
+ private:
+  std::vector<std::shared_ptr<Vae>> items_;
+};
+
+}  // namespace
+
+struct Trainer::Impl {
+  // ---- shared with other threads ----
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::condition_variable settled_cv;
+  std::deque<Command> queue;
+  bool settled = true;
+  std::atomic<bool> stop{false};
+  std::shared_ptr<const Snapshot> snapshot;  // read and written with std::atomic_load / atomic_store
+  mutable std::mutex log_mutex;
+  std::vector<StepRecord> step_log;
+  std::vector<EpochRecord> epoch_log;
+
+  // ---- owned by the trainer thread (and by the constructor before it starts) ----
+  std::unique_ptr<Run> run;
+  int run_id = 0;
+  TrainerState state = TrainerState::Idle;
+  std::string message;
+  int pending_steps = 0;
+  StepRecord last_step;
+  EpochRecord last_epoch;
+  bool have_epoch = false;
+  double epoch_loss_sum = 0;
+  int64_t epoch_loss_count = 0;
+  double epoch_seconds = 0;
+  int64_t epoch_samples = 0;
+  double rate = 0, rate_window_seconds = 0;
+  int64_t rate_window_samples = 0;
+  WeightsPool pool;
+  std::shared_ptr<const Vae> weights;
+  int64_t weights_step = -1;
+  Clock::time_point weights_time;
+  std::thread thread;
+
+  void enqueue(Command command) {
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex);
+      queue.push_back(std::move(command));
+      settled = false;
+    }
+    queue_cv.notify_one();
+  }
+
+  bool busy() const { return state == TrainerState::Running || pending_steps > 0; }
+
+  void loop() {
+    set_compute_threads(run->train.threads);
+    publish(true);
+    while (true) {
+      std::deque<Command> commands;
+      {
+        std::unique_lock<std::mutex> lock(queue_mutex);
+        if (!busy() && queue.empty()) {
+          settled = true;
+          settled_cv.notify_all();
+        }
+        queue_cv.wait(lock, [&] { return stop.load() || !queue.empty() || busy(); });
+        if (stop) break;
+        commands.swap(queue);
+      }
+      for (auto& command : commands) apply(command);
+      if (!commands.empty()) publish(!busy());
+      if (busy()) {
+        try {
+          train_step();
+        } catch (const std::exception& e) {
+          state = TrainerState::Error;
+          message = std::string("training step failed: ") + e.what();
+          pending_steps = 0;
+        }
+        if (pending_steps > 0 && --pending_steps == 0 && state == TrainerState::Running) state = TrainerState::Paused;
+        publish(!busy());
+      }
+    }
+    std::lock_guard<std::mutex> lock(queue_mutex);
+    for (auto& command : queue)
+      if (command.done) command.done->set_value("trainer stopped before the command ran");
+    settled = true;
+    settled_cv.notify_all();
+  }
+
+  bool finished() const { return run->train.epochs > 0 && run->progress.epoch >= run->train.epochs; }
+
+  void apply(Command& c) {
+    switch (c.kind) {
+      case Command::Start:
+        if (finished()) {
+          state = TrainerState::Idle;
+          message = "finished " + std::to_string(run->train.epochs) + " epochs";
+        } else {
+          state = TrainerState::Running;
+          message.clear();
+        }
+        break;
+      case Command::Pause:
+        pending_steps = 0;
+        if (state == TrainerState::Running) state = TrainerState::Paused;
+        break;
+      case Command::Step:
+        if (state == TrainerState::Running) break;  // already stepping continuously
+        pending_steps += c.count;
+        state = TrainerState::Running;
+        message.clear();
+        break;
+      case Command::Reset:
+        try {
+          Dataset data = c.data.empty() ? run->data : c.data;
+          auto fresh = make_run(std::move(data), c.model, c.train, nullptr);
+          set_compute_threads(fresh->train.threads);
+          install(std::move(fresh));
+          state = TrainerState::Idle;
+          message.clear();
+        } catch (const std::exception& e) {
+          message = std::string("reset rejected, the current model is kept: ") + e.what();
+        }
+        break;
+      case Command::SetLearningRate:
+        if (!std::isfinite(c.value) || c.value <= 0 || c.value > 10) {
+          message = "learning rate must be a finite number in (0, 10]; kept " + std::to_string(run->train.learning_rate);
+        } else {
+          run->train.learning_rate = c.value;
+          run->adam->learning_rate = c.value;
+        }
+        break;
+      case Command::SetBeta:
+        if (!std::isfinite(c.value) || c.value < 0 || c.value > 1e4)
+          message = "beta must be a finite number in [0, 10000]; kept " + std::to_string(run->train.beta);
+        else
+          run->train.beta = c.value;
+        break;
+      case Command::SetWarmup:
+        if (!std::isfinite(c.value) || c.value < 0)
+          message = "warm-up epochs must be a finite number >= 0";
+        else
+          run->train.warmup_epochs = c.value;
+        break;
+      case Command::Save:
+        try {
+          write_checkpoint(c.path, checkpoint());
+          c.done->set_value("");
+        } catch (const std::exception& e) {
+          c.done->set_value(e.what());
+        }
+        break;
+    }
+  }
+
+  void install(std::unique_ptr<Run> fresh) {
+    run = std::move(fresh);
+    ++run_id;
+    pending_steps = 0;
+    have_epoch = false;
+    last_step = StepRecord{};
+    last_epoch = EpochRecord{};
+    epoch_loss_sum = epoch_seconds = rate = rate_window_seconds = 0;
+    epoch_loss_count = epoch_samples = rate_window_samples = 0;
+    pool.clear();
+    weights.reset();
+    std::lock_guard<std::mutex> lock(log_mutex);
+    step_log.clear();
+    epoch_log.clear();
+  }
+
+  Checkpoint checkpoint() const {
+    Checkpoint c;
+    c.model = run->model;
+    c.train = run->train;
+    c.dataset = run->data.name();
+    c.progress = run->progress;
+    append_arrays(run->adam->params, "vae.", c.arrays);
+    append_arrays(named_state(*run->adam, run->adam->exp_avg), "adam.m.", c.arrays);
+    append_arrays(named_state(*run->adam, run->adam->exp_avg_sq), "adam.v.", c.arrays);
+    return c;
+  }
+
+  double epoch_position() const { return run->progress.epoch + double(run->progress.epoch_offset) / run->train_x.size(0); }
+
+  // β·min(1, epoch / warm-up): the KL weight for this step.
+  double kl_weight() const {
+    const auto& t = run->train;
+    if (t.warmup_epochs <= 0) return t.beta;
+    return t.beta * std::min(1.0, epoch_position() / t.warmup_epochs);
+  }
+
+  void train_step() {
+    Run& r = *run;
+    VaeNetImpl& net = *r.net;
+    const auto started = Clock::now();
+    const int64_t n = r.train_x.size(0);
+    const int64_t b = std::min<int64_t>(r.train.batch_size, n - r.progress.epoch_offset);
+    const double beta = kl_weight();
+
+    torch::Tensor x = r.train_x.index_select(0, r.order.narrow(0, r.progress.epoch_offset, b));
+    torch::Tensor eps = torch::randn({b, r.model.latent_dim}, r.eps_gen, torch::kFloat32);
+    if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
+    auto [mu, logvar] = net.encoder->forward(x);
+    torch::Tensor out = net.decoder->forward(reparameterize(mu, logvar, eps));
+    // Means per image: recon = −log p(x|z) with one z per image, KL in closed form.
+    torch::Tensor recon = reconstruction_nll_sum(net, out, x) / double(b);
+    torch::Tensor kl = kl_per_dim(mu, logvar).sum() / double(b);
+    torch::Tensor loss = recon + beta * kl;
+    r.adam->zero_grad();
+    loss.backward();
+
+    auto values = torch::stack({loss.detach(), recon.detach(), kl.detach()}).to(torch::kCPU, torch::kFloat64);
+    const double* v = values.data_ptr<double>();
+    if (!std::isfinite(v[0]) || !std::isfinite(v[1]) || !std::isfinite(v[2]) || !r.adam->gradients_finite()) {
+      r.adam->zero_grad();
+      char text[320];
+      std::snprintf(text, sizeof text,
+                    "diverged: non-finite %s (loss=%g) at step %lld with lr=%g, beta=%g. The step was not applied; "
+                    "the weights and Adam state are those of step %lld. Lower the learning rate and resume.",
+                    std::isfinite(v[0]) ? "gradient" : "loss", v[0], (long long)(r.progress.step + 1),
+                    r.train.learning_rate, beta, (long long)r.progress.step);
+      state = TrainerState::Diverged;
+      message = text;
+      pending_steps = 0;
+      return;
+    }
+    r.adam->step();
+
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    r.progress.step += 1;
+    r.progress.epoch_offset += b;
+    epoch_loss_sum += v[0] * double(b);
+    epoch_loss_count += b;
+    epoch_seconds += seconds;
+    epoch_samples += b;
+    rate_window_seconds += seconds;
+    rate_window_samples += b;
+    if (rate_window_seconds >= 0.5 || rate == 0) {
+      rate = double(rate_window_samples) / std::max(rate_window_seconds, 1e-9);
+      if (rate_window_seconds >= 0.5) rate_window_seconds = 0, rate_window_samples = 0;
+    }
+    last_step = {r.progress.step, epoch_position(), v[1], v[2], beta, v[0], r.train.learning_rate};
+    {
+      std::lock_guard<std::mutex> lock(log_mutex);
+      step_log.push_back(last_step);
+    }
+    if (r.progress.epoch_offset >= n) end_epoch();
+  }
+
+  void end_epoch() {
+    Run& r = *run;
+    r.progress.epoch += 1;
+    r.progress.epoch_offset = 0;
+    EpochRecord e;
+    e.epoch = r.progress.epoch;
+    e.step = r.progress.step;
+    e.train_loss = epoch_loss_count ? epoch_loss_sum / double(epoch_loss_count) : 0;
+    e.seconds = epoch_seconds;
+    e.samples_per_s = epoch_seconds > 0 ? double(epoch_samples) / epoch_seconds : 0;
+    Evaluation test = evaluate_images(*r.net, r.test_x, r.train.seed, &stop);
+    e.test_recon = test.recon;
+    e.test_kl = test.kl;
+    e.test_loss = test.loss;
+    epoch_loss_sum = epoch_seconds = 0;
+    epoch_loss_count = epoch_samples = 0;
+    r.order = epoch_order(r.train_x.size(0), r.train.seed, r.progress.epoch, r.device);
+    if (stop) return;  // the evaluation was cut short
+    last_epoch = e;
+    have_epoch = true;
+    {
+      std::lock_guard<std::mutex> lock(log_mutex);
+      epoch_log.push_back(e);
+    }
+    if (finished()) {
+      state = TrainerState::Idle;
+      message = "finished " + std::to_string(r.train.epochs) + " epochs";
+      pending_steps = 0;
+    }
+  }
+
+  void publish(bool force_weights) {
+    auto s = std::make_shared<Snapshot>();
+    const Run& r = *run;
+    s->state = state;
+    s->message = message;
+    s->device = r.device_name;
+    s->model = r.model;
+    s->train = r.train;
+    s->dataset = r.data.name();
+    s->run_id = run_id;
+    s->step = r.progress.step;
+    s->epoch = r.progress.epoch;
+    s->epoch_progress = double(r.progress.epoch_offset) / double(r.train_x.size(0));
+    s->samples_per_s = rate;
+    s->last_step = last_step;
+    s->last_epoch = last_epoch;
+    s->have_epoch = have_epoch;
+    // Copying the weights costs about as much as a tenth of a step; ten copies a second are plenty.
+    const auto now = Clock::now();
+    if (!weights || (weights_step != r.progress.step && (force_weights || now - weights_time > std::chrono::milliseconds(100)))) {
+      weights = pool.copy_of(*run->net, r.device);
+      weights_step = r.progress.step;
+      weights_time = now;
+    }
+    s->weights = weights;
+    s->weights_step = weights_step;
+    std::atomic_store(&snapshot, std::shared_ptr<const Snapshot>(std::move(s)));
+  }
+
+  void start_thread() {
+    thread = std::thread([this] { loop(); });
+  }
+};
+
+Trainer::Trainer(Dataset data, ModelConfig model, TrainConfig train) : impl_(std::make_unique<Impl>()) {
+  impl_->install(make_run(std::move(data), std::move(model), std::move(train), nullptr));
+  impl_->publish(true);
+  impl_->start_thread();
+}
+
+Trainer::Trainer(Dataset data, const Checkpoint& checkpoint, TrainConfig train) : impl_(std::make_unique<Impl>()) {
+  impl_->install(make_run(std::move(data), checkpoint.model, std::move(train), &checkpoint));
+  impl_->publish(true);
+  impl_->start_thread();
+}
+
+Trainer::~Trainer() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->queue_mutex);
+    impl_->stop = true;
+  }
+  impl_->queue_cv.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void Trainer::start() { impl_->enqueue({Command::Start}); }
+void Trainer::pause() { impl_->enqueue({Command::Pause}); }
+
+void Trainer::step(int count) {
+  Command c{Command::Step};
+  c.count = std::max(1, count);
+  impl_->enqueue(std::move(c));
+}
+
+void Trainer::reset(ModelConfig model, TrainConfig train, Dataset data) {
+  Command c{Command::Reset};
+  c.model = std::move(model);
+  c.train = std::move(train);
+  c.data = std::move(data);
+  impl_->enqueue(std::move(c));
+}
+
+void Trainer::set_learning_rate(double lr) {
+  Command c{Command::SetLearningRate};
+  c.value = lr;
+  impl_->enqueue(std::move(c));
+}
+
+void Trainer::set_beta(double beta) {
+  Command c{Command::SetBeta};
+  c.value = beta;
+  impl_->enqueue(std::move(c));
+}
+
+void Trainer::set_warmup_epochs(double epochs) {
+  Command c{Command::SetWarmup};
+  c.value = epochs;
+  impl_->enqueue(std::move(c));
+}
+
+std::future<std::string> Trainer::save(const std::string& path) {
+  Command c{Command::Save};
+  c.path = path;
+  c.done = std::make_shared<std::promise<std::string>>();
+  auto future = c.done->get_future();
+  impl_->enqueue(std::move(c));
+  return future;
+}
+
+std::shared_ptr<const Snapshot> Trainer::snapshot() const { return std::atomic_load(&impl_->snapshot); }
+
+std::vector<StepRecord> Trainer::steps_since(size_t first) const {
+  std::lock_guard<std::mutex> lock(impl_->log_mutex);
+  if (first >= impl_->step_log.size()) return {};
+  return {impl_->step_log.begin() + long(first), impl_->step_log.end()};
+}
+
+std::vector<EpochRecord> Trainer::epochs_since(size_t first) const {
+  std::lock_guard<std::mutex> lock(impl_->log_mutex);
+  if (first >= impl_->epoch_log.size()) return {};
+  return {impl_->epoch_log.begin() + long(first), impl_->epoch_log.end()};
+}
+
+bool Trainer::wait_until_settled(double timeout_s) const {
+  std::unique_lock<std::mutex> lock(impl_->queue_mutex);
+  return impl_->settled_cv.wait_for(lock, std::chrono::duration<double>(timeout_s), [&] { return impl_->settled; });
+}
+
+}  // namespace latent
