@@ -48,4 +48,31 @@ void Adam::step() {
   }
 }
 
+void Adam::keep_backup() {
+  torch::NoGradGuard no_grad;
+  if (backup_params_.empty())
+    for (size_t i = 0; i < params.size(); ++i) {
+      backup_params_.push_back(torch::empty_like(params[i].second));
+      backup_avg_.push_back(torch::empty_like(exp_avg[i]));
+      backup_avg_sq_.push_back(torch::empty_like(exp_avg_sq[i]));
+    }
+  for (size_t i = 0; i < params.size(); ++i) {
+    backup_params_[i].copy_(params[i].second);
+    backup_avg_[i].copy_(exp_avg[i]);
+    backup_avg_sq_[i].copy_(exp_avg_sq[i]);
+  }
+  backup_steps_ = steps;
+}
+
+int64_t Adam::restore_backup() {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < backup_params_.size(); ++i) {
+    params[i].second.copy_(backup_params_[i]);
+    exp_avg[i].copy_(backup_avg_[i]);
+    exp_avg_sq[i].copy_(backup_avg_sq_[i]);
+  }
+  steps = backup_steps_;
+  return backup_steps_;
+}
+
 }  // namespace latent

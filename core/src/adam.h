@@ -20,6 +20,13 @@ class Adam {
   // True when every gradient is finite (one fused reduction).
   bool gradients_finite() const;
 
+  // A copy of the parameters and the moments, kept to roll back to after a divergent step.
+  // Copies into preallocated buffers: no allocation after the first call.
+  void keep_backup();
+  bool has_backup() const { return backup_steps_ >= 0; }
+  // Restores the kept copy; returns the optimizer step count it was taken at.
+  int64_t restore_backup();
+
   double learning_rate = 1e-3;
   int64_t steps = 0;
   std::vector<std::pair<std::string, torch::Tensor>> params;
@@ -28,6 +35,8 @@ class Adam {
  private:
   double beta1_, beta2_, eps_;
   std::vector<torch::Tensor> denom_;
+  std::vector<torch::Tensor> backup_params_, backup_avg_, backup_avg_sq_;
+  int64_t backup_steps_ = -1;
 };
 
 }  // namespace latent

@@ -22,6 +22,10 @@ namespace latent {
 
 using Clock = std::chrono::steady_clock;
 
+// How often (in steps) the trainer keeps a copy of the weights and Adam state to roll back to.
+// A copy costs about a tenth of a step; every 16th step keeps that under 1 %.
+constexpr int64_t kBackupEvery = 16;
+
 const char* to_string(TrainerState state) {
   switch (state) {
     case TrainerState::Idle: return "idle";
@@ -190,6 +194,8 @@ struct Trainer::Impl {
   WeightsPool pool;
   std::shared_ptr<const Vae> weights;
   int64_t weights_step = -1;
+  uint64_t weights_version = 0;    // bumped whenever the trainer's weights change
+  uint64_t published_version = 0;  // the version `weights` holds
   Clock::time_point weights_time;
   std::thread thread;
 
@@ -258,7 +264,7 @@ struct Trainer::Impl {
         if (state == TrainerState::Running) state = TrainerState::Paused;
         break;
       case Command::Step:
-        if (state == TrainerState::Running) break;  // already stepping continuously
+        if (state == TrainerState::Running && pending_steps == 0) break;  // already running continuously
         pending_steps += c.count;
         state = TrainerState::Running;
         message.clear();
@@ -365,20 +371,15 @@ struct Trainer::Impl {
 
     auto values = torch::stack({loss.detach(), recon.detach(), kl.detach()}).to(torch::kCPU, torch::kFloat64);
     const double* v = values.data_ptr<double>();
-    if (!std::isfinite(v[0]) || !std::isfinite(v[1]) || !std::isfinite(v[2]) || !r.adam->gradients_finite()) {
-      r.adam->zero_grad();
-      char text[320];
-      std::snprintf(text, sizeof text,
-                    "diverged: non-finite %s (loss=%g) at step %lld with lr=%g, beta=%g. The step was not applied; "
-                    "the weights and Adam state are those of step %lld. Lower the learning rate and resume.",
-                    std::isfinite(v[0]) ? "gradient" : "loss", v[0], (long long)(r.progress.step + 1),
-                    r.train.learning_rate, beta, (long long)r.progress.step);
-      state = TrainerState::Diverged;
-      message = text;
-      pending_steps = 0;
+    const bool finite = std::isfinite(v[0]) && std::isfinite(v[1]) && std::isfinite(v[2]);
+    if (!finite || !r.adam->gradients_finite()) {
+      diverge(finite ? "gradient" : "loss", v[0], beta);
       return;
     }
+    // These weights just gave a finite loss and gradient: worth keeping as the state to roll back to.
+    if (r.progress.step % kBackupEvery == 0 || !r.adam->has_backup()) r.adam->keep_backup();
     r.adam->step();
+    ++weights_version;
 
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     r.progress.step += 1;
@@ -399,6 +400,25 @@ struct Trainer::Impl {
       step_log.push_back(last_step);
     }
     if (r.progress.epoch_offset >= n) end_epoch();
+  }
+
+  // The step is not applied. The weights it started from may already be the problem (a huge
+  // update makes the next forward pass overflow), so roll back to the last backup, whose forward
+  // pass was finite, and pause until the user lowers the learning rate or β.
+  void diverge(const char* what, double loss, double beta) {
+    Run& r = *run;
+    r.adam->zero_grad();
+    const int64_t restored = r.adam->restore_backup();
+    ++weights_version;
+    char text[400];
+    std::snprintf(text, sizeof text,
+                  "diverged: non-finite %s (loss=%g) at step %lld with lr=%g, beta=%g. The step was not applied and "
+                  "the weights and Adam state were restored from step %lld, the last with a finite loss. "
+                  "Lower the learning rate (or beta) and resume.",
+                  what, loss, (long long)(r.progress.step + 1), r.train.learning_rate, beta, (long long)restored);
+    state = TrainerState::Diverged;
+    message = text;
+    pending_steps = 0;
   }
 
   void end_epoch() {
@@ -451,8 +471,10 @@ struct Trainer::Impl {
     s->have_epoch = have_epoch;
     // Copying the weights costs about as much as a tenth of a step; ten copies a second are plenty.
     const auto now = Clock::now();
-    if (!weights || (weights_step != r.progress.step && (force_weights || now - weights_time > std::chrono::milliseconds(100)))) {
+    if (!weights || (published_version != weights_version &&
+                     (force_weights || now - weights_time > std::chrono::milliseconds(100)))) {
       weights = pool.copy_of(*run->net, r.device);
+      published_version = weights_version;
       weights_step = r.progress.step;
       weights_time = now;
     }

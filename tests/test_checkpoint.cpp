@@ -1,0 +1,153 @@
+// Checkpoint files: round trip, rejection of damaged files, and atomic saves under SIGKILL.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "latent/checkpoint.h"
+#include "latent/error.h"
+#include "latent/inference.h"
+#include "test_support.h"
+
+extern char** environ;
+
+namespace latent {
+namespace {
+
+using test::read_bytes;
+using test::temp_dir;
+using test::write_bytes;
+
+Checkpoint sample_checkpoint() {
+  Checkpoint c;
+  c.model.latent_dim = 3;
+  c.model.hidden = {7, 5};
+  c.model.likelihood = ReconstructionLikelihood::Gaussian;
+  c.model.gaussian_sigma = 0.25;
+  c.train.learning_rate = 3e-4;
+  c.train.beta = 2.5;
+  c.train.seed = 42;
+  c.dataset = "fashion-mnist";
+  c.progress = {1234, 3, 640};
+  c.arrays.push_back({"vae.w", {2, 3}, {1, 2, 3, 4, 5, 6}});
+  c.arrays.push_back({"adam.m.w", {2, 3}, {-1, -2, -3, -4, -5, -6.5f}});
+  return c;
+}
+
+std::string error_reading(const std::string& path) {
+  try {
+    read_checkpoint(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Checkpoint, RoundTripsEverything) {
+  std::string path = temp_dir() + "/a.ckpt";
+  Checkpoint c = sample_checkpoint();
+  write_checkpoint(path, c);
+  Checkpoint r = read_checkpoint(path);
+  EXPECT_EQ(r.model, c.model);
+  EXPECT_DOUBLE_EQ(r.train.learning_rate, 3e-4);
+  EXPECT_DOUBLE_EQ(r.train.beta, 2.5);
+  EXPECT_EQ(r.train.seed, 42u);
+  EXPECT_EQ(r.dataset, "fashion-mnist");
+  EXPECT_EQ(r.progress.step, 1234);
+  EXPECT_EQ(r.progress.epoch, 3);
+  EXPECT_EQ(r.progress.epoch_offset, 640);
+  ASSERT_EQ(r.arrays.size(), 2u);
+  EXPECT_EQ(r.arrays[1].name, "adam.m.w");
+  EXPECT_EQ(r.arrays[1].shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(r.arrays[1].values, c.arrays[1].values);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp-" + std::to_string(getpid())));
+}
+
+TEST(Checkpoint, RejectsEveryTruncation) {
+  std::string dir = temp_dir();
+  auto bytes = serialize_checkpoint(sample_checkpoint());
+  for (size_t keep = 0; keep < bytes.size(); keep += 7) {
+    write_bytes(dir + "/t.ckpt", std::vector<uint8_t>(bytes.begin(), bytes.begin() + long(keep)));
+    std::string message = error_reading(dir + "/t.ckpt");
+    EXPECT_TRUE(message.find("too short") != std::string::npos || message.find("truncated or corrupt") != std::string::npos)
+        << "keeping " << keep << " bytes: " << message;
+  }
+}
+
+TEST(Checkpoint, RejectsFlippedBitsRandomBytesAndMissingFiles) {
+  std::string dir = temp_dir();
+  auto bytes = serialize_checkpoint(sample_checkpoint());
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 200; ++trial) {
+    auto copy = bytes;
+    copy[rng() % copy.size()] ^= uint8_t(1u << (rng() % 8));
+    write_bytes(dir + "/f.ckpt", copy);
+    EXPECT_NE(error_reading(dir + "/f.ckpt"), "(no error)") << "trial " << trial;
+  }
+  std::vector<uint8_t> noise(5000);
+  for (auto& b : noise) b = uint8_t(rng());
+  write_bytes(dir + "/noise.ckpt", noise);
+  EXPECT_NE(error_reading(dir + "/noise.ckpt").find("wrong magic"), std::string::npos);
+  EXPECT_NE(error_reading(dir + "/none.ckpt").find("not found"), std::string::npos);
+  EXPECT_NE(error_reading(dir).find("not a regular file"), std::string::npos);
+}
+
+TEST(Checkpoint, RejectsAnotherArchitectureWhenBuildingTheModel) {
+  Checkpoint c;
+  c.model.latent_dim = 2;
+  c.model.hidden = {8};
+  c.model.image_height = c.model.image_width = 4;
+  c.arrays.push_back({"vae.encoder.body.0.weight", {8, 99}, std::vector<float>(8 * 99)});
+  try {
+    Vae::from_checkpoint(c);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("another architecture"), std::string::npos) << e.what();
+  }
+}
+
+// A process saving in a loop is killed at random moments; the file on disk must always load and be
+// one of the complete versions.
+TEST(Checkpoint, KilledSaveLeavesAValidFile) {
+  std::string dir = temp_dir();
+  std::string path = dir + "/loop.ckpt";
+  std::mt19937 rng(11);
+  int64_t last_step = 0;
+  for (int round = 0; round < 12; ++round) {
+    int out[2];
+    ASSERT_EQ(pipe(out), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    std::string bin = LATENT_SAVE_LOOP_BIN;
+    char* argv[] = {bin.data(), path.data(), nullptr};
+    pid_t pid = 0;
+    ASSERT_EQ(posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    char ready[6] = {};
+    ASSERT_EQ(read(out[0], ready, 5), 5);  // first save done
+    close(out[0]);
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 200000));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    Checkpoint c = read_checkpoint(path);  // throws (fails the test) if the kill left a broken file
+    ASSERT_EQ(c.arrays.size(), 1u);
+    const float v = c.arrays[0].values.front();
+    EXPECT_EQ(c.arrays[0].values.back(), v);
+    EXPECT_EQ(int64_t(v), c.progress.step);
+    EXPECT_GE(c.progress.step, 1);
+    last_step = c.progress.step;
+  }
+  EXPECT_GE(last_step, 1);
+}
+
+}  // namespace
+}  // namespace latent

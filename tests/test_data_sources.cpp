@@ -1,0 +1,162 @@
+// Dataset resolution and the checksum-verified MNIST download, against a mirror on localhost.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include "latent/data_sources.h"
+#include "latent/dataset.h"
+#include "latent/error.h"
+#include "latent/sha256.h"
+#include "test_support.h"
+
+extern char** environ;
+
+namespace latent {
+namespace {
+
+namespace fs = std::filesystem;
+
+void gzip_file(const std::string& from, const std::string& to) {
+  auto bytes = test::read_bytes(from);
+  gzFile gz = gzopen(to.c_str(), "wb1");
+  gzwrite(gz, bytes.data(), unsigned(bytes.size()));
+  gzclose(gz);
+}
+
+// python3 -m http.server on an ephemeral port, serving `root`.
+class LocalMirror {
+ public:
+  explicit LocalMirror(const std::string& root) {
+    int out[2];
+    if (pipe(out) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+    std::vector<std::string> args = {"python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", root};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    std::string text;
+    char buf[256];
+    std::smatch m;
+    const std::regex port_re("port (\\d+)");
+    while (!std::regex_search(text, m, port_re)) {
+      ssize_t n = read(out[0], buf, sizeof buf);
+      if (n <= 0) break;
+      text.append(buf, size_t(n));
+    }
+    close(out[0]);
+    if (std::regex_search(text, m, port_re)) url_ = "http://127.0.0.1:" + m[1].str();
+  }
+  ~LocalMirror() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+struct ScopedEnv {
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { had_ ? setenv(name_, old_.c_str(), 1) : unsetenv(name_); }
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+TEST(DataSources, DownloadsMnistFromAMirrorAndVerifiesChecksums) {
+  std::string root = test::temp_dir();
+  std::string mirror_dir = root + "/mirror/mnist";
+  fs::create_directories(mirror_dir);
+  std::string source = test::mnist_dir();
+  for (const auto& f : mnist_files()) {
+    std::string raw = source + "/" + f.name;
+    if (fs::exists(raw))
+      gzip_file(raw, mirror_dir + "/" + f.name + ".gz");
+    else
+      fs::copy_file(raw + ".gz", mirror_dir + "/" + f.name + ".gz");
+  }
+  LocalMirror server(root + "/mirror");
+  ASSERT_FALSE(server.url().empty()) << "could not start python3 -m http.server";
+
+  // "mnist" with an empty data home: resolved by downloading into it.
+  ScopedEnv home("LATENT_DATA_HOME", root + "/home");
+  ScopedEnv mirror("LATENT_MNIST_MIRROR", server.url() + "/mnist");
+  ScopedEnv online("LATENT_NO_DOWNLOAD", "0");
+  std::string dir = resolve_dataset_dir("mnist");
+  EXPECT_EQ(dir, root + "/home/mnist");
+  EXPECT_TRUE(verify_mnist_dir(dir));
+  Dataset d = Dataset::load("mnist");
+  EXPECT_EQ(d.train_size(), 60000);
+  EXPECT_EQ(d.directory(), dir);
+}
+
+TEST(DataSources, RejectsAFileThatFailsItsChecksum) {
+  std::string root = test::temp_dir();
+  fs::create_directories(root + "/mirror");
+  // A well-formed IDX file, but not MNIST's.
+  test::write_idx(root + "/fake", {3}, {1, 2, 3});
+  for (const auto& f : mnist_files()) gzip_file(root + "/fake", root + "/mirror/" + f.name + ".gz");
+  LocalMirror server(root + "/mirror");
+  ASSERT_FALSE(server.url().empty());
+  try {
+    download_mnist(server.url(), root + "/out");
+    FAIL() << "expected a checksum error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("failed its checksum"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(root + "/out/train-images-idx3-ubyte"));
+  // A mirror that does not have the files: a clear network error naming the URL.
+  try {
+    download_mnist(server.url() + "/nothing-here", root + "/out");
+    FAIL() << "expected a download error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nothing-here/train-images-idx3-ubyte.gz"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DataSources, OfflineWithoutDataSaysWhatToDo) {
+  std::string root = test::temp_dir();
+  ScopedEnv home("LATENT_DATA_HOME", root);
+  ScopedEnv offline("LATENT_NO_DOWNLOAD", "1");
+  try {
+    resolve_dataset_dir("mnist");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("scripts/setup"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DataSources, FindsFashionMnistFromDebian) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+    GTEST_FAIL() << "dataset-fashion-mnist is not installed; run scripts/setup";
+  Dataset d = Dataset::load("fashion-mnist");
+  EXPECT_EQ(d.name(), "fashion-mnist");
+  EXPECT_EQ(d.train_size(), 60000);
+  EXPECT_EQ(d.test_size(), 10000);
+  EXPECT_EQ(d.width(), 28);
+}
+
+}  // namespace
+}  // namespace latent

@@ -1,0 +1,97 @@
+// Loading a dataset directory: layout, scaling, and every inconsistency between its files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "latent/dataset.h"
+#include "latent/error.h"
+#include "test_support.h"
+
+namespace latent {
+namespace {
+
+using test::temp_dir;
+using test::write_dataset;
+using test::write_idx;
+
+std::string error_loading(const std::string& spec) {
+  try {
+    Dataset::load(spec);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Dataset, LoadsAnyImageSizeRawOrGzipScaledToUnitRange) {
+  for (bool gzip : {false, true}) {
+    std::string dir = temp_dir() + (gzip ? "/gz" : "/raw");
+    std::filesystem::create_directories(dir);
+    write_dataset(dir, 12, 5, 6, 9, gzip);
+    Dataset d = Dataset::load(dir);
+    EXPECT_EQ(d.train_size(), 12);
+    EXPECT_EQ(d.test_size(), 5);
+    EXPECT_EQ(d.height(), 6);
+    EXPECT_EQ(d.width(), 9);
+    EXPECT_EQ(d.name(), gzip ? "gz" : "raw");
+    ImageBatch b = d.test_images({0, 4});
+    ASSERT_EQ(b.pixels.size(), 2u * 54);
+    // Pixel i of image 0 was (i·37) mod 256; of image 4, ((4·54 + i)·37) mod 256.
+    EXPECT_FLOAT_EQ(b.pixels[1], 37.0f / 255.0f);
+    EXPECT_FLOAT_EQ(b.pixels[54 + 2], float(((4 * 54 + 2) * 37) % 256) / 255.0f);
+    EXPECT_EQ(d.test_labels()[4], 4);
+  }
+}
+
+TEST(Dataset, RejectsLabelImageCountMismatch) {
+  std::string dir = temp_dir();
+  write_dataset(dir, 10, 5, 4, 4);
+  write_idx(dir + "/train-labels-idx1-ubyte", {9}, std::vector<uint8_t>(9));
+  std::string message = error_loading(dir);
+  EXPECT_NE(message.find("9 labels for 10 images"), std::string::npos) << message;
+}
+
+TEST(Dataset, RejectsTrainTestSizeMismatch) {
+  std::string dir = temp_dir();
+  write_dataset(dir, 10, 5, 4, 4);
+  write_idx(dir + "/t10k-images-idx3-ubyte", {5, 4, 5}, std::vector<uint8_t>(100));
+  std::string message = error_loading(dir);
+  EXPECT_NE(message.find("train images are 4x4 but test images are 4x5"), std::string::npos) << message;
+}
+
+TEST(Dataset, RejectsWrongRank) {
+  std::string dir = temp_dir();
+  write_dataset(dir, 10, 5, 4, 4);
+  write_idx(dir + "/train-images-idx3-ubyte", {10, 16}, std::vector<uint8_t>(160));
+  EXPECT_NE(error_loading(dir).find("expected 3 dimensions"), std::string::npos);
+}
+
+TEST(Dataset, RejectsMissingFilesAndNonDatasetDirectories) {
+  std::string dir = temp_dir();
+  EXPECT_NE(error_loading(dir).find("not a dataset directory"), std::string::npos);
+  write_dataset(dir, 10, 5, 4, 4);
+  std::filesystem::remove(dir + "/t10k-labels-idx1-ubyte");
+  EXPECT_NE(error_loading(dir).find("not a dataset directory"), std::string::npos);
+  EXPECT_NE(error_loading(dir + "/missing").find("no such directory"), std::string::npos);
+  EXPECT_NE(error_loading(dir + "/train-images-idx3-ubyte").find("is a file"), std::string::npos);
+  EXPECT_NE(error_loading("").find("empty"), std::string::npos);
+}
+
+TEST(Dataset, CorruptMemberNamesTheFile) {
+  std::string dir = temp_dir();
+  write_dataset(dir, 10, 5, 4, 4);
+  test::write_bytes(dir + "/t10k-images-idx3-ubyte", {0, 0, 8, 3, 0, 0, 0, 5});
+  std::string message = error_loading(dir);
+  EXPECT_NE(message.find("t10k-images-idx3-ubyte"), std::string::npos) << message;
+}
+
+TEST(Dataset, LoadsRealMnist) {
+  Dataset d = Dataset::load(test::mnist_dir());
+  EXPECT_EQ(d.train_size(), 60000);
+  EXPECT_EQ(d.test_size(), 10000);
+  EXPECT_EQ(d.height(), 28);
+  EXPECT_EQ(d.test_labels()[0], 7);  // the first MNIST test digit is a 7
+}
+
+}  // namespace
+}  // namespace latent

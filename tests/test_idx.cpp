@@ -1,0 +1,141 @@
+// The IDX reader on valid files of any size, raw and gzip, and on every malformed case.
+#include <gtest/gtest.h>
+
+#include "latent/error.h"
+#include "latent/idx.h"
+#include "test_support.h"
+
+namespace latent {
+namespace {
+
+using test::read_bytes;
+using test::temp_dir;
+using test::write_bytes;
+using test::write_idx;
+
+std::string error_reading(const std::string& path) {
+  try {
+    read_idx(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+#define EXPECT_ERROR(path, fragment)                                                  \
+  do {                                                                                \
+    std::string message = error_reading(path);                                        \
+    EXPECT_NE(message.find(fragment), std::string::npos) << "message: " << message;   \
+    EXPECT_NE(message.find(path), std::string::npos) << "message names no file: " << message; \
+  } while (0)
+
+class IdxFormat : public ::testing::TestWithParam<bool> {};  // parameter: gzip
+
+TEST_P(IdxFormat, ReadsImagesOfAnySize) {
+  bool gzip = GetParam();
+  std::string path = temp_dir() + "/images";
+  std::vector<uint8_t> payload(3 * 5 * 7);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i);
+  write_idx(path, {3, 5, 7}, payload, gzip);
+  IdxArray a = read_idx(path);
+  EXPECT_EQ(a.dims, (std::vector<int64_t>{3, 5, 7}));
+  EXPECT_EQ(a.data, payload);
+}
+
+TEST_P(IdxFormat, RejectsWrongMagic) {
+  std::string path = temp_dir() + "/bad";
+  std::vector<uint8_t> bytes = {0x50, 0x4b, 0x03, 0x04, 1, 2, 3, 4};
+  write_bytes(path, bytes);
+  EXPECT_ERROR(path, "wrong magic");
+}
+
+TEST_P(IdxFormat, RejectsUnsupportedType) {
+  std::string path = temp_dir() + "/floats";
+  write_idx(path, {2, 2, 2}, std::vector<uint8_t>(32), GetParam(), 0x0D);
+  EXPECT_ERROR(path, "unsupported IDX type 0x0D (float32)");
+}
+
+TEST_P(IdxFormat, RejectsTruncatedPayload) {
+  std::string path = temp_dir() + "/short";
+  write_idx(path, {10, 4, 4}, std::vector<uint8_t>(100), GetParam());
+  EXPECT_ERROR(path, GetParam() ? "header counts disagree" : "truncated payload");
+}
+
+TEST_P(IdxFormat, RejectsHeaderCountsLargerThanTheFile) {
+  std::string path = temp_dir() + "/huge";
+  // Claims 60000 28x28 images but holds one: rejected before allocating 47 MB.
+  write_idx(path, {60000, 28, 28}, std::vector<uint8_t>(784), GetParam());
+  std::string message = error_reading(path);
+  EXPECT_TRUE(message.find("truncated") != std::string::npos || message.find("disagree") != std::string::npos) << message;
+}
+
+TEST_P(IdxFormat, RejectsExtraBytes) {
+  std::string path = temp_dir() + "/long";
+  write_idx(path, {2, 2, 2}, std::vector<uint8_t>(9), GetParam());
+  EXPECT_ERROR(path, "disagree");
+}
+
+TEST_P(IdxFormat, RejectsZeroAndAbsurdDims) {
+  std::string dir = temp_dir();
+  write_idx(dir + "/zero", {0, 28, 28}, {}, GetParam());
+  EXPECT_ERROR(dir + "/zero", "dimension 0 is zero");
+  write_idx(dir + "/absurd", {4000000000u, 28, 28}, {}, GetParam());
+  EXPECT_ERROR(dir + "/absurd", "absurd");
+  write_idx(dir + "/product", {1000000, 1000000, 1000}, {}, GetParam());
+  EXPECT_ERROR(dir + "/product", "GiB");
+}
+
+TEST_P(IdxFormat, RejectsTruncatedHeader) {
+  std::string path = temp_dir() + "/header";
+  std::vector<uint8_t> bytes = {0, 0, 8, 3, 0, 0, 0, 5};
+  write_bytes(path, bytes);
+  EXPECT_ERROR(path, "truncated header");
+}
+
+INSTANTIATE_TEST_SUITE_P(RawAndGzip, IdxFormat, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "gzip" : "raw"; });
+
+TEST(Idx, RejectsEmptyAndMissingFilesAndDirectories) {
+  std::string dir = temp_dir();
+  write_bytes(dir + "/empty", {});
+  EXPECT_ERROR(dir + "/empty", "empty");
+  EXPECT_ERROR(dir + "/nothing-here", "not found");
+  EXPECT_ERROR(dir, "is a directory");
+}
+
+TEST(Idx, RejectsCorruptGzip) {
+  std::string dir = temp_dir();
+  write_idx(dir + "/good.gz", {4, 8, 8}, std::vector<uint8_t>(256, 7), true);
+  auto bytes = read_bytes(dir + "/good.gz");
+  ASSERT_GT(bytes.size(), 30u);
+  // Flip bits in the deflate stream: zlib's CRC or the stream structure catches it.
+  auto corrupt = bytes;
+  for (size_t i = 12; i < corrupt.size() - 8; i += 3) corrupt[i] ^= 0x5A;
+  write_bytes(dir + "/corrupt.gz", corrupt);
+  std::string message = error_reading(dir + "/corrupt.gz");
+  EXPECT_TRUE(message.find("corrupt gzip") != std::string::npos || message.find("disagree") != std::string::npos ||
+              message.find("truncated") != std::string::npos || message.find("magic") != std::string::npos)
+      << message;
+  // A stream cut in half.
+  std::vector<uint8_t> half(bytes.begin(), bytes.begin() + long(bytes.size() / 2));
+  write_bytes(dir + "/half.gz", half);
+  message = error_reading(dir + "/half.gz");
+  EXPECT_TRUE(message.find("corrupt gzip") != std::string::npos || message.find("disagree") != std::string::npos ||
+              message.find("truncated") != std::string::npos)
+      << message;
+  // Only the CRC in the trailer is wrong.
+  auto bad_crc = bytes;
+  bad_crc[bad_crc.size() - 8] ^= 0xFF;
+  write_bytes(dir + "/crc.gz", bad_crc);
+  EXPECT_ERROR(dir + "/crc.gz", "corrupt gzip");
+}
+
+TEST(Idx, ParsesInMemory) {
+  std::vector<uint8_t> bytes = {0, 0, 8, 1, 0, 0, 0, 3, 9, 8, 7};
+  IdxArray a = parse_idx(bytes.data(), bytes.size(), "mem");
+  EXPECT_EQ(a.dims, (std::vector<int64_t>{3}));
+  EXPECT_EQ(a.data, (std::vector<uint8_t>{9, 8, 7}));
+}
+
+}  // namespace
+}  // namespace latent

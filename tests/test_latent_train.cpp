@@ -1,0 +1,137 @@
+// latent-train as scripts use it: exit codes, one "error:" line for every bad input, the stdout
+// contract, and the files it writes.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "latent/checkpoint.h"
+#include "test_support.h"
+
+namespace latent {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_process;
+
+test::ProcessResult train(std::vector<std::string> args, double timeout_s = 300) {
+  args.insert(args.begin(), LATENT_TRAIN_BIN);
+  return run_process(args, timeout_s);
+}
+
+int count_lines(const std::string& text) { return int(std::count(text.begin(), text.end(), '\n')); }
+
+TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
+  std::string dir = test::temp_dir();
+  fs::create_directories(dir + "/bad-data");
+  test::write_dataset(dir + "/bad-data", 10, 5, 4, 4);
+  test::write_idx(dir + "/bad-data/train-labels-idx1-ubyte", {9}, std::vector<uint8_t>(9));
+  test::write_bytes(dir + "/garbage.ckpt", std::vector<uint8_t>(100, 0x42));
+  struct Case {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{"--lr", "0"}, "--lr"},
+      {{"--lr", "-3"}, "--lr"},
+      {{"--lr", "nan"}, "--lr"},
+      {{"--batch", "0"}, "--batch"},
+      {{"--latent", "0"}, "--latent"},
+      {{"--latent", "65"}, "--latent"},
+      {{"--epochs", "ten"}, "--epochs"},
+      {{"--beta", "inf"}, "--beta"},
+      {{"--likelihood", "laplace"}, "--likelihood"},
+      {{"--device", "gpu"}, "--device"},
+      {{"--bogus"}, "--bogus"},
+      {{"--data", dir + "/nowhere"}, "nowhere"},
+      {{"--data", dir + "/bad-data"}, "9 labels for 10 images"},
+      {{"--data", dir}, "not a dataset directory"},
+      {{"--resume", dir + "/missing.ckpt"}, "missing.ckpt"},
+      {{"--resume", dir + "/garbage.ckpt"}, "garbage.ckpt"},
+      {{"--out", "/proc/forbidden"}, "--out"},
+  };
+  for (const auto& c : cases) {
+    auto begin = std::chrono::steady_clock::now();
+    auto r = train(c.args, 30);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    std::string label = c.args[0] + (c.args.size() > 1 ? " " + c.args[1] : "");
+    EXPECT_EQ(r.exit_code, 2) << label << "\nstderr: " << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << label << "\nstderr: " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << label << "\nstderr: " << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << label << "\nstderr: " << r.err;
+    EXPECT_TRUE(r.out.empty()) << label;
+    // LibTorch's static initialisation alone takes ~0.7 s here (more on a loaded machine); this bound
+    // catches a dataset load or training that should never have started. Not a speed test.
+    EXPECT_LT(seconds, 5.0) << label;
+  }
+}
+
+TEST(LatentTrain, HelpListsTheFlags) {
+  auto r = train({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--data", "--epochs", "--latent", "--hidden", "--batch", "--lr", "--beta", "--warmup-epochs",
+                           "--likelihood", "--seed", "--threads", "--device", "--limit", "--resume", "--out"})
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+}
+
+TEST(LatentTrain, TrainsWritesOutputsAndResumes) {
+  std::string out = test::temp_dir();
+  auto r = train({"--limit", "1000", "--epochs", "2", "--hidden", "64", "--batch", "100", "--out", out + "/a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::regex line(
+      R"(epoch=(\d+) seconds=[0-9.]+ samples_per_s=[0-9.]+ train_loss=[0-9.]+ test_loss=([0-9.]+) test_recon=([0-9.]+) test_kl=([0-9.]+))");
+  std::istringstream lines(r.out);
+  std::string text;
+  int epochs = 0;
+  while (std::getline(lines, text)) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(text, m, line)) << text;
+    EXPECT_EQ(std::stoi(m[1]), ++epochs);
+    EXPECT_NEAR(std::stod(m[2]), std::stod(m[3]) + std::stod(m[4]), 2e-3);
+  }
+  EXPECT_EQ(epochs, 2);
+  for (const char* f : {"metrics.csv", "checkpoint.ckpt", "reconstructions.png", "samples.png", "interpolation.png", "manifold.png"})
+    EXPECT_TRUE(fs::exists(out + "/a/" + f)) << f;
+  std::ifstream csv(out + "/a/metrics.csv");
+  int step_rows = 0, epoch_rows = 0;
+  while (std::getline(csv, text)) {
+    step_rows += text.rfind("step,", 0) == 0;
+    epoch_rows += text.rfind("epoch,", 0) == 0;
+  }
+  EXPECT_EQ(step_rows, 20);
+  EXPECT_EQ(epoch_rows, 2);
+  Checkpoint c = read_checkpoint(out + "/a/checkpoint.ckpt");
+  EXPECT_EQ(c.progress.epoch, 2);
+  EXPECT_EQ(c.model.hidden, std::vector<int>{64});
+
+  // Resume: one more epoch from the checkpoint, architecture taken from it.
+  r = train({"--resume", out + "/a/checkpoint.ckpt", "--epochs", "1", "--out", out + "/b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("epoch=3 ", 0), 0u) << r.out;
+  EXPECT_EQ(read_checkpoint(out + "/b/checkpoint.ckpt").progress.step, 30);
+  // Flags that contradict the checkpoint's architecture are refused.
+  r = train({"--resume", out + "/a/checkpoint.ckpt", "--latent", "5", "--out", out + "/c"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--latent 5 does not match the checkpoint"), std::string::npos) << r.err;
+  // No manifold for latent dims other than 2.
+  r = train({"--limit", "200", "--epochs", "1", "--hidden", "32", "--latent", "4", "--out", out + "/d"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(out + "/d/manifold.png"));
+}
+
+TEST(LatentTrain, DivergenceExitsNonZeroNamingTheLossAndKeepsFiniteWeights) {
+  std::string out = test::temp_dir();
+  auto r = train({"--limit", "2000", "--epochs", "50", "--hidden", "128", "--batch", "100", "--lr", "10", "--out", out});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("error: training diverged: non-finite"), std::string::npos) << r.err;
+  Checkpoint c = read_checkpoint(out + "/checkpoint.ckpt");
+  for (const auto& a : c.arrays)
+    for (float v : a.values) ASSERT_TRUE(std::isfinite(v)) << a.name;
+}
+
+}  // namespace
+}  // namespace latent

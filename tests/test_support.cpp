@@ -1,0 +1,136 @@
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "latent/data_sources.h"
+
+extern char** environ;
+
+namespace latent::test {
+
+std::string temp_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "misc";
+  for (char& c : name)
+    if (c == '/') c = '_';
+  auto dir = std::filesystem::path(LATENT_TEST_TMP) / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_idx(const std::string& path, const std::vector<uint32_t>& dims, const std::vector<uint8_t>& payload,
+               bool gzip, uint8_t type) {
+  std::vector<uint8_t> bytes = {0, 0, type, uint8_t(dims.size())};
+  for (uint32_t d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(uint8_t(d >> shift));
+  bytes.insert(bytes.end(), payload.begin(), payload.end());
+  if (!gzip) return write_bytes(path, bytes);
+  gzFile gz = gzopen(path.c_str(), "wb");
+  gzwrite(gz, bytes.data(), unsigned(bytes.size()));
+  gzclose(gz);
+}
+
+void write_dataset(const std::string& dir, int n_train, int n_test, int h, int w, bool gzip) {
+  std::string ext = gzip ? ".gz" : "";
+  auto images = [&](int n) {
+    std::vector<uint8_t> p(static_cast<size_t>(n) * h * w);
+    for (size_t i = 0; i < p.size(); ++i) p[i] = uint8_t((i * 37) % 256);
+    return p;
+  };
+  auto labels = [&](int n) {
+    std::vector<uint8_t> p(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) p[size_t(i)] = uint8_t(i % 10);
+    return p;
+  };
+  write_idx(dir + "/train-images-idx3-ubyte" + ext, {uint32_t(n_train), uint32_t(h), uint32_t(w)}, images(n_train), gzip);
+  write_idx(dir + "/train-labels-idx1-ubyte" + ext, {uint32_t(n_train)}, labels(n_train), gzip);
+  write_idx(dir + "/t10k-images-idx3-ubyte" + ext, {uint32_t(n_test), uint32_t(h), uint32_t(w)}, images(n_test), gzip);
+  write_idx(dir + "/t10k-labels-idx1-ubyte" + ext, {uint32_t(n_test)}, labels(n_test), gzip);
+}
+
+std::string mnist_dir() {
+  for (const auto& dir : dataset_search_dirs("mnist"))
+    if (std::filesystem::exists(dir + "/train-images-idx3-ubyte") || std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz"))
+      return dir;
+  ADD_FAILURE() << "MNIST is not installed; run scripts/setup";
+  return "";
+}
+
+ProcessResult run_process(const std::vector<std::string>& args, double timeout_s) {
+  ProcessResult result;
+  int out_pipe[2], err_pipe[2];
+  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) return result;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+  posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+  std::vector<char*> argv;
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    result.err = "spawn failed";
+    return result;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[4096];
+  while (open_fds > 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      break;
+    }
+    if (poll(fds, 2, 100) <= 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        (i == 0 ? result.out : result.err).append(buf, size_t(n));
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+}  // namespace latent::test

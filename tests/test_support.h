@@ -1,0 +1,31 @@
+#pragma once
+// Shared helpers for the tests: temporary directories, IDX writers, the real MNIST location.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace latent::test {
+
+// A fresh empty directory under the build tree, named after the running test.
+std::string temp_dir();
+
+// Writes an IDX file (magic 0 0 type rank, big-endian dims, payload); gzip when `gzip`.
+void write_idx(const std::string& path, const std::vector<uint32_t>& dims, const std::vector<uint8_t>& payload,
+               bool gzip = false, uint8_t type = 0x08);
+void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
+std::vector<uint8_t> read_bytes(const std::string& path);
+
+// A small valid dataset directory: n_train/n_test images of h×w with labels.
+void write_dataset(const std::string& dir, int n_train, int n_test, int h, int w, bool gzip = false);
+
+// The directory of the real MNIST files that scripts/setup installed; fails the test if absent.
+std::string mnist_dir();
+
+// Runs a program (no shell) and collects its exit code, stdout and stderr.
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+ProcessResult run_process(const std::vector<std::string>& args, double timeout_s = 120);
+
+}  // namespace latent::test

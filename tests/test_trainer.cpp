@@ -1,0 +1,289 @@
+// The trainer thread on real MNIST: commands from other threads, learning, determinism, divergence,
+// checkpoints and shutdown.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "latent/checkpoint.h"
+#include "latent/dataset.h"
+#include "latent/error.h"
+#include "latent/inference.h"
+#include "latent/trainer.h"
+#include "test_support.h"
+
+namespace latent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const Dataset& mnist() {
+  static Dataset data = Dataset::load(test::mnist_dir());
+  return data;
+}
+
+ModelConfig small_model(int latent = 2) {
+  ModelConfig m;
+  m.latent_dim = latent;
+  m.hidden = {128};
+  return m;
+}
+
+TrainConfig small_train(int64_t limit = 2000) {
+  TrainConfig t;
+  t.limit = limit;
+  t.batch_size = 100;
+  t.seed = 5;
+  return t;
+}
+
+std::vector<float> decode_origin(const Vae& vae) {
+  return vae.decode(LatentMatrix{1, vae.config().latent_dim, std::vector<float>(size_t(vae.config().latent_dim), 0.3f)}).pixels;
+}
+
+TEST(Trainer, CommandsFromAnotherThread) {
+  Trainer trainer(mnist(), small_model(), small_train());
+  EXPECT_EQ(trainer.snapshot()->state, TrainerState::Idle);
+  std::thread([&] { trainer.step(5); }).join();
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  auto s = trainer.snapshot();
+  EXPECT_EQ(s->step, 5);
+  EXPECT_EQ(s->state, TrainerState::Paused);
+  EXPECT_EQ(s->weights_step, 5);
+
+  std::thread([&] { trainer.start(); }).join();
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (trainer.snapshot()->step < 12 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(trainer.snapshot()->state, TrainerState::Running);
+  std::thread([&] { trainer.pause(); }).join();
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  const int64_t paused_at = trainer.snapshot()->step;
+  EXPECT_GE(paused_at, 12);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(trainer.snapshot()->step, paused_at);
+  EXPECT_EQ(trainer.snapshot()->state, TrainerState::Paused);
+
+  // Hyperparameters apply at the next step, without a restart.
+  std::thread([&] {
+    trainer.set_beta(0.25);
+    trainer.set_learning_rate(2e-4);
+    trainer.step(1);
+  }).join();
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  auto steps = trainer.steps_since(0);
+  ASSERT_EQ(int64_t(steps.size()), paused_at + 1);
+  EXPECT_DOUBLE_EQ(steps.back().beta, 0.25);
+  EXPECT_DOUBLE_EQ(steps.back().learning_rate, 2e-4);
+  EXPECT_NEAR(steps.back().loss, steps.back().recon + 0.25 * steps.back().kl, 1e-3);
+  EXPECT_DOUBLE_EQ(steps[0].beta, 1.0);
+  for (size_t i = 1; i < steps.size(); ++i) EXPECT_EQ(steps[i].step, steps[i - 1].step + 1);
+
+  // Bad values are refused with a message; the run goes on unchanged.
+  trainer.set_beta(std::nan(""));
+  trainer.set_learning_rate(-1);
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  EXPECT_NE(trainer.snapshot()->message.find("learning rate"), std::string::npos);
+  EXPECT_DOUBLE_EQ(trainer.snapshot()->train.beta, 0.25);
+  EXPECT_DOUBLE_EQ(trainer.snapshot()->train.learning_rate, 2e-4);
+
+  // Reset re-initialises with a new config.
+  const int run = trainer.snapshot()->run_id;
+  std::thread([&] { trainer.reset(small_model(3), small_train()); }).join();
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  s = trainer.snapshot();
+  EXPECT_EQ(s->state, TrainerState::Idle);
+  EXPECT_EQ(s->step, 0);
+  EXPECT_EQ(s->model.latent_dim, 3);
+  EXPECT_NE(s->run_id, run);
+  EXPECT_TRUE(trainer.steps_since(0).empty());
+  EXPECT_EQ(s->weights->config().latent_dim, 3);
+
+  // An invalid reset keeps the current model.
+  ModelConfig bad = small_model(3);
+  bad.latent_dim = 0;
+  trainer.reset(bad, small_train());
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  EXPECT_EQ(trainer.snapshot()->model.latent_dim, 3);
+  EXPECT_NE(trainer.snapshot()->message.find("reset rejected"), std::string::npos);
+}
+
+TEST(Trainer, LossFallsOnAnMnistSubset) {
+  TrainConfig t = small_train(3000);
+  t.epochs = 3;
+  Trainer trainer(mnist(), small_model(), t);
+  trainer.start();
+  ASSERT_TRUE(trainer.wait_until_settled(120));
+  auto s = trainer.snapshot();
+  EXPECT_EQ(s->state, TrainerState::Idle);
+  EXPECT_EQ(s->message, "finished 3 epochs");
+  EXPECT_EQ(s->step, 90);
+  auto epochs = trainer.epochs_since(0);
+  ASSERT_EQ(epochs.size(), 3u);
+  auto steps = trainer.steps_since(0);
+  // Untrained, −ELBO is ~543 nats (784 pixels × BCE at logit 0); three epochs on 3000 digits
+  // bring the 10,000-image test −ELBO far below that.
+  EXPECT_GT(steps.front().loss, 450);
+  EXPECT_LT(epochs.back().test_loss, 230);
+  EXPECT_LT(epochs.back().test_loss, epochs.front().test_loss);
+  EXPECT_NEAR(epochs.back().test_loss, epochs.back().test_recon + epochs.back().test_kl, 1e-6);
+  EXPECT_GT(epochs.back().test_kl, 0.5);  // a 2-D latent in use
+  EXPECT_GT(epochs.back().samples_per_s, 0);
+}
+
+TEST(Trainer, SameSeedSameRun) {
+  auto run = [](uint64_t seed) {
+    TrainConfig t = small_train();
+    t.seed = seed;
+    Trainer trainer(mnist(), small_model(), t);
+    trainer.step(25);
+    EXPECT_TRUE(trainer.wait_until_settled(60));
+    return std::make_pair(trainer.steps_since(0), decode_origin(*trainer.snapshot()->weights));
+  };
+  auto [steps_a, image_a] = run(7);
+  auto [steps_b, image_b] = run(7);
+  auto [steps_c, image_c] = run(8);
+  ASSERT_EQ(steps_a.size(), 25u);
+  ASSERT_EQ(steps_b.size(), 25u);
+  for (size_t i = 0; i < steps_a.size(); ++i) {
+    EXPECT_EQ(steps_a[i].loss, steps_b[i].loss) << "step " << i;
+    EXPECT_EQ(steps_a[i].kl, steps_b[i].kl) << "step " << i;
+  }
+  EXPECT_EQ(image_a, image_b);
+  EXPECT_NE(steps_a.back().loss, steps_c.back().loss);
+}
+
+TEST(Trainer, KlWarmupRampsBeta) {
+  TrainConfig t = small_train(1000);
+  t.warmup_epochs = 2;
+  t.beta = 2;
+  Trainer trainer(mnist(), small_model(), t);
+  trainer.step(15);
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  auto steps = trainer.steps_since(0);
+  ASSERT_EQ(steps.size(), 15u);
+  // Step k (0-based) starts at epoch k/10: β = 2 · min(1, (k/10)/2).
+  EXPECT_DOUBLE_EQ(steps[0].beta, 0.0);
+  EXPECT_NEAR(steps[5].beta, 0.5, 1e-12);
+  EXPECT_NEAR(steps[14].beta, 1.4, 1e-12);
+}
+
+TEST(Trainer, DivergenceKeepsTheLastGoodWeightsAndPauses) {
+  TrainConfig t = small_train();
+  t.learning_rate = 10;
+  Trainer trainer(mnist(), small_model(), t);
+  trainer.start();
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (trainer.snapshot()->state == TrainerState::Running || trainer.snapshot()->state == TrainerState::Idle) {
+    ASSERT_LT(Clock::now(), deadline) << "lr = 10 did not diverge";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(trainer.wait_until_settled(10));
+  auto s = trainer.snapshot();
+  ASSERT_EQ(s->state, TrainerState::Diverged);
+  EXPECT_NE(s->message.find("non-finite"), std::string::npos) << s->message;
+  EXPECT_EQ(s->weights_step, s->step);
+  // The step counter stopped and the weights are finite.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(trainer.snapshot()->step, s->step);
+  std::string path = test::temp_dir() + "/diverged.ckpt";
+  ASSERT_EQ(trainer.save(path).get(), "");
+  Checkpoint c = read_checkpoint(path);
+  for (const auto& a : c.arrays)
+    for (float v : a.values) ASSERT_TRUE(std::isfinite(v)) << a.name;
+  EXPECT_NO_THROW(Vae::from_checkpoint(c));
+  // Lowering the learning rate and resuming trains again.
+  trainer.set_learning_rate(1e-4);
+  trainer.step(2);
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  EXPECT_EQ(trainer.snapshot()->step, s->step + 2);
+}
+
+TEST(Trainer, SavesAndResumesExactly) {
+  std::string path = test::temp_dir() + "/run.ckpt";
+  TrainConfig t = small_train();
+  Trainer first(mnist(), small_model(), t);
+  first.step(30);
+  ASSERT_TRUE(first.wait_until_settled(60));
+  ASSERT_EQ(first.save(path).get(), "");
+  Checkpoint c = read_checkpoint(path);
+  EXPECT_EQ(c.progress.step, 30);
+  EXPECT_EQ(c.progress.epoch, 1);
+  EXPECT_EQ(c.progress.epoch_offset, 1000);
+  EXPECT_EQ(c.dataset, "mnist");
+  Trainer resumed(mnist(), c, t);
+  auto s = resumed.snapshot();
+  EXPECT_EQ(s->step, 30);
+  EXPECT_EQ(s->epoch, 1);
+  EXPECT_EQ(decode_origin(*s->weights), decode_origin(*first.snapshot()->weights));
+  resumed.step(1);
+  ASSERT_TRUE(resumed.wait_until_settled(30));
+  EXPECT_EQ(resumed.snapshot()->step, 31);
+  // A checkpoint for another image size is refused.
+  c.model.image_height = 20;
+  EXPECT_THROW(Trainer(mnist(), c, t), Error);
+}
+
+TEST(Trainer, FailedSaveIsReportedAndNothingIsLost) {
+  Trainer trainer(mnist(), small_model(), small_train());
+  trainer.step(2);
+  std::string message = trainer.save("/nonexistent-dir/x.ckpt").get();
+  EXPECT_NE(message.find("/nonexistent-dir/x.ckpt"), std::string::npos) << message;
+  trainer.step(1);
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  EXPECT_EQ(trainer.snapshot()->step, 3);
+}
+
+TEST(Trainer, SnapshotsAreCompleteAndStepsMonotoneWhileTraining) {
+  TrainConfig t = small_train();
+  t.epochs = 1;
+  Trainer trainer(mnist(), small_model(), t);
+  std::atomic<bool> done{false};
+  int64_t last = -1;
+  bool complete = true, monotone = true;
+  std::thread reader([&] {
+    while (!done) {
+      auto s = trainer.snapshot();
+      complete = complete && s && s->weights && s->weights->config().latent_dim == 2;
+      monotone = monotone && s->step >= last;
+      last = s->step;
+    }
+  });
+  trainer.start();
+  EXPECT_TRUE(trainer.wait_until_settled(60));
+  done = true;
+  reader.join();
+  EXPECT_TRUE(complete);
+  EXPECT_TRUE(monotone);
+  EXPECT_EQ(trainer.snapshot()->step, 20);
+}
+
+TEST(Trainer, ShutsDownWithinASecondFromAnyState) {
+  for (int state = 0; state < 3; ++state) {
+    ModelConfig m = small_model();
+    m.hidden = {512, 256};
+    auto trainer = std::make_unique<Trainer>(mnist(), m, small_train(60000));
+    if (state == 1) trainer->start();
+    if (state == 2) {
+      trainer->step(3);
+      trainer->wait_until_settled(30);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto begin = Clock::now();
+    trainer.reset();
+    EXPECT_LT(std::chrono::duration<double>(Clock::now() - begin).count(), 1.0) << "state " << state;
+  }
+}
+
+TEST(Trainer, RejectsAnImageSizeTheDataDoesNotHave) {
+  ModelConfig m = small_model();
+  m.image_height = 32;
+  EXPECT_THROW(Trainer(mnist(), m, small_train()), Error);
+  TrainConfig t = small_train();
+  t.device = "tpu";
+  EXPECT_THROW(Trainer(mnist(), small_model(), t), Error);
+}
+
+}  // namespace
+}  // namespace latent
