@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <thread>
 
 #include "latent/checkpoint.h"
@@ -31,8 +32,15 @@ ModelConfig small_model(int latent = 2) {
   return m;
 }
 
+// LATENT_TEST_DEVICE=cuda runs these tests on the GPU.
+std::string test_device() {
+  const char* d = std::getenv("LATENT_TEST_DEVICE");
+  return d && *d ? d : "cpu";
+}
+
 TrainConfig small_train(int64_t limit = 2000) {
   TrainConfig t;
+  t.device = test_device();
   t.limit = limit;
   t.batch_size = 100;
   t.seed = 5;
@@ -152,6 +160,35 @@ TEST(Trainer, SameSeedSameRun) {
   }
   EXPECT_EQ(image_a, image_b);
   EXPECT_NE(steps_a.back().loss, steps_c.back().loss);
+}
+
+TEST(Trainer, GaussianLikelihoodWithLearnedSigmaTrains) {
+  ModelConfig m = small_model();
+  m.likelihood = ReconstructionLikelihood::Gaussian;
+  m.learn_sigma = true;  // starts at gaussian_sigma = 0.1
+  TrainConfig t = small_train();
+  t.epochs = 2;
+  Trainer trainer(mnist(), m, t);
+  trainer.start();
+  ASSERT_TRUE(trainer.wait_until_settled(60));
+  auto epochs = trainer.epochs_since(0);
+  ASSERT_EQ(epochs.size(), 2u);
+  // −log N(x; μ, σ²) summed over 784 pixels with μ ≈ ½ at the start: Σ (x−½)²/(2σ²) + 784 (log σ + ½ log 2π),
+  // thousands of nats for σ = 0.1; learning μ brings it far down.
+  auto steps = trainer.steps_since(0);
+  EXPECT_GT(steps.front().recon, 3000);
+  EXPECT_LT(epochs.back().test_recon, steps.front().recon / 2);
+  std::string path = test::temp_dir() + "/gaussian.ckpt";
+  ASSERT_EQ(trainer.save(path).get(), "");
+  Checkpoint c = read_checkpoint(path);
+  const NamedArray* log_sigma = c.find("vae.log_sigma");
+  ASSERT_NE(log_sigma, nullptr);  // a trained parameter, saved with the weights
+  EXPECT_GT(std::abs(log_sigma->values[0] - std::log(0.1f)), 0.005f);
+  // With a fixed σ it is a constant, not a parameter.
+  m.learn_sigma = false;
+  Trainer fixed(mnist(), m, small_train());
+  ASSERT_EQ(fixed.save(path).get(), "");
+  EXPECT_EQ(read_checkpoint(path).find("vae.log_sigma"), nullptr);
 }
 
 TEST(Trainer, KlWarmupRampsBeta) {

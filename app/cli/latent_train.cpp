@@ -155,8 +155,9 @@ int run(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const bool show_progress = ::isatty(STDERR_FILENO);
+  const int64_t used = o.train.limit > 0 ? std::min(o.train.limit, data.train_size()) : data.train_size();
   std::fprintf(stderr, "training on %s (%lld images, %dx%d) on %s: latent %d, hidden %s, %s, batch %d, lr %g, beta %g\n",
-               data.name().c_str(), (long long)data.train_size(), data.width(), data.height(),
+               data.name().c_str(), (long long)used, data.width(), data.height(),
                trainer->snapshot()->device.c_str(), o.model.latent_dim, format_hidden(o.model.hidden).c_str(),
                to_string(o.model.likelihood).c_str(), o.train.batch_size, o.train.learning_rate, o.train.beta);
   trainer->start();

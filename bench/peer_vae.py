@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""The comparison peer: the PyTorch examples' VAE (784-400-20) in eager Python, Debian's python3-torch.
+
+Trains on the same IDX files latent-train reads, prints one line per epoch in latent-train's format:
+  epoch= seconds= samples_per_s= train_loss= test_loss= test_recon= test_kl=
+seconds and samples_per_s count the training loop only, as latent-train does.
+"""
+import argparse
+import gzip
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def read_idx(path):
+    if not os.path.exists(path):
+        path += ".gz"
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    rank = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+class VAE(nn.Module):
+    def __init__(self, pixels, hidden, latent):
+        super().__init__()
+        self.fc1 = nn.Linear(pixels, hidden)
+        self.fc21 = nn.Linear(hidden, latent)
+        self.fc22 = nn.Linear(hidden, latent)
+        self.fc3 = nn.Linear(latent, hidden)
+        self.fc4 = nn.Linear(hidden, pixels)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(x))
+        mu, logvar = self.fc21(h), self.fc22(h)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        return self.fc4(F.relu(self.fc3(z))), mu, logvar
+
+
+def terms(model, x):
+    logits, mu, logvar = model(x)
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+    kl = 0.5 * torch.sum(mu.pow(2) + logvar.exp() - logvar - 1)
+    return recon, kl
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", required=True)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--latent", type=int, default=20)
+    p.add_argument("--hidden", type=int, default=400)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    train = torch.from_numpy(read_idx(a.data + "/train-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784)
+    test = torch.from_numpy(read_idx(a.data + "/t10k-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784)
+    model = VAE(train.shape[1], a.hidden, a.latent)
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    n = train.shape[0]
+    for epoch in range(1, a.epochs + 1):
+        perm = torch.randperm(n)
+        loss_sum = 0.0
+        start = time.perf_counter()
+        for i in range(0, n, a.batch):
+            x = train[perm[i:i + a.batch]]
+            recon, kl = terms(model, x)
+            loss = (recon + kl) / x.shape[0]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * x.shape[0]
+        seconds = time.perf_counter() - start
+        with torch.no_grad():
+            r = k = 0.0
+            for i in range(0, test.shape[0], 1000):
+                rr, kk = terms(model, test[i:i + 1000])
+                r += rr.item()
+                k += kk.item()
+            r /= test.shape[0]
+            k /= test.shape[0]
+        print(f"epoch={epoch} seconds={seconds:.3f} samples_per_s={n / seconds:.1f} train_loss={loss_sum / n:.4f} "
+              f"test_loss={r + k:.4f} test_recon={r:.4f} test_kl={k:.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
