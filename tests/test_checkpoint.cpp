@@ -28,6 +28,7 @@ Checkpoint sample_checkpoint() {
   Checkpoint c;
   c.model.latent_dim = 3;
   c.model.hidden = {7, 5};
+  c.model.activation = Activation::Relu;
   c.model.likelihood = ReconstructionLikelihood::Gaussian;
   c.model.gaussian_sigma = 0.25;
   c.train.learning_rate = 3e-4;

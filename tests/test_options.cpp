@@ -26,7 +26,7 @@ std::string error_of(std::vector<std::string> args) {
 
 TEST(Options, ParsesEveryFlag) {
   RunOptions o = parse({"--data", "fashion-mnist", "--epochs", "3", "--latent", "20", "--hidden", "400,200",
-                        "--batch", "64", "--lr=0.002", "--beta", "4", "--warmup-epochs", "2", "--likelihood",
+                        "--batch", "64", "--activation", "relu", "--lr=0.002", "--beta", "4", "--warmup-epochs", "2", "--likelihood",
                         "gaussian", "--sigma", "learned", "--seed", "9", "--threads", "2", "--device", "auto",
                         "--limit", "1000", "--resume", "a.ckpt", "--out", "o"});
   EXPECT_EQ(o.data, "fashion-mnist");
@@ -34,6 +34,7 @@ TEST(Options, ParsesEveryFlag) {
   EXPECT_EQ(o.model.latent_dim, 20);
   EXPECT_EQ(o.model.hidden, (std::vector<int>{400, 200}));
   EXPECT_EQ(o.train.batch_size, 64);
+  EXPECT_EQ(o.model.activation, Activation::Relu);
   EXPECT_DOUBLE_EQ(o.train.learning_rate, 0.002);
   EXPECT_DOUBLE_EQ(o.train.beta, 4);
   EXPECT_DOUBLE_EQ(o.train.warmup_epochs, 2);
@@ -73,6 +74,7 @@ TEST(Options, RejectsBadValuesNamingTheFlag) {
       {{"--beta", "-0.5"}, "--beta"},
       {{"--beta", "NaN"}, "not a finite number"},
       {{"--likelihood", "poisson"}, "unknown likelihood"},
+      {{"--activation", "tanh"}, "unknown activation"},
       {{"--device", "tpu"}, "unknown device"},
       {{"--threads", "0"}, "--threads"},
       {{"--limit", "0"}, "--limit"},

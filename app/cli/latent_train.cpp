@@ -42,6 +42,7 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
   };
   mismatch("--latent", std::to_string(o.model.latent_dim), std::to_string(c.model.latent_dim));
   mismatch("--hidden", format_hidden(o.model.hidden), format_hidden(c.model.hidden));
+  mismatch("--activation", to_string(o.model.activation), to_string(c.model.activation));
   mismatch("--likelihood", to_string(o.model.likelihood), to_string(c.model.likelihood));
   o.model = c.model;
   TrainConfig t = c.train;
@@ -156,9 +157,9 @@ int run(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   const bool show_progress = ::isatty(STDERR_FILENO);
   const int64_t used = o.train.limit > 0 ? std::min(o.train.limit, data.train_size()) : data.train_size();
-  std::fprintf(stderr, "training on %s (%lld images, %dx%d) on %s: latent %d, hidden %s, %s, batch %d, lr %g, beta %g\n",
+  std::fprintf(stderr, "training on %s (%lld images, %dx%d) on %s: latent %d, hidden %s (%s), %s, batch %d, lr %g, beta %g\n",
                data.name().c_str(), (long long)used, data.width(), data.height(),
-               trainer->snapshot()->device.c_str(), o.model.latent_dim, format_hidden(o.model.hidden).c_str(),
+               trainer->snapshot()->device.c_str(), o.model.latent_dim, format_hidden(o.model.hidden).c_str(), to_string(o.model.activation).c_str(),
                to_string(o.model.likelihood).c_str(), o.train.batch_size, o.train.learning_rate, o.train.beta);
   trainer->start();
   size_t steps_seen = 0, epochs_seen = 0;

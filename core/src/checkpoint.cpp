@@ -61,6 +61,7 @@ std::string format_meta(const Checkpoint& c) {
     << "image_width=" << c.model.image_width << "\n"
     << "latent_dim=" << c.model.latent_dim << "\n"
     << "hidden=" << format_hidden(c.model.hidden) << "\n"
+    << "activation=" << to_string(c.model.activation) << "\n"
     << "likelihood=" << to_string(c.model.likelihood) << "\n"
     << "gaussian_sigma=" << c.model.gaussian_sigma << "\n"
     << "learn_sigma=" << (c.model.learn_sigma ? 1 : 0) << "\n"
@@ -96,6 +97,7 @@ void parse_meta(const std::string& text, Checkpoint& c, const std::string& what)
     c.model.image_width = int(parse_int("image_width", field("image_width")));
     c.model.latent_dim = int(parse_int("latent_dim", field("latent_dim")));
     c.model.hidden = parse_hidden(field("hidden"));
+    c.model.activation = parse_activation(field("activation"));
     c.model.likelihood = parse_likelihood(field("likelihood"));
     c.model.gaussian_sigma = parse_double("gaussian_sigma", field("gaussian_sigma"));
     c.model.learn_sigma = parse_int("learn_sigma", field("learn_sigma")) != 0;

@@ -17,9 +17,17 @@ ReconstructionLikelihood parse_likelihood(const std::string& text) {
   throw Error("unknown likelihood '" + text + "' (expected bernoulli or gaussian)");
 }
 
+std::string to_string(Activation activation) { return activation == Activation::Relu ? "relu" : "elu"; }
+
+Activation parse_activation(const std::string& text) {
+  if (text == "relu") return Activation::Relu;
+  if (text == "elu") return Activation::Elu;
+  throw Error("unknown activation '" + text + "' (expected relu or elu)");
+}
+
 bool ModelConfig::operator==(const ModelConfig& o) const {
   return image_height == o.image_height && image_width == o.image_width &&
-         latent_dim == o.latent_dim && hidden == o.hidden && likelihood == o.likelihood &&
+         latent_dim == o.latent_dim && hidden == o.hidden && activation == o.activation && likelihood == o.likelihood &&
          gaussian_sigma == o.gaussian_sigma && learn_sigma == o.learn_sigma;
 }
 

@@ -68,6 +68,9 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
          if (x < 0 || x > 1e6) throw Error(f + ": " + v + " must be >= 0");
          o.train.warmup_epochs = x;
        }},
+      {"--activation", [&](auto& f, auto& v) {
+         try { o.model.activation = parse_activation(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
+       }},
       {"--likelihood", [&](auto& f, auto& v) {
          try { o.model.likelihood = parse_likelihood(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
        }},
@@ -140,6 +143,7 @@ std::string run_options_help() {
   --data DIR|mnist|fashion-mnist  dataset directory (four IDX files, raw or .gz) or name [mnist]
   --latent D              latent dimensions, 1..64 [2]
   --hidden H[,H2...]      encoder hidden widths; the decoder mirrors them [512,256]
+  --activation relu|elu   hidden-layer nonlinearity [elu]
   --likelihood bernoulli|gaussian   p(x|z) [bernoulli]
   --sigma X|learned       gaussian p(x|z): fixed sigma, or learned [0.1]
 Training:

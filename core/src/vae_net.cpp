@@ -8,13 +8,21 @@
 
 namespace latent {
 namespace nn = torch::nn;
+namespace {
+
+nn::AnyModule activation(Activation a) {
+  if (a == Activation::Elu) return nn::AnyModule(nn::ELU(nn::ELUOptions().inplace(true)));
+  return nn::AnyModule(nn::ReLU(nn::ReLUOptions().inplace(true)));
+}
+
+}  // namespace
 
 void EncoderImpl::reset() {
   body = register_module("body", nn::Sequential());
   int64_t in = config.pixels();
   for (int h : config.hidden) {
     body->push_back(nn::Linear(in, h));
-    body->push_back(nn::ReLU(nn::ReLUOptions().inplace(true)));
+    body->push_back(activation(config.activation));
     in = h;
   }
   mu = register_module("mu", nn::Linear(in, config.latent_dim));
@@ -31,7 +39,7 @@ void DecoderImpl::reset() {
   int64_t in = config.latent_dim;
   for (auto it = config.hidden.rbegin(); it != config.hidden.rend(); ++it) {
     body->push_back(nn::Linear(in, *it));
-    body->push_back(nn::ReLU(nn::ReLUOptions().inplace(true)));
+    body->push_back(activation(config.activation));
     in = *it;
   }
   body->push_back(nn::Linear(in, config.pixels()));

@@ -9,7 +9,13 @@ namespace latent {
 // p(x|z): Bernoulli over pixels (BCE from logits) or Gaussian with fixed or learned σ.
 enum class ReconstructionLikelihood { Bernoulli, Gaussian };
 
+// The hidden layers' nonlinearity.
+enum class Activation { Relu, Elu };
+
 std::string to_string(ReconstructionLikelihood likelihood);
+std::string to_string(Activation activation);
+// Throws latent::Error for anything but "relu" or "elu".
+Activation parse_activation(const std::string& text);
 // Throws latent::Error for anything but "bernoulli" or "gaussian".
 ReconstructionLikelihood parse_likelihood(const std::string& text);
 
@@ -19,6 +25,7 @@ struct ModelConfig {
   int latent_dim = 2;
   // Hidden layer widths of the encoder MLP; the decoder mirrors them. Chosen by measurement (README).
   std::vector<int> hidden = {512, 256};
+  Activation activation = Activation::Elu;
   ReconstructionLikelihood likelihood = ReconstructionLikelihood::Bernoulli;
   // Gaussian p(x|z) only: σ of N(x; μ(z), σ²). When learn_sigma, it is a trained scalar starting here.
   double gaussian_sigma = 0.1;
