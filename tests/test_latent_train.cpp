@@ -73,7 +73,7 @@ TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
 TEST(LatentTrain, HelpListsTheFlags) {
   auto r = train({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* flag : {"--data", "--epochs", "--latent", "--hidden", "--batch", "--lr", "--beta", "--warmup-epochs",
+  for (const char* flag : {"--data", "--epochs", "--latent", "--hidden", "--batch", "--lr", "--lr-schedule", "--beta", "--warmup-epochs",
                            "--activation", "--likelihood", "--seed", "--threads", "--device", "--limit", "--resume", "--out"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }

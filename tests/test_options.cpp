@@ -26,7 +26,7 @@ std::string error_of(std::vector<std::string> args) {
 
 TEST(Options, ParsesEveryFlag) {
   RunOptions o = parse({"--data", "fashion-mnist", "--epochs", "3", "--latent", "20", "--hidden", "400,200",
-                        "--batch", "64", "--activation", "relu", "--lr=0.002", "--beta", "4", "--warmup-epochs", "2", "--likelihood",
+                        "--batch", "64", "--activation", "relu", "--lr=0.002", "--lr-schedule", "constant", "--beta", "4", "--warmup-epochs", "2", "--likelihood",
                         "gaussian", "--sigma", "learned", "--seed", "9", "--threads", "2", "--device", "auto",
                         "--limit", "1000", "--resume", "a.ckpt", "--out", "o"});
   EXPECT_EQ(o.data, "fashion-mnist");
@@ -36,6 +36,7 @@ TEST(Options, ParsesEveryFlag) {
   EXPECT_EQ(o.train.batch_size, 64);
   EXPECT_EQ(o.model.activation, Activation::Relu);
   EXPECT_DOUBLE_EQ(o.train.learning_rate, 0.002);
+  EXPECT_EQ(o.train.lr_schedule, LearningRateSchedule::Constant);
   EXPECT_DOUBLE_EQ(o.train.beta, 4);
   EXPECT_DOUBLE_EQ(o.train.warmup_epochs, 2);
   EXPECT_EQ(o.model.likelihood, ReconstructionLikelihood::Gaussian);
@@ -75,6 +76,7 @@ TEST(Options, RejectsBadValuesNamingTheFlag) {
       {{"--beta", "NaN"}, "not a finite number"},
       {{"--likelihood", "poisson"}, "unknown likelihood"},
       {{"--activation", "tanh"}, "unknown activation"},
+      {{"--lr-schedule", "step"}, "unknown learning-rate schedule"},
       {{"--device", "tpu"}, "unknown device"},
       {{"--threads", "0"}, "--threads"},
       {{"--limit", "0"}, "--limit"},

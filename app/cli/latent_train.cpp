@@ -48,6 +48,7 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
   TrainConfig t = c.train;
   if (given("--batch")) t.batch_size = o.train.batch_size;
   if (given("--lr")) t.learning_rate = o.train.learning_rate;
+  if (given("--lr-schedule")) t.lr_schedule = o.train.lr_schedule;
   if (given("--beta")) t.beta = o.train.beta;
   if (given("--warmup-epochs")) t.warmup_epochs = o.train.warmup_epochs;
   if (given("--seed")) t.seed = o.train.seed;
@@ -157,10 +158,11 @@ int run(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   const bool show_progress = ::isatty(STDERR_FILENO);
   const int64_t used = o.train.limit > 0 ? std::min(o.train.limit, data.train_size()) : data.train_size();
-  std::fprintf(stderr, "training on %s (%lld images, %dx%d) on %s: latent %d, hidden %s (%s), %s, batch %d, lr %g, beta %g\n",
+  std::fprintf(stderr, "training on %s (%lld images, %dx%d) on %s: latent %d, hidden %s (%s), %s, batch %d, lr %g (%s), beta %g\n",
                data.name().c_str(), (long long)used, data.width(), data.height(),
                trainer->snapshot()->device.c_str(), o.model.latent_dim, format_hidden(o.model.hidden).c_str(), to_string(o.model.activation).c_str(),
-               to_string(o.model.likelihood).c_str(), o.train.batch_size, o.train.learning_rate, o.train.beta);
+               to_string(o.model.likelihood).c_str(), o.train.batch_size, o.train.learning_rate,
+               to_string(o.train.lr_schedule).c_str(), o.train.beta);
   trainer->start();
   size_t steps_seen = 0, epochs_seen = 0;
   auto drain = [&] {

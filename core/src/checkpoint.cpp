@@ -67,6 +67,7 @@ std::string format_meta(const Checkpoint& c) {
     << "learn_sigma=" << (c.model.learn_sigma ? 1 : 0) << "\n"
     << "batch_size=" << c.train.batch_size << "\n"
     << "learning_rate=" << c.train.learning_rate << "\n"
+    << "lr_schedule=" << to_string(c.train.lr_schedule) << "\n"
     << "beta=" << c.train.beta << "\n"
     << "warmup_epochs=" << c.train.warmup_epochs << "\n"
     << "seed=" << c.train.seed << "\n"
@@ -103,6 +104,7 @@ void parse_meta(const std::string& text, Checkpoint& c, const std::string& what)
     c.model.learn_sigma = parse_int("learn_sigma", field("learn_sigma")) != 0;
     c.train.batch_size = int(parse_int("batch_size", field("batch_size")));
     c.train.learning_rate = parse_double("learning_rate", field("learning_rate"));
+    c.train.lr_schedule = parse_lr_schedule(field("lr_schedule"));
     c.train.beta = parse_double("beta", field("beta"));
     c.train.warmup_epochs = parse_double("warmup_epochs", field("warmup_epochs"));
     c.train.seed = uint64_t(parse_int("seed", field("seed")));

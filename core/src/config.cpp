@@ -25,6 +25,16 @@ Activation parse_activation(const std::string& text) {
   throw Error("unknown activation '" + text + "' (expected relu or elu)");
 }
 
+std::string to_string(LearningRateSchedule schedule) {
+  return schedule == LearningRateSchedule::Constant ? "constant" : "cosine";
+}
+
+LearningRateSchedule parse_lr_schedule(const std::string& text) {
+  if (text == "constant") return LearningRateSchedule::Constant;
+  if (text == "cosine") return LearningRateSchedule::Cosine;
+  throw Error("unknown learning-rate schedule '" + text + "' (expected constant or cosine)");
+}
+
 bool ModelConfig::operator==(const ModelConfig& o) const {
   return image_height == o.image_height && image_width == o.image_width &&
          latent_dim == o.latent_dim && hidden == o.hidden && activation == o.activation && likelihood == o.likelihood &&

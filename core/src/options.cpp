@@ -58,6 +58,9 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
          if (x <= 0 || x > 10) throw Error(f + ": learning rate " + v + " must be in (0, 10]");
          o.train.learning_rate = x;
        }},
+      {"--lr-schedule", [&](auto& f, auto& v) {
+         try { o.train.lr_schedule = parse_lr_schedule(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
+       }},
       {"--beta", [&](auto& f, auto& v) {
          double x = parse_double(f, v);
          if (x < 0 || x > 1e4) throw Error(f + ": beta " + v + " must be in [0, 10000]");
@@ -149,7 +152,8 @@ std::string run_options_help() {
 Training:
   --epochs N              epochs to train [10]
   --batch B               batch size [128]
-  --lr X                  Adam learning rate [0.001]
+  --lr X                  Adam learning rate (the peak, with cosine) [0.003]
+  --lr-schedule constant|cosine   cosine anneals lr to 0 over --epochs [cosine]
   --beta X                KL weight: loss = recon + beta*KL [1]
   --warmup-epochs N       linear KL warm-up from 0 to beta over N epochs [0]
   --seed S                random seed; same seed + 1 thread on CPU = same run [1]

@@ -111,6 +111,9 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   run->device = to_torch_device(run->device_name);
   run->net = VaeNet(model);
   initialize(*run->net, train.seed);
+  const auto& d = data.impl();
+  int64_t n = train.limit > 0 ? std::min<int64_t>(train.limit, d.train.size(0)) : d.train.size(0);
+  initialize_output_bias(*run->net, d.train.narrow(0, 0, n).mean(0));
   run->net->to(run->device);
   run->adam = std::make_unique<Adam>(named_trainables(*run->net), train.learning_rate);
   if (resume) {
@@ -120,8 +123,6 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
     run->progress = resume->progress;
     run->adam->steps = resume->progress.step;
   }
-  const auto& d = data.impl();
-  int64_t n = train.limit > 0 ? std::min<int64_t>(train.limit, d.train.size(0)) : d.train.size(0);
   run->train_x = d.train.narrow(0, 0, n).to(run->device);
   run->test_x = d.test.to(run->device);
   if (run->progress.epoch_offset >= n) {
@@ -285,8 +286,7 @@ struct Trainer::Impl {
         if (!std::isfinite(c.value) || c.value <= 0 || c.value > 10) {
           message = "learning rate must be a finite number in (0, 10]; kept " + std::to_string(run->train.learning_rate);
         } else {
-          run->train.learning_rate = c.value;
-          run->adam->learning_rate = c.value;
+          run->train.learning_rate = c.value;  // the base (peak) rate; the schedule scales it
         }
         break;
       case Command::SetBeta:
@@ -342,6 +342,13 @@ struct Trainer::Impl {
 
   double epoch_position() const { return run->progress.epoch + double(run->progress.epoch_offset) / run->train_x.size(0); }
 
+  // lr·½(1 + cos(π·epoch/epochs)) when annealing, else lr.
+  double learning_rate_now() const {
+    const auto& t = run->train;
+    if (t.lr_schedule == LearningRateSchedule::Constant || t.epochs <= 0) return t.learning_rate;
+    return t.learning_rate * 0.5 * (1 + std::cos(M_PI * std::min(1.0, epoch_position() / t.epochs)));
+  }
+
   // β·min(1, epoch / warm-up): the KL weight for this step.
   double kl_weight() const {
     const auto& t = run->train;
@@ -356,6 +363,7 @@ struct Trainer::Impl {
     const int64_t n = r.train_x.size(0);
     const int64_t b = std::min<int64_t>(r.train.batch_size, n - r.progress.epoch_offset);
     const double beta = kl_weight();
+    r.adam->learning_rate = learning_rate_now();
 
     torch::Tensor x = r.train_x.index_select(0, r.order.narrow(0, r.progress.epoch_offset, b));
     torch::Tensor eps = torch::randn({b, r.model.latent_dim}, r.eps_gen, torch::kFloat32);
@@ -394,7 +402,7 @@ struct Trainer::Impl {
       rate = double(rate_window_samples) / std::max(rate_window_seconds, 1e-9);
       if (rate_window_seconds >= 0.5) rate_window_seconds = 0, rate_window_samples = 0;
     }
-    last_step = {r.progress.step, epoch_position(), v[1], v[2], beta, v[0], r.train.learning_rate};
+    last_step = {r.progress.step, epoch_position(), v[1], v[2], beta, v[0], r.adam->learning_rate};
     {
       std::lock_guard<std::mutex> lock(log_mutex);
       step_log.push_back(last_step);

@@ -28,6 +28,7 @@ struct DecoderImpl : torch::nn::Cloneable<DecoderImpl> {
   explicit DecoderImpl(ModelConfig config) : config(std::move(config)) { reset(); }
   void reset() override;
   torch::Tensor forward(const torch::Tensor& z);
+  torch::nn::LinearImpl& output_layer();  // the last Linear, producing per-pixel outputs
 
   ModelConfig config;
   torch::nn::Sequential body{nullptr};
@@ -48,9 +49,12 @@ struct VaeNetImpl : torch::nn::Cloneable<VaeNetImpl> {
 };
 TORCH_MODULE(VaeNet);
 
-// Uniform(−1/√fan_in, 1/√fan_in) for every weight and bias, as torch.nn.Linear does by default,
-// but drawn from a generator seeded by `seed` so that runs repeat whatever other threads do.
+// Initial weights drawn from a generator seeded by `seed`, so that runs repeat whatever other
+// threads do with LibTorch's global generator. See the .cpp for the scheme.
 void initialize(VaeNetImpl& net, uint64_t seed);
+// Sets the decoder's output bias to logit(mean pixel): an untrained decoder then draws the average
+// image instead of uniform grey, which takes the first hundred steps off the loss curve.
+void initialize_output_bias(VaeNetImpl& net, const torch::Tensor& pixel_mean);
 
 // All trainable parameters, in a fixed order, with their names.
 std::vector<std::pair<std::string, torch::Tensor>> named_trainables(VaeNetImpl& net);

@@ -16,6 +16,12 @@ std::string to_string(ReconstructionLikelihood likelihood);
 std::string to_string(Activation activation);
 // Throws latent::Error for anything but "relu" or "elu".
 Activation parse_activation(const std::string& text);
+
+// Constant, or cosine annealing from the learning rate down to 0 over TrainConfig::epochs
+// (constant when epochs is 0, i.e. open-ended runs).
+enum class LearningRateSchedule { Constant, Cosine };
+std::string to_string(LearningRateSchedule schedule);
+LearningRateSchedule parse_lr_schedule(const std::string& text);
 // Throws latent::Error for anything but "bernoulli" or "gaussian".
 ReconstructionLikelihood parse_likelihood(const std::string& text);
 
@@ -38,7 +44,10 @@ struct ModelConfig {
 
 struct TrainConfig {
   int batch_size = 128;
-  double learning_rate = 1e-3;
+  // Chosen by measurement with the default model (README): 3e-3 annealed to 0 reaches a better
+  // bound in 10 epochs than a constant 1e-3 (98.9 vs 102.3 nats, 20-D).
+  double learning_rate = 3e-3;
+  LearningRateSchedule lr_schedule = LearningRateSchedule::Cosine;
   double beta = 1.0;           // −ELBO_β = recon + β·KL
   double warmup_epochs = 0.0;  // KL weight rises linearly from 0 to β over this many epochs
   uint64_t seed = 1;
