@@ -1,0 +1,407 @@
+#include "app_state.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+
+#include "latent/checkpoint.h"
+#include "latent/data_sources.h"
+#include "latent/error.h"
+
+namespace latent::app {
+namespace {
+
+std::pair<float, float> parse_pair(const std::string& flag, const std::string& text) {
+  auto comma = text.find(',');
+  if (comma == std::string::npos) throw Error(flag + ": expected two numbers like 0.5,-1");
+  double a = parse_double(flag, text.substr(0, comma)), b = parse_double(flag, text.substr(comma + 1));
+  return {float(a), float(b)};
+}
+
+}  // namespace
+
+AppOptions parse_app_options(int argc, const char* const* argv) {
+  static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--pad", "--interpolate", "--views",
+                                              "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
+                                              "--layout"};
+  static const std::set<std::string> switches = {"--train", "--log-y"};
+  AppOptions o;
+  o.run = parse_run_options(argc, argv, flags, switches);
+  if (!o.run.given.count("--out")) o.run.out = "";
+  const auto& u = o.run.unparsed;
+  for (size_t i = 0; i < u.size(); ++i) {
+    const std::string& f = u[i];
+    if (f == "--train") { o.train = true; continue; }
+    if (f == "--log-y") { o.log_y = true; continue; }
+    const std::string& v = u[++i];
+    if (f == "--frames") {
+      int64_t n = parse_int(f, v);
+      if (n < 1) throw Error(f + ": must be >= 1");
+      o.frames = int(std::min<int64_t>(n, 1 << 30));
+    } else if (f == "--screenshot") {
+      o.screenshot = v;
+    } else if (f == "--stats") {
+      o.stats = v;
+    } else if (f == "--pad") {
+      o.pad = parse_pair(f, v);
+    } else if (f == "--interpolate") {
+      auto [a, b] = parse_pair(f, v);
+      if (a < 0 || b < 0 || a != std::floor(a) || b != std::floor(b)) throw Error(f + ": expected two test-image indices like 3,7");
+      o.interpolate = std::make_pair(int(a), int(b));
+    } else if (f == "--views") {
+      o.views = Views{false, false, false, false, false, false, false};
+      size_t start = 0;
+      while (start <= v.size()) {
+        size_t end = v.find(',', start);
+        std::string name = v.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        if (name == "training") o.views.training = true;
+        else if (name == "curves") o.views.curves = true;
+        else if (name == "pad") o.views.pad = true;
+        else if (name == "image") o.views.image = true;
+        else if (name == "interpolation") o.views.interpolation = true;
+        else if (name == "gallery") o.views.gallery = true;
+        else if (name == "grid") o.views.grid = true;
+        else if (name == "all") o.views = Views{};
+        else throw Error(f + ": unknown view '" + name + "' (training, curves, pad, image, interpolation, gallery, grid, all)");
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+    } else if (f == "--grid") {
+      int64_t k = parse_int(f, v);
+      if (k < 2 || k > 40) throw Error(f + ": grid size must be in 2..40");
+      o.grid = int(k);
+    } else if (f == "--colormap") {
+      if (v == "gray") o.colormap = ui::Colormap::Gray;
+      else if (v == "viridis") o.colormap = ui::Colormap::Viridis;
+      else if (v == "magma") o.colormap = ui::Colormap::Magma;
+      else throw Error(f + ": unknown colormap '" + v + "' (gray, viridis, magma)");
+    } else if (f == "--pad-background") {
+      if (v == "scatter") o.pad_background = PadBackground::Scatter;
+      else if (v == "manifold") o.pad_background = PadBackground::Manifold;
+      else throw Error(f + ": expected scatter or manifold");
+    } else if (f == "--curves") {
+      if (v == "separate") o.curve_layout = CurveLayout::Separate;
+      else if (v == "stacked") o.curve_layout = CurveLayout::Stacked;
+      else throw Error(f + ": expected separate or stacked");
+    } else if (f == "--checkpoint") {
+      o.checkpoint = v;
+    } else if (f == "--layout") {
+      o.layout = v;
+    }
+  }
+  return o;
+}
+
+std::string app_options_help() {
+  return R"(Explorer:
+  --train                 start training at once
+  --frames N              quit after N frames
+  --screenshot FILE       write a PNG of the last frame
+  --stats FILE            write frame-time and training statistics as JSON
+  --views LIST            views to open: training,curves,pad,image,interpolation,gallery,grid or all [all]
+  --pad X,Y               the pad's point (its two latent dims)
+  --interpolate A,B       interpolation endpoints (test-image indices) [0,1]
+  --grid K                manifold grid size, 2..40 [20]
+  --colormap gray|viridis|magma     decoded-image colormap [gray]
+  --pad-background scatter|manifold [scatter]
+  --curves separate|stacked         loss-curve layout [separate]
+  --log-y                 logarithmic loss axis
+  --checkpoint PATH       the path the Save/Load buttons use [<data home>/explorer.ckpt]
+  --layout FILE           where the window layout is remembered
+)";
+}
+
+AppState::AppState(AppOptions o) : options(std::move(o)) {
+  worker_.on_error = [this](const std::string& message) { notify("inference failed: " + message, true); };
+  {
+    const auto& m = options.run.model;
+    const auto& t = options.run.train;
+    form.dataset = options.run.data == "mnist" ? 0 : options.run.data == "fashion-mnist" ? 1 : 2;
+    if (form.dataset == 2) std::snprintf(form.directory, sizeof form.directory, "%s", options.run.data.c_str());
+    form.latent = m.latent_dim;
+    std::snprintf(form.hidden, sizeof form.hidden, "%s", format_hidden(m.hidden).c_str());
+    form.activation = m.activation == Activation::Elu ? 1 : 0;
+    form.likelihood = m.likelihood == ReconstructionLikelihood::Gaussian ? 1 : 0;
+    form.sigma = float(m.gaussian_sigma);
+    form.learn_sigma = m.learn_sigma;
+    form.batch = t.batch_size;
+    form.lr = t.learning_rate;
+    form.beta = float(t.beta);
+    form.warmup = float(t.warmup_epochs);
+    std::string ckpt = options.checkpoint.empty() ? data_home() + "/explorer.ckpt" : options.checkpoint;
+    std::snprintf(form.checkpoint, sizeof form.checkpoint, "%s", ckpt.c_str());
+  }
+  interp_a = options.interpolate ? options.interpolate->first : 0;
+  interp_b = options.interpolate ? options.interpolate->second : 1;
+  try {
+    data = Dataset::load(options.run.data);
+  } catch (const Error& e) {
+    notify(e.what(), true, 0);
+    if (options.run.data != "mnist") {
+      try {
+        data = Dataset::load("mnist");
+        notify("showing mnist instead", false, 0);
+      } catch (const Error&) {
+      }
+    }
+  }
+  if (data.empty()) return;
+  ModelConfig model = options.run.model;
+  model.image_height = data.height();
+  model.image_width = data.width();
+  TrainConfig train = options.run.train;
+  if (!options.run.given.count("--epochs")) train.epochs = 0;  // open-ended: train until paused
+  try {
+    if (!options.run.resume.empty()) {
+      load_checkpoint(options.run.resume);
+    }
+    if (!trainer) make_trainer(data, model, train);
+  } catch (const Error& e) {
+    notify(e.what(), true, 0);
+  }
+  if (trainer && options.train) start_or_resume();
+}
+
+AppState::~AppState() = default;
+
+void AppState::make_trainer(Dataset d, const ModelConfig& model, const TrainConfig& train) {
+  auto fresh = std::make_unique<Trainer>(d, model, train);
+  trainer = std::move(fresh);
+  data = std::move(d);
+}
+
+void AppState::notify(std::string text, bool error, double seconds) {
+  for (const auto& b : banners)
+    if (b.text == text) return;
+  banners.push_back({std::move(text), error, seconds > 0 ? now + seconds : 0});
+}
+
+void AppState::update(double t) {
+  now = t;
+  banners.erase(std::remove_if(banners.begin(), banners.end(), [&](const Banner& b) { return b.expires > 0 && b.expires < now; }),
+                banners.end());
+  worker_.run_main_thread_tasks();
+  if (!trainer) return;
+  auto previous = snapshot;
+  snapshot = trainer->snapshot();
+  if (snapshot->run_id != run_id_) {
+    run_id_ = snapshot->run_id;
+    steps.clear();
+    epochs.clear();
+    markers.clear();
+    scatter = EncodedSet{};
+    grid_images = ImageBatch{};
+    if (int(z.size()) != snapshot->model.latent_dim) {
+      z.assign(size_t(snapshot->model.latent_dim), 0.0f);
+      if (options.pad && z.size() >= 2) z[0] = options.pad->first, z[1] = options.pad->second;
+      pad_dim_x = 0;
+      pad_dim_y = snapshot->model.latent_dim > 1 ? 1 : 0;
+    }
+    weights_ptr_seen_ = nullptr;
+  }
+  auto new_steps = trainer->steps_since(steps.size());
+  steps.insert(steps.end(), new_steps.begin(), new_steps.end());
+  auto new_epochs = trainer->epochs_since(epochs.size());
+  epochs.insert(epochs.end(), new_epochs.begin(), new_epochs.end());
+
+  // Banners for state changes: divergence, errors, refused commands.
+  if (previous && previous->run_id == snapshot->run_id && !snapshot->message.empty() &&
+      snapshot->message != previous->message) {
+    bool bad = snapshot->state == TrainerState::Diverged || snapshot->state == TrainerState::Error ||
+               snapshot->message.find("rejected") != std::string::npos || snapshot->message.find("must be") != std::string::npos;
+    notify(snapshot->message, bad, bad ? 0 : 6);
+  }
+  if (snapshot->state == TrainerState::Running && train_started < 0) {
+    train_started = now;
+    train_steps_at_start = snapshot->step;
+  }
+  if (pending_save_.valid() && pending_save_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    std::string problem = pending_save_.get();
+    if (problem.empty()) notify("saved " + pending_save_path_, false);
+    else notify("save failed: " + problem, true, 0);
+  }
+  if (snapshot->weights.get() != weights_ptr_seen_ || snapshot->weights_step != weights_step_seen_) {
+    weights_ptr_seen_ = snapshot->weights.get();
+    weights_step_seen_ = snapshot->weights_step;
+    decoded_dirty = interp_dirty = true;
+    gallery_dirty = grid_dirty = scatter_dirty = true;
+  }
+  refresh_inference();
+}
+
+void AppState::refresh_inference() {
+  auto vae = weights();
+  if (!vae) return;
+  // Cheap enough for the frame: one image and a short strip.
+  if (decoded_dirty) decode_now();
+  if (interp_dirty && data.test_size() > 0) {
+    interp_a = std::clamp(interp_a, 0, int(data.test_size()) - 1);
+    interp_b = std::clamp(interp_b, 0, int(data.test_size()) - 1);
+    interp_endpoints = data.test_images({interp_a, interp_b});
+    Posterior ends = vae->encode(interp_endpoints);
+    interp_path = interpolate(ends.mu.row(0), ends.mu.row(1), interp_steps, interp_kind);
+    interp_images = vae->decode(interp_path);
+    interp_dirty = false;
+    ++interp_generation;
+  }
+  // Heavier work goes to the worker, at most a few times a second, never queued twice.
+  const Dataset d = data;
+  if (scatter_dirty && now - last_scatter_ > 1.0 && !worker_.busy("scatter")) {
+    last_scatter_ = now;
+    scatter_dirty = false;
+    worker_.submit("scatter", [this, vae, d] {
+      auto set = std::make_shared<EncodedSet>(encode_test_set(*vae, d));
+      return [this, set] {
+        if (set->posterior.mu.cols == latent_dim()) scatter = std::move(*set), ++results_generation;
+      };
+    });
+  }
+  if (grid_dirty && now - last_grid_ > 0.4 && !worker_.busy("grid")) {
+    last_grid_ = now;
+    grid_dirty = false;
+    GridSpec spec;
+    spec.k = options.grid;
+    spec.dim_x = pad_dim_x;
+    spec.dim_y = pad_dim_y;
+    spec.extent = pad_extent;
+    if (latent_dim() > 2) spec.base = z;
+    if (latent_dim() == 1) spec.dim_y = 0;
+    worker_.submit("grid", [this, vae, spec] {
+      auto images = std::make_shared<ImageBatch>(decode_grid(*vae, spec));
+      int k = spec.k;
+      return [this, images, k] {
+        grid_images = std::move(*images);
+        grid_k_shown = k;
+        ++results_generation;
+      };
+    });
+  }
+  if (gallery_dirty && now - last_gallery_ > 0.4 && !worker_.busy("gallery")) {
+    last_gallery_ = now;
+    gallery_dirty = false;
+    uint64_t seed = sample_seed;
+    worker_.submit("gallery", [this, vae, d, seed] {
+      std::vector<int64_t> first;
+      for (int64_t i = 0; i < std::min<int64_t>(16, d.test_size()); ++i) first.push_back(i);
+      auto originals_batch = std::make_shared<ImageBatch>(d.test_images(first));
+      auto recon = std::make_shared<ImageBatch>(vae->reconstruct(*originals_batch));
+      auto prior = std::make_shared<ImageBatch>(vae->sample_prior(32, seed));
+      return [this, originals_batch, recon, prior] {
+        originals = std::move(*originals_batch);
+        reconstructions = std::move(*recon);
+        samples = std::move(*prior);
+        ++results_generation;
+      };
+    });
+  }
+}
+
+void AppState::decode_now() {
+  auto vae = weights();
+  if (!vae || z.empty()) return;
+  auto begin = std::chrono::steady_clock::now();
+  decoded = vae->decode(LatentMatrix{1, int64_t(z.size()), z});
+  decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+  decoded_dirty = false;
+  ++decoded_generation;
+}
+
+void AppState::set_pad_point(float x, float y) {
+  if (z.empty()) return;
+  z[size_t(pad_dim_x)] = x;
+  if (pad_dim_y != pad_dim_x) z[size_t(pad_dim_y)] = y;
+  decode_now();
+  if (latent_dim() > 2) grid_dirty = true;  // the manifold slice goes through z
+}
+
+void AppState::start_or_resume() {
+  if (trainer) trainer->start();
+}
+void AppState::pause() {
+  if (trainer) trainer->pause();
+}
+void AppState::step() {
+  if (trainer) trainer->step(1);
+}
+
+void AppState::reset(const ModelConfig& model, const TrainConfig& train) {
+  if (!trainer) return;
+  if (std::string problem = validate(model); !problem.empty()) return notify("reset refused: " + problem, true, 8);
+  if (std::string problem = validate(train); !problem.empty()) return notify("reset refused: " + problem, true, 8);
+  trainer->reset(model, train);
+}
+
+void AppState::set_learning_rate(double lr) {
+  if (!trainer) return;
+  if (!std::isfinite(lr) || lr <= 0 || lr > 10) return notify("learning rate must be in (0, 10]", true, 6);
+  trainer->set_learning_rate(lr);
+  char label[32];
+  std::snprintf(label, sizeof label, "lr %g", lr);
+  markers.push_back({double(snapshot ? snapshot->step : 0), label});
+}
+
+void AppState::set_beta(double beta) {
+  if (!trainer) return;
+  if (!std::isfinite(beta) || beta < 0 || beta > 1e4) return notify("beta must be in [0, 10000]", true, 6);
+  trainer->set_beta(beta);
+  char label[32];
+  std::snprintf(label, sizeof label, "beta %g", beta);
+  markers.push_back({double(snapshot ? snapshot->step : 0), label});
+}
+
+void AppState::set_warmup_epochs(double epochs) {
+  if (!trainer) return;
+  if (!std::isfinite(epochs) || epochs < 0) return notify("warm-up epochs must be >= 0", true, 6);
+  trainer->set_warmup_epochs(epochs);
+}
+
+void AppState::save_checkpoint(const std::string& path) {
+  if (!trainer) return notify("nothing to save: no model", true, 6);
+  if (path.empty()) return notify("save: the checkpoint path is empty", true, 6);
+  pending_save_path_ = path;
+  pending_save_ = trainer->save(path);
+}
+
+void AppState::load_checkpoint(const std::string& path) {
+  try {
+    Checkpoint c = read_checkpoint(path);
+    Dataset d = data;
+    if (d.empty() || (c.dataset != d.name() && (c.dataset == "mnist" || c.dataset == "fashion-mnist")))
+      d = Dataset::load(c.dataset);
+    if (d.height() != c.model.image_height || d.width() != c.model.image_width)
+      throw Error(path + ": the checkpoint is for " + std::to_string(c.model.image_height) + "x" +
+                  std::to_string(c.model.image_width) + " images, the dataset has " + std::to_string(d.height()) +
+                  "x" + std::to_string(d.width()));
+    TrainConfig train = c.train;
+    train.epochs = 0;
+    train.threads = options.run.train.threads;
+    train.device = options.run.train.device;
+    auto fresh = std::make_unique<Trainer>(d, c, train);  // everything that can fail, before replacing
+    trainer = std::move(fresh);
+    data = std::move(d);
+    notify("loaded " + path, false);
+  } catch (const std::exception& e) {
+    notify(std::string("load failed, the current model is kept: ") + e.what(), true, 0);
+  }
+}
+
+void AppState::switch_dataset(const std::string& spec) {
+  try {
+    Dataset d = Dataset::load(spec);
+    ModelConfig model = snapshot ? snapshot->model : options.run.model;
+    model.image_height = d.height();
+    model.image_width = d.width();
+    TrainConfig train = snapshot ? snapshot->train : options.run.train;
+    if (!trainer) {
+      make_trainer(d, model, train);
+    } else {
+      trainer->reset(model, train, d);
+      data = std::move(d);
+    }
+    notify("dataset " + spec + " loaded; the model starts afresh", false);
+  } catch (const std::exception& e) {
+    notify(std::string("dataset not loaded, the current one is kept: ") + e.what(), true, 0);
+  }
+}
+
+}  // namespace latent::app

@@ -1,0 +1,165 @@
+#pragma once
+// Everything the panels share, on the main thread: the dataset, the trainer and its latest
+// snapshot, the loss history, the user's selections, and the results of background inference.
+// No GL here (see gl/), so the logic stays testable without a display.
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inference_worker.h"
+#include "latent/dataset.h"
+#include "latent/evaluation.h"
+#include "latent/inference.h"
+#include "latent/options.h"
+#include "latent/trainer.h"
+#include "ui/colormap.h"
+
+namespace latent::app {
+
+struct Banner {
+  std::string text;
+  bool error = true;
+  double expires = 0;  // glfwGetTime() seconds; 0 = until dismissed
+};
+
+// A change of lr or β, drawn as a vertical line on the curves.
+struct CurveMarker {
+  double step = 0;
+  std::string label;
+};
+
+enum class PadBackground { Scatter, Manifold };
+enum class CurveLayout { Separate, Stacked };
+
+struct Views {
+  bool training = true, curves = true, pad = true, image = true, interpolation = true, gallery = true, grid = true;
+};
+
+// App flags on top of latent-train's (see parse_app_options).
+struct AppOptions {
+  RunOptions run;
+  bool train = false;
+  int frames = 0;  // quit after N frames (0 = run until closed)
+  std::string screenshot, stats;
+  std::optional<std::pair<float, float>> pad;
+  std::optional<std::pair<int, int>> interpolate;
+  Views views;
+  int grid = 20;
+  ui::Colormap colormap = ui::Colormap::Gray;
+  PadBackground pad_background = PadBackground::Scatter;
+  CurveLayout curve_layout = CurveLayout::Separate;
+  bool log_y = false;
+  std::string checkpoint;
+  std::string layout;  // ImGui ini file
+};
+// Throws latent::Error naming the flag, like parse_run_options.
+AppOptions parse_app_options(int argc, const char* const* argv);
+std::string app_options_help();
+
+// What the training panel's fields hold until applied.
+struct TrainingForm {
+  int dataset = 0;  // 0 mnist, 1 fashion-mnist, 2 directory
+  char directory[512] = "";
+  int latent = 2;
+  char hidden[128] = "512,256";
+  int activation = 1;  // relu, elu
+  int likelihood = 0;  // bernoulli, gaussian
+  float sigma = 0.1f;
+  bool learn_sigma = false;
+  int batch = 128;
+  double lr = 3e-3;
+  float beta = 1.0f;
+  float warmup = 0.0f;
+  char checkpoint[512] = "";
+};
+
+class AppState {
+ public:
+  explicit AppState(AppOptions options);
+  ~AppState();
+
+  // Once per frame, before the panels: takes the trainer's snapshot and new log records, runs
+  // finished background work, and queues refreshes of what the weights changed.
+  void update(double now);
+
+  // ---- commands (each reports failure as a banner; nothing is lost) ----
+  void start_or_resume();
+  void pause();
+  void step();
+  void reset(const ModelConfig& model, const TrainConfig& train);
+  void set_learning_rate(double lr);
+  void set_beta(double beta);
+  void save_checkpoint(const std::string& path);
+  void load_checkpoint(const std::string& path);
+  void switch_dataset(const std::string& spec);
+
+  void notify(std::string text, bool error, double seconds = 6);
+  bool training() const { return snapshot && snapshot->state == TrainerState::Running; }
+
+  // ---- what the panels read ----
+  AppOptions options;
+  Dataset data;
+  std::unique_ptr<Trainer> trainer;
+  std::shared_ptr<const Snapshot> snapshot;  // this frame's
+  std::vector<StepRecord> steps;
+  std::vector<EpochRecord> epochs;
+  std::vector<CurveMarker> markers;
+  std::vector<Banner> banners;
+  double now = 0;
+  TrainingForm form;
+  void set_warmup_epochs(double epochs);
+
+  // Pad and decoded image.
+  std::vector<float> z;  // the full latent vector the pad edits
+  int pad_dim_x = 0, pad_dim_y = 1;
+  float pad_extent = 3;
+  bool decoded_dirty = true;  // set when z or the weights change
+  ImageBatch decoded;         // decode(z), refreshed in the frame z changes
+  int64_t decoded_generation = 0;
+  // Moves the pad's point and decodes it at once, so the image changes in the same frame.
+  void set_pad_point(float x, float y);
+
+  // Interpolation between two test digits.
+  int interp_a = 0, interp_b = 1, interp_steps = 10;
+  Interpolation interp_kind = Interpolation::Linear;
+  bool interp_dirty = true;
+  LatentMatrix interp_path;  // z along the path
+  ImageBatch interp_images;
+  ImageBatch interp_endpoints;  // the two test digits
+  int64_t interp_generation = 0;
+  double decode_ms = 0;         // how long the last pad decode took
+
+  // Background results, with the weights they came from.
+  EncodedSet scatter;            // μ of the test set
+  ImageBatch grid_images;        // K × K manifold
+  int grid_k_shown = 0;
+  ImageBatch originals, reconstructions, samples;
+  uint64_t sample_seed = 1;
+  bool gallery_dirty = true, grid_dirty = true, scatter_dirty = true;
+  int64_t results_generation = 0;  // bumped whenever a background result arrives
+
+  // Frame statistics for --stats.
+  double train_started = -1;
+  int64_t train_steps_at_start = 0;
+
+  // The weights this frame's inference uses (the trainer's latest copy), or null.
+  std::shared_ptr<const Vae> weights() const { return snapshot ? snapshot->weights : nullptr; }
+  int latent_dim() const { return snapshot ? snapshot->model.latent_dim : options.run.model.latent_dim; }
+
+ private:
+  void make_trainer(Dataset data, const ModelConfig& model, const TrainConfig& train);
+  void refresh_inference();
+  void decode_now();
+  InferenceWorker worker_;
+  std::future<std::string> pending_save_;
+  std::string pending_save_path_;
+  int run_id_ = -1;
+  uint64_t weights_seen_ = 0;
+  const Vae* weights_ptr_seen_ = nullptr;
+  int64_t weights_step_seen_ = -1;
+  double last_scatter_ = -1, last_grid_ = -1, last_gallery_ = -1;
+};
+
+}  // namespace latent::app

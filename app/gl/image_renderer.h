@@ -1,0 +1,59 @@
+#pragma once
+// Decoded images as GL textures, drawn inside ImGui windows through our own shader program
+// (shaders/image.vert, image.frag) with a colormap. Main thread only: GL objects are created,
+// updated and freed here and nowhere else.
+#include <imgui.h>
+
+#include <string>
+
+#include "latent/arrays.h"
+#include "ui/colormap.h"
+
+namespace latent::app {
+
+// A single-channel float texture; `smooth` picks linear or nearest magnification.
+class GrayTexture {
+ public:
+  GrayTexture() = default;
+  ~GrayTexture();
+  GrayTexture(const GrayTexture&) = delete;
+  GrayTexture& operator=(const GrayTexture&) = delete;
+
+  // Uploads width × height floats in [0, 1], row-major, top row first.
+  void upload(const float* pixels, int width, int height);
+  // Uploads images [first, first + rows·cols) of a batch as one tiled texture with 1-pixel gaps.
+  void upload_tiled(const ImageBatch& images, int rows, int cols, int64_t first = 0);
+  void set_smooth(bool smooth);
+  bool valid() const { return id_ != 0; }
+  int width() const { return width_; }
+  int height() const { return height_; }
+  ImTextureID id() const { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id_)); }
+
+ private:
+  unsigned id_ = 0;
+  int width_ = 0, height_ = 0;
+  bool smooth_ = false;
+};
+
+class ImageRenderer {
+ public:
+  // Loads the shaders from `shader_dir` (falling back to the copies embedded at build time) and
+  // links the program. Returns "" or a message saying what failed.
+  std::string init(const std::string& shader_dir);
+  void shutdown();
+  // Where the shaders came from: a directory, or "embedded".
+  const std::string& source() const { return source_; }
+
+  // Queues `texture` into the window's draw list at [min, max], drawn by our program.
+  void draw(ImDrawList* list, const GrayTexture& texture, ImVec2 min, ImVec2 max, ui::Colormap map) const;
+  // Same, at the cursor, advancing it like ImGui::Image.
+  void image(const GrayTexture& texture, ImVec2 size, ui::Colormap map) const;
+
+ private:
+  static void use_program(const ImDrawList* list, const ImDrawCmd* cmd);
+  unsigned program_ = 0;
+  int u_projection_ = -1, u_image_ = -1, u_colormap_ = -1;
+  std::string source_;
+};
+
+}  // namespace latent::app

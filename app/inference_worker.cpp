@@ -1,0 +1,75 @@
+#include "inference_worker.h"
+
+#include <exception>
+
+namespace latent::app {
+
+InferenceWorker::InferenceWorker() : thread_([this] { loop(); }) {}
+
+InferenceWorker::~InferenceWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+    jobs_.clear();
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void InferenceWorker::submit(const std::string& key, Job job) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& queued : jobs_)
+      if (queued.first == key) {
+        queued.second = std::move(job);
+        return;
+      }
+    jobs_.emplace_back(key, std::move(job));
+  }
+  cv_.notify_one();
+}
+
+bool InferenceWorker::busy(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (running_ == key) return true;
+  for (const auto& queued : jobs_)
+    if (queued.first == key) return true;
+  return false;
+}
+
+void InferenceWorker::run_main_thread_tasks() {
+  std::vector<MainThreadTask> tasks;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tasks.swap(done_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void InferenceWorker::loop() {
+  while (true) {
+    std::pair<std::string, Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+      if (stop_) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      running_ = job.first;
+    }
+    MainThreadTask task;
+    try {
+      task = job.second();
+    } catch (const std::exception& e) {
+      std::string message = e.what();
+      task = [this, message] {
+        if (on_error) on_error(message);
+      };
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    running_.clear();
+    if (task) done_.push_back(std::move(task));
+  }
+}
+
+}  // namespace latent::app

@@ -1,0 +1,227 @@
+// latent-explorer: the GLFW/OpenGL/ImGui front end over latent_core.
+// The frame loop follows Dear ImGui's example_glfw_opengl3: poll, NewFrame x3, panels, Render,
+// draw, swap; it sleeps while nothing trains and caps the frame rate while something does.
+#include <glad/gl.h>
+// glad must come before GLFW.
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>
+#include <stb_image_write.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "app_state.h"
+#include "gfx.h"
+#include "latent/data_sources.h"
+#include "latent/error.h"
+#include "panels/panels.h"
+
+namespace {
+
+using namespace latent;
+using namespace latent::app;
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+std::string config_dir() {
+  if (const char* v = std::getenv("XDG_CONFIG_HOME"); v && *v) return std::string(v) + "/latent-explorer";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.config/latent-explorer";
+}
+
+// shaders/ next to the sources (a build tree), else $LATENT_SHADER_DIR; the embedded copy otherwise.
+std::string shader_dir() {
+  if (const char* v = std::getenv("LATENT_SHADER_DIR"); v && *v) return v;
+  return LATENT_SOURCE_SHADER_DIR;
+}
+
+bool write_screenshot(const std::string& path, int width, int height) {
+  std::vector<unsigned char> pixels(size_t(width) * height * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+  stbi_flip_vertically_on_write(1);
+  return stbi_write_png(path.c_str(), width, height, 4, pixels.data(), width * 4) != 0;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[size_t(std::min<double>(double(v.size() - 1), p * double(v.size() - 1) + 0.5))];
+}
+
+void glfw_error(int code, const char* text) { std::fprintf(stderr, "glfw error %d: %s\n", code, text); }
+
+void apply_style(float scale) {
+  ImGui::StyleColorsDark();
+  ImGuiStyle& style = ImGui::GetStyle();
+  style.WindowRounding = 4;
+  style.FrameRounding = 3;
+  style.WindowPadding = ImVec2(8, 8);
+  style.ScaleAllSizes(scale);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto launched = Clock::now();
+  AppOptions options;
+  try {
+    options = parse_app_options(argc, argv);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  if (options.run.help) {
+    std::printf("usage: latent-explorer [flags]\nWatch a VAE learn, and explore its latent space.\n\n%s%s",
+                run_options_help().c_str(), app_options_help().c_str());
+    return 0;
+  }
+
+  glfwSetErrorCallback(glfw_error);
+  if (!glfwInit()) {
+    std::fprintf(stderr, "error: cannot initialise GLFW (is there a display? try xvfb-run)\n");
+    return 1;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GL_TRUE);
+  GLFWwindow* window = glfwCreateWindow(1600, 1000, "Latent Explorer", nullptr, nullptr);
+  if (!window) {
+    std::fprintf(stderr, "error: cannot create an OpenGL 3.3 core window\n");
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(0);  // the loop paces itself; vsync would hide frame-time measurements
+  if (!gladLoadGL(glfwGetProcAddress)) {
+    std::fprintf(stderr, "error: cannot load OpenGL functions\n");
+    return 1;
+  }
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGuiIO& io = ImGui::GetIO();
+  const std::string layout = options.layout.empty() ? config_dir() + "/layout.ini" : options.layout;
+  std::filesystem::create_directories(std::filesystem::path(layout).parent_path());
+  io.IniFilename = layout.c_str();
+  float xscale = 1, yscale = 1;
+  glfwGetWindowContentScale(window, &xscale, &yscale);
+  const float scale = std::max(1.0f, xscale);
+  apply_style(scale);
+  const char* font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  if (std::filesystem::exists(font)) io.Fonts->AddFontFromFileTTF(font, 15.0f * scale);
+  else io.FontGlobalScale = scale;
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+  const double gl_init_ms = ms_since(launched);
+
+  std::vector<double> frame_ms;
+  double first_frame_ms = 0, model_ready_ms = 0;
+  int64_t steps_at_end = 0, batch = 0;
+  double train_seconds = 0;
+  {
+    Gfx gfx;
+    gfx.colormap = options.colormap;
+    if (std::string problem = gfx.renderer.init(shader_dir()); !problem.empty()) std::fprintf(stderr, "%s\n", problem.c_str());
+    const auto model_begin = Clock::now();
+    AppState state(std::move(options));
+    model_ready_ms = ms_since(model_begin);
+
+    int frame = 0;
+    while (!glfwWindowShouldClose(window)) {
+      const bool busy = state.training() || state.options.frames > 0;
+      if (busy) glfwPollEvents();
+      else glfwWaitEventsTimeout(0.1);  // idle: sleep until input, or 10 times a second
+      const auto frame_start = Clock::now();
+      if (glfwGetWindowAttrib(window, GLFW_ICONIFIED)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      state.update(glfwGetTime());
+
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplGlfw_NewFrame();
+      ImGui::NewFrame();
+      if (!io.WantCaptureKeyboard) {
+        // ImGui 1.86 indexes keys by the backend's codes: GLFW's.
+        if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) state.training() ? state.pause() : state.start_or_resume();
+        if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) state.step();
+        if (ImGui::IsKeyPressed(GLFW_KEY_G, false)) ++state.sample_seed, state.gallery_dirty = true;
+        if (ImGui::IsKeyPressed(GLFW_KEY_R, false) && state.snapshot) state.reset(state.snapshot->model, state.snapshot->train);
+      }
+      sync_textures(state, gfx);
+      const Views& v = state.options.views;
+      if (v.training) training_panel(state);
+      if (v.curves) loss_curves_panel(state);
+      if (v.pad) latent_pad_panel(state, gfx);  // before the image: a drag decodes in this frame
+      if (v.image) decoded_image_panel(state, gfx);
+      if (v.interpolation) interpolation_panel(state, gfx);
+      if (v.gallery) gallery_panel(state, gfx);
+      if (v.grid) manifold_panel(state, gfx);
+      banners_overlay(state);
+      ImGui::Render();
+
+      int width = 0, height = 0;
+      glfwGetFramebufferSize(window, &width, &height);
+      glViewport(0, 0, width, height);
+      glClearColor(0.08f, 0.09f, 0.11f, 1.0f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      ++frame;
+      const bool last = state.options.frames > 0 && frame >= state.options.frames;
+      if (last && !state.options.screenshot.empty() && !write_screenshot(state.options.screenshot, width, height))
+        std::fprintf(stderr, "error: cannot write screenshot %s\n", state.options.screenshot.c_str());
+      glfwSwapBuffers(window);
+      const double ms = ms_since(frame_start);
+      if (frame == 1) first_frame_ms = ms_since(launched);
+      else frame_ms.push_back(ms);
+      if (last) break;
+      // Cap at 60 frames a second while training: the trainer needs the CPU more than we do.
+      if (state.training() && ms < 1000.0 / 60) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(1000.0 / 60 - ms));
+    }
+
+    if (state.trainer) {
+      auto s = state.trainer->snapshot();
+      steps_at_end = s->step - state.train_steps_at_start;
+      batch = s->train.batch_size;
+      train_seconds = state.train_started >= 0 ? glfwGetTime() - state.train_started : 0;
+      // Closing the window mid-run keeps the work: autosave where the next start can resume it.
+      if (state.options.frames == 0 && s->step > 0) {
+        std::string path = data_home() + "/autosave.ckpt";
+        std::filesystem::create_directories(data_home());
+        std::string problem = state.trainer->save(path).get();
+        std::fprintf(stderr, problem.empty() ? "autosaved to %s (resume with --resume %s)\n" : "autosave failed: %s%s\n",
+                     problem.empty() ? path.c_str() : problem.c_str(), problem.empty() ? path.c_str() : "");
+      }
+    }
+    const std::string stats = state.options.stats;
+    if (!stats.empty()) {
+      std::ofstream out(stats);
+      out << "{\n  \"frames\": " << frame << ",\n  \"frame_ms_p50\": " << percentile(frame_ms, 0.5)
+          << ",\n  \"frame_ms_p99\": " << percentile(frame_ms, 0.99)
+          << ",\n  \"frame_ms_max\": " << (frame_ms.empty() ? 0 : *std::max_element(frame_ms.begin(), frame_ms.end()))
+          << ",\n  \"train_samples_per_s\": " << (train_seconds > 0 ? double(steps_at_end * batch) / train_seconds : 0)
+          << ",\n  \"train_steps\": " << steps_at_end << ",\n  \"first_frame_ms\": " << first_frame_ms
+          << ",\n  \"gl_init_ms\": " << gl_init_ms << ",\n  \"model_ready_ms\": " << model_ready_ms
+          << ",\n  \"pad_decode_ms\": " << state.decode_ms << "\n}\n";
+      if (!out) std::fprintf(stderr, "error: cannot write stats %s\n", stats.c_str());
+    }
+    gfx.renderer.shutdown();
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return 0;
+}

@@ -1,0 +1,91 @@
+#include <filesystem>
+
+#include "latent/error.h"
+#include "latent/image_io.h"
+#include "panels/panels.h"
+
+namespace latent::app {
+
+void help_marker(const char* text) {
+  ImGui::SameLine();
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28.0f);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+void sync_textures(const AppState& state, Gfx& gfx) {
+  if (gfx.decoded_generation != state.decoded_generation && state.decoded.count == 1) {
+    gfx.decoded.upload(state.decoded.pixels.data(), state.decoded.width, state.decoded.height);
+    gfx.decoded_generation = state.decoded_generation;
+  }
+  if (gfx.interp_generation != state.interp_generation && state.interp_images.count > 0) {
+    gfx.interpolation.upload_tiled(state.interp_images, 1, int(state.interp_images.count));
+    gfx.endpoints.upload_tiled(state.interp_endpoints, 1, 2);
+    gfx.interp_generation = state.interp_generation;
+  }
+  if (gfx.gallery_generation != state.results_generation) {
+    gfx.gallery_generation = state.results_generation;
+    if (state.originals.count > 0 && state.reconstructions.count == state.originals.count) {
+      ImageBatch both = state.originals;
+      both.pixels.insert(both.pixels.end(), state.reconstructions.pixels.begin(), state.reconstructions.pixels.end());
+      both.count *= 2;
+      gfx.gallery.upload_tiled(both, 2, int(state.originals.count));
+    }
+    if (state.samples.count > 0) gfx.samples.upload_tiled(state.samples, 4, 8);
+    if (state.grid_images.count > 0) gfx.grid.upload_tiled(state.grid_images, state.grid_k_shown, state.grid_k_shown);
+  }
+  for (GrayTexture* t : {&gfx.decoded, &gfx.interpolation, &gfx.endpoints, &gfx.gallery, &gfx.samples, &gfx.grid})
+    t->set_smooth(gfx.smooth);
+}
+
+void section(const char* title) {
+  ImGui::Spacing();
+  ImGui::TextColored(ImVec4(0.55f, 0.75f, 1.0f, 1.0f), "%s", title);
+  ImGui::Separator();
+}
+
+void export_png(AppState& state, const char* name, const ImageBatch& images, int rows, int cols) {
+  if (images.count == 0) return state.notify("nothing to export yet", true, 4);
+  try {
+    std::filesystem::create_directories("exports");
+    std::string path = std::string("exports/") + name + ".png";
+    write_png(path, upscale(tile_images(images, rows, cols, 1), 4));
+    state.notify("exported " + path, false, 4);
+  } catch (const std::exception& e) {
+    state.notify(std::string("export failed: ") + e.what(), true, 0);
+  }
+}
+
+void banners_overlay(AppState& state) {
+  if (state.banners.empty()) return;
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + vp->WorkSize.x / 2, vp->WorkPos.y + 8), ImGuiCond_Always, ImVec2(0.5f, 0));
+  ImGui::SetNextWindowBgAlpha(0.92f);
+  ImGui::Begin("##banners", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav);
+  for (size_t i = 0; i < state.banners.size(); ++i) {
+    const Banner& b = state.banners[i];
+    ImGui::PushID(int(i));
+    ImGui::PushStyleColor(ImGuiCol_Text, b.error ? ImVec4(1.0f, 0.45f, 0.4f, 1) : ImVec4(0.6f, 0.95f, 0.6f, 1));
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 50);
+    ImGui::TextUnformatted(b.text.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
+    if (ImGui::SmallButton("x")) {
+      state.banners.erase(state.banners.begin() + long(i));
+      ImGui::PopID();
+      break;
+    }
+    ImGui::PopID();
+  }
+  ImGui::End();
+}
+
+}  // namespace latent::app

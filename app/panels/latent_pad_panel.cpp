@@ -1,0 +1,145 @@
+// The latent pad: drag a point over z and see its decoding in the same frame, over the encoded test
+// set (coloured by label) or the decoded manifold; the interpolation path is drawn on top.
+#include <cmath>
+#include <string>
+
+#include "panels/panels.h"
+#include "ui/pad_mapping.h"
+
+namespace latent::app {
+
+void latent_pad_panel(AppState& state, Gfx& gfx) {
+  ImGui::SetNextWindowPos(ImVec2(390, 430), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowSize(ImVec2(620, 570), ImGuiCond_FirstUseEver);
+  if (!ImGui::Begin("Latent pad")) return ImGui::End();
+  const int dims = state.latent_dim();
+  if (state.z.empty()) {
+    ImGui::TextDisabled("no model yet");
+    return ImGui::End();
+  }
+  int background = state.options.pad_background == PadBackground::Manifold ? 1 : 0;
+  ImGui::RadioButton("encoded test set", &background, 0);
+  help_marker("Each dot is mu(x) of q(z|x) for one test digit, coloured by its label. The KL term pulls them "
+              "towards N(0, I): watch the clusters pack around the origin as training goes on.");
+  ImGui::SameLine();
+  ImGui::RadioButton("decoded manifold", &background, 1);
+  help_marker("The decoder's mean image at each point of a grid over the pad: p(x|z) as a map.");
+  const PadBackground chosen = background ? PadBackground::Manifold : PadBackground::Scatter;
+  if (chosen != state.options.pad_background) {
+    state.options.pad_background = chosen;
+    state.grid_dirty = true;
+  }
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
+  if (ImGui::SliderFloat("extent", &state.pad_extent, 1.0f, 6.0f, "%.1f")) state.grid_dirty = true;
+  if (dims > 2) {
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
+    if (ImGui::InputInt("x dim", &state.pad_dim_x)) state.grid_dirty = true;
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
+    if (ImGui::InputInt("y dim", &state.pad_dim_y)) state.grid_dirty = true;
+    state.pad_dim_x = std::clamp(state.pad_dim_x, 0, dims - 1);
+    state.pad_dim_y = std::clamp(state.pad_dim_y, 0, dims - 1);
+    if (state.pad_dim_y == state.pad_dim_x) state.pad_dim_y = (state.pad_dim_x + 1) % dims;
+    ImGui::SameLine();
+    if (ImGui::Button("zero the rest")) {
+      for (int d = 0; d < dims; ++d)
+        if (d != state.pad_dim_x && d != state.pad_dim_y) state.z[size_t(d)] = 0;
+      state.decoded_dirty = state.grid_dirty = true;
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("rest = mu of A") && state.scatter.posterior.mu.rows > state.interp_a) {
+      for (int d = 0; d < dims; ++d)
+        if (d != state.pad_dim_x && d != state.pad_dim_y) state.z[size_t(d)] = state.scatter.posterior.mu.at(state.interp_a, d);
+      state.decoded_dirty = state.grid_dirty = true;
+    }
+    help_marker("The pad shows two latent dims; the others stay at these values (zero, or the mean of the "
+                "interpolation's digit A under q(z|x)).");
+    if (ImGui::TreeNode("other dims")) {
+      for (int d = 0; d < dims; ++d) {
+        if (d == state.pad_dim_x || d == state.pad_dim_y) continue;
+        ImGui::PushID(d);
+        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
+        if (ImGui::SliderFloat(("z" + std::to_string(d)).c_str(), &state.z[size_t(d)], -4, 4, "%.2f"))
+          state.decoded_dirty = state.grid_dirty = true;
+        ImGui::PopID();
+      }
+      ImGui::TreePop();
+    }
+  }
+
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float legend_h = ImGui::GetFontSize() * 1.6f;
+  const float size = std::max(50.0f, std::min(avail.x, avail.y - legend_h));
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ui::PadMapping map{p0.x, p0.y, size, state.pad_extent};
+  ImGui::InvisibleButton("pad", ImVec2(size, size));
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->PushClipRect(p0, ImVec2(p0.x + size, p0.y + size), true);
+  dl->AddRectFilled(p0, ImVec2(p0.x + size, p0.y + size), IM_COL32(16, 18, 24, 255));
+  const int dx = state.pad_dim_x, dy = state.pad_dim_y;
+  if (state.options.pad_background == PadBackground::Manifold && gfx.grid.valid() && state.grid_k_shown > 1) {
+    // Grid points sit at ±extent; each tile covers half a cell beyond them.
+    const float half = state.pad_extent / float(state.grid_k_shown - 1);
+    auto [x0, y0] = map.to_screen(-state.pad_extent - half, state.pad_extent + half);
+    auto [x1, y1] = map.to_screen(state.pad_extent + half, -state.pad_extent - half);
+    gfx.renderer.draw(dl, gfx.grid, ImVec2(x0, y0), ImVec2(x1, y1), gfx.colormap);
+  } else if (state.scatter.posterior.mu.rows > 0) {
+    const LatentMatrix& mu = state.scatter.posterior.mu;
+    for (int64_t i = 0; i < mu.rows; ++i) {
+      auto [sx, sy] = map.to_screen(mu.at(i, dx), dims > 1 ? mu.at(i, dy) : 0.0f);
+      dl->AddRectFilled(ImVec2(sx - 1.2f, sy - 1.2f), ImVec2(sx + 1.2f, sy + 1.2f), ui::label_color(state.scatter.labels[size_t(i)], 170));
+    }
+  }
+  // Axes through the origin, ticks at whole numbers.
+  const ImU32 axis = IM_COL32(255, 255, 255, 60);
+  auto [ox, oy] = map.to_screen(0, 0);
+  dl->AddLine(ImVec2(p0.x, oy), ImVec2(p0.x + size, oy), axis);
+  dl->AddLine(ImVec2(ox, p0.y), ImVec2(ox, p0.y + size), axis);
+  for (int t = -int(state.pad_extent); t <= int(state.pad_extent); ++t) {
+    auto [tx, ty] = map.to_screen(float(t), float(t));
+    dl->AddLine(ImVec2(tx, oy - 3), ImVec2(tx, oy + 3), axis);
+    dl->AddLine(ImVec2(ox - 3, ty), ImVec2(ox + 3, ty), axis);
+    if (t != 0) dl->AddText(ImVec2(tx + 2, oy + 2), IM_COL32(255, 255, 255, 110), std::to_string(t).c_str());
+  }
+  // Prior contours: p(z) = N(0, I) at 1σ and 2σ.
+  for (float r : {1.0f, 2.0f}) dl->AddCircle(ImVec2(ox, oy), r / (2 * state.pad_extent) * size, IM_COL32(255, 255, 255, 45), 64);
+  // Interpolation path.
+  if (state.interp_path.rows >= 2 && state.interp_path.cols == dims) {
+    std::vector<ImVec2> path;
+    for (int64_t i = 0; i < state.interp_path.rows; ++i) {
+      auto [sx, sy] = map.to_screen(state.interp_path.at(i, dx), dims > 1 ? state.interp_path.at(i, dy) : 0.0f);
+      path.emplace_back(sx, sy);
+    }
+    dl->AddPolyline(path.data(), int(path.size()), IM_COL32(255, 220, 80, 220), 0, 2.0f);
+    for (const auto& p : path) dl->AddCircleFilled(p, 2.5f, IM_COL32(255, 220, 80, 220));
+    dl->AddText(ImVec2(path.front().x + 5, path.front().y - 16), IM_COL32(255, 220, 80, 255), "A");
+    dl->AddText(ImVec2(path.back().x + 5, path.back().y - 16), IM_COL32(255, 220, 80, 255), "B");
+  }
+  // Dragging moves the point; the decode happens now, so the image panel shows it this frame.
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  if (ImGui::IsItemActive() && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
+    auto [zx, zy] = map.to_latent_clamped(mouse.x, mouse.y);
+    state.set_pad_point(zx, zy);
+  }
+  auto [px, py] = map.to_screen(state.z[size_t(dx)], dims > 1 ? state.z[size_t(dy)] : 0.0f);
+  dl->AddCircleFilled(ImVec2(px, py), 7, IM_COL32(255, 255, 255, 255));
+  dl->AddCircle(ImVec2(px, py), 7, IM_COL32(0, 0, 0, 255), 0, 2);
+  dl->PopClipRect();
+  if (ImGui::IsItemHovered()) {
+    auto [hx, hy] = map.to_latent(mouse.x, mouse.y);
+    ImGui::SetTooltip("z%d = %.2f, z%d = %.2f\ndrag to decode", dx, hx, dy, hy);
+  }
+  // Legend and readout.
+  for (int label = 0; label < 10; ++label) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(ui::label_color(label)));
+    ImGui::Text("%d", label);
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
+  }
+  ImGui::TextDisabled(" z = (%.2f, %.2f)  decode %.2f ms", state.z[size_t(dx)], dims > 1 ? state.z[size_t(dy)] : 0.0f,
+                      state.decode_ms);
+  ImGui::End();
+}
+
+}  // namespace latent::app

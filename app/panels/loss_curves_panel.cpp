@@ -1,0 +1,150 @@
+// Loss curves: reconstruction, KL, β·KL and −ELBO per step (smoothed) and on the test set per epoch.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "panels/panels.h"
+#include "ui/plot_math.h"
+#include "ui/plot_widget.h"
+
+namespace latent::app {
+namespace {
+
+constexpr ImU32 kRecon = IM_COL32(90, 160, 255, 255);
+constexpr ImU32 kKl = IM_COL32(255, 150, 60, 255);
+constexpr ImU32 kBetaKl = IM_COL32(255, 210, 140, 200);
+constexpr ImU32 kElbo = IM_COL32(120, 230, 140, 255);
+
+// Series derived from the logs, rebuilt only when the logs or the view options change.
+struct Curves {
+  size_t steps = size_t(-1), epochs = size_t(-1);
+  double smoothing = -1;
+  bool in_epochs = false;
+  std::vector<double> x, recon, kl, beta_kl, loss, stacked_total;
+  std::vector<double> ex, test_recon, test_kl, test_loss;
+};
+
+void rebuild(Curves& c, const AppState& s, double smoothing, bool in_epochs) {
+  c.steps = s.steps.size();
+  c.epochs = s.epochs.size();
+  c.smoothing = smoothing;
+  c.in_epochs = in_epochs;
+  std::vector<double> recon, kl, beta_kl, loss;
+  c.x.clear();
+  for (const auto& r : s.steps) {
+    c.x.push_back(in_epochs ? r.epoch : double(r.step));
+    recon.push_back(r.recon);
+    kl.push_back(r.kl);
+    beta_kl.push_back(r.beta * r.kl);
+    loss.push_back(r.loss);
+  }
+  c.recon = ui::smooth(recon, smoothing);
+  c.kl = ui::smooth(kl, smoothing);
+  c.beta_kl = ui::smooth(beta_kl, smoothing);
+  c.loss = ui::smooth(loss, smoothing);
+  c.stacked_total.resize(c.recon.size());
+  for (size_t i = 0; i < c.recon.size(); ++i) c.stacked_total[i] = c.recon[i] + c.kl[i];
+  c.ex.clear();
+  c.test_recon.clear();
+  c.test_kl.clear();
+  c.test_loss.clear();
+  for (const auto& e : s.epochs) {
+    c.ex.push_back(in_epochs ? double(e.epoch) : double(e.step));
+    c.test_recon.push_back(e.test_recon);
+    c.test_kl.push_back(e.test_kl);
+    c.test_loss.push_back(e.test_loss);
+  }
+}
+
+void export_csv(AppState& state) {
+  try {
+    std::filesystem::create_directories("exports");
+    std::ofstream out("exports/curves.csv");
+    out << "kind,step,epoch,recon,kl,beta,loss,learning_rate,test_recon,test_kl,test_loss\n";
+    for (const auto& r : state.steps)
+      out << "step," << r.step << ',' << r.epoch << ',' << r.recon << ',' << r.kl << ',' << r.beta << ',' << r.loss << ','
+          << r.learning_rate << ",,,\n";
+    for (const auto& e : state.epochs)
+      out << "epoch," << e.step << ',' << e.epoch << ",,,," << e.train_loss << ",," << e.test_recon << ',' << e.test_kl << ','
+          << e.test_loss << '\n';
+    if (!out) throw std::runtime_error("write failed");
+    state.notify("exported exports/curves.csv", false, 4);
+  } catch (const std::exception& e) {
+    state.notify(std::string("CSV export failed: ") + e.what(), true, 0);
+  }
+}
+
+}  // namespace
+
+void loss_curves_panel(AppState& state) {
+  static Curves curves;
+  static float smoothing = 0.9f;
+  static int x_axis = 0;  // 0 steps, 1 epochs
+  ImGui::SetNextWindowPos(ImVec2(390, 0), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowSize(ImVec2(620, 430), ImGuiCond_FirstUseEver);
+  if (!ImGui::Begin("Loss curves")) return ImGui::End();
+  AppOptions& o = state.options;
+  int layout = o.curve_layout == CurveLayout::Stacked ? 1 : 0;
+  ImGui::RadioButton("separate", &layout, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("stacked", &layout, 1);
+  help_marker("Stacked: the reconstruction term (blue) with the KL term (orange) on top; together they are -ELBO "
+              "(beta = 1), the bound on -log p(x).");
+  o.curve_layout = layout ? CurveLayout::Stacked : CurveLayout::Separate;
+  ImGui::SameLine();
+  ImGui::Checkbox("log y", &o.log_y);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
+  const char* axes[] = {"steps", "epochs"};
+  ImGui::Combo("x", &x_axis, axes, 2);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+  ImGui::SliderFloat("smoothing", &smoothing, 0.0f, 0.99f, "%.2f");
+  ImGui::SameLine();
+  if (ImGui::Button("CSV")) export_csv(state);
+
+  if (curves.steps != state.steps.size() || curves.epochs != state.epochs.size() || curves.smoothing != smoothing ||
+      curves.in_epochs != (x_axis == 1))
+    rebuild(curves, state, smoothing, x_axis == 1);
+
+  std::vector<ui::PlotMarker> markers;
+  for (const auto& m : state.markers) {
+    double x = m.step;
+    if (x_axis == 1 && !state.steps.empty())
+      x = state.steps[size_t(std::clamp<double>(m.step - 1, 0, double(state.steps.size() - 1)))].epoch;
+    markers.push_back({x, m.label});
+  }
+  ui::PlotStyle style;
+  style.log_y = o.log_y;
+  style.x_label = axes[x_axis];
+  const float avail = ImGui::GetContentRegionAvail().y;
+  if (o.curve_layout == CurveLayout::Separate) {
+    style.size = ImVec2(-1, avail * 0.6f);
+    style.y_label = "nats per image";
+    ui::plot("elbo",
+             {{"train -ELBO", &curves.x, &curves.loss, kElbo, 1.5f},
+              {"train recon", &curves.x, &curves.recon, kRecon, 1.5f},
+              {"test -ELBO", &curves.ex, &curves.test_loss, IM_COL32(200, 255, 200, 255), 2.0f, true},
+              {"test recon", &curves.ex, &curves.test_recon, IM_COL32(170, 210, 255, 255), 2.0f, true}},
+             markers, style);
+    style.size = ImVec2(-1, -1);
+    style.y_label = "KL nats";
+    ui::plot("kl",
+             {{"KL", &curves.x, &curves.kl, kKl, 1.5f},
+              {"beta*KL", &curves.x, &curves.beta_kl, kBetaKl, 1.0f},
+              {"test KL", &curves.ex, &curves.test_kl, IM_COL32(255, 200, 150, 255), 2.0f, true}},
+             markers, style);
+  } else {
+    style.size = ImVec2(-1, -1);
+    style.y_label = "-ELBO = recon + KL (nats per image)";
+    ui::PlotSeries recon{"recon", &curves.x, &curves.recon, kRecon, 1.5f};
+    recon.fill_to_zero = true;
+    ui::PlotSeries kl{"+ KL = -ELBO", &curves.x, &curves.stacked_total, kKl, 1.5f};
+    kl.fill_from = &curves.recon;
+    ui::plot("stacked", {recon, kl, {"test -ELBO", &curves.ex, &curves.test_loss, kElbo, 2.0f, true}}, markers, style);
+  }
+  ImGui::End();
+}
+
+}  // namespace latent::app

@@ -1,0 +1,145 @@
+// Training: dataset, model, hyperparameters, run controls and checkpoints.
+#include <cmath>
+
+#include "latent/error.h"
+#include "panels/panels.h"
+
+namespace latent::app {
+namespace {
+
+const char* state_text(const Snapshot& s) { return to_string(s.state); }
+
+ImVec4 state_color(TrainerState state) {
+  switch (state) {
+    case TrainerState::Running: return {0.4f, 0.9f, 0.4f, 1};
+    case TrainerState::Paused: return {0.95f, 0.8f, 0.3f, 1};
+    case TrainerState::Diverged:
+    case TrainerState::Error: return {1.0f, 0.4f, 0.35f, 1};
+    case TrainerState::Idle: break;
+  }
+  return {0.7f, 0.7f, 0.7f, 1};
+}
+
+// Builds the configs the form describes; returns false (with a banner) when a field is invalid.
+bool form_configs(AppState& state, ModelConfig& model, TrainConfig& train) {
+  const TrainingForm& f = state.form;
+  model = state.snapshot ? state.snapshot->model : state.options.run.model;
+  train = state.snapshot ? state.snapshot->train : state.options.run.train;
+  try {
+    model.hidden = parse_hidden(f.hidden);
+  } catch (const Error& e) {
+    state.notify(e.what(), true, 8);
+    return false;
+  }
+  model.latent_dim = f.latent;
+  model.activation = f.activation ? Activation::Elu : Activation::Relu;
+  model.likelihood = f.likelihood ? ReconstructionLikelihood::Gaussian : ReconstructionLikelihood::Bernoulli;
+  model.gaussian_sigma = f.sigma;
+  model.learn_sigma = f.learn_sigma;
+  train.batch_size = f.batch;
+  train.learning_rate = f.lr;
+  train.beta = f.beta;
+  train.warmup_epochs = f.warmup;
+  return true;
+}
+
+}  // namespace
+
+void training_panel(AppState& state) {
+  ImGui::SetNextWindowPos(ImVec2(0, 0), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowSize(ImVec2(390, 560), ImGuiCond_FirstUseEver);
+  if (!ImGui::Begin("Training")) return ImGui::End();
+  TrainingForm& f = state.form;
+  ImGui::PushItemWidth(ImGui::GetFontSize() * 9);
+
+  section("Dataset");
+  const char* datasets[] = {"MNIST", "Fashion-MNIST", "Directory"};
+  ImGui::Combo("##dataset", &f.dataset, datasets, 3);
+  if (f.dataset == 2) {
+    ImGui::SameLine();
+    ImGui::InputTextWithHint("##dir", "path with IDX files", f.directory, sizeof f.directory);
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Load##data"))
+    state.switch_dataset(f.dataset == 0 ? "mnist" : f.dataset == 1 ? "fashion-mnist" : std::string(f.directory));
+  help_marker("A directory needs train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
+              "t10k-labels-idx1-ubyte (each may be .gz). Loading a dataset starts the model afresh.");
+  if (!state.data.empty())
+    ImGui::TextDisabled("%s: %lld train, %lld test, %dx%d", state.data.name().c_str(), (long long)state.data.train_size(),
+                        (long long)state.data.test_size(), state.data.width(), state.data.height());
+
+  section("Model (applies on Reset)");
+  ImGui::InputInt("latent dim", &f.latent);
+  f.latent = std::clamp(f.latent, 1, kMaxLatentDim);
+  help_marker("Dimensions of z. With 2, the latent pad shows the whole space; more dims reconstruct better.");
+  ImGui::InputText("hidden", f.hidden, sizeof f.hidden);
+  help_marker("Encoder hidden widths, comma separated (e.g. 512,256). The decoder mirrors them.");
+  const char* activations[] = {"relu", "elu"};
+  ImGui::Combo("activation", &f.activation, activations, 2);
+  const char* likelihoods[] = {"bernoulli", "gaussian"};
+  ImGui::Combo("likelihood", &f.likelihood, likelihoods, 2);
+  help_marker("p(x|z). Bernoulli: the reconstruction term is the binary cross-entropy of the pixels. "
+              "Gaussian: squared error scaled by 1/(2 sigma^2), plus the normaliser.");
+  if (f.likelihood == 1) {
+    ImGui::InputFloat("sigma", &f.sigma, 0, 0, "%.3f");
+    f.sigma = std::clamp(f.sigma, 1e-3f, 100.0f);
+    ImGui::SameLine();
+    ImGui::Checkbox("learned", &f.learn_sigma);
+  }
+
+  section("Hyperparameters");
+  if (ImGui::InputDouble("lr", &f.lr, 0, 0, "%.2e", ImGuiInputTextFlags_EnterReturnsTrue)) state.set_learning_rate(f.lr);
+  help_marker("Adam's learning rate. Press Enter to apply it now, mid-run; the change is marked on the curves.");
+  if (ImGui::SliderFloat("beta", &f.beta, 0.0f, 10.0f, "%.2f", ImGuiSliderFlags_Logarithmic) || ImGui::IsItemDeactivatedAfterEdit()) {
+    if (ImGui::IsItemDeactivatedAfterEdit()) state.set_beta(f.beta);
+  }
+  help_marker("The KL weight: loss = recon + beta * KL. beta = 1 is the ELBO. Large beta pushes q(z|x) towards the "
+              "prior: smoother latent space, blurrier digits, and at the extreme posterior collapse (KL = 0).");
+  if (ImGui::InputFloat("KL warm-up epochs", &f.warmup, 0, 0, "%.1f", ImGuiInputTextFlags_EnterReturnsTrue))
+    state.set_warmup_epochs(f.warmup);
+  help_marker("beta rises linearly from 0 over this many epochs; a cure for posterior collapse.");
+  ImGui::InputInt("batch", &f.batch);
+  f.batch = std::clamp(f.batch, 1, 65536);
+
+  section("Run");
+  const bool running = state.training();
+  if (ImGui::Button(running ? "Pause (space)" : "Start (space)")) running ? state.pause() : state.start_or_resume();
+  ImGui::SameLine();
+  if (ImGui::Button("Step (S)")) state.step();
+  ImGui::SameLine();
+  if (ImGui::Button("Reset (R)")) {
+    ModelConfig model;
+    TrainConfig train;
+    if (form_configs(state, model, train)) state.reset(model, train);
+  }
+  help_marker("Reset starts a new model with the fields above (latent dim, hidden, batch...).");
+  if (state.snapshot) {
+    const Snapshot& s = *state.snapshot;
+    char overlay[64];
+    std::snprintf(overlay, sizeof overlay, "epoch %d  %.0f%%", s.epoch + 1, 100 * s.epoch_progress);
+    ImGui::ProgressBar(float(s.epoch_progress), ImVec2(-1, 0), overlay);
+    ImGui::TextColored(state_color(s.state), "%s", state_text(s));
+    ImGui::SameLine();
+    ImGui::Text("step %lld  %.0f samples/s  %s", (long long)s.step, s.samples_per_s, s.device.c_str());
+    if (s.step > 0)
+      ImGui::Text("lr %.2e  beta %.3g  recon %.1f  KL %.2f", s.last_step.learning_rate, s.last_step.beta, s.last_step.recon,
+                  s.last_step.kl);
+    if (s.have_epoch) ImGui::Text("test -ELBO %.2f nats (epoch %d)", s.last_epoch.test_loss, s.last_epoch.epoch);
+  } else {
+    ImGui::TextDisabled("no model: load a dataset");
+  }
+
+  section("Checkpoint");
+  ImGui::PushItemWidth(-1);
+  ImGui::InputText("##ckpt", f.checkpoint, sizeof f.checkpoint);
+  ImGui::PopItemWidth();
+  if (ImGui::Button("Save")) state.save_checkpoint(f.checkpoint);
+  ImGui::SameLine();
+  if (ImGui::Button("Load")) state.load_checkpoint(f.checkpoint);
+  help_marker("Saves weights, Adam state, config and progress. Files are written atomically: a crash mid-save "
+              "leaves the previous checkpoint intact. A file that is corrupt or for another model is refused.");
+  ImGui::PopItemWidth();
+  ImGui::End();
+}
+
+}  // namespace latent::app

@@ -1,0 +1,18 @@
+#pragma once
+// Colormaps for images (the same polynomials as shaders/image.frag) and colours for class labels.
+#include <array>
+#include <cstdint>
+
+namespace latent::ui {
+
+enum class Colormap { Gray = 0, Viridis = 1, Magma = 2 };
+constexpr int kColormapCount = 3;
+const char* colormap_name(Colormap map);
+
+// RGB in [0, 1] for t in [0, 1] (clamped).
+std::array<float, 3> colormap(Colormap map, float t);
+
+// Ten distinct colours (Tableau 10) for labels 0-9, as ImGui's packed ABGR with full alpha.
+uint32_t label_color(int label, uint8_t alpha = 255);
+
+}  // namespace latent::ui

@@ -1,0 +1,120 @@
+#include "ui/plot_math.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace latent::ui {
+
+Range value_range(const std::vector<const std::vector<double>*>& series, bool log_y) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto* s : series)
+    for (double v : *s) {
+      if (!std::isfinite(v) || (log_y && v <= 0)) continue;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  if (!std::isfinite(lo)) return log_y ? Range{1, 10} : Range{0, 1};
+  if (log_y) {
+    double l = std::log10(lo), h = std::log10(hi);
+    if (h - l < 1e-9) l -= 0.5, h += 0.5;
+    double pad = 0.05 * (h - l);
+    return {std::pow(10.0, l - pad), std::pow(10.0, h + pad)};
+  }
+  if (hi - lo < 1e-12 * std::max(1.0, std::abs(hi))) {
+    double d = std::max(1.0, std::abs(hi) * 0.1);
+    return {lo - d, hi + d};
+  }
+  double pad = 0.05 * (hi - lo);
+  return {lo - pad, hi + pad};
+}
+
+std::vector<double> linear_ticks(Range r, int target) {
+  std::vector<double> ticks;
+  double span = r.max - r.min;
+  if (!(span > 0) || !std::isfinite(span) || target < 1) return ticks;
+  double raw = span / target;
+  double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = magnitude;
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (raw <= m * magnitude) {
+      step = m * magnitude;
+      break;
+    }
+  for (double t = std::ceil(r.min / step) * step; t <= r.max + step * 1e-9; t += step)
+    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  return ticks;
+}
+
+std::vector<double> log_ticks(Range r) {
+  std::vector<double> ticks;
+  if (!(r.min > 0) || !(r.max > r.min)) return ticks;
+  int lo = int(std::floor(std::log10(r.min))), hi = int(std::ceil(std::log10(r.max)));
+  const bool dense = hi - lo < 3;
+  for (int e = lo; e <= hi; ++e)
+    for (double m : dense ? std::vector<double>{1, 2, 5} : std::vector<double>{1}) {
+      double t = m * std::pow(10.0, e);
+      if (t >= r.min && t <= r.max) ticks.push_back(t);
+    }
+  return ticks;
+}
+
+std::string format_tick(double v) {
+  char buf[32];
+  double a = std::abs(v);
+  if (a == 0) return "0";
+  if (a >= 1e4 && a < 1e7)
+    std::snprintf(buf, sizeof buf, "%gk", std::round(v / 100.0) / 10.0);
+  else if (a >= 1e-2 && a < 1e4)
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.0e", v);
+  return buf;
+}
+
+std::vector<double> smooth(const std::vector<double>& y, double smoothing) {
+  std::vector<double> out(y.size());
+  smoothing = std::clamp(smoothing, 0.0, 0.999);
+  double average = 0, weight = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (!std::isfinite(y[i])) {
+      out[i] = y[i];
+      continue;
+    }
+    average = smoothing * average + (1 - smoothing) * y[i];
+    weight = smoothing * weight + (1 - smoothing);
+    out[i] = average / weight;
+  }
+  return out;
+}
+
+long nearest_index(const std::vector<double>& xs, double x) {
+  if (xs.empty()) return -1;
+  auto it = std::lower_bound(xs.begin(), xs.end(), x);
+  if (it == xs.end()) return long(xs.size()) - 1;
+  if (it == xs.begin()) return 0;
+  return (x - *(it - 1) <= *it - x) ? long(it - xs.begin()) - 1 : long(it - xs.begin());
+}
+
+namespace {
+double to_unit(double v, Range r, bool log) {
+  if (log) return (std::log10(v) - std::log10(r.min)) / (std::log10(r.max) - std::log10(r.min));
+  return (v - r.min) / (r.max - r.min);
+}
+double from_unit(double u, Range r, bool log) {
+  if (log) return std::pow(10.0, std::log10(r.min) + u * (std::log10(r.max) - std::log10(r.min)));
+  return r.min + u * (r.max - r.min);
+}
+}  // namespace
+
+std::pair<float, float> PlotTransform::to_screen(double data_x, double data_y) const {
+  double ux = to_unit(data_x, x, false), uy = to_unit(data_y, y, log_y);
+  return {float(left + ux * width), float(top + (1 - uy) * height)};
+}
+
+std::pair<double, double> PlotTransform::to_data(float screen_x, float screen_y) const {
+  double ux = (screen_x - left) / width, uy = 1 - (screen_y - top) / height;
+  return {from_unit(ux, x, false), from_unit(uy, y, log_y)};
+}
+
+}  // namespace latent::ui

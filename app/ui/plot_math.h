@@ -1,0 +1,43 @@
+#pragma once
+// The numbers behind the loss-curve widget, with no ImGui or GL: ranges, ticks, smoothing and the
+// data <-> screen transform. Unit-tested in tests/test_plot_math.cpp.
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace latent::ui {
+
+struct Range {
+  double min = 0;
+  double max = 1;
+};
+
+// The range covering every finite value (positive only when log_y), padded by 5 % each side.
+// Empty or constant data still give a usable, non-degenerate range.
+Range value_range(const std::vector<const std::vector<double>*>& series, bool log_y);
+
+// "Nice" tick positions (1, 2 or 5 × 10^k apart) inside [min, max], about `target` of them.
+std::vector<double> linear_ticks(Range range, int target = 5);
+// Powers of ten inside [min, max] (adding 2× and 5× when there are fewer than three decades).
+std::vector<double> log_ticks(Range range);
+// A short label: 1.5k, 120, 0.25, 1e-04.
+std::string format_tick(double value);
+
+// Exponential moving average with weight `smoothing` in [0, 1) on the past (0 = raw data), with
+// the bias correction TensorBoard uses so the first points are not pulled towards 0.
+std::vector<double> smooth(const std::vector<double>& y, double smoothing);
+
+// Index of the sample whose x is nearest `x` (xs ascending); -1 when empty.
+long nearest_index(const std::vector<double>& xs, double x);
+
+// Maps data to a screen rectangle [left, left + width] × [top, top + height], y up.
+struct PlotTransform {
+  Range x, y;
+  bool log_y = false;
+  float left = 0, top = 0, width = 1, height = 1;
+
+  std::pair<float, float> to_screen(double data_x, double data_y) const;
+  std::pair<double, double> to_data(float screen_x, float screen_y) const;
+};
+
+}  // namespace latent::ui

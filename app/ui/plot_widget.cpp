@@ -1,0 +1,153 @@
+#include "ui/plot_widget.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "ui/plot_math.h"
+
+namespace latent::ui {
+namespace {
+
+// Indices to draw: every point when few, else about two per horizontal pixel.
+std::vector<size_t> visible_indices(size_t n, float width) {
+  std::vector<size_t> out;
+  size_t budget = size_t(std::max(2.0f, 2 * width));
+  size_t stride = n > budget ? (n + budget - 1) / budget : 1;
+  for (size_t i = 0; i < n; i += stride) out.push_back(i);
+  if (n && out.back() != n - 1) out.push_back(n - 1);
+  return out;
+}
+
+}  // namespace
+
+double plot(const char* id, const std::vector<PlotSeries>& series, const std::vector<PlotMarker>& markers,
+            const PlotStyle& style) {
+  ImGui::PushID(id);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  ImVec2 size = style.size;
+  if (size.x <= 0) size.x = ImGui::GetContentRegionAvail().x;
+  if (size.y <= 0) size.y = std::max(80.0f, ImGui::GetContentRegionAvail().y);
+  ImGui::InvisibleButton("plot", size);
+  const bool hovered = ImGui::IsItemHovered();
+  const float font = ImGui::GetFontSize();
+  const float left_pad = font * 3.2f, bottom_pad = font * 2.4f, top_pad = font * 0.6f, right_pad = font * 0.6f;
+  PlotTransform t;
+  t.left = origin.x + left_pad;
+  t.top = origin.y + top_pad;
+  t.width = std::max(10.0f, size.x - left_pad - right_pad);
+  t.height = std::max(10.0f, size.y - top_pad - bottom_pad);
+  t.log_y = style.log_y;
+
+  std::vector<const std::vector<double>*> xs, ys;
+  for (const auto& s : series)
+    if (s.x && s.y && !s.y->empty()) xs.push_back(s.x), ys.push_back(s.y);
+  t.x = value_range(xs, false);
+  if (!xs.empty()) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (const auto* x : xs) lo = std::min(lo, x->front()), hi = std::max(hi, x->back());
+    t.x = hi > lo ? Range{lo, hi} : Range{lo - 1, lo + 1};
+  }
+  t.y = value_range(ys, style.log_y);
+  if (!style.log_y)
+    for (const auto& s : series)
+      if (s.fill_to_zero) t.y.min = std::min(t.y.min, 0.0);
+
+  const ImU32 grid = IM_COL32(255, 255, 255, 28), axis = IM_COL32(200, 200, 200, 160), text = ImGui::GetColorU32(ImGuiCol_Text);
+  dl->AddRectFilled(ImVec2(t.left, t.top), ImVec2(t.left + t.width, t.top + t.height), IM_COL32(20, 22, 28, 255));
+  dl->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
+  for (double v : style.log_y ? log_ticks(t.y) : linear_ticks(t.y, std::max(2, int(t.height / (font * 2.5f))))) {
+    float y = t.to_screen(t.x.min, v).second;
+    dl->AddLine(ImVec2(t.left, y), ImVec2(t.left + t.width, y), grid);
+    std::string label = format_tick(v);
+    ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+    dl->AddText(ImVec2(t.left - ts.x - 4, y - ts.y / 2), text, label.c_str());
+  }
+  for (double v : linear_ticks(t.x, std::max(2, int(t.width / (font * 5))))) {
+    float x = t.to_screen(v, t.y.min).first;
+    dl->AddLine(ImVec2(x, t.top), ImVec2(x, t.top + t.height), grid);
+    std::string label = format_tick(v);
+    ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+    dl->AddText(ImVec2(x - ts.x / 2, t.top + t.height + 2), text, label.c_str());
+  }
+  dl->AddRect(ImVec2(t.left, t.top), ImVec2(t.left + t.width, t.top + t.height), axis);
+  if (!style.x_label.empty()) {
+    ImVec2 ts = ImGui::CalcTextSize(style.x_label.c_str());
+    dl->AddText(ImVec2(t.left + t.width / 2 - ts.x / 2, t.top + t.height + font * 1.15f), text, style.x_label.c_str());
+  }
+  if (!style.y_label.empty()) dl->AddText(ImVec2(origin.x + 2, origin.y), IM_COL32(200, 200, 200, 200), style.y_label.c_str());
+
+  dl->PushClipRect(ImVec2(t.left, t.top), ImVec2(t.left + t.width, t.top + t.height), true);
+  auto clamp_y = [&](double v) { return style.log_y ? std::max(v, t.y.min) : v; };
+  for (const auto& s : series) {
+    if (!s.x || !s.y || s.y->empty()) continue;
+    const auto& x = *s.x;
+    const auto& y = *s.y;
+    auto idx = visible_indices(y.size(), t.width);
+    if (s.fill_from || s.fill_to_zero) {
+      ImU32 fill = (s.color & 0x00FFFFFF) | (uint32_t(90) << 24);
+      for (size_t k = 1; k < idx.size(); ++k) {
+        size_t a = idx[k - 1], b = idx[k];
+        double base_a = s.fill_from ? (*s.fill_from)[a] : (style.log_y ? t.y.min : 0.0);
+        double base_b = s.fill_from ? (*s.fill_from)[b] : (style.log_y ? t.y.min : 0.0);
+        if (!std::isfinite(y[a]) || !std::isfinite(y[b]) || !std::isfinite(base_a) || !std::isfinite(base_b)) continue;
+        auto [xa, ya] = t.to_screen(x[a], clamp_y(y[a]));
+        auto [xb, yb] = t.to_screen(x[b], clamp_y(y[b]));
+        auto [xa0, ya0] = t.to_screen(x[a], clamp_y(base_a));
+        auto [xb0, yb0] = t.to_screen(x[b], clamp_y(base_b));
+        dl->AddQuadFilled(ImVec2(xa, ya), ImVec2(xb, yb), ImVec2(xb0, yb0), ImVec2(xa0, ya0), fill);
+      }
+    }
+    std::vector<ImVec2> line;
+    line.reserve(idx.size());
+    for (size_t i : idx) {
+      if (!std::isfinite(y[i]) || (style.log_y && y[i] <= 0)) continue;
+      auto [sx, sy] = t.to_screen(x[i], y[i]);
+      line.emplace_back(sx, sy);
+    }
+    if (line.size() >= 2) dl->AddPolyline(line.data(), int(line.size()), s.color, 0, s.thickness);
+    if (s.points || line.size() == 1)
+      for (const auto& p : line) dl->AddCircleFilled(p, 3.0f, s.color);
+  }
+  for (const auto& m : markers) {
+    float x = t.to_screen(m.x, t.y.min).first;
+    dl->AddLine(ImVec2(x, t.top), ImVec2(x, t.top + t.height), IM_COL32(255, 220, 80, 150), 1.0f);
+    dl->AddText(ImVec2(x + 3, t.top + 2), IM_COL32(255, 220, 80, 220), m.label.c_str());
+  }
+  dl->PopClipRect();
+
+  // Legend, top right.
+  float ly = t.top + 4;
+  for (const auto& s : series) {
+    ImVec2 ts = ImGui::CalcTextSize(s.name.c_str());
+    float lx = t.left + t.width - ts.x - font * 1.6f;
+    dl->AddRectFilled(ImVec2(lx - 4, ly - 1), ImVec2(t.left + t.width - 2, ly + ts.y + 1), IM_COL32(20, 22, 28, 200));
+    dl->AddLine(ImVec2(lx, ly + ts.y / 2), ImVec2(lx + font, ly + ts.y / 2), s.color, 2.5f);
+    dl->AddText(ImVec2(lx + font * 1.2f, ly), text, s.name.c_str());
+    ly += ts.y + 2;
+  }
+
+  double hover_x = NAN;
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  if (hovered && mouse.x >= t.left && mouse.x <= t.left + t.width) {
+    hover_x = t.to_data(mouse.x, mouse.y).first;
+    dl->AddLine(ImVec2(mouse.x, t.top), ImVec2(mouse.x, t.top + t.height), IM_COL32(255, 255, 255, 90));
+    ImGui::BeginTooltip();
+    bool any = false;
+    for (const auto& s : series) {
+      if (!s.x || !s.y || s.y->empty()) continue;
+      long i = nearest_index(*s.x, hover_x);
+      if (i < 0) continue;
+      if (!any) ImGui::Text("%s %s", style.x_label.empty() ? "x" : style.x_label.c_str(), format_tick((*s.x)[size_t(i)]).c_str());
+      any = true;
+      ImGui::TextColored(ImColor(s.color), "%s: %.3f", s.name.c_str(), (*s.y)[size_t(i)]);
+    }
+    if (!any) ImGui::TextUnformatted("no data yet");
+    ImGui::EndTooltip();
+  }
+  dl->PopClipRect();
+  ImGui::PopID();
+  return hover_x;
+}
+
+}  // namespace latent::ui
