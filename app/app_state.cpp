@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "latent/checkpoint.h"
@@ -146,6 +147,7 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
     }
   }
   if (data.empty()) return;
+  if (data.name() == "mnist" || data.name() == "fashion-mnist") form.dataset = data.name() == "mnist" ? 0 : 1;
   ModelConfig model = options.run.model;
   model.image_height = data.height();
   model.image_width = data.width();
@@ -173,6 +175,7 @@ void AppState::make_trainer(Dataset d, const ModelConfig& model, const TrainConf
 void AppState::notify(std::string text, bool error, double seconds) {
   for (const auto& b : banners)
     if (b.text == text) return;
+  if (error) std::fprintf(stderr, "%s\n", text.c_str());  // for logs and scripted runs
   banners.push_back({std::move(text), error, seconds > 0 ? now + seconds : 0});
 }
 

@@ -35,12 +35,10 @@ std::vector<double> linear_ticks(Range r, int target) {
   if (!(span > 0) || !std::isfinite(span) || target < 1) return ticks;
   double raw = span / target;
   double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  // The 1-2-5 step whose tick count comes closest to the target.
   double step = magnitude;
   for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (raw <= m * magnitude) {
-      step = m * magnitude;
-      break;
-    }
+    if (std::abs(span / (m * magnitude) - target) < std::abs(span / step - target)) step = m * magnitude;
   for (double t = std::ceil(r.min / step) * step; t <= r.max + step * 1e-9; t += step)
     ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
   return ticks;

@@ -86,6 +86,9 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
     auto idx = visible_indices(y.size(), t.width);
     if (s.fill_from || s.fill_to_zero) {
       ImU32 fill = (s.color & 0x00FFFFFF) | (uint32_t(90) << 24);
+      // Anti-aliased edges would leave faint seams between the adjacent quads of the area.
+      const ImDrawListFlags flags = dl->Flags;
+      dl->Flags &= ~ImDrawListFlags_AntiAliasedFill;
       for (size_t k = 1; k < idx.size(); ++k) {
         size_t a = idx[k - 1], b = idx[k];
         double base_a = s.fill_from ? (*s.fill_from)[a] : (style.log_y ? t.y.min : 0.0);
@@ -97,6 +100,7 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
         auto [xb0, yb0] = t.to_screen(x[b], clamp_y(base_b));
         dl->AddQuadFilled(ImVec2(xa, ya), ImVec2(xb, yb), ImVec2(xb0, yb0), ImVec2(xa0, ya0), fill);
       }
+      dl->Flags = flags;
     }
     std::vector<ImVec2> line;
     line.reserve(idx.size());

@@ -1,0 +1,100 @@
+// latent-explorer as a person (or a script) runs it: under Xvfb, training on, a few hundred frames,
+// then its screenshot and stats are checked; bad input shows a banner and the app keeps running.
+#include <gtest/gtest.h>
+#include <stb_image.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "test_support.h"
+
+namespace latent {
+namespace {
+
+namespace fs = std::filesystem;
+
+test::ProcessResult explorer(const std::string& dir, std::vector<std::string> args, double timeout_s = 240) {
+  std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1",
+                                  "xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", LATENT_EXPLORER_BIN};
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  return test::run_process(cmd, timeout_s);
+}
+
+double json_number(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + key + "\": ([-0-9.e+]+)"))) return NAN;
+  return std::stod(m[1]);
+}
+
+struct Png {
+  int width = 0, height = 0;
+  std::vector<unsigned char> rgb;
+  int count_near(unsigned r, unsigned g, unsigned b, int tolerance = 12) const {
+    int n = 0;
+    for (size_t i = 0; i + 2 < rgb.size(); i += 3)
+      n += std::abs(rgb[i] - int(r)) <= tolerance && std::abs(rgb[i + 1] - int(g)) <= tolerance && std::abs(rgb[i + 2] - int(b)) <= tolerance;
+    return n;
+  }
+};
+
+Png load_png(const std::string& path) {
+  Png png;
+  int channels = 0;
+  unsigned char* data = stbi_load(path.c_str(), &png.width, &png.height, &channels, 3);
+  if (!data) return png;
+  png.rgb.assign(data, data + size_t(png.width) * png.height * 3);
+  stbi_image_free(data);
+  return png;
+}
+
+TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
+  std::string dir = test::temp_dir();
+  auto r = explorer(dir, {"--train", "--frames", "300", "--screenshot", dir + "/shot.png", "--stats", dir + "/stats.json",
+                          "--pad", "1.5,-0.5", "--interpolate", "3,7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(dir + "/stats.json");
+  std::stringstream json;
+  json << in.rdbuf();
+  const std::string stats = json.str();
+  EXPECT_EQ(json_number(stats, "frames"), 300) << stats;
+  for (const char* key : {"frame_ms_p50", "frame_ms_p99", "frame_ms_max", "train_samples_per_s"})
+    EXPECT_GT(json_number(stats, key), 0) << key << "\n" << stats;
+  EXPECT_GT(json_number(stats, "train_steps"), 5) << stats;
+  EXPECT_LE(json_number(stats, "frame_ms_p50"), json_number(stats, "frame_ms_p99"));
+
+  Png shot = load_png(dir + "/shot.png");
+  ASSERT_EQ(shot.width, 1600);
+  ASSERT_EQ(shot.height, 1000);
+  std::set<uint32_t> colours;
+  for (size_t i = 0; i + 2 < shot.rgb.size(); i += 3) colours.insert(shot.rgb[i] << 16 | shot.rgb[i + 1] << 8 | shot.rgb[i + 2]);
+  EXPECT_GT(colours.size(), 500u) << "the screenshot looks empty";
+  // The scatter's label colours (Tableau 10 blue and orange) and the curves' recon blue are on screen.
+  EXPECT_GT(shot.count_near(0x1f, 0x77, 0xb4, 30), 50);
+  EXPECT_GT(shot.count_near(0xff, 0x7f, 0x0e, 30), 50);
+  EXPECT_GT(shot.count_near(90, 160, 255, 20), 50);
+}
+
+TEST(Explorer, BadInputShowsABannerAndTheAppKeepsRunning) {
+  std::string dir = test::temp_dir();
+  test::write_bytes(dir + "/garbage.ckpt", std::vector<uint8_t>(64, 7));
+  auto r = explorer(dir, {"--data", dir + "/no-such-dir", "--frames", "20", "--screenshot", dir + "/shot.png"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no-such-dir: no such directory"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir + "/shot.png"));
+  r = explorer(dir, {"--resume", dir + "/garbage.ckpt", "--frames", "20"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("garbage.ckpt: not a latent-explorer checkpoint"), std::string::npos) << r.err;
+  r = explorer(dir, {"--lr", "-1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("error: --lr"), std::string::npos) << r.err;
+  r = explorer(dir, {"--views", "pad,nonsense"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown view 'nonsense'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace latent
