@@ -189,6 +189,7 @@ void AppState::update(double t) {
   snapshot = trainer->snapshot();
   if (snapshot->run_id != run_id_) {
     run_id_ = snapshot->run_id;
+    if (!pending_data_.empty()) data = std::move(pending_data_), pending_data_ = Dataset();
     steps.clear();
     epochs.clear();
     markers.clear();
@@ -213,6 +214,7 @@ void AppState::update(double t) {
     bool bad = snapshot->state == TrainerState::Diverged || snapshot->state == TrainerState::Error ||
                snapshot->message.find("rejected") != std::string::npos || snapshot->message.find("must be") != std::string::npos;
     notify(snapshot->message, bad, bad ? 0 : 6);
+    if (snapshot->message.find("reset rejected") != std::string::npos) pending_data_ = Dataset();
   }
   if (snapshot->state == TrainerState::Running && train_started < 0) {
     train_started = now;
@@ -229,7 +231,13 @@ void AppState::update(double t) {
     decoded_dirty = interp_dirty = true;
     gallery_dirty = grid_dirty = scatter_dirty = true;
   }
-  refresh_inference();
+  try {
+    refresh_inference();
+  } catch (const std::exception& e) {
+    // Should not happen (the model and data are checked to match), but never take the app down.
+    decoded_dirty = interp_dirty = false;
+    notify(std::string("inference failed: ") + e.what(), true, 0);
+  }
 }
 
 void AppState::refresh_inference() {
@@ -299,6 +307,14 @@ void AppState::refresh_inference() {
   }
 }
 
+ImageBatch AppState::originals_over_reconstructions() const {
+  ImageBatch both = originals;
+  if (reconstructions.count != originals.count) return ImageBatch{};
+  both.pixels.insert(both.pixels.end(), reconstructions.pixels.begin(), reconstructions.pixels.end());
+  both.count *= 2;
+  return both;
+}
+
 void AppState::decode_now() {
   auto vae = weights();
   if (!vae || z.empty()) return;
@@ -338,8 +354,12 @@ void AppState::set_learning_rate(double lr) {
   if (!trainer) return;
   if (!std::isfinite(lr) || lr <= 0 || lr > 10) return notify("learning rate must be in (0, 10]", true, 6);
   trainer->set_learning_rate(lr);
-  char label[32];
-  std::snprintf(label, sizeof label, "lr %g", lr);
+  add_marker("lr", lr);
+}
+
+void AppState::add_marker(const char* name, double value) {
+  char label[48];
+  std::snprintf(label, sizeof label, "%s %g", name, value);
   markers.push_back({double(snapshot ? snapshot->step : 0), label});
 }
 
@@ -347,9 +367,7 @@ void AppState::set_beta(double beta) {
   if (!trainer) return;
   if (!std::isfinite(beta) || beta < 0 || beta > 1e4) return notify("beta must be in [0, 10000]", true, 6);
   trainer->set_beta(beta);
-  char label[32];
-  std::snprintf(label, sizeof label, "beta %g", beta);
-  markers.push_back({double(snapshot ? snapshot->step : 0), label});
+  add_marker("beta", beta);
 }
 
 void AppState::set_warmup_epochs(double epochs) {
@@ -399,7 +417,7 @@ void AppState::switch_dataset(const std::string& spec) {
       make_trainer(d, model, train);
     } else {
       trainer->reset(model, train, d);
-      data = std::move(d);
+      pending_data_ = std::move(d);  // becomes `data` when the trainer's new run appears
     }
     notify("dataset " + spec + " loaded; the model starts afresh", false);
   } catch (const std::exception& e) {

@@ -136,6 +136,8 @@ class AppState {
   ImageBatch grid_images;        // K × K manifold
   int grid_k_shown = 0;
   ImageBatch originals, reconstructions, samples;
+  // The fixed test batch stacked over its reconstructions (2 rows), as the gallery shows it.
+  ImageBatch originals_over_reconstructions() const;
   uint64_t sample_seed = 1;
   bool gallery_dirty = true, grid_dirty = true, scatter_dirty = true;
   int64_t results_generation = 0;  // bumped whenever a background result arrives
@@ -152,7 +154,9 @@ class AppState {
   void make_trainer(Dataset data, const ModelConfig& model, const TrainConfig& train);
   void refresh_inference();
   void decode_now();
+  void add_marker(const char* name, double value);
   InferenceWorker worker_;
+  Dataset pending_data_;  // a dataset switch waiting for the trainer's reset
   std::future<std::string> pending_save_;
   std::string pending_save_path_;
   int run_id_ = -1;

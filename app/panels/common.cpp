@@ -30,12 +30,8 @@ void sync_textures(const AppState& state, Gfx& gfx) {
   }
   if (gfx.gallery_generation != state.results_generation) {
     gfx.gallery_generation = state.results_generation;
-    if (state.originals.count > 0 && state.reconstructions.count == state.originals.count) {
-      ImageBatch both = state.originals;
-      both.pixels.insert(both.pixels.end(), state.reconstructions.pixels.begin(), state.reconstructions.pixels.end());
-      both.count *= 2;
+    if (ImageBatch both = state.originals_over_reconstructions(); both.count > 0)
       gfx.gallery.upload_tiled(both, 2, int(state.originals.count));
-    }
     if (state.samples.count > 0) gfx.samples.upload_tiled(state.samples, 4, 8);
     if (state.grid_images.count > 0) gfx.grid.upload_tiled(state.grid_images, state.grid_k_shown, state.grid_k_shown);
   }

@@ -1,4 +1,6 @@
 // Reconstructions of a fixed test batch (originals over reconstructions) and samples from the prior.
+#include <algorithm>
+
 #include "panels/panels.h"
 
 namespace latent::app {
@@ -10,8 +12,21 @@ void gallery_panel(AppState& state, Gfx& gfx) {
   const float width = ImGui::GetContentRegionAvail().x;
   ImGui::TextDisabled("test digits (top) and their reconstructions decode(mu(x))");
   help_marker("The reconstruction term E_q[log p(x|z)] rewards these for matching the originals.");
-  if (gfx.gallery.valid())
+  ImGui::SameLine();
+  if (ImGui::SmallButton("PNG##recon"))
+    export_png(state, "reconstructions", state.originals_over_reconstructions(), 2, int(state.originals.count));
+  if (gfx.gallery.valid() && state.originals.count > 0) {
+    const ImVec2 p = ImGui::GetCursorScreenPos();
     gfx.renderer.image(gfx.gallery, ImVec2(width, width * float(gfx.gallery.height()) / float(gfx.gallery.width())), gfx.colormap);
+    // Click a digit to make it the interpolation's A (left button) or B (right button).
+    if (ImGui::IsItemHovered()) {
+      const int column = std::clamp(int((ImGui::GetIO().MousePos.x - p.x) / width * float(state.originals.count)), 0,
+                                    int(state.originals.count) - 1);
+      ImGui::SetTooltip("test #%d: left click = interpolation A, right click = B", column);
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) state.interp_a = column, state.interp_dirty = true;
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Right)) state.interp_b = column, state.interp_dirty = true;
+    }
+  }
   ImGui::TextDisabled("samples: z ~ p(z) = N(0, I), decoded");
   ImGui::SameLine();
   if (ImGui::SmallButton("resample (G)")) {

@@ -121,9 +121,14 @@ void training_panel(AppState& state) {
     ImGui::TextColored(state_color(s.state), "%s", state_text(s));
     ImGui::SameLine();
     ImGui::Text("step %lld  %.0f samples/s  %s", (long long)s.step, s.samples_per_s, s.device.c_str());
-    if (s.step > 0)
+    if (s.step > 0) {
       ImGui::Text("lr %.2e  beta %.3g  recon %.1f  KL %.2f", s.last_step.learning_rate, s.last_step.beta, s.last_step.recon,
                   s.last_step.kl);
+      help_marker("recon = -E_q[log p(x|z)]: how badly a z drawn from q(z|x) = N(mu, sigma^2), z = mu + sigma * eps, "
+                  "reconstructs x (nats per image). KL = KL(q(z|x) || p(z)) = 1/2 sum(mu^2 + sigma^2 - log sigma^2 - 1): "
+                  "how far each code is from the prior N(0, I). Their sum is -ELBO, an upper bound on -log p(x); "
+                  "the gap is KL(q(z|x) || p(z|x)).");
+    }
     if (s.have_epoch) ImGui::Text("test -ELBO %.2f nats (epoch %d)", s.last_epoch.test_loss, s.last_epoch.epoch);
   } else {
     ImGui::TextDisabled("no model: load a dataset");

@@ -1,0 +1,129 @@
+// The explorer's state without a display: commands, dataset switches, checkpoints and bad input
+// become banners while the current model keeps working; background inference fills the views.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "app_state.h"
+#include "latent/error.h"
+#include "test_support.h"
+
+namespace latent::app {
+namespace {
+
+AppOptions options(std::vector<std::string> args) {
+  std::vector<const char*> argv = {"latent-explorer"};
+  for (auto& a : args) argv.push_back(a.c_str());
+  return parse_app_options(int(argv.size()), argv.data());
+}
+
+// Runs frames (update only) until `done` or `seconds` pass.
+template <typename Done>
+bool run_until(AppState& state, Done done, double seconds = 60) {
+  auto start = std::chrono::steady_clock::now();
+  double t = 0;
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
+    state.update(t += 0.05);
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+bool has_banner(const AppState& state, const std::string& fragment) {
+  for (const auto& b : state.banners)
+    if (b.text.find(fragment) != std::string::npos) return true;
+  return false;
+}
+
+TEST(AppOptions, ParsesTheScriptingFlags) {
+  AppOptions o = options({"--train", "--frames", "30", "--pad", "0.5,-1", "--interpolate", "3,7", "--views", "pad,grid",
+                          "--grid", "12", "--colormap", "viridis", "--pad-background", "manifold", "--curves", "stacked",
+                          "--log-y", "--latent", "3"});
+  EXPECT_TRUE(o.train);
+  EXPECT_EQ(o.frames, 30);
+  EXPECT_FLOAT_EQ(o.pad->first, 0.5f);
+  EXPECT_FLOAT_EQ(o.pad->second, -1.0f);
+  EXPECT_EQ(o.interpolate->second, 7);
+  EXPECT_TRUE(o.views.pad && o.views.grid && !o.views.training && !o.views.curves);
+  EXPECT_EQ(o.grid, 12);
+  EXPECT_EQ(o.colormap, ui::Colormap::Viridis);
+  EXPECT_EQ(o.pad_background, PadBackground::Manifold);
+  EXPECT_EQ(o.curve_layout, CurveLayout::Stacked);
+  EXPECT_TRUE(o.log_y);
+  EXPECT_EQ(o.run.model.latent_dim, 3);
+  EXPECT_THROW(options({"--pad", "1"}), Error);
+  EXPECT_THROW(options({"--interpolate", "1.5,2"}), Error);
+  EXPECT_THROW(options({"--grid", "99"}), Error);
+  EXPECT_THROW(options({"--frames", "0"}), Error);
+  EXPECT_THROW(options({"--colormap", "jet"}), Error);
+}
+
+TEST(AppState, TrainsAndFillsEveryViewInTheBackground) {
+  AppState state(options({"--train", "--pad", "1,-1", "--interpolate", "3,7", "--grid", "6"}));
+  ASSERT_TRUE(state.trainer);
+  ASSERT_TRUE(run_until(state, [&] {
+    return state.steps.size() >= 5 && state.scatter.posterior.mu.rows == 10000 && state.grid_images.count == 36 &&
+           state.samples.count == 32 && state.reconstructions.count == 16;
+  }));
+  EXPECT_EQ(state.z, (std::vector<float>{1, -1}));
+  EXPECT_EQ(state.decoded.count, 1);
+  EXPECT_EQ(state.interp_images.count, 10);
+  EXPECT_EQ(state.interp_endpoints.count, 2);
+  EXPECT_EQ(state.scatter.labels.size(), 10000u);
+  // Moving the pad decodes at once (the same frame), not at the next update.
+  const auto before = state.decoded_generation;
+  state.set_pad_point(-2, 2);
+  EXPECT_EQ(state.decoded_generation, before + 1);
+  EXPECT_EQ(state.z, (std::vector<float>{-2, 2}));
+  // lr and β changes apply mid-run and leave markers for the curves.
+  state.set_learning_rate(1e-4);
+  state.set_beta(2);
+  ASSERT_EQ(state.markers.size(), 2u);
+  EXPECT_EQ(state.markers[1].label, "beta 2");
+  ASSERT_TRUE(run_until(state, [&] { return !state.steps.empty() && state.steps.back().beta == 2; }));
+  state.set_beta(-1);
+  EXPECT_TRUE(has_banner(state, "beta must be"));
+}
+
+TEST(AppState, BadDatasetsAndCheckpointsKeepTheCurrentModel) {
+  std::string dir = test::temp_dir();
+  AppState state(options({}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot != nullptr; }));
+  const int run = state.snapshot->run_id;
+  state.switch_dataset(dir + "/missing");
+  EXPECT_TRUE(has_banner(state, "dataset not loaded, the current one is kept"));
+  test::write_bytes(dir + "/bad.ckpt", std::vector<uint8_t>(80, 1));
+  state.load_checkpoint(dir + "/bad.ckpt");
+  EXPECT_TRUE(has_banner(state, "load failed, the current model is kept"));
+  state.save_checkpoint("/proc/nope/x.ckpt");
+  ASSERT_TRUE(run_until(state, [&] { return has_banner(state, "save failed"); }));
+  ModelConfig bad = state.snapshot->model;
+  bad.latent_dim = 0;
+  state.reset(bad, state.snapshot->train);
+  EXPECT_TRUE(has_banner(state, "reset refused"));
+  state.update(100);
+  EXPECT_EQ(state.snapshot->run_id, run);
+  EXPECT_EQ(state.data.name(), "mnist");
+}
+
+TEST(AppState, SwitchesDatasetsAndRoundTripsCheckpoints) {
+  std::string dir = test::temp_dir();
+  AppState state(options({"--latent", "3"}));
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->step == 1; }));
+  state.save_checkpoint(dir + "/a.ckpt");
+  ASSERT_TRUE(run_until(state, [&] { return has_banner(state, "saved " + dir + "/a.ckpt"); }));
+  state.switch_dataset("fashion-mnist");
+  ASSERT_TRUE(run_until(state, [&] { return state.data.name() == "fashion-mnist"; }));
+  EXPECT_EQ(state.snapshot->dataset, "fashion-mnist");
+  EXPECT_EQ(state.snapshot->step, 0);
+  EXPECT_EQ(state.z.size(), 3u);
+  state.load_checkpoint(dir + "/a.ckpt");  // an MNIST checkpoint brings MNIST back
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot->dataset == "mnist" && state.snapshot->step == 1; }));
+  EXPECT_EQ(state.data.name(), "mnist");
+}
+
+}  // namespace
+}  // namespace latent::app
