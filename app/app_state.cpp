@@ -194,6 +194,7 @@ void AppState::update(double t) {
     epochs.clear();
     markers.clear();
     scatter = EncodedSet{};
+    ++scatter_generation;
     grid_images = ImageBatch{};
     if (int(z.size()) != snapshot->model.latent_dim) {
       z.assign(size_t(snapshot->model.latent_dim), 0.0f);
@@ -263,7 +264,7 @@ void AppState::refresh_inference() {
     worker_.submit("scatter", [this, vae, d] {
       auto set = std::make_shared<EncodedSet>(encode_test_set(*vae, d));
       return [this, set] {
-        if (set->posterior.mu.cols == latent_dim()) scatter = std::move(*set), ++results_generation;
+        if (set->posterior.mu.cols == latent_dim()) scatter = std::move(*set), ++scatter_generation;
       };
     });
   }

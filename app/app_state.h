@@ -133,6 +133,7 @@ class AppState {
 
   // Background results, with the weights they came from.
   EncodedSet scatter;            // μ of the test set
+  int64_t scatter_generation = 0;
   ImageBatch grid_images;        // K × K manifold
   int grid_k_shown = 0;
   ImageBatch originals, reconstructions, samples;

@@ -8,6 +8,16 @@ namespace latent::app {
 struct Gfx {
   ImageRenderer renderer;
   GrayTexture decoded, interpolation, endpoints, gallery, samples, grid;
+  // The pad's scatter, rasterised when the encoded set or the view changes.
+  RgbaTexture scatter;
+  struct ScatterKey {
+    int64_t generation = -1;
+    int dim_x = -1, dim_y = -1, size = 0;
+    float extent = 0;
+    bool operator==(const ScatterKey& o) const {
+      return generation == o.generation && dim_x == o.dim_x && dim_y == o.dim_y && size == o.size && extent == o.extent;
+    }
+  } scatter_key;
   int64_t gallery_generation = -1, grid_generation = -1, samples_generation = -1;
   int64_t decoded_generation = -1, interp_generation = -1;
   ui::Colormap colormap = ui::Colormap::Gray;

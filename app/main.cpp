@@ -132,10 +132,11 @@ int main(int argc, char** argv) {
   {
     Gfx gfx;
     gfx.colormap = options.colormap;
-    if (std::string problem = gfx.renderer.init(shader_dir()); !problem.empty()) std::fprintf(stderr, "%s\n", problem.c_str());
+    const std::string shader_problem = gfx.renderer.init(shader_dir());
     const auto model_begin = Clock::now();
     AppState state(std::move(options));
     model_ready_ms = ms_since(model_begin);
+    if (!shader_problem.empty()) state.notify(shader_problem, true, 15);
 
     int frame = 0;
     while (!glfwWindowShouldClose(window)) {

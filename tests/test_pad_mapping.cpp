@@ -37,3 +37,27 @@ TEST(PadMapping, RoundTripsAndClamps) {
 
 }  // namespace
 }  // namespace latent::ui
+
+#include "ui/colormap.h"
+#include "ui/scatter_raster.h"
+
+namespace latent::ui {
+namespace {
+
+TEST(ScatterRaster, PointsLandWhereThePadMapsThemInTheirLabelColour) {
+  // Two points: z = (0, 0) with label 1 and z = (3, 3) (top-right corner) with label 2.
+  LatentMatrix points{2, 2, {0, 0, 3, 3}};
+  auto image = rasterize_scatter(points, {1, 2}, 0, 1, 3.0f, 101, 255);
+  ASSERT_EQ(image.size(), 101u * 101u);
+  EXPECT_EQ(image[50 * 101 + 50], label_color(1));
+  EXPECT_EQ(image[50 * 101 + 49], label_color(1));  // a 3x3 dot
+  EXPECT_EQ(image[50 * 101 + 53], 0u);              // transparent elsewhere
+  EXPECT_EQ(image[0 * 101 + 100], label_color(2));  // clipped at the corner, still drawn
+  // Half-transparent dots blend: two on the same spot are more opaque than one.
+  LatentMatrix twice{2, 2, {0, 0, 0, 0}};
+  auto blended = rasterize_scatter(twice, {1, 1}, 0, 1, 3.0f, 11, 128);
+  EXPECT_GT(blended[5 * 11 + 5] >> 24, 128u);
+}
+
+}  // namespace
+}  // namespace latent::ui

@@ -35,6 +35,23 @@ class GrayTexture {
   bool smooth_ = false;
 };
 
+// An RGBA8 texture drawn by ImGui's own program (for pictures that are already in colour).
+class RgbaTexture {
+ public:
+  RgbaTexture() = default;
+  ~RgbaTexture();
+  RgbaTexture(const RgbaTexture&) = delete;
+  RgbaTexture& operator=(const RgbaTexture&) = delete;
+  // width × height pixels in ImGui's packed ABGR (R in the low byte), top row first.
+  void upload(const uint32_t* pixels, int width, int height);
+  bool valid() const { return id_ != 0; }
+  ImTextureID id() const { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id_)); }
+
+ private:
+  unsigned id_ = 0;
+  int width_ = 0, height_ = 0;
+};
+
 class ImageRenderer {
  public:
   // Loads the shaders from `shader_dir` (falling back to the copies embedded at build time) and

@@ -5,6 +5,7 @@
 
 #include "panels/panels.h"
 #include "ui/pad_mapping.h"
+#include "ui/scatter_raster.h"
 
 namespace latent::app {
 
@@ -85,11 +86,13 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     auto [x1, y1] = map.to_screen(state.pad_extent + half, -state.pad_extent - half);
     gfx.renderer.draw(dl, gfx.grid, ImVec2(x0, y0), ImVec2(x1, y1), gfx.colormap);
   } else if (state.scatter.posterior.mu.rows > 0) {
-    const LatentMatrix& mu = state.scatter.posterior.mu;
-    for (int64_t i = 0; i < mu.rows; ++i) {
-      auto [sx, sy] = map.to_screen(mu.at(i, dx), dims > 1 ? mu.at(i, dy) : 0.0f);
-      dl->AddRectFilled(ImVec2(sx - 1.2f, sy - 1.2f), ImVec2(sx + 1.2f, sy + 1.2f), ui::label_color(state.scatter.labels[size_t(i)], 170));
+    const Gfx::ScatterKey key{state.scatter_generation, dx, dy, std::min(2048, int(size)), state.pad_extent};
+    if (!(key == gfx.scatter_key)) {
+      auto pixels = ui::rasterize_scatter(state.scatter.posterior.mu, state.scatter.labels, dx, dy, state.pad_extent, key.size);
+      gfx.scatter.upload(pixels.data(), key.size, key.size);
+      gfx.scatter_key = key;
     }
+    dl->AddImage(gfx.scatter.id(), p0, ImVec2(p0.x + size, p0.y + size));
   }
   // Axes through the origin, ticks at whole numbers.
   const ImU32 axis = IM_COL32(255, 255, 255, 60);

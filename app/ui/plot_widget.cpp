@@ -31,7 +31,8 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
   ImGui::InvisibleButton("plot", size);
   const bool hovered = ImGui::IsItemHovered();
   const float font = ImGui::GetFontSize();
-  const float left_pad = font * 3.2f, bottom_pad = font * 2.4f, top_pad = font * 0.6f, right_pad = font * 0.6f;
+  const float left_pad = font * 3.2f, bottom_pad = font * 2.4f, right_pad = font * 0.6f;
+  const float top_pad = style.y_label.empty() ? font * 0.6f : font * 1.4f;  // room for the axis title
   PlotTransform t;
   t.left = origin.x + left_pad;
   t.top = origin.y + top_pad;
