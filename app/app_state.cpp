@@ -24,7 +24,7 @@ std::pair<float, float> parse_pair(const std::string& flag, const std::string& t
 AppOptions parse_app_options(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
-                                              "--layout"};
+                                              "--layout", "--autosave"};
   static const std::set<std::string> switches = {"--train", "--log-y"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
@@ -88,6 +88,8 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
       o.checkpoint = v;
     } else if (f == "--layout") {
       o.layout = v;
+    } else if (f == "--autosave") {
+      o.autosave = v;
     }
   }
   return o;
@@ -109,6 +111,7 @@ std::string app_options_help() {
   --log-y                 logarithmic loss axis
   --checkpoint PATH       the path the Save/Load buttons use [<data home>/explorer.ckpt]
   --layout FILE           where the window layout is remembered
+  --autosave PATH         where closing the app saves the model [<data home>/autosave.ckpt]
 )";
 }
 

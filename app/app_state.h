@@ -53,6 +53,9 @@ struct AppOptions {
   bool log_y = false;
   std::string checkpoint;
   std::string layout;  // ImGui ini file
+  // Where closing the app saves the model; empty = <data home>/autosave.ckpt, except in --frames
+  // runs, which save only when --autosave is given.
+  std::string autosave;
 };
 // Throws latent::Error naming the flag, like parse_run_options.
 AppOptions parse_app_options(int argc, const char* const* argv);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +31,9 @@ namespace {
 using namespace latent;
 using namespace latent::app;
 using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_quit{false};
+void on_signal(int) { g_quit = true; }  // Ctrl-C or SIGTERM: close like the window's close button
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
@@ -138,8 +143,10 @@ int main(int argc, char** argv) {
     model_ready_ms = ms_since(model_begin);
     if (!shader_problem.empty()) state.notify(shader_problem, true, 15);
 
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
     int frame = 0;
-    while (!glfwWindowShouldClose(window)) {
+    while (!glfwWindowShouldClose(window) && !g_quit) {
       const bool busy = state.training() || state.options.frames > 0;
       if (busy) glfwPollEvents();
       else glfwWaitEventsTimeout(0.1);  // idle: sleep until input, or 10 times a second
@@ -197,9 +204,11 @@ int main(int argc, char** argv) {
       batch = s->train.batch_size;
       train_seconds = state.train_started >= 0 ? glfwGetTime() - state.train_started : 0;
       // Closing the window mid-run keeps the work: autosave where the next start can resume it.
-      if (state.options.frames == 0 && s->step > 0) {
-        std::string path = data_home() + "/autosave.ckpt";
-        std::filesystem::create_directories(data_home());
+      std::string path = state.options.autosave;
+      if (path.empty() && state.options.frames == 0) path = data_home() + "/autosave.ckpt";
+      if (!path.empty() && s->step > 0) {
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
         std::string problem = state.trainer->save(path).get();
         std::fprintf(stderr, problem.empty() ? "autosaved to %s (resume with --resume %s)\n" : "autosave failed: %s%s\n",
                      problem.empty() ? path.c_str() : problem.c_str(), problem.empty() ? path.c_str() : "");

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "latent/checkpoint.h"
 #include "test_support.h"
 
 namespace latent {
@@ -54,8 +55,12 @@ Png load_png(const std::string& path) {
 TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
   std::string dir = test::temp_dir();
   auto r = explorer(dir, {"--train", "--frames", "300", "--screenshot", dir + "/shot.png", "--stats", dir + "/stats.json",
-                          "--pad", "1.5,-0.5", "--interpolate", "3,7"});
+                          "--pad", "1.5,-0.5", "--interpolate", "3,7", "--autosave", dir + "/auto.ckpt"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Closing saved the model where it was told, and the file is a checkpoint the next start can resume.
+  Checkpoint saved = read_checkpoint(dir + "/auto.ckpt");
+  EXPECT_GT(saved.progress.step, 0);
+  EXPECT_NE(r.err.find("autosaved to " + dir + "/auto.ckpt"), std::string::npos) << r.err;
   std::ifstream in(dir + "/stats.json");
   std::stringstream json;
   json << in.rdbuf();
