@@ -10,27 +10,37 @@
 
 namespace latent::app {
 
+namespace {
+
+// Creates the texture on first use, then (re)specifies or updates its pixels.
+void upload_texture(unsigned& id, int& width, int& height, bool smooth, int internal_format, unsigned format,
+                    unsigned type, const void* pixels, int new_width, int new_height) {
+  if (!id) {
+    glGenTextures(1, &id);
+    glBindTexture(GL_TEXTURE_2D, id);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, smooth ? GL_LINEAR : GL_NEAREST);
+  }
+  glBindTexture(GL_TEXTURE_2D, id);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  if (new_width != width || new_height != height)
+    glTexImage2D(GL_TEXTURE_2D, 0, internal_format, new_width, new_height, 0, format, type, pixels);
+  else
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, new_width, new_height, format, type, pixels);
+  width = new_width;
+  height = new_height;
+}
+
+}  // namespace
+
 GrayTexture::~GrayTexture() {
   if (id_) glDeleteTextures(1, &id_);
 }
 
 void GrayTexture::upload(const float* pixels, int width, int height) {
-  if (!id_) {
-    glGenTextures(1, &id_);
-    glBindTexture(GL_TEXTURE_2D, id_);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, smooth_ ? GL_LINEAR : GL_NEAREST);
-  }
-  glBindTexture(GL_TEXTURE_2D, id_);
-  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-  if (width != width_ || height != height_)
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, width, height, 0, GL_RED, GL_FLOAT, pixels);
-  else
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, width, height, GL_RED, GL_FLOAT, pixels);
-  width_ = width;
-  height_ = height;
+  upload_texture(id_, width_, height_, smooth_, GL_R32F, GL_RED, GL_FLOAT, pixels, width, height);
 }
 
 void GrayTexture::upload_tiled(const ImageBatch& images, int rows, int cols, int64_t first) {
@@ -61,22 +71,7 @@ RgbaTexture::~RgbaTexture() {
 }
 
 void RgbaTexture::upload(const uint32_t* pixels, int width, int height) {
-  if (!id_) {
-    glGenTextures(1, &id_);
-    glBindTexture(GL_TEXTURE_2D, id_);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-  }
-  glBindTexture(GL_TEXTURE_2D, id_);
-  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-  if (width != width_ || height != height_)
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, pixels);
-  else
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, pixels);
-  width_ = width;
-  height_ = height;
+  upload_texture(id_, width_, height_, false, GL_RGBA8, GL_RGBA, GL_UNSIGNED_BYTE, pixels, width, height);
 }
 
 namespace {

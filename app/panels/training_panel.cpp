@@ -121,7 +121,7 @@ void training_panel(AppState& state) {
     ImGui::TextColored(state_color(s.state), "%s", state_text(s));
     ImGui::SameLine();
     ImGui::Text("step %lld  %.0f samples/s  %s", (long long)s.step, s.samples_per_s, s.device.c_str());
-    if (s.step > 0) {
+    if (s.last_step.step > 0) {  // a step taken in this session (a resumed run has none yet)
       ImGui::Text("lr %.2e  beta %.3g  recon %.1f  KL %.2f", s.last_step.learning_rate, s.last_step.beta, s.last_step.recon,
                   s.last_step.kl);
       help_marker("recon = -E_q[log p(x|z)]: how badly a z drawn from q(z|x) = N(mu, sigma^2), z = mu + sigma * eps, "
