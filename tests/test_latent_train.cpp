@@ -53,6 +53,9 @@ TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
       {{"--resume", dir + "/missing.ckpt"}, "missing.ckpt"},
       {{"--resume", dir + "/garbage.ckpt"}, "garbage.ckpt"},
       {{"--out", "/proc/forbidden"}, "--out"},
+      {{"--eval-iw", "0"}, "--eval-iw"},
+      {{"--eval-limit", "0"}, "--eval-limit"},
+      {{"--eval-exact", "--latent", "4"}, "--eval-exact integrates over a 2-D latent"},
   };
   for (const auto& c : cases) {
     auto begin = std::chrono::steady_clock::now();
@@ -74,7 +77,7 @@ TEST(LatentTrain, HelpListsTheFlags) {
   auto r = train({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--data", "--epochs", "--latent", "--hidden", "--batch", "--lr", "--lr-schedule", "--beta", "--warmup-epochs",
-                           "--activation", "--likelihood", "--seed", "--threads", "--device", "--limit", "--resume", "--out"})
+                           "--activation", "--likelihood", "--seed", "--threads", "--device", "--limit", "--resume", "--out", "--eval-iw", "--eval-exact", "--eval-limit"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 
@@ -121,6 +124,20 @@ TEST(LatentTrain, TrainsWritesOutputsAndResumes) {
   r = train({"--limit", "200", "--epochs", "1", "--hidden", "32", "--latent", "4", "--out", out + "/d"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(fs::exists(out + "/d/manifold.png"));
+}
+
+TEST(LatentTrain, FinalEvaluationPrintsTheBoundsInOrder) {
+  std::string out = test::temp_dir();
+  auto r = train({"--limit", "5000", "--epochs", "2", "--hidden", "128", "--eval-iw", "100", "--eval-exact", "--eval-limit",
+                  "40", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  const std::regex eval(
+      R"(eval images=40 test_loss=([0-9.]+) test_recon=[0-9.]+ test_kl=[0-9.]+ iw_samples=100 test_iw_loss=([0-9.]+) test_nll_exact=([0-9.]+))");
+  ASSERT_TRUE(std::regex_search(r.out, m, eval)) << r.out;
+  const double elbo = std::stod(m[1]), iw = std::stod(m[2]), exact = std::stod(m[3]);
+  EXPECT_LE(exact, iw);  // −log p(x) ≤ −IW_100 ≤ −ELBO
+  EXPECT_LE(iw, elbo);
 }
 
 TEST(LatentTrain, DivergenceExitsNonZeroNamingTheLossAndKeepsFiniteWeights) {

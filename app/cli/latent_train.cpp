@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "latent/bounds.h"
 #include "latent/checkpoint.h"
 #include "latent/dataset.h"
 #include "latent/error.h"
@@ -32,6 +33,38 @@ void on_signal(int) { g_interrupted = true; }
 const char* kUsage =
     "usage: latent-train [flags]\n"
     "Trains a variational autoencoder and writes metrics.csv, checkpoint.ckpt and PNGs into --out.\n\n";
+
+const char* kEvalHelp = R"(Final evaluation (one extra stdout line, "eval images=N test_loss= ..."):
+  --eval-iw K             also the importance-weighted bound with K samples: test_iw_loss=
+  --eval-exact            also -log p(x) by grid integration over z (2-D latents): test_nll_exact=
+  --eval-limit N          evaluate on the first N test images only (these estimates are costly)
+)";
+
+struct EvalOptions {
+  int iw = 0;
+  bool exact = false;
+  int64_t limit = 0;
+  bool any() const { return iw > 0 || exact || limit > 0; }
+};
+
+EvalOptions parse_eval_options(const std::vector<std::string>& unparsed) {
+  EvalOptions e;
+  for (size_t i = 0; i < unparsed.size(); ++i) {
+    const std::string& flag = unparsed[i];
+    if (flag == "--eval-exact") {
+      e.exact = true;
+    } else if (flag == "--eval-iw") {
+      int64_t k = parse_int(flag, unparsed[++i]);
+      if (k < 1 || k > 100000) throw Error(flag + ": " + unparsed[i] + " is out of range (1..100000)");
+      e.iw = int(k);
+    } else if (flag == "--eval-limit") {
+      int64_t n = parse_int(flag, unparsed[++i]);
+      if (n < 1) throw Error(flag + ": must be >= 1");
+      e.limit = n;
+    }
+  }
+  return e;
+}
 
 // Applies what a checkpoint says, unless a flag said otherwise; architecture flags must agree.
 void merge_resume(RunOptions& o, const Checkpoint& c) {
@@ -126,11 +159,12 @@ void write_pictures(const Vae& vae, const Dataset& data, const std::string& dir)
 }
 
 int run(int argc, char** argv) {
-  RunOptions o = parse_run_options(argc, argv);
+  RunOptions o = parse_run_options(argc, argv, {"--eval-iw", "--eval-limit"}, {"--eval-exact"});
   if (o.help) {
-    std::printf("%s%s", kUsage, run_options_help().c_str());
+    std::printf("%s%s%s", kUsage, run_options_help().c_str(), kEvalHelp);
     return 0;
   }
+  const EvalOptions eval = parse_eval_options(o.unparsed);
   if (!o.given.count("--epochs")) o.train.epochs = 10;
   bool resuming = !o.resume.empty();
   Checkpoint resume;
@@ -138,6 +172,8 @@ int run(int argc, char** argv) {
     resume = read_checkpoint(o.resume);
     merge_resume(o, resume);
   }
+  if (eval.exact && o.model.latent_dim != 2)
+    throw Error("--eval-exact integrates over a 2-D latent; this model has --latent " + std::to_string(o.model.latent_dim));
   make_output_dir(o.out);
   set_compute_threads(o.train.threads);
   Dataset data = Dataset::load(o.data);
@@ -203,7 +239,17 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "interrupted: checkpoint saved to %s\n", checkpoint.c_str());
     return 130;
   }
-  write_pictures(*trainer->snapshot()->weights, data, o.out);
+  const auto& weights = *trainer->snapshot()->weights;
+  if (eval.any()) {
+    BoundEvaluation b = evaluate_bounds(weights, data, eval.iw, eval.exact, eval.limit, o.train.seed);
+    std::printf("eval images=%lld test_loss=%.4f test_recon=%.4f test_kl=%.4f", (long long)b.elbo.images, b.elbo.loss,
+                b.elbo.recon, b.elbo.kl);
+    if (b.iw_samples > 0) std::printf(" iw_samples=%d test_iw_loss=%.4f", b.iw_samples, b.iw_loss);
+    if (b.exact) std::printf(" test_nll_exact=%.4f", b.exact_nll);
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  write_pictures(weights, data, o.out);
   std::fprintf(stderr, "wrote %s/{metrics.csv, checkpoint.ckpt, reconstructions.png, samples.png, interpolation.png%s}\n",
                o.out.c_str(), o.model.latent_dim == 2 ? ", manifold.png" : "");
   return 0;
