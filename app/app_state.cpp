@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 
 #include "latent/checkpoint.h"
 #include "latent/data_sources.h"
@@ -24,7 +25,7 @@ std::pair<float, float> parse_pair(const std::string& flag, const std::string& t
 AppOptions parse_app_options(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
-                                              "--layout", "--autosave"};
+                                              "--layout", "--autosave", "--tab", "--digit"};
   static const std::set<std::string> switches = {"--train", "--log-y"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
@@ -90,6 +91,13 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
       o.layout = v;
     } else if (f == "--autosave") {
       o.autosave = v;
+    } else if (f == "--tab") {
+      if (v != "curves" && v != "elbo" && v != "kl") throw Error(f + ": expected curves, elbo or kl");
+      o.tab = v;
+    } else if (f == "--digit") {
+      int64_t d = parse_int(f, v);
+      if (d < 0) throw Error(f + ": a test-image index >= 0");
+      o.digit = int(d);
     }
   }
   return o;
@@ -112,6 +120,8 @@ std::string app_options_help() {
   --checkpoint PATH       the path the Save/Load buttons use [<data home>/explorer.ckpt]
   --layout FILE           where the window layout is remembered
   --autosave PATH         where closing the app saves the model [<data home>/autosave.ckpt]
+  --tab curves|elbo|kl    the loss window's tab [curves]
+  --digit I               the test digit the ELBO views explain [0]
 )";
 }
 
@@ -136,6 +146,7 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
     std::snprintf(form.checkpoint, sizeof form.checkpoint, "%s", ckpt.c_str());
   }
   interp_a = options.interpolate ? options.interpolate->first : 0;
+  elbo.digit = options.digit;
   interp_b = options.interpolate ? options.interpolate->second : 1;
   try {
     data = Dataset::load(options.run.data);
@@ -198,6 +209,10 @@ void AppState::update(double t) {
     markers.clear();
     scatter = EncodedSet{};
     ++scatter_generation;
+    elbo.history.clear();
+    elbo.have_digit = elbo.have_test = false;
+    elbo.posterior = PosteriorGrid{};
+    elbo.reparam_z = LatentMatrix{};
     grid_images = ImageBatch{};
     if (int(z.size()) != snapshot->model.latent_dim) {
       z.assign(size_t(snapshot->model.latent_dim), 0.0f);
@@ -234,6 +249,7 @@ void AppState::update(double t) {
     weights_step_seen_ = snapshot->weights_step;
     decoded_dirty = interp_dirty = true;
     gallery_dirty = grid_dirty = scatter_dirty = true;
+    elbo.digit_dirty = elbo.test_dirty = true;
   }
   try {
     refresh_inference();
@@ -291,6 +307,52 @@ void AppState::refresh_inference() {
       };
     });
   }
+  // The bound's estimates cost a few hundred milliseconds of a core: only while their views show,
+  // and at most every 2 s (digit) or 5 s (test set), so the trainer keeps its CPU.
+  const bool digit_visible = elbo.digit_views_visible, test_visible = elbo.test_views_visible;
+  elbo.digit_views_visible = elbo.test_views_visible = false;  // the panels set them again this frame
+  if (digit_visible && elbo.digit_dirty && now - last_elbo_digit_ > 2.0 && !worker_.busy("elbo-digit") &&
+      data.test_size() > 0) {
+    last_elbo_digit_ = now;
+    elbo.digit_dirty = false;
+    elbo.digit = std::clamp(elbo.digit, 0, int(data.test_size()) - 1);
+    // The digit 64 times: the ELBO's expectation and the IW estimate averaged over 64 draws of q.
+    const ImageBatch image = data.test_images(std::vector<int64_t>(64, elbo.digit));
+    const int k = elbo.iw_samples;
+    const float extent = pad_extent;
+    worker_.submit("elbo-digit", [this, vae, image, k, extent] {
+      const bool two_d = vae->config().latent_dim == 2;
+      auto bounds = std::make_shared<BoundEvaluation>(evaluate_bounds(*vae, image, k, false, 1));
+      ImageBatch one = image;
+      one.count = 1;
+      one.pixels.resize(size_t(one.pixels_per_image()));
+      auto post = std::make_shared<PosteriorGrid>(two_d ? posterior_grid(*vae, one, 64, extent) : PosteriorGrid{});
+      auto close = std::make_shared<PosteriorGrid>(
+          two_d ? posterior_grid(*vae, one, 64, 0.0f, GridIntegration(), post->log_px) : PosteriorGrid{});
+      return [this, bounds, post, close] {
+        elbo.digit_bounds = std::move(*bounds);
+        elbo.posterior = std::move(*post);
+        elbo.close_up = std::move(*close);
+        elbo.have_digit = true;
+        ++elbo.posterior_generation;
+      };
+    });
+  }
+  if (test_visible && elbo.test_dirty && now - last_elbo_test_ > 5.0 && !worker_.busy("elbo-test")) {
+    last_elbo_test_ = now;
+    elbo.test_dirty = false;
+    const int k = elbo.iw_samples, n = elbo.test_images;
+    const int64_t step = snapshot ? snapshot->weights_step : 0;
+    worker_.submit("elbo-test", [this, vae, d, k, n, step] {
+      auto bounds = std::make_shared<BoundEvaluation>(evaluate_bounds(*vae, d, k, false, n, 2));
+      return [this, bounds, step] {
+        elbo.test_bounds = *bounds;
+        elbo.have_test = true;
+        if (elbo.history.empty() || elbo.history.back().step != step)
+          elbo.history.push_back({step, bounds->elbo.loss, bounds->iw_loss});
+      };
+    });
+  }
   if (gallery_dirty && now - last_gallery_ > 0.4 && !worker_.busy("gallery")) {
     last_gallery_ = now;
     gallery_dirty = false;
@@ -335,6 +397,22 @@ void AppState::set_pad_point(float x, float y) {
   if (pad_dim_y != pad_dim_x) z[size_t(pad_dim_y)] = y;
   decode_now();
   if (latent_dim() > 2) grid_dirty = true;  // the manifold slice goes through z
+}
+
+void AppState::sample_reparameterization(int count) {
+  auto vae = weights();
+  if (!vae || data.empty()) return;
+  elbo.digit = std::clamp(elbo.digit, 0, int(data.test_size()) - 1);
+  Posterior q = vae->encode(data.test_images({elbo.digit}));
+  std::mt19937_64 rng(elbo.reparam_seed++);
+  std::normal_distribution<float> normal;
+  const int64_t d = q.mu.cols;
+  elbo.reparam_z = LatentMatrix{count, d, std::vector<float>(size_t(count * d))};
+  for (int i = 0; i < count; ++i)
+    for (int64_t j = 0; j < d; ++j)  // z = μ + σ·ε, σ = exp(½ log σ²)
+      elbo.reparam_z.values[size_t(i * d + j)] = q.mu.at(0, j) + std::exp(0.5f * q.logvar.at(0, j)) * normal(rng);
+  elbo.reparam_images = vae->decode(elbo.reparam_z);
+  ++elbo.reparam_generation;
 }
 
 void AppState::start_or_resume() {

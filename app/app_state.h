@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "inference_worker.h"
+#include "latent/bounds.h"
 #include "latent/dataset.h"
 #include "latent/evaluation.h"
 #include "latent/inference.h"
@@ -46,6 +47,8 @@ struct AppOptions {
   std::optional<std::pair<float, float>> pad;
   std::optional<std::pair<int, int>> interpolate;
   Views views;
+  std::string tab = "curves";  // the curves window's tab: curves, elbo or kl
+  int digit = 0;               // the test digit the ELBO views explain
   int grid = 20;
   ui::Colormap colormap = ui::Colormap::Gray;
   PadBackground pad_background = PadBackground::Scatter;
@@ -60,6 +63,33 @@ struct AppOptions {
 // Throws latent::Error naming the flag, like parse_run_options.
 AppOptions parse_app_options(int argc, const char* const* argv);
 std::string app_options_help();
+
+// The views that make the bound visible: one selected test digit and a test-set sample.
+struct ElboViews {
+  int digit = 0;             // test-image index
+  int iw_samples = 100;      // K of the importance-weighted bound
+  int test_images = 200;     // how many test images the test-set numbers average over
+  bool show_posterior = true;  // the true posterior's heatmap and q's ellipses on the pad (2-D)
+  // Results, refreshed off the UI thread as the weights change.
+  bool have_digit = false, have_test = false;
+  BoundEvaluation digit_bounds, test_bounds;
+  PosteriorGrid posterior;  // over the pad; 2-D only (resolution 0 otherwise)
+  PosteriorGrid close_up;   // around q(z|x), where the narrow posterior shows
+  int64_t posterior_generation = 0;
+  struct Point {
+    int64_t step;
+    double elbo_loss, iw_loss;
+  };
+  std::vector<Point> history;  // the test-set −ELBO and −IW over training
+  // Reparameterization: z = μ + σ·ε for a few ε ~ N(0, I), and their decodings.
+  LatentMatrix reparam_z;
+  ImageBatch reparam_images;
+  int64_t reparam_generation = 0;
+  uint64_t reparam_seed = 1;
+  bool digit_dirty = true, test_dirty = true;
+  // Set by the panels each frame they show these views; the costly estimates run only then.
+  bool digit_views_visible = false, test_views_visible = false;
+};
 
 // What the training panel's fields hold until applied.
 struct TrainingForm {
@@ -112,7 +142,10 @@ class AppState {
   std::vector<Banner> banners;
   double now = 0;
   TrainingForm form;
+  ElboViews elbo;
   void set_warmup_epochs(double epochs);
+  // Draws ε and decodes z = μ + σ·ε for the selected digit (on this thread: a handful of images).
+  void sample_reparameterization(int count = 8);
 
   // Pad and decoded image.
   std::vector<float> z;  // the full latent vector the pad edits
@@ -167,7 +200,7 @@ class AppState {
   uint64_t weights_seen_ = 0;
   const Vae* weights_ptr_seen_ = nullptr;
   int64_t weights_step_seen_ = -1;
-  double last_scatter_ = -1, last_grid_ = -1, last_gallery_ = -1;
+  double last_scatter_ = -1, last_grid_ = -1, last_gallery_ = -1, last_elbo_digit_ = -1, last_elbo_test_ = -1;
 };
 
 }  // namespace latent::app

@@ -8,6 +8,10 @@ namespace latent::app {
 struct Gfx {
   ImageRenderer renderer;
   GrayTexture decoded, interpolation, endpoints, gallery, samples, grid;
+  // The true posterior p(z|x) as a heatmap over the pad, and the reparameterization's decodings.
+  RgbaTexture posterior, close_up;
+  GrayTexture reparam;
+  int64_t posterior_generation = -1, close_up_generation = -1, reparam_generation = -1;
   // The pad's scatter, rasterised when the encoded set or the view changes.
   RgbaTexture scatter;
   struct ScatterKey {

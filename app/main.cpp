@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
       sync_textures(state, gfx);
       const Views& v = state.options.views;
       if (v.training) training_panel(state);
-      if (v.curves) loss_curves_panel(state);
+      if (v.curves) loss_curves_panel(state, gfx);
       if (v.pad) latent_pad_panel(state, gfx);  // before the image: a drag decodes in this frame
       if (v.image) decoded_image_panel(state, gfx);
       if (v.interpolation) interpolation_panel(state, gfx);

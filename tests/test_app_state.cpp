@@ -2,6 +2,7 @@
 // become banners while the current model keeps working; background inference fills the views.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -58,6 +59,8 @@ TEST(AppOptions, ParsesTheScriptingFlags) {
   EXPECT_THROW(options({"--grid", "99"}), Error);
   EXPECT_THROW(options({"--frames", "0"}), Error);
   EXPECT_THROW(options({"--colormap", "jet"}), Error);
+  EXPECT_THROW(options({"--tab", "nope"}), Error);
+  EXPECT_EQ(options({"--tab", "elbo", "--digit", "9"}).digit, 9);
 }
 
 TEST(AppState, TrainsAndFillsEveryViewInTheBackground) {
@@ -85,6 +88,47 @@ TEST(AppState, TrainsAndFillsEveryViewInTheBackground) {
   ASSERT_TRUE(run_until(state, [&] { return !state.steps.empty() && state.steps.back().beta == 2; }));
   state.set_beta(-1);
   EXPECT_TRUE(has_banner(state, "beta must be"));
+}
+
+TEST(AppState, ElboViewsComputeTheBoundsAndTheTruePosterior) {
+  AppState state(options({"--digit", "5"}));
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] {
+    // As the ELBO tab does each frame it is open: the estimates run only while someone looks.
+    state.elbo.digit_views_visible = state.elbo.test_views_visible = true;
+    return state.snapshot && state.snapshot->step == 1 && state.elbo.have_digit && state.elbo.have_test &&
+           state.elbo.posterior.resolution > 0;
+  }));
+  const ElboViews& e = state.elbo;
+  EXPECT_EQ(e.digit, 5);
+  EXPECT_EQ(e.posterior.resolution, 64);
+  EXPECT_EQ(e.posterior.density.size(), 64u * 64u);
+  // log p(x) (grid) ≥ IW_K ≥ ELBO for the digit; the IW and ELBO are 64-draw averages, hence the slack.
+  const double log_px = e.posterior.log_px, iw = -e.digit_bounds.iw_loss, elbo = -e.digit_bounds.elbo.loss;
+  EXPECT_GE(log_px + 0.05, iw) << log_px << " " << iw;
+  EXPECT_GE(iw + 0.05, elbo) << iw << " " << elbo;
+  EXPECT_EQ(e.digit_bounds.iw_samples, 100);
+  // The close-up is centred on q's mean, five of its largest σ each way.
+  const float half = std::max(0.05f, 5 * std::max(e.close_up.sigma[0], e.close_up.sigma[1]));
+  EXPECT_NEAR((e.close_up.x1 - e.close_up.x0) / 2, half, 1e-4);
+  EXPECT_NEAR((e.close_up.x1 + e.close_up.x0) / 2, e.close_up.mu[0], 1e-4);
+  EXPECT_NEAR((e.close_up.y1 + e.close_up.y0) / 2, e.close_up.mu[1], 1e-4);
+  EXPECT_EQ(e.test_bounds.elbo.images, 200);
+  EXPECT_EQ(e.test_bounds.elbo.kl_per_dim.size(), 2u);
+  ASSERT_EQ(e.history.size(), 1u);
+  EXPECT_EQ(e.history[0].step, 1);
+  state.sample_reparameterization(8);
+  EXPECT_EQ(e.reparam_z.rows, 8);
+  EXPECT_EQ(e.reparam_images.count, 8);
+}
+
+TEST(AppState, BoundEstimatesWaitUntilTheirViewsAreOpen) {
+  AppState state(options({}));
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->step == 1 && state.scatter.posterior.mu.rows > 0; }));
+  run_until(state, [] { return false; }, 0.5);
+  EXPECT_FALSE(state.elbo.have_digit);
+  EXPECT_FALSE(state.elbo.have_test);
 }
 
 TEST(AppState, BadDatasetsAndCheckpointsKeepTheCurrentModel) {

@@ -45,6 +45,12 @@ TEST(PlotMath, TickLabelsAreShort) {
   EXPECT_EQ(format_tick(0.25), "0.25");
   EXPECT_EQ(format_tick(25000), "25k");
   EXPECT_EQ(format_tick(1e-4), "1e-04");
+  // Neighbouring ticks stay distinct: decimals follow the spacing.
+  EXPECT_EQ(format_tick(4689.5, 0.5), "4689.5");
+  EXPECT_EQ(format_tick(4690, 0.5), "4690.0");
+  EXPECT_EQ(format_tick(140, 20), "140");
+  EXPECT_EQ(format_tick(0.04, 0.02), "0.04");
+  EXPECT_EQ(format_tick(25000, 5000), "25k");
 }
 
 TEST(PlotMath, SmoothingIsABiasCorrectedMovingAverage) {

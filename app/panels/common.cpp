@@ -35,7 +35,11 @@ void sync_textures(const AppState& state, Gfx& gfx) {
     if (state.samples.count > 0) gfx.samples.upload_tiled(state.samples, 4, 8);
     if (state.grid_images.count > 0) gfx.grid.upload_tiled(state.grid_images, state.grid_k_shown, state.grid_k_shown);
   }
-  for (GrayTexture* t : {&gfx.decoded, &gfx.interpolation, &gfx.endpoints, &gfx.gallery, &gfx.samples, &gfx.grid})
+  if (gfx.reparam_generation != state.elbo.reparam_generation && state.elbo.reparam_images.count > 0) {
+    gfx.reparam.upload_tiled(state.elbo.reparam_images, 1, int(state.elbo.reparam_images.count));
+    gfx.reparam_generation = state.elbo.reparam_generation;
+  }
+  for (GrayTexture* t : {&gfx.decoded, &gfx.interpolation, &gfx.endpoints, &gfx.gallery, &gfx.samples, &gfx.grid, &gfx.reparam})
     t->set_smooth(gfx.smooth);
 }
 

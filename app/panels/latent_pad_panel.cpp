@@ -94,6 +94,7 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     }
     dl->AddImage(gfx.scatter.id(), p0, ImVec2(p0.x + size, p0.y + size));
   }
+  draw_posterior_overlay(state, gfx, dl, p0.x, p0.y, size);
   // Axes through the origin, ticks at whole numbers.
   const ImU32 axis = IM_COL32(255, 255, 255, 60);
   auto [ox, oy] = map.to_screen(0, 0);

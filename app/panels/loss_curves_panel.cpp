@@ -77,7 +77,7 @@ void export_csv(AppState& state) {
 
 }  // namespace
 
-void loss_curves_panel(AppState& state) {
+void loss_curves_panel(AppState& state, Gfx& gfx) {
   static Curves curves;
   static float smoothing = 0.9f;
   static int x_axis = 0;  // 0 steps, 1 epochs
@@ -85,6 +85,23 @@ void loss_curves_panel(AppState& state) {
   ImGui::SetNextWindowSize(ImVec2(620, 430), ImGuiCond_FirstUseEver);
   if (!ImGui::Begin("Loss curves")) return ImGui::End();
   AppOptions& o = state.options;
+  static bool first = true;
+  if (!ImGui::BeginTabBar("loss tabs")) return ImGui::End();
+  const auto flags = [&](const char* tab) { return first && o.tab == tab ? ImGuiTabItemFlags_SetSelected : 0; };
+  if (ImGui::BeginTabItem("ELBO", nullptr, flags("elbo"))) {
+    elbo_tab(state, gfx);
+    ImGui::EndTabItem();
+  }
+  if (ImGui::BeginTabItem("KL per dim", nullptr, flags("kl"))) {
+    kl_tab(state);
+    ImGui::EndTabItem();
+  }
+  const bool curves_open = ImGui::BeginTabItem("Curves", nullptr, flags("curves"));
+  first = false;
+  if (!curves_open) {
+    ImGui::EndTabBar();
+    return ImGui::End();
+  }
   int layout = o.curve_layout == CurveLayout::Stacked ? 1 : 0;
   ImGui::RadioButton("separate", &layout, 0);
   ImGui::SameLine();
@@ -144,6 +161,8 @@ void loss_curves_panel(AppState& state) {
     kl.fill_from = &curves.recon;
     ui::plot("stacked", {recon, kl, {"test -ELBO", &curves.ex, &curves.test_loss, kElbo, 2.0f, true}}, markers, style);
   }
+  ImGui::EndTabItem();
+  ImGui::EndTabBar();
   ImGui::End();
 }
 

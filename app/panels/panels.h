@@ -6,7 +6,16 @@
 namespace latent::app {
 
 void training_panel(AppState& state);
-void loss_curves_panel(AppState& state);
+void loss_curves_panel(AppState& state, Gfx& gfx);
+// Tabs of the loss window: the bound written out for one digit and the test set, and KL per dim.
+void elbo_tab(AppState& state, Gfx& gfx);
+void kl_tab(AppState& state);
+// The ELBO views' overlay on the pad: the true posterior, q's ellipses, reparameterized samples.
+void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* list, float left, float top, float size);
+// A posterior grid as a heatmap (uploaded into `texture` when `generation` changed) with q's 1σ and
+// 2σ ellipses, in the screen rectangle [min, max] showing z ∈ [zx0, zx1] × [zy0, zy1].
+void draw_posterior(ImDrawList* list, RgbaTexture& texture, int64_t& texture_generation, int64_t generation,
+                    const PosteriorGrid& grid, ImVec2 min, ImVec2 max, float zx0, float zx1, float zy0, float zy1);
 void latent_pad_panel(AppState& state, Gfx& gfx);
 void decoded_image_panel(AppState& state, Gfx& gfx);
 void interpolation_panel(AppState& state, Gfx& gfx);

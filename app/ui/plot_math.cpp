@@ -57,10 +57,19 @@ std::vector<double> log_ticks(Range r) {
   return ticks;
 }
 
-std::string format_tick(double v) {
+std::string format_tick(double v, double step) {
   char buf[32];
   double a = std::abs(v);
   if (a == 0) return "0";
+  if (step > 0 && a < 1e7 && step < a && step >= 1e-6) {
+    const int decimals = std::max(0, int(std::ceil(-std::log10(step) - 1e-9)));
+    if (a >= 1e4 && step >= 100) {
+      std::snprintf(buf, sizeof buf, "%gk", std::round(v / 100.0) / 10.0);
+    } else {
+      std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    }
+    return buf;
+  }
   if (a >= 1e4 && a < 1e7)
     std::snprintf(buf, sizeof buf, "%gk", std::round(v / 100.0) / 10.0);
   else if (a >= 1e-2 && a < 1e4)

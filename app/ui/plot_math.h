@@ -20,8 +20,9 @@ Range value_range(const std::vector<const std::vector<double>*>& series, bool lo
 std::vector<double> linear_ticks(Range range, int target = 5);
 // Powers of ten inside [min, max] (adding 2× and 5× when there are fewer than three decades).
 std::vector<double> log_ticks(Range range);
-// A short label: 1.5k, 120, 0.25, 1e-04.
-std::string format_tick(double value);
+// A short label: 1.5k, 120, 0.25, 1e-04. With the tick spacing `step`, enough decimals to tell
+// neighbouring ticks apart (4689.5 and 4690 rather than 4690 twice).
+std::string format_tick(double value, double step = 0);
 
 // Exponential moving average with weight `smoothing` in [0, 1) on the past (0 = raw data), with
 // the bias correction TensorBoard uses so the first points are not pulled towards 0.

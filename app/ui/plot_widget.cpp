@@ -57,17 +57,19 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
   const ImU32 grid = IM_COL32(255, 255, 255, 28), axis = IM_COL32(200, 200, 200, 160), text = ImGui::GetColorU32(ImGuiCol_Text);
   dl->AddRectFilled(ImVec2(t.left, t.top), ImVec2(t.left + t.width, t.top + t.height), IM_COL32(20, 22, 28, 255));
   dl->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
-  for (double v : style.log_y ? log_ticks(t.y) : linear_ticks(t.y, std::max(2, int(t.height / (font * 2.5f))))) {
+  const auto y_ticks = style.log_y ? log_ticks(t.y) : linear_ticks(t.y, std::max(2, int(t.height / (font * 2.5f))));
+  for (double v : y_ticks) {
     float y = t.to_screen(t.x.min, v).second;
     dl->AddLine(ImVec2(t.left, y), ImVec2(t.left + t.width, y), grid);
-    std::string label = format_tick(v);
+    std::string label = format_tick(v, style.log_y || y_ticks.size() < 2 ? 0 : y_ticks[1] - y_ticks[0]);
     ImVec2 ts = ImGui::CalcTextSize(label.c_str());
     dl->AddText(ImVec2(t.left - ts.x - 4, y - ts.y / 2), text, label.c_str());
   }
-  for (double v : linear_ticks(t.x, std::max(2, int(t.width / (font * 5))))) {
+  const auto x_ticks = linear_ticks(t.x, std::max(2, int(t.width / (font * 5))));
+  for (double v : x_ticks) {
     float x = t.to_screen(v, t.y.min).first;
     dl->AddLine(ImVec2(x, t.top), ImVec2(x, t.top + t.height), grid);
-    std::string label = format_tick(v);
+    std::string label = format_tick(v, x_ticks.size() < 2 ? 0 : x_ticks[1] - x_ticks[0]);
     ImVec2 ts = ImGui::CalcTextSize(label.c_str());
     dl->AddText(ImVec2(x - ts.x / 2, t.top + t.height + 2), text, label.c_str());
   }

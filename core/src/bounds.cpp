@@ -116,15 +116,16 @@ double grid_log_marginal(const LogLikelihood& log_likelihood, const torch::Tenso
   return integrate_box(log_likelihood, x, g, -g.extent, g.extent, -g.extent, g.extent, g.coarse, 0);
 }
 
-BoundEvaluation evaluate_bounds(const Vae& vae, const Dataset& data, int iw_samples, bool exact, int64_t limit,
-                                uint64_t seed, const GridIntegration& grid) {
+namespace {
+
+BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, int iw_samples, bool exact, uint64_t seed,
+                              const GridIntegration& grid) {
   if (iw_samples < 0 || iw_samples > 100000) throw Error("importance samples must be in 1..100000");
   if (exact && vae.config().latent_dim != 2)
     throw Error("exact log p(x) by grid integration needs a 2-D latent (this model has " +
                 std::to_string(vae.config().latent_dim) + ")");
   torch::NoGradGuard no_grad;
   VaeNetImpl& net = vae.impl().module();
-  torch::Tensor x = test_rows(vae, data, limit);
   BoundEvaluation out;
   out.elbo = evaluate_images(net, x, seed);
   const LogLikelihood log_likelihood = vae_log_likelihood(net);
@@ -149,8 +150,26 @@ BoundEvaluation evaluate_bounds(const Vae& vae, const Dataset& data, int iw_samp
   return out;
 }
 
+}  // namespace
+
+BoundEvaluation evaluate_bounds(const Vae& vae, const Dataset& data, int iw_samples, bool exact, int64_t limit,
+                                uint64_t seed, const GridIntegration& grid) {
+  return evaluate_rows(vae, test_rows(vae, data, limit), iw_samples, exact, seed, grid);
+}
+
+BoundEvaluation evaluate_bounds(const Vae& vae, const ImageBatch& images, int iw_samples, bool exact, uint64_t seed,
+                                const GridIntegration& grid) {
+  if (images.height != vae.config().image_height || images.width != vae.config().image_width || images.count < 1)
+    throw Error("evaluate_bounds: images do not match the model's image size");
+  auto x = torch::from_blob(const_cast<float*>(images.pixels.data()), {images.count, images.pixels_per_image()},
+                            torch::kFloat32)
+               .to(vae.impl().device)
+               .clone();
+  return evaluate_rows(vae, x, iw_samples, exact, seed, grid);
+}
+
 PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolution, float extent,
-                             const GridIntegration& grid) {
+                             const GridIntegration& grid, double log_px) {
   if (vae.config().latent_dim != 2) throw Error("the true posterior grid needs a 2-D latent");
   if (image.count != 1) throw Error("posterior_grid takes one image");
   if (resolution < 4 || resolution > 1024) throw Error("posterior grid resolution must be in 4..1024");
@@ -160,17 +179,24 @@ PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolu
                .to(vae.impl().device);
   const LogLikelihood log_likelihood = vae_log_likelihood(net);
   PosteriorGrid out;
+  auto [mu, logvar] = net.encoder->forward(x);
   out.resolution = resolution;
-  out.x0 = out.y0 = -extent;
-  out.x1 = out.y1 = extent;
-  out.log_px = grid_log_marginal(log_likelihood, x[0], grid);
-  auto [c0, c1] = centres(-extent, extent, resolution);
-  auto density = torch::exp(log_joint_grid(log_likelihood, x[0], resolution, c0, c1, c0, c1) - out.log_px)
+  if (extent > 0) {
+    out.x0 = out.y0 = -extent;
+    out.x1 = out.y1 = extent;
+  } else {
+    const float half = std::max(0.05f, 5 * torch::exp(0.5 * logvar).max().item<float>());
+    const float mx = mu[0][0].item<float>(), my = mu[0][1].item<float>();
+    out.x0 = mx - half, out.x1 = mx + half, out.y0 = my - half, out.y1 = my + half;
+  }
+  out.log_px = std::isfinite(log_px) ? log_px : grid_log_marginal(log_likelihood, x[0], grid);
+  auto [cx0, cx1] = centres(out.x0, out.x1, resolution);
+  auto [cy0, cy1] = centres(out.y0, out.y1, resolution);
+  auto density = torch::exp(log_joint_grid(log_likelihood, x[0], resolution, cx0, cx1, cy0, cy1) - out.log_px)
                      .to(torch::kCPU, torch::kFloat32)
                      .contiguous();
   out.density.assign(density.data_ptr<float>(), density.data_ptr<float>() + density.numel());
   // ELBO = E_q[log p(x|z)] − KL(q ‖ p), the expectation from 512 samples of q.
-  auto [mu, logvar] = net.encoder->forward(x);
   auto gen = make_generator(7);
   auto eps = torch::randn({512, 2}, gen, torch::kFloat32).to(x.device());
   auto z = mu + torch::exp(0.5 * logvar) * eps;

@@ -3,6 +3,7 @@
 //   ELBO ≤ IW_K = E[log (1/K) Σ_k p(x, z_k) / q(z_k|x)] ≤ log p(x),   z_k ~ q(z|x)  (Burda et al.)
 //   log p(x) = log ∫ p(x|z) p(z) dz, integrated numerically over z when z is 2-D,
 // and the gap log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)) ≥ 0.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct BoundEvaluation {
 // latent (throws latent::Error otherwise). Costly: see --eval-limit.
 BoundEvaluation evaluate_bounds(const Vae& vae, const Dataset& data, int iw_samples, bool exact, int64_t limit = 0,
                                 uint64_t seed = 0, const GridIntegration& grid = GridIntegration());
+// The same for any images (e.g. the one digit the ELBO panel shows).
+BoundEvaluation evaluate_bounds(const Vae& vae, const ImageBatch& images, int iw_samples, bool exact, uint64_t seed = 0,
+                                const GridIntegration& grid = GridIntegration());
 
 // The true posterior p(z|x) ∝ p(x|z) p(z) of one image on a regular grid over
 // [x0, x1] × [y0, y1] (2-D latents), for the pad's heatmap; and log p(x), the ELBO and their gap.
@@ -50,7 +54,11 @@ struct PosteriorGrid {
   double gap() const { return log_px - elbo; }
   std::vector<float> mu, sigma;  // q(z|x) = N(mu, diag sigma²)
 };
+// The grid covers [−extent, extent]² (the pad), or, when extent <= 0, a close-up: q's mean ± five of
+// its largest σ, where a trained model's narrow posterior can be seen.
+// `log_px`, when known (e.g. from an earlier call for the same image and weights), skips the
+// integration.
 PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolution = 96, float extent = 3.0f,
-                             const GridIntegration& grid = GridIntegration());
+                             const GridIntegration& grid = GridIntegration(), double log_px = NAN);
 
 }  // namespace latent

@@ -1,0 +1,208 @@
+// The bound itself: log p(x) ≥ E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)) with live numbers for one test
+// digit and for a test-set sample, each term in its curve's colour and explained on hover; the
+// importance-weighted bound beside it, with its curve over training; and the reparameterization.
+#include <cmath>
+
+#include "panels/panels.h"
+#include "ui/colormap.h"
+#include "ui/plot_widget.h"
+
+namespace latent::app {
+namespace {
+
+const ImVec4 kLogPx(0.85f, 0.7f, 1.0f, 1), kRecon(0.35f, 0.63f, 1.0f, 1), kKl(1.0f, 0.59f, 0.24f, 1),
+    kElbo(0.47f, 0.9f, 0.55f, 1), kIw(1.0f, 0.86f, 0.31f, 1);
+
+void term(const char* text, ImVec4 colour, const char* explanation) {
+  ImGui::TextColored(colour, "%s", text);
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
+    ImGui::TextUnformatted(explanation);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+constexpr const char* kExplainLogPx =
+    "log p(x) = log of the integral of p(x|z) p(z) over z: how probable the model finds this digit. The integral "
+    "is intractable in general; for a 2-D latent we compute it on a grid, otherwise the importance-weighted "
+    "bound with many samples stands in for it.";
+constexpr const char* kExplainRecon =
+    "E_q[log p(x|z)]: draw z = mu + sigma * eps from the encoder's q(z|x) and score the digit under the decoder. "
+    "The reconstruction term; it alone would let q collapse to a point.";
+constexpr const char* kExplainKl =
+    "KL(q(z|x) || p(z)) = 1/2 sum(mu^2 + sigma^2 - log sigma^2 - 1), in closed form: how far the code is from "
+    "the prior N(0, I). It keeps codes overlapping, which makes the latent space smooth.";
+constexpr const char* kExplainInequality =
+    "Jensen's inequality: log p(x) = log E_q[p(x, z)/q(z|x)] >= E_q[log p(x, z)/q(z|x)] = ELBO, because log is "
+    "concave. Splitting log p(x, z) = log p(x|z) + log p(z) gives the two terms on the right.";
+constexpr const char* kExplainGap =
+    "log p(x) - ELBO = KL(q(z|x) || p(z|x)) >= 0: the bound is tight exactly when the encoder's q equals the true "
+    "posterior. Watch it shrink as the encoder learns, and compare the heatmap with the ellipses on the pad.";
+constexpr const char* kExplainIw =
+    "The importance-weighted bound: log of the mean of K weights p(x, z_k)/q(z_k|x), z_k ~ q. K = 1 is the ELBO; "
+    "it rises towards log p(x) as K grows (Burda et al.).";
+
+// One line of the inequality: log p(x) ≥ E_q[log p(x|z)] − KL, then ELBO, gap and IW.
+void inequality(const char* label, double log_px, bool log_px_known, double recon, double kl, double iw, int k) {
+  const double elbo = -recon - kl;
+  ImGui::TextDisabled("%s", label);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "log p(x) %s %.2f", log_px_known ? "=" : "~", log_px);
+  term(buf, kLogPx, kExplainLogPx);
+  ImGui::SameLine();
+  term(" >= ", ImVec4(1, 1, 1, 1), kExplainInequality);
+  ImGui::SameLine();
+  std::snprintf(buf, sizeof buf, "E_q[log p(x|z)] %.2f", -recon);
+  term(buf, kRecon, kExplainRecon);
+  ImGui::SameLine();
+  ImGui::TextUnformatted(" - ");
+  ImGui::SameLine();
+  std::snprintf(buf, sizeof buf, "KL(q||p) %.2f", kl);
+  term(buf, kKl, kExplainKl);
+  std::snprintf(buf, sizeof buf, "ELBO = %.2f", elbo);
+  term(buf, kElbo, kExplainInequality);
+  ImGui::SameLine();
+  std::snprintf(buf, sizeof buf, "   gap = KL(q(z|x)||p(z|x)) = %.2f nats", log_px - elbo);
+  term(buf, log_px - elbo >= -0.05 ? ImVec4(0.8f, 0.8f, 0.8f, 1) : ImVec4(1, 0.4f, 0.4f, 1), kExplainGap);
+  if (k > 0) {
+    std::snprintf(buf, sizeof buf, "IW bound (K = %d) = %.2f", k, iw);
+    term(buf, kIw, kExplainIw);
+  }
+}
+
+}  // namespace
+
+void elbo_tab(AppState& state, Gfx& gfx) {
+  ElboViews& e = state.elbo;
+  e.digit_views_visible = e.test_views_visible = true;
+  if (state.data.empty() || !state.weights()) {
+    ImGui::TextDisabled("no model yet");
+    return;
+  }
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+  if (ImGui::InputInt("digit", &e.digit)) e.digit_dirty = true;
+  e.digit = std::clamp(e.digit, 0, int(state.data.test_size()) - 1);
+  ImGui::SameLine();
+  ImGui::TextDisabled("(test #%d, label %d)", e.digit, state.data.test_labels()[size_t(e.digit)]);
+  ImGui::SameLine();
+  if (ImGui::SmallButton("= interpolation A")) e.digit = state.interp_a, e.digit_dirty = true;
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+  if (ImGui::SliderInt("K", &e.iw_samples, 1, 2000, "%d", ImGuiSliderFlags_Logarithmic)) e.digit_dirty = e.test_dirty = true;
+  help_marker("Samples of the importance-weighted bound; computed off the UI thread.");
+  const bool two_d = state.latent_dim() == 2;
+  if (two_d) {
+    ImGui::SameLine();
+    ImGui::Checkbox("posterior on pad", &e.show_posterior);
+    help_marker("Shows the true posterior p(z|x) of this digit as a heatmap on the latent pad (log p(x|z) + log p(z) "
+                "on a grid, normalised), with q(z|x)'s 1 and 2 sigma ellipses on top.");
+  }
+
+  if (e.have_digit && e.close_up.resolution > 0) {
+    // A close-up of the true posterior around q, to the right of the numbers.
+    const float side = ImGui::GetFontSize() * 8;
+    const ImVec2 at(ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x - side, ImGui::GetCursorScreenPos().y);
+    const PosteriorGrid& c = e.close_up;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(at, ImVec2(at.x + side, at.y + side), IM_COL32(16, 18, 24, 255));
+    draw_posterior(dl, gfx.close_up, gfx.close_up_generation, e.posterior_generation, c, at, ImVec2(at.x + side, at.y + side),
+                   c.x0, c.x1, c.y0, c.y1);
+    char caption[64];
+    std::snprintf(caption, sizeof caption, "p(z|x) vs q, +-%.2f", (c.x1 - c.x0) / 2);
+    dl->AddText(ImVec2(at.x + 3, at.y + side - ImGui::GetFontSize() - 2), IM_COL32(220, 220, 220, 220), caption);
+    ImGui::PushTextWrapPos(ImGui::GetWindowContentRegionMax().x - side - 8);
+  } else {
+    ImGui::PushTextWrapPos(0);
+  }
+  if (e.have_digit) {
+    const auto& b = e.digit_bounds;
+    const bool exact = two_d && e.posterior.resolution > 0;
+    const double log_px = exact ? e.posterior.log_px : -b.iw_loss;
+    inequality(exact ? "this digit (log p(x) by grid integration over z)" : "this digit (log p(x) estimated by the IW bound)",
+               log_px, exact, b.elbo.recon, b.elbo.kl, -b.iw_loss, b.iw_samples);
+  } else {
+    ImGui::TextDisabled("computing the bound for this digit...");
+  }
+  ImGui::Separator();
+  if (e.have_test) {
+    const auto& b = e.test_bounds;
+    char label[96];
+    std::snprintf(label, sizeof label, "test-set average (first %lld test digits; log p(x) by the IW bound)",
+                  (long long)b.elbo.images);
+    inequality(label, -b.iw_loss, false, b.elbo.recon, b.elbo.kl, -b.iw_loss, b.iw_samples);
+  }
+  ImGui::PopTextWrapPos();
+
+  // −ELBO and −IW over training, as losses like the other curves.
+  static std::vector<double> xs, elbo_loss, iw_loss;
+  xs.clear(), elbo_loss.clear(), iw_loss.clear();
+  for (const auto& p : e.history) xs.push_back(double(p.step)), elbo_loss.push_back(p.elbo_loss), iw_loss.push_back(p.iw_loss);
+  ui::PlotStyle style;
+  style.size = ImVec2(-1, std::max(80.0f, ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 5.5f));
+  style.x_label = "steps";
+  style.y_label = "test-set nats per image";
+  ui::plot("bounds", {{"-ELBO", &xs, &elbo_loss, ImColor(kElbo), 2.0f, true}, {"-IW bound", &xs, &iw_loss, ImColor(kIw), 2.0f, true}},
+           {}, style);
+
+  if (ImGui::Button("sample eps")) state.sample_reparameterization();
+  help_marker("Reparameterization: z = mu + sigma * eps with eps ~ N(0, I). The points appear on the pad around this "
+              "digit's code; below are their decodings, the stochastic reconstructions whose average log-likelihood "
+              "is the reconstruction term. Gradients flow through mu and sigma because eps is the only random part.");
+  if (gfx.reparam.valid() && e.reparam_images.count > 0) {
+    ImGui::SameLine();
+    const float h = ImGui::GetFontSize() * 3.5f;
+    gfx.renderer.image(gfx.reparam, ImVec2(h * float(gfx.reparam.width()) / float(gfx.reparam.height()), h), gfx.colormap);
+  }
+}
+
+void draw_posterior(ImDrawList* dl, RgbaTexture& texture, int64_t& texture_generation, int64_t generation,
+                    const PosteriorGrid& p, ImVec2 min, ImVec2 max, float zx0, float zx1, float zy0, float zy1) {
+  if (p.resolution == 0) return;
+  auto to_screen = [&](float zx, float zy) {
+    return ImVec2(min.x + (zx - zx0) / (zx1 - zx0) * (max.x - min.x), min.y + (zy1 - zy) / (zy1 - zy0) * (max.y - min.y));
+  };
+  if (texture_generation != generation) {
+    // Density → magma, alpha rising with density so that what lies under it stays visible.
+    float peak = 0;
+    for (float d : p.density) peak = std::max(peak, d);
+    std::vector<uint32_t> rgba(p.density.size());
+    for (size_t i = 0; i < rgba.size(); ++i) {
+      const float t = peak > 0 ? std::sqrt(p.density[i] / peak) : 0;
+      auto c = ui::colormap(ui::Colormap::Magma, t);
+      rgba[i] = (uint32_t(t * 230) << 24) | (uint32_t(c[2] * 255) << 16) | (uint32_t(c[1] * 255) << 8) | uint32_t(c[0] * 255);
+    }
+    texture.upload(rgba.data(), p.resolution, p.resolution);
+    texture_generation = generation;
+  }
+  dl->PushClipRect(min, max, true);
+  dl->AddImage(texture.id(), to_screen(p.x0, p.y1), to_screen(p.x1, p.y0));
+  // q(z|x) = N(μ, diag σ²): its 1σ and 2σ ellipses.
+  for (float k : {1.0f, 2.0f}) {
+    std::vector<ImVec2> ring;
+    for (int i = 0; i < 64; ++i) {
+      const float a = float(i) / 64 * 2 * float(M_PI);
+      ring.push_back(to_screen(p.mu[0] + k * p.sigma[0] * std::cos(a), p.mu[1] + k * p.sigma[1] * std::sin(a)));
+    }
+    dl->AddPolyline(ring.data(), int(ring.size()), IM_COL32(120, 230, 255, 230), ImDrawFlags_Closed, 1.5f);
+  }
+  dl->PopClipRect();
+}
+
+void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* dl, float left, float top, float size) {
+  ElboViews& e = state.elbo;
+  const float extent = state.pad_extent;
+  if (e.show_posterior && state.latent_dim() == 2)
+    draw_posterior(dl, gfx.posterior, gfx.posterior_generation, e.posterior_generation, e.posterior, ImVec2(left, top),
+                   ImVec2(left + size, top + size), -extent, extent, -extent, extent);
+  const LatentMatrix& z = e.reparam_z;
+  if (z.rows > 0 && z.cols == state.latent_dim())
+    for (int64_t i = 0; i < z.rows; ++i) {
+      const float zx = z.at(i, state.pad_dim_x), zy = z.cols > 1 ? z.at(i, state.pad_dim_y) : 0.0f;
+      dl->AddCircleFilled(ImVec2(left + (zx + extent) / (2 * extent) * size, top + (extent - zy) / (2 * extent) * size), 3.5f,
+                          IM_COL32(120, 230, 255, 255));
+    }
+}
+
+}  // namespace latent::app
