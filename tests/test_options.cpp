@@ -68,7 +68,7 @@ TEST(Options, RejectsBadValuesNamingTheFlag) {
       {{"--latent", "0"}, "--latent"},
       {{"--latent", "65"}, "out of range"},
       {{"--latent", "two"}, "not an integer"},
-      {{"--epochs", "0"}, "--epochs"},
+      {{"--epochs", "-1"}, "--epochs"},
       {{"--hidden", "400,"}, "--hidden"},
       {{"--hidden", "0"}, "--hidden"},
       {{"--hidden", "a,b"}, "--hidden"},

@@ -166,6 +166,7 @@ int run(int argc, char** argv) {
   }
   const EvalOptions eval = parse_eval_options(o.unparsed);
   if (!o.given.count("--epochs")) o.train.epochs = 10;
+  const int epochs_asked = o.train.epochs;
   bool resuming = !o.resume.empty();
   Checkpoint resume;
   if (resuming) {
@@ -199,7 +200,9 @@ int run(int argc, char** argv) {
                trainer->snapshot()->device.c_str(), o.model.latent_dim, format_hidden(o.model.hidden).c_str(), to_string(o.model.activation).c_str(),
                to_string(o.model.likelihood).c_str(), o.train.batch_size, o.train.learning_rate,
                to_string(o.train.lr_schedule).c_str(), o.train.beta);
-  trainer->start();
+  // --epochs 0: no training, only the evaluation and the outputs (e.g. of a checkpoint).
+  const bool train_now = !(o.given.count("--epochs") && epochs_asked == 0);
+  if (train_now) trainer->start();
   size_t steps_seen = 0, epochs_seen = 0;
   auto drain = [&] {
     for (const auto& s : trainer->steps_since(steps_seen)) csv.step(s), ++steps_seen;

@@ -46,7 +46,7 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
   using Setter = std::function<void(const std::string& flag, const std::string& value)>;
   const std::map<std::string, Setter> flags = {
       {"--data", [&](auto&, auto& v) { o.data = v; }},
-      {"--epochs", [&](auto& f, auto& v) { o.train.epochs = parse_int_in(f, v, 1, 100000); }},
+      {"--epochs", [&](auto& f, auto& v) { o.train.epochs = parse_int_in(f, v, 0, 100000); }},
       {"--latent", [&](auto& f, auto& v) { o.model.latent_dim = parse_int_in(f, v, 1, kMaxLatentDim); }},
       {"--hidden", [&](auto& f, auto& v) {
          try { o.model.hidden = parse_hidden(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
@@ -150,7 +150,7 @@ std::string run_options_help() {
   --likelihood bernoulli|gaussian   p(x|z) [bernoulli]
   --sigma X|learned       gaussian p(x|z): fixed sigma, or learned [0.1]
 Training:
-  --epochs N              epochs to train [10]
+  --epochs N              epochs to train; 0 = none, just evaluate and write outputs [10]
   --batch B               batch size [128]
   --lr X                  Adam learning rate (the peak, with cosine) [0.003]
   --lr-schedule constant|cosine   cosine anneals lr to 0 over --epochs [cosine]
