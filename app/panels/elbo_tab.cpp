@@ -15,13 +15,7 @@ const ImVec4 kLogPx(0.85f, 0.7f, 1.0f, 1), kRecon(0.35f, 0.63f, 1.0f, 1), kKl(1.
 
 void term(const char* text, ImVec4 colour, const char* explanation) {
   ImGui::TextColored(colour, "%s", text);
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
-    ImGui::TextUnformatted(explanation);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
+  hover_explanation(explanation);
 }
 
 constexpr const char* kExplainLogPx =

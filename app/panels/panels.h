@@ -23,8 +23,10 @@ void gallery_panel(AppState& state, Gfx& gfx);
 void manifold_panel(AppState& state, Gfx& gfx);
 void banners_overlay(AppState& state);
 
-// Shared by the panels: a "(?)" marker whose tooltip explains the control before it.
+// Shared by the panels: a "(?)" marker whose tooltip explains the control before it, and the
+// wrapped tooltip itself for the last item.
 void help_marker(const char* text);
+void hover_explanation(const char* text);
 // Uploads whichever image results changed since the last call into gfx's textures (cheap if none).
 void sync_textures(const AppState& state, Gfx& gfx);
 // A titled separator (ImGui 1.86 has no SeparatorText).
