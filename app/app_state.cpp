@@ -210,6 +210,10 @@ void AppState::update(double t) {
     scatter = EncodedSet{};
     ++scatter_generation;
     elbo.history.clear();
+    timeline.clear();
+    timeline_view = -1;
+    next_timeline_step_ = 1;
+    timeline_epoch_ = 0;
     elbo.have_digit = elbo.have_test = false;
     elbo.posterior = PosteriorGrid{};
     elbo.reparam_z = LatentMatrix{};
@@ -247,9 +251,8 @@ void AppState::update(double t) {
   if (snapshot->weights.get() != weights_ptr_seen_ || snapshot->weights_step != weights_step_seen_) {
     weights_ptr_seen_ = snapshot->weights.get();
     weights_step_seen_ = snapshot->weights_step;
-    decoded_dirty = interp_dirty = true;
-    gallery_dirty = grid_dirty = scatter_dirty = true;
-    elbo.digit_dirty = elbo.test_dirty = true;
+    record_timeline();
+    if (timeline_view < 0) mark_all_views_dirty();  // viewing the past: the views stay on it
   }
   try {
     refresh_inference();
@@ -342,13 +345,14 @@ void AppState::refresh_inference() {
     last_elbo_test_ = now;
     elbo.test_dirty = false;
     const int k = elbo.iw_samples, n = elbo.test_images;
-    const int64_t step = snapshot ? snapshot->weights_step : 0;
-    worker_.submit("elbo-test", [this, vae, d, k, n, step] {
+    const bool live = timeline_view < 0;  // a replayed past adds no point to the curve
+    const int64_t step = live ? (snapshot ? snapshot->weights_step : 0) : timeline[size_t(timeline_view)].step;
+    worker_.submit("elbo-test", [this, vae, d, k, n, step, live] {
       auto bounds = std::make_shared<BoundEvaluation>(evaluate_bounds(*vae, d, k, false, n, 2));
-      return [this, bounds, step] {
+      return [this, bounds, step, live] {
         elbo.test_bounds = *bounds;
         elbo.have_test = true;
-        if (elbo.history.empty() || elbo.history.back().step != step)
+        if (live && (elbo.history.empty() || elbo.history.back().step < step))
           elbo.history.push_back({step, bounds->elbo.loss, bounds->iw_loss});
       };
     });
@@ -379,6 +383,39 @@ ImageBatch AppState::originals_over_reconstructions() const {
   both.pixels.insert(both.pixels.end(), reconstructions.pixels.begin(), reconstructions.pixels.end());
   both.count *= 2;
   return both;
+}
+
+void AppState::mark_all_views_dirty() {
+  decoded_dirty = interp_dirty = true;
+  gallery_dirty = grid_dirty = scatter_dirty = true;
+  elbo.digit_dirty = elbo.test_dirty = true;
+}
+
+void AppState::record_timeline() {
+  const int64_t step = snapshot->weights_step;
+  if (!snapshot->weights || step <= 0) return;
+  const bool log_spaced = step >= next_timeline_step_;
+  const bool new_epoch = snapshot->epoch > timeline_epoch_;
+  if (!log_spaced && !new_epoch) return;
+  while (next_timeline_step_ <= step) next_timeline_step_ *= 2;
+  timeline_epoch_ = snapshot->epoch;
+  // The trainer never overwrites weights someone still holds, so this copy stays as it is.
+  timeline.push_back({step, snapshot->last_step.epoch, snapshot->weights});
+  if (timeline.size() > kTimelineMax) {
+    // Thin the later (per-epoch) half: drop every other entry there, keep the newest.
+    std::vector<TimelineEntry> kept(timeline.begin(), timeline.begin() + long(timeline.size() / 2));
+    for (size_t i = timeline.size() / 2; i < timeline.size(); ++i)
+      if ((i - timeline.size() / 2) % 2 == 0 || i + 1 == timeline.size()) kept.push_back(timeline[i]);
+    timeline = std::move(kept);
+    if (timeline_view >= int(timeline.size())) timeline_view = int(timeline.size()) - 1;
+  }
+}
+
+void AppState::view_timeline(int index) {
+  const int clamped = index < 0 ? -1 : std::min(index, int(timeline.size()) - 1);
+  if (clamped == timeline_view) return;
+  timeline_view = clamped;
+  mark_all_views_dirty();
 }
 
 void AppState::decode_now() {

@@ -91,6 +91,14 @@ struct ElboViews {
   bool digit_views_visible = false, test_views_visible = false;
 };
 
+// Copies of the weights kept during training: log-spaced early on (steps 1, 2, 4, 8, ...), then one
+// per epoch. Viewing one makes every view show the model as it was then.
+struct TimelineEntry {
+  int64_t step = 0;
+  double epoch = 0;
+  std::shared_ptr<const Vae> weights;
+};
+
 // What the training panel's fields hold until applied.
 struct TrainingForm {
   int dataset = 0;  // 0 mnist, 1 fashion-mnist, 2 directory
@@ -183,8 +191,16 @@ class AppState {
   double train_started = -1;
   int64_t train_steps_at_start = 0;
 
-  // The weights this frame's inference uses (the trainer's latest copy), or null.
-  std::shared_ptr<const Vae> weights() const { return snapshot ? snapshot->weights : nullptr; }
+  // The weights this frame's inference uses: the timeline entry being viewed, else the trainer's
+  // latest copy, or null.
+  std::shared_ptr<const Vae> weights() const {
+    if (timeline_view >= 0 && timeline_view < int(timeline.size())) return timeline[size_t(timeline_view)].weights;
+    return snapshot ? snapshot->weights : nullptr;
+  }
+  std::vector<TimelineEntry> timeline;
+  int timeline_view = -1;  // index into timeline, or -1 for the live weights
+  void view_timeline(int index);  // -1 = live
+  static constexpr size_t kTimelineMax = 80;
   int latent_dim() const { return snapshot ? snapshot->model.latent_dim : options.run.model.latent_dim; }
 
  private:
@@ -192,6 +208,10 @@ class AppState {
   void refresh_inference();
   void decode_now();
   void add_marker(const char* name, double value);
+  void record_timeline();
+  void mark_all_views_dirty();
+  int64_t next_timeline_step_ = 1;
+  int timeline_epoch_ = 0;
   InferenceWorker worker_;
   Dataset pending_data_;  // a dataset switch waiting for the trainer's reset
   std::future<std::string> pending_save_;

@@ -131,6 +131,31 @@ TEST(AppState, BoundEstimatesWaitUntilTheirViewsAreOpen) {
   EXPECT_FALSE(state.elbo.have_test);
 }
 
+TEST(AppState, TimelineKeepsLogSpacedWeightsAndReplaysThem) {
+  AppState state(options({"--pad", "0.5,0.5"}));
+  for (int i = 0; i < 20; ++i) {
+    state.step();
+    ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->step == i + 1; }));
+  }
+  std::vector<int64_t> steps;
+  for (const auto& entry : state.timeline) steps.push_back(entry.step);
+  EXPECT_EQ(steps, (std::vector<int64_t>{1, 2, 4, 8, 16}));
+  const std::vector<float> live = state.decoded.pixels;
+  state.view_timeline(0);
+  EXPECT_EQ(state.weights(), state.timeline[0].weights);
+  state.update(1000);  // the views refresh with the old weights
+  EXPECT_NE(state.decoded.pixels, live);
+  // Training on does not change what the past shows, nor the copy the timeline holds.
+  const std::vector<float> past = state.decoded.pixels;
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot->step == 21; }));
+  EXPECT_EQ(state.decoded.pixels, past);
+  state.view_timeline(-1);
+  state.update(2000);
+  EXPECT_EQ(state.weights(), state.snapshot->weights);
+  EXPECT_NE(state.decoded.pixels, past);
+}
+
 TEST(AppState, BadDatasetsAndCheckpointsKeepTheCurrentModel) {
   std::string dir = test::temp_dir();
   AppState state(options({}));

@@ -75,6 +75,25 @@ void export_csv(AppState& state) {
   }
 }
 
+// The weights kept during training, replayed by every view (see AppState::timeline).
+void timeline_row(AppState& state) {
+  if (state.timeline.empty()) return;
+  int view = state.timeline_view < 0 ? int(state.timeline.size()) : state.timeline_view;
+  char label[64];
+  if (view == int(state.timeline.size())) std::snprintf(label, sizeof label, "live");
+  else std::snprintf(label, sizeof label, "step %lld (epoch %.2f)", (long long)state.timeline[size_t(view)].step,
+                     state.timeline[size_t(view)].epoch);
+  ImGui::TextUnformatted("timeline");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 5.5f);
+  if (ImGui::SliderInt("##timeline", &view, 0, int(state.timeline.size()), label))
+    state.view_timeline(view == int(state.timeline.size()) ? -1 : view);
+  ImGui::SameLine();
+  if (ImGui::SmallButton("live")) state.view_timeline(-1);
+  help_marker("Weights kept during training: at steps 1, 2, 4, 8, ... and at the end of every epoch. Drag to replay "
+              "the latent map, the manifold, the reconstructions and the bound as they were; training goes on.");
+}
+
 }  // namespace
 
 void loss_curves_panel(AppState& state, Gfx& gfx) {
@@ -85,6 +104,7 @@ void loss_curves_panel(AppState& state, Gfx& gfx) {
   ImGui::SetNextWindowSize(ImVec2(620, 430), ImGuiCond_FirstUseEver);
   if (!ImGui::Begin("Loss curves")) return ImGui::End();
   AppOptions& o = state.options;
+  timeline_row(state);
   static bool first = true;
   if (!ImGui::BeginTabBar("loss tabs")) return ImGui::End();
   const auto flags = [&](const char* tab) { return first && o.tab == tab ? ImGuiTabItemFlags_SetSelected : 0; };

@@ -144,6 +144,7 @@ void training_panel(AppState& state) {
   help_marker("Saves weights, Adam state, config and progress. Files are written atomically: a crash mid-save "
               "leaves the previous checkpoint intact. A file that is corrupt or for another model is refused.");
   ImGui::PopItemWidth();
+
   ImGui::End();
 }
 
