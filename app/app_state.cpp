@@ -51,7 +51,7 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
       if (a < 0 || b < 0 || a != std::floor(a) || b != std::floor(b)) throw Error(f + ": expected two test-image indices like 3,7");
       o.interpolate = std::make_pair(int(a), int(b));
     } else if (f == "--views") {
-      o.views = Views{false, false, false, false, false, false, false};
+      o.views = Views{false, false, false, false, false, false, false, false};
       size_t start = 0;
       while (start <= v.size()) {
         size_t end = v.find(',', start);
@@ -63,8 +63,9 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
         else if (name == "interpolation") o.views.interpolation = true;
         else if (name == "gallery") o.views.gallery = true;
         else if (name == "grid") o.views.grid = true;
+        else if (name == "lessons") o.views.lessons = true;
         else if (name == "all") o.views = Views{};
-        else throw Error(f + ": unknown view '" + name + "' (training, curves, pad, image, interpolation, gallery, grid, all)");
+        else throw Error(f + ": unknown view '" + name + "' (training, curves, pad, image, interpolation, gallery, grid, lessons, all)");
         if (end == std::string::npos) break;
         start = end + 1;
       }
@@ -80,7 +81,8 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
     } else if (f == "--pad-background") {
       if (v == "scatter") o.pad_background = PadBackground::Scatter;
       else if (v == "manifold") o.pad_background = PadBackground::Manifold;
-      else throw Error(f + ": expected scatter or manifold");
+      else if (v == "aggregate") o.pad_background = PadBackground::Aggregate;
+      else throw Error(f + ": expected scatter, manifold or aggregate");
     } else if (f == "--curves") {
       if (v == "separate") o.curve_layout = CurveLayout::Separate;
       else if (v == "stacked") o.curve_layout = CurveLayout::Stacked;
@@ -109,12 +111,13 @@ std::string app_options_help() {
   --frames N              quit after N frames
   --screenshot FILE       write a PNG of the last frame
   --stats FILE            write frame-time and training statistics as JSON
-  --views LIST            views to open: training,curves,pad,image,interpolation,gallery,grid or all [all]
+  --views LIST            views to open: training,curves,pad,image,interpolation,gallery,grid,lessons or all
+                          [all but lessons]
   --pad X,Y               the pad's point (its two latent dims)
   --interpolate A,B       interpolation endpoints (test-image indices) [0,1]
   --grid K                manifold grid size, 2..40 [20]
   --colormap gray|viridis|magma     decoded-image colormap [gray]
-  --pad-background scatter|manifold [scatter]
+  --pad-background scatter|manifold|aggregate [scatter]
   --curves separate|stacked         loss-curve layout [separate]
   --log-y                 logarithmic loss axis
   --checkpoint PATH       the path the Save/Load buttons use [<data home>/explorer.ckpt]
@@ -283,10 +286,16 @@ void AppState::refresh_inference() {
   if (scatter_dirty && now - last_scatter_ > 1.0 && !worker_.busy("scatter")) {
     last_scatter_ = now;
     scatter_dirty = false;
-    worker_.submit("scatter", [this, vae, d] {
+    const int dx = pad_dim_x, dy = pad_dim_y;
+    const float extent = pad_extent;
+    worker_.submit("scatter", [this, vae, d, dx, dy, extent] {
       auto set = std::make_shared<EncodedSet>(encode_test_set(*vae, d));
-      return [this, set] {
-        if (set->posterior.mu.cols == latent_dim()) scatter = std::move(*set), ++scatter_generation;
+      auto density = std::make_shared<ui::DensityGrid>(ui::aggregate_density(set->posterior, dx, dy, 128, extent));
+      return [this, set, density] {
+        if (set->posterior.mu.cols != latent_dim()) return;
+        scatter = std::move(*set);
+        aggregate = std::move(*density);
+        ++scatter_generation;
       };
     });
   }

@@ -15,6 +15,7 @@
 #include "latent/inference.h"
 #include "latent/options.h"
 #include "latent/trainer.h"
+#include "ui/aggregate_density.h"
 #include "ui/colormap.h"
 
 namespace latent::app {
@@ -31,11 +32,12 @@ struct CurveMarker {
   std::string label;
 };
 
-enum class PadBackground { Scatter, Manifold };
+enum class PadBackground { Scatter, Manifold, Aggregate };
 enum class CurveLayout { Separate, Stacked };
 
 struct Views {
   bool training = true, curves = true, pad = true, image = true, interpolation = true, gallery = true, grid = true;
+  bool lessons = false;  // opened from the Training panel or with --views
 };
 
 // App flags on top of latent-train's (see parse_app_options).
@@ -151,6 +153,7 @@ class AppState {
   double now = 0;
   TrainingForm form;
   ElboViews elbo;
+  int lesson = 0;  // the Lessons window's step
   void set_warmup_epochs(double epochs);
   // Draws ε and decodes z = μ + σ·ε for the selected digit (on this thread: a handful of images).
   void sample_reparameterization(int count = 8);
@@ -178,6 +181,7 @@ class AppState {
   // Background results, with the weights they came from.
   EncodedSet scatter;            // μ of the test set
   int64_t scatter_generation = 0;
+  ui::DensityGrid aggregate;     // q(z) of the encoded test set vs p(z), over the pad's dims
   ImageBatch grid_images;        // K × K manifold
   int grid_k_shown = 0;
   ImageBatch originals, reconstructions, samples;

@@ -9,9 +9,9 @@ struct Gfx {
   ImageRenderer renderer;
   GrayTexture decoded, interpolation, endpoints, gallery, samples, grid;
   // The true posterior p(z|x) as a heatmap over the pad, and the reparameterization's decodings.
-  RgbaTexture posterior, close_up;
+  RgbaTexture posterior, close_up, aggregate;
   GrayTexture reparam;
-  int64_t posterior_generation = -1, close_up_generation = -1, reparam_generation = -1;
+  int64_t posterior_generation = -1, close_up_generation = -1, reparam_generation = -1, aggregate_generation = -1;
   // The pad's scatter, rasterised when the encoded set or the view changes.
   RgbaTexture scatter;
   struct ScatterKey {

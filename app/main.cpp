@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
       if (v.interpolation) interpolation_panel(state, gfx);
       if (v.gallery) gallery_panel(state, gfx);
       if (v.grid) manifold_panel(state, gfx);
+      if (v.lessons) lessons_panel(state);
       banners_overlay(state);
       ImGui::Render();
 

@@ -61,3 +61,32 @@ TEST(ScatterRaster, PointsLandWhereThePadMapsThemInTheirLabelColour) {
 
 }  // namespace
 }  // namespace latent::ui
+
+#include <cmath>
+
+#include "ui/aggregate_density.h"
+
+namespace latent::ui {
+namespace {
+
+TEST(AggregateDensity, OnePosteriorIsItsOwnGaussianAndHolesAreWhereThePriorIsEmpty) {
+  // q(z|x) = N((1, 0), 0.5²) for a single x: the aggregate is that Gaussian.
+  Posterior q{LatentMatrix{1, 2, {1.0f, 0.0f}}, LatentMatrix{1, 2, {2 * std::log(0.5f), 2 * std::log(0.5f)}}};
+  DensityGrid g = aggregate_density(q, 0, 1, 120, 3.0f);
+  const float h = 6.0f / 120;
+  double mass = 0;
+  for (float v : g.q) mass += v * h * h;
+  EXPECT_NEAR(mass, 1.0, 0.01);
+  // The cell whose centre is (1.025, 0.025): N((1.025, 0.025); (1, 0), 0.25 I).
+  const int row = 59, col = 80;
+  const float expected = std::exp(-0.5f * (0.025f * 0.025f + 0.025f * 0.025f) / 0.25f) / (2 * float(M_PI) * 0.25f);
+  EXPECT_NEAR(g.q[size_t(row) * 120 + col], expected, 1e-3);
+  EXPECT_NEAR(g.prior[size_t(59) * 120 + 59], 1 / (2 * M_PI) * std::exp(-0.5 * 2 * 0.025 * 0.025), 1e-4);
+  // Holes: inside the prior's 2σ disk but far from (1, 0), e.g. near (−1.5, 0); none where q sits.
+  EXPECT_EQ(g.hole[size_t(59) * 120 + 30], 1);
+  EXPECT_EQ(g.hole[size_t(row) * 120 + col], 0);
+  EXPECT_EQ(g.hole[0], 0);  // the corner is outside the prior's 2σ contour
+}
+
+}  // namespace
+}  // namespace latent::ui

@@ -18,27 +18,32 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     ImGui::TextDisabled("no model yet");
     return ImGui::End();
   }
-  int background = state.options.pad_background == PadBackground::Manifold ? 1 : 0;
+  int background = int(state.options.pad_background);
   ImGui::RadioButton("encoded test set", &background, 0);
   help_marker("Each dot is mu(x) of q(z|x) for one test digit, coloured by its label. The KL term pulls them "
               "towards N(0, I): watch the clusters pack around the origin as training goes on.");
   ImGui::SameLine();
   ImGui::RadioButton("decoded manifold", &background, 1);
   help_marker("The decoder's mean image at each point of a grid over the pad: p(x|z) as a map.");
-  const PadBackground chosen = background ? PadBackground::Manifold : PadBackground::Scatter;
+  ImGui::SameLine();
+  ImGui::RadioButton("q(z) vs p(z)", &background, 2);
+  help_marker("The aggregate posterior q(z) = mean over test digits of q(z|x), against the prior N(0, I) (circles at "
+              "1, 2, 3 sigma). Red: holes, where the prior has mass (inside 2 sigma) but q(z) is under 5 % of it. "
+              "Samples from p(z) that land there decode to things the decoder never learned: click one.");
+  const PadBackground chosen = PadBackground(background);
   if (chosen != state.options.pad_background) {
     state.options.pad_background = chosen;
     state.grid_dirty = true;
   }
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
-  if (ImGui::SliderFloat("extent", &state.pad_extent, 1.0f, 6.0f, "%.1f")) state.grid_dirty = true;
+  if (ImGui::SliderFloat("extent", &state.pad_extent, 1.0f, 6.0f, "%.1f")) state.grid_dirty = state.scatter_dirty = true;
   if (dims > 2) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
-    if (ImGui::InputInt("x dim", &state.pad_dim_x)) state.grid_dirty = true;
+    if (ImGui::InputInt("x dim", &state.pad_dim_x)) state.grid_dirty = state.scatter_dirty = true;
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
-    if (ImGui::InputInt("y dim", &state.pad_dim_y)) state.grid_dirty = true;
+    if (ImGui::InputInt("y dim", &state.pad_dim_y)) state.grid_dirty = state.scatter_dirty = true;
     state.pad_dim_x = std::clamp(state.pad_dim_x, 0, dims - 1);
     state.pad_dim_y = std::clamp(state.pad_dim_y, 0, dims - 1);
     if (state.pad_dim_y == state.pad_dim_x) state.pad_dim_y = (state.pad_dim_x + 1) % dims;
@@ -85,6 +90,27 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     auto [x0, y0] = map.to_screen(-state.pad_extent - half, state.pad_extent + half);
     auto [x1, y1] = map.to_screen(state.pad_extent + half, -state.pad_extent - half);
     gfx.renderer.draw(dl, gfx.grid, ImVec2(x0, y0), ImVec2(x1, y1), gfx.colormap);
+  } else if (state.options.pad_background == PadBackground::Aggregate && state.aggregate.resolution > 0) {
+    const ui::DensityGrid& g = state.aggregate;
+    if (gfx.aggregate_generation != state.scatter_generation) {
+      float peak = 0;
+      for (float v : g.q) peak = std::max(peak, v);
+      std::vector<uint32_t> rgba(g.q.size());
+      for (size_t i = 0; i < rgba.size(); ++i) {
+        if (g.hole[i]) {
+          rgba[i] = IM_COL32(255, 60, 60, 120);
+          continue;
+        }
+        const float t = peak > 0 ? std::sqrt(g.q[i] / peak) : 0;
+        auto c = ui::colormap(ui::Colormap::Magma, t);
+        rgba[i] = IM_COL32(int(c[0] * 255), int(c[1] * 255), int(c[2] * 255), int(t * 255));
+      }
+      gfx.aggregate.upload(rgba.data(), g.resolution, g.resolution);
+      gfx.aggregate_generation = state.scatter_generation;
+    }
+    auto [ax0, ay0] = map.to_screen(-g.extent, g.extent);
+    auto [ax1, ay1] = map.to_screen(g.extent, -g.extent);
+    dl->AddImage(gfx.aggregate.id(), ImVec2(ax0, ay0), ImVec2(ax1, ay1));
   } else if (state.scatter.posterior.mu.rows > 0) {
     const Gfx::ScatterKey key{state.scatter_generation, dx, dy, std::min(2048, int(size)), state.pad_extent};
     if (!(key == gfx.scatter_key)) {
@@ -107,7 +133,9 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     if (t != 0) dl->AddText(ImVec2(tx + 2, oy + 2), IM_COL32(255, 255, 255, 110), std::to_string(t).c_str());
   }
   // Prior contours: p(z) = N(0, I) at 1σ and 2σ.
-  for (float r : {1.0f, 2.0f}) dl->AddCircle(ImVec2(ox, oy), r / (2 * state.pad_extent) * size, IM_COL32(255, 255, 255, 45), 64);
+  for (float r : {1.0f, 2.0f, 3.0f})
+    dl->AddCircle(ImVec2(ox, oy), r / (2 * state.pad_extent) * size,
+                  IM_COL32(255, 255, 255, state.options.pad_background == PadBackground::Aggregate ? 110 : 45), 64);
   // Interpolation path.
   if (state.interp_path.rows >= 2 && state.interp_path.cols == dims) {
     std::vector<ImVec2> path;

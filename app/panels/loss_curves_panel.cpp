@@ -105,19 +105,27 @@ void loss_curves_panel(AppState& state, Gfx& gfx) {
   if (!ImGui::Begin("Loss curves")) return ImGui::End();
   AppOptions& o = state.options;
   timeline_row(state);
-  static bool first = true;
+  // --tab and the lessons ask for a tab by setting options.tab; a click on a tab sets it too.
+  static std::string shown;  // the tab open last frame
+  const bool select = o.tab != shown;
+  std::string current;
   if (!ImGui::BeginTabBar("loss tabs")) return ImGui::End();
-  const auto flags = [&](const char* tab) { return first && o.tab == tab ? ImGuiTabItemFlags_SetSelected : 0; };
+  const auto flags = [&](const char* tab) { return select && o.tab == tab ? ImGuiTabItemFlags_SetSelected : 0; };
   if (ImGui::BeginTabItem("ELBO", nullptr, flags("elbo"))) {
     elbo_tab(state, gfx);
     ImGui::EndTabItem();
+    current = "elbo";
   }
   if (ImGui::BeginTabItem("KL per dim", nullptr, flags("kl"))) {
     kl_tab(state);
     ImGui::EndTabItem();
+    current = "kl";
   }
   const bool curves_open = ImGui::BeginTabItem("Curves", nullptr, flags("curves"));
-  first = false;
+  if (curves_open) current = "curves";
+  // A request takes a frame to open its tab; until then keep asking. Otherwise adopt the user's click.
+  if (!select || current == o.tab) o.tab = current;
+  shown = current;
   if (!curves_open) {
     ImGui::EndTabBar();
     return ImGui::End();

@@ -22,6 +22,7 @@ void interpolation_panel(AppState& state, Gfx& gfx);
 void gallery_panel(AppState& state, Gfx& gfx);
 void manifold_panel(AppState& state, Gfx& gfx);
 void banners_overlay(AppState& state);
+void lessons_panel(AppState& state);
 
 // Shared by the panels: a "(?)" marker whose tooltip explains the control before it, and the
 // wrapped tooltip itself for the last item.
