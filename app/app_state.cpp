@@ -26,7 +26,7 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
                                               "--layout", "--autosave", "--tab", "--digit"};
-  static const std::set<std::string> switches = {"--train", "--log-y"};
+  static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
   if (!o.run.given.count("--out")) o.run.out = "";
@@ -35,6 +35,7 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
     const std::string& f = u[i];
     if (f == "--train") { o.train = true; continue; }
     if (f == "--log-y") { o.log_y = true; continue; }
+    if (f == "--sample-eps") { o.sample_eps = true; continue; }
     const std::string& v = u[++i];
     if (f == "--frames") {
       int64_t n = parse_int(f, v);
@@ -125,6 +126,7 @@ std::string app_options_help() {
   --autosave PATH         where closing the app saves the model [<data home>/autosave.ckpt]
   --tab curves|elbo|kl    the loss window's tab [curves]
   --digit I               the test digit the ELBO views explain [0]
+  --sample-eps            draw z = mu + sigma * eps for that digit at start (as the ELBO tab's button does)
 )";
 }
 
@@ -256,6 +258,10 @@ void AppState::update(double t) {
     weights_step_seen_ = snapshot->weights_step;
     record_timeline();
     if (timeline_view < 0) mark_all_views_dirty();  // viewing the past: the views stay on it
+  }
+  if (options.sample_eps && weights()) {
+    options.sample_eps = false;
+    sample_reparameterization();
   }
   try {
     refresh_inference();

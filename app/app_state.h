@@ -51,6 +51,7 @@ struct AppOptions {
   Views views;
   std::string tab = "curves";  // the curves window's tab: curves, elbo or kl
   int digit = 0;               // the test digit the ELBO views explain
+  bool sample_eps = false;     // draw the reparameterization's samples as soon as there are weights
   int grid = 20;
   ui::Colormap colormap = ui::Colormap::Gray;
   PadBackground pad_background = PadBackground::Scatter;
