@@ -1,5 +1,6 @@
 // Interpolation between two encoded test digits: the N-step strip (lerp or slerp), animated, with
 // the path drawn on the latent pad.
+#include <algorithm>
 #include <cmath>
 
 #include "panels/panels.h"
@@ -19,6 +20,7 @@ void endpoint_picker(AppState& state, const char* name, int& index) {
   ImGui::PushID(name);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
   if (ImGui::InputInt(name, &index)) state.interp_dirty = true;
+  index = std::clamp(index, 0, int(state.data.test_size()) - 1);  // read below, this frame
   ImGui::SameLine();
   ImGui::TextDisabled("or label");
   for (int label = 0; label < 10; ++label) {
