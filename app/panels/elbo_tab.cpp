@@ -5,6 +5,7 @@
 
 #include "panels/panels.h"
 #include "ui/colormap.h"
+#include "ui/pad_mapping.h"
 #include "ui/plot_widget.h"
 
 namespace latent::app {
@@ -191,11 +192,11 @@ void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* dl, float lef
     draw_posterior(dl, gfx.posterior, gfx.posterior_generation, e.posterior_generation, e.posterior, ImVec2(left, top),
                    ImVec2(left + size, top + size), -extent, extent, -extent, extent);
   const LatentMatrix& z = e.reparam_z;
+  const ui::PadMapping map{left, top, size, extent};
   if (z.rows > 0 && z.cols == state.latent_dim())
     for (int64_t i = 0; i < z.rows; ++i) {
-      const float zx = z.at(i, state.pad_dim_x), zy = z.cols > 1 ? z.at(i, state.pad_dim_y) : 0.0f;
-      dl->AddCircleFilled(ImVec2(left + (zx + extent) / (2 * extent) * size, top + (extent - zy) / (2 * extent) * size), 3.5f,
-                          IM_COL32(120, 230, 255, 255));
+      auto [sx, sy] = map.to_screen(z.at(i, state.pad_dim_x), z.cols > 1 ? z.at(i, state.pad_dim_y) : 0.0f);
+      dl->AddCircleFilled(ImVec2(sx, sy), 3.5f, IM_COL32(120, 230, 255, 255));
     }
 }
 

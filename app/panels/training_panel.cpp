@@ -90,9 +90,8 @@ void training_panel(AppState& state) {
   section("Hyperparameters");
   if (ImGui::InputDouble("lr", &f.lr, 0, 0, "%.2e", ImGuiInputTextFlags_EnterReturnsTrue)) state.set_learning_rate(f.lr);
   help_marker("Adam's learning rate. Press Enter to apply it now, mid-run; the change is marked on the curves.");
-  if (ImGui::SliderFloat("beta", &f.beta, 0.0f, 10.0f, "%.2f", ImGuiSliderFlags_Logarithmic) || ImGui::IsItemDeactivatedAfterEdit()) {
-    if (ImGui::IsItemDeactivatedAfterEdit()) state.set_beta(f.beta);
-  }
+  ImGui::SliderFloat("beta", &f.beta, 0.0f, 10.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
+  if (ImGui::IsItemDeactivatedAfterEdit()) state.set_beta(f.beta);  // on release, not every drag tick
   help_marker("The KL weight: loss = recon + beta * KL. beta = 1 is the ELBO. Large beta pushes q(z|x) towards the "
               "prior: smoother latent space, blurrier digits, and at the extreme posterior collapse (KL = 0).");
   if (ImGui::InputFloat("KL warm-up epochs", &f.warmup, 0, 0, "%.1f", ImGuiInputTextFlags_EnterReturnsTrue))

@@ -27,15 +27,6 @@ LogLikelihood vae_log_likelihood(VaeNetImpl& net) {
   };
 }
 
-torch::Tensor test_rows(const Vae& vae, const Dataset& data, int64_t limit) {
-  if (data.empty()) throw Error("no dataset loaded");
-  if (data.height() != vae.config().image_height || data.width() != vae.config().image_width)
-    throw Error("the dataset's images do not match the model's image size");
-  const torch::Tensor& test = data.impl().test;
-  const int64_t n = limit > 0 ? std::min(limit, test.size(0)) : test.size(0);
-  return test.narrow(0, 0, n).to(vae.impl().device);
-}
-
 }  // namespace
 
 torch::Tensor log_standard_normal(const torch::Tensor& z) { return (-0.5 * z.square() - kHalfLog2Pi).sum(1); }
@@ -159,13 +150,8 @@ BoundEvaluation evaluate_bounds(const Vae& vae, const Dataset& data, int iw_samp
 
 BoundEvaluation evaluate_bounds(const Vae& vae, const ImageBatch& images, int iw_samples, bool exact, uint64_t seed,
                                 const GridIntegration& grid) {
-  if (images.height != vae.config().image_height || images.width != vae.config().image_width || images.count < 1)
-    throw Error("evaluate_bounds: images do not match the model's image size");
-  auto x = torch::from_blob(const_cast<float*>(images.pixels.data()), {images.count, images.pixels_per_image()},
-                            torch::kFloat32)
-               .to(vae.impl().device)
-               .clone();
-  return evaluate_rows(vae, x, iw_samples, exact, seed, grid);
+  if (images.count < 1) throw Error("evaluate_bounds: no images");
+  return evaluate_rows(vae, images_tensor(images, vae.impl()), iw_samples, exact, seed, grid);
 }
 
 PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolution, float extent,
@@ -175,8 +161,7 @@ PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolu
   if (resolution < 4 || resolution > 1024) throw Error("posterior grid resolution must be in 4..1024");
   torch::NoGradGuard no_grad;
   VaeNetImpl& net = vae.impl().module();
-  auto x = torch::from_blob(const_cast<float*>(image.pixels.data()), {1, image.pixels_per_image()}, torch::kFloat32)
-               .to(vae.impl().device);
+  auto x = images_tensor(image, vae.impl());
   const LogLikelihood log_likelihood = vae_log_likelihood(net);
   PosteriorGrid out;
   auto [mu, logvar] = net.encoder->forward(x);

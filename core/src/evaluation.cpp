@@ -8,7 +8,6 @@
 #include "vae_impl.h"
 
 namespace latent {
-namespace {
 
 torch::Tensor test_rows(const Vae& vae, const Dataset& data, int64_t limit) {
   if (data.empty()) throw Error("no dataset loaded");
@@ -20,8 +19,6 @@ torch::Tensor test_rows(const Vae& vae, const Dataset& data, int64_t limit) {
   int64_t n = limit > 0 ? std::min(limit, test.size(0)) : test.size(0);
   return test.narrow(0, 0, n).to(vae.impl().device);
 }
-
-}  // namespace
 
 Evaluation evaluate_test_set(const Vae& vae, const Dataset& data, int64_t limit, uint64_t seed) {
   return evaluate_images(vae.impl().module(), test_rows(vae, data, limit), seed);
@@ -37,15 +34,7 @@ EncodedSet encode_test_set(const Vae& vae, const Dataset& data, int64_t limit) {
     mus.push_back(mu);
     logvars.push_back(logvar);
   }
-  auto pack = [](const std::vector<torch::Tensor>& parts) {
-    auto t = torch::cat(parts).cpu().contiguous();
-    LatentMatrix m;
-    m.rows = t.size(0);
-    m.cols = t.size(1);
-    m.values.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-    return m;
-  };
-  out.posterior = {pack(mus), pack(logvars)};
+  out.posterior = {to_matrix(torch::cat(mus)), to_matrix(torch::cat(logvars))};
   out.labels.assign(data.test_labels().begin(), data.test_labels().begin() + x.size(0));
   return out;
 }

@@ -15,6 +15,8 @@ torch::Tensor to_tensor(const std::vector<float>& values, int64_t rows, int64_t 
   return torch::from_blob(const_cast<float*>(values.data()), {rows, cols}, torch::kFloat32).to(device).clone();
 }
 
+}  // namespace
+
 LatentMatrix to_matrix(const torch::Tensor& t) {
   auto cpu = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   LatentMatrix m;
@@ -23,6 +25,8 @@ LatentMatrix to_matrix(const torch::Tensor& t) {
   m.values.assign(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());
   return m;
 }
+
+namespace {
 
 ImageBatch to_images(const torch::Tensor& t, const ModelConfig& c) {
   LatentMatrix m = to_matrix(t);
@@ -34,6 +38,8 @@ ImageBatch to_images(const torch::Tensor& t, const ModelConfig& c) {
   return out;
 }
 
+}  // namespace
+
 torch::Tensor images_tensor(const ImageBatch& images, const VaeImpl& v) {
   if (images.height != v.config.image_height || images.width != v.config.image_width)
     throw Error("images are " + std::to_string(images.height) + "x" + std::to_string(images.width) +
@@ -44,8 +50,6 @@ torch::Tensor images_tensor(const ImageBatch& images, const VaeImpl& v) {
                 std::to_string(images.count * images.pixels_per_image()));
   return to_tensor(images.pixels, images.count, images.pixels_per_image(), v.device);
 }
-
-}  // namespace
 
 void copy_weights(VaeNetImpl& from, VaeNetImpl& to) {
   torch::NoGradGuard no_grad;
