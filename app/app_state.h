@@ -225,8 +225,7 @@ class AppState {
   uint64_t weights_seen_ = 0;
   const Vae* weights_ptr_seen_ = nullptr;
   int64_t weights_step_seen_ = -1;
-  // When each background refresh last started; far in the past, so the first one starts at once.
-  double last_scatter_ = -1e9, last_grid_ = -1e9, last_gallery_ = -1e9, last_elbo_digit_ = -1e9, last_elbo_test_ = -1e9;
+  double last_scatter_ = -1, last_grid_ = -1, last_gallery_ = -1, last_elbo_digit_ = -1, last_elbo_test_ = -1;
 };
 
 }  // namespace latent::app
