@@ -17,6 +17,7 @@
 #include "latent/inference.h"
 #include "objective.h"
 #include "vae_impl.h"
+#include "vae_step.h"
 
 namespace latent {
 
@@ -87,6 +88,7 @@ struct Run {
   torch::Device device{torch::kCPU};
   VaeNet net{nullptr};
   std::unique_ptr<Adam> adam;
+  std::unique_ptr<VaeStep> step;  // the hand-written forward/backward over `net`
   torch::Tensor train_x, test_x, order;
   torch::Generator eps_gen;
   TrainingProgress progress;
@@ -116,6 +118,7 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   initialize_output_bias(*run->net, d.train.narrow(0, 0, n).mean(0));
   run->net->to(run->device);
   run->adam = std::make_unique<Adam>(named_trainables(*run->net), train.learning_rate);
+  run->step = std::make_unique<VaeStep>(*run->net);
   if (resume) {
     load_arrays(run->adam->params, "vae.", *resume, "checkpoint");
     load_arrays(named_state(*run->adam, run->adam->exp_avg), "adam.m.", *resume, "checkpoint");
@@ -358,7 +361,6 @@ struct Trainer::Impl {
 
   void train_step() {
     Run& r = *run;
-    VaeNetImpl& net = *r.net;
     const auto started = Clock::now();
     const int64_t n = r.train_x.size(0);
     const int64_t b = std::min<int64_t>(r.train.batch_size, n - r.progress.epoch_offset);
@@ -368,25 +370,18 @@ struct Trainer::Impl {
     torch::Tensor x = r.train_x.index_select(0, r.order.narrow(0, r.progress.epoch_offset, b));
     torch::Tensor eps = torch::randn({b, r.model.latent_dim}, r.eps_gen, torch::kFloat32);
     if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
-    auto [mu, logvar] = net.encoder->forward(x);
-    torch::Tensor out = net.decoder->forward(reparameterize(mu, logvar, eps));
-    // Means per image: recon = −log p(x|z) with one z per image, KL in closed form.
-    torch::Tensor recon = reconstruction_nll_sum(net, out, x) / double(b);
-    torch::Tensor kl = kl_per_dim(mu, logvar).sum() / double(b);
-    torch::Tensor loss = recon + beta * kl;
-    r.adam->zero_grad();
-    loss.backward();
-
-    auto values = torch::stack({loss.detach(), recon.detach(), kl.detach()}).to(torch::kCPU, torch::kFloat64);
-    const double* v = values.data_ptr<double>();
-    const bool finite = std::isfinite(v[0]) && std::isfinite(v[1]) && std::isfinite(v[2]);
-    if (!finite || !r.adam->gradients_finite()) {
-      diverge(finite ? "gradient" : "loss", v[0], beta);
+    const StepTerms terms = r.step->run(x, eps, beta);
+    const double v[3] = {terms.loss, terms.recon, terms.kl};
+    if (!std::isfinite(v[0]) || !std::isfinite(v[1]) || !std::isfinite(v[2])) {
+      diverge("loss", v[0], beta);
       return;
     }
-    // These weights just gave a finite loss and gradient: worth keeping as the state to roll back to.
+    // These weights just gave a finite loss: worth keeping as the state to roll back to.
     if (r.progress.step % kBackupEvery == 0 || !r.adam->has_backup()) r.adam->keep_backup();
-    r.adam->step();
+    if (!r.adam->step()) {  // a non-finite gradient: the update is undone by diverge()
+      diverge("gradient", v[0], beta);
+      return;
+    }
     ++weights_version;
 
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();

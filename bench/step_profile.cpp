@@ -1,0 +1,136 @@
+// Where a training step's time goes, how many FLOPs it does, and how that compares with the sgemm
+// rate of the same core(s). The trainer's own pieces (VaeStep, Adam) on random images, so no
+// dataset is needed.
+//   build/bench/step_profile [--hidden 400] [--latent 20] [--activation relu|elu] [--batch 128]
+//                            [--steps 600] [--threads 1]
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "adam.h"
+#include "latent/config.h"
+#include "latent/trainer.h"
+#include "vae_net.h"
+#include "vae_step.h"
+
+using namespace latent;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Best-of-5 rate of C[m,n] = A[m,k]·B[k,n] (optionally transposed operands, as the step uses them).
+double sgemm_gflops(int64_t m, int64_t k, int64_t n, bool trans_a, bool trans_b) {
+  auto a = trans_a ? torch::randn({k, m}).t() : torch::randn({m, k});
+  auto b = trans_b ? torch::randn({n, k}).t() : torch::randn({k, n});
+  auto c = torch::empty({m, n});
+  for (int i = 0; i < 10; ++i) at::mm_out(c, a, b);
+  const int reps = std::max<int64_t>(20, int64_t(4e9 / double(2 * m * k * n)));
+  double best = 0;
+  for (int round = 0; round < 5; ++round) {
+    auto t = Clock::now();
+    for (int i = 0; i < reps; ++i) at::mm_out(c, a, b);
+    best = std::max(best, 2.0 * double(m * k * n) * reps / seconds_since(t) / 1e9);
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ModelConfig model;
+  model.hidden = {400};
+  model.latent_dim = 20;
+  model.activation = Activation::Relu;
+  int batch = 128, steps = 600, threads = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--hidden") model.hidden = parse_hidden(value);
+    else if (flag == "--latent") model.latent_dim = std::stoi(value);
+    else if (flag == "--activation") model.activation = value == "elu" ? Activation::Elu : Activation::Relu;
+    else if (flag == "--batch") batch = std::stoi(value);
+    else if (flag == "--steps") steps = std::stoi(value);
+    else if (flag == "--threads") threads = std::stoi(value);
+    else {
+      std::fprintf(stderr, "error: unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  set_compute_threads(threads);
+  torch::manual_seed(1);
+
+  VaeNet net(model);
+  initialize(*net, 1);
+  Adam adam(named_trainables(*net), 1e-3);
+  VaeStep step(*net);
+  const int64_t pixels = model.pixels();
+  auto data = torch::rand({8192, pixels}).round_();
+  auto order = torch::randperm(8192, torch::kInt64);
+  auto gen = torch::make_generator<at::CPUGeneratorImpl>(7);
+
+  double t_gather = 0, t_noise = 0, t_step = 0, t_adam = 0;
+  auto one = [&](int s, bool timed) {
+    auto t0 = Clock::now();
+    auto x = data.index_select(0, order.narrow(0, (int64_t(s) * batch) % (8192 - batch), batch));
+    auto t1 = Clock::now();
+    auto eps = torch::randn({batch, model.latent_dim}, gen, torch::kFloat32);
+    auto t2 = Clock::now();
+    step.run(x, eps, 1.0);
+    auto t3 = Clock::now();
+    adam.step();
+    auto t4 = Clock::now();
+    if (!timed) return;
+    using D = std::chrono::duration<double>;
+    t_gather += D(t1 - t0).count(), t_noise += D(t2 - t1).count(), t_step += D(t3 - t2).count(),
+        t_adam += D(t4 - t3).count();
+  };
+  for (int s = 0; s < 30; ++s) one(s, false);
+  auto start = Clock::now();
+  for (int s = 0; s < steps; ++s) one(s, true);
+  const double total = seconds_since(start);
+
+  // MACs per image: forward through every Linear; backward computes ∂W for each and ∂input for all
+  // but the first encoder layer (the data needs no gradient). FLOPs = 2 · MACs.
+  std::vector<std::pair<int64_t, int64_t>> layers;  // (in, out)
+  int64_t in = pixels;
+  for (int h : model.hidden) layers.push_back({in, h}), in = h;
+  layers.push_back({in, 2 * int64_t(model.latent_dim)});  // μ and log σ² heads
+  in = model.latent_dim;
+  for (auto it = model.hidden.rbegin(); it != model.hidden.rend(); ++it) layers.push_back({in, *it}), in = *it;
+  layers.push_back({in, pixels});
+  double forward_macs = 0;
+  for (auto [i, o] : layers) forward_macs += double(i * o);
+  const double macs = 3 * forward_macs - double(layers[0].first * layers[0].second);
+  const double step_flops = 2 * macs * batch;
+  const double achieved = step_flops * steps / total / 1e9;
+
+  // The sgemm rate on this machine with the same threads: a large square product, and the shapes
+  // the default model's step runs (forward, ∂input, ∂W).
+  const int64_t h = model.hidden.front();
+  const double square = sgemm_gflops(1024, 1024, 1024, false, false);
+  const double fwd = sgemm_gflops(batch, pixels, h, false, true);
+  const double grad_in = sgemm_gflops(batch, pixels, h, false, false);
+  const double grad_w = sgemm_gflops(h, batch, pixels, true, false);
+  const double peak = std::max({square, fwd, grad_in, grad_w});
+
+  std::printf("model %lld-%s-%d %s, Bernoulli, batch %d, %d steps, threads %d\n", (long long)pixels,
+              format_hidden(model.hidden).c_str(), model.latent_dim, to_string(model.activation).c_str(), batch, steps, threads);
+  std::printf("samples/s %.0f   (%.3f ms/step)\n", double(batch) * steps / total, 1e3 * total / steps);
+  std::printf("time per step: gather %.3f ms, noise %.3f ms, forward+backward %.3f ms, adam %.3f ms\n",
+              1e3 * t_gather / steps, 1e3 * t_noise / steps, 1e3 * t_step / steps, 1e3 * t_adam / steps);
+  std::printf("FLOPs per step %.1f M (%.2f MFLOP per image)\n", step_flops / 1e6, 2 * macs / 1e6);
+  std::printf("sgemm GFLOP/s: 1024^3 %.1f, %lldx%lldx%lld (forward) %.1f, (grad input) %.1f, %lldx%lldx%lld (grad W) %.1f\n",
+              square, (long long)batch, (long long)pixels, (long long)h, fwd, grad_in, (long long)h, (long long)batch,
+              (long long)pixels, grad_w);
+  std::printf("achieved %.1f GFLOP/s = %.0f%% of the best sgemm rate (%.1f)\n", achieved, 100 * achieved / peak, peak);
+  std::printf("command: build/bench/step_profile");
+  for (int i = 1; i < argc; ++i) std::printf(" %s", argv[i]);
+  std::printf("\n");
+  return 0;
+}

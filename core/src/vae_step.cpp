@@ -1,0 +1,148 @@
+#include "vae_step.h"
+
+#include <cmath>
+
+namespace latent {
+namespace {
+
+void ensure_grad(torch::Tensor& p) {
+  if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+}
+
+}  // namespace
+
+VaeStep::VaeStep(VaeNetImpl& net) : net_(net) {
+  auto add = [](std::vector<Layer>& layers, torch::nn::Sequential& body) {
+    for (size_t i = 0; i < body->size(); ++i) {
+      if (auto* linear = body[i]->as<torch::nn::LinearImpl>()) {
+        layers.push_back({linear, false, {}, {}});
+      } else {
+        layers.back().activated = true;  // the activation after the previous Linear
+      }
+    }
+  };
+  add(encoder_, net.encoder->body);
+  add(decoder_, net.decoder->body);
+  mu_head_ = net.encoder->mu.get();
+  logvar_head_ = net.encoder->logvar.get();
+  for (auto& [name, p] : named_trainables(net)) ensure_grad(p);
+}
+
+void VaeStep::allocate(int64_t batch, const torch::TensorOptions& options) {
+  for (auto* layers : {&encoder_, &decoder_})
+    for (auto& l : *layers) {
+      l.out = torch::empty({batch, l.linear->options.out_features()}, options);
+      l.grad_in = torch::empty({batch, l.linear->options.in_features()}, options);
+    }
+  const int64_t d = net_.config.latent_dim, p = net_.config.pixels();
+  for (auto* t : {&mu_, &logvar_, &std_, &z_, &grad_mu_, &grad_logvar_}) *t = torch::empty({batch, d}, options);
+  const int64_t h = encoder_.empty() ? p : encoder_.back().linear->options.out_features();
+  grad_h_ = torch::empty({batch, h}, options);
+  for (auto* t : {&mean_, &scratch_, &grad_out_}) *t = torch::empty({batch, p}, options);
+  batch_ = batch;
+}
+
+void VaeStep::forward(std::vector<Layer>& layers, const torch::Tensor& input) {
+  const torch::Tensor* in = &input;
+  for (auto& l : layers) {
+    at::addmm_out(l.out, l.linear->bias, *in, l.linear->weight.t());
+    if (l.activated) {
+      if (net_.config.activation == Activation::Elu)
+        at::elu_(l.out);
+      else
+        at::relu_(l.out);
+    }
+    in = &l.out;
+  }
+}
+
+void VaeStep::activation_backward(torch::Tensor& grad, const torch::Tensor& activated_out) const {
+  // Both derivatives follow from the output alone: ReLU′ = [y > 0]; ELU′ = 1 if y > 0 else y + 1.
+  if (net_.config.activation == Activation::Elu)
+    at::elu_backward_out(grad, grad, 1.0, 1.0, 1.0, /*is_result=*/true, activated_out);
+  else
+    at::threshold_backward_out(grad, grad, activated_out, 0);
+}
+
+torch::Tensor VaeStep::backward(std::vector<Layer>& layers, const torch::Tensor& input, torch::Tensor grad,
+                                bool need_input_grad) {
+  for (size_t i = layers.size(); i-- > 0;) {
+    Layer& l = layers[i];
+    if (l.activated) activation_backward(grad, l.out);
+    const torch::Tensor& in = i > 0 ? layers[i - 1].out : input;
+    at::mm_out(l.linear->weight.mutable_grad(), grad.t(), in);
+    at::sum_out(l.linear->bias.mutable_grad(), grad, 0);
+    if (i == 0 && !need_input_grad) return {};
+    at::mm_out(l.grad_in, grad, l.linear->weight);
+    grad = l.grad_in;
+  }
+  return grad;
+}
+
+torch::Tensor VaeStep::reconstruction(const torch::Tensor& out, const torch::Tensor& x, int64_t batch) {
+  at::sigmoid_out(mean_, out);
+  if (net_.config.likelihood == ReconstructionLikelihood::Bernoulli) {
+    // Σ BCE(l, x) = Σ softplus(l) − l·x, and its gradient sigmoid(l) − x.
+    at::softplus_out(scratch_, out);
+    scratch_.addcmul_(out, x, -1.0);
+    at::sub_out(grad_out_, mean_, x).mul_(1.0 / double(batch));
+    return scratch_.sum();
+  }
+  // Σ (x − s)²/(2σ²) + P·(log σ + ½ log 2π) per image, s = sigmoid(o).
+  torch::Tensor log_sigma = net_.log_sigma();
+  torch::Tensor inv_var = (-2.0 * log_sigma).exp();
+  at::sub_out(scratch_, mean_, x);  // s − x
+  at::mul_out(grad_out_, scratch_, scratch_);
+  torch::Tensor sum_sq = grad_out_.sum();
+  at::mul_out(grad_out_, mean_, mean_);
+  at::sub_out(grad_out_, mean_, grad_out_);  // s(1 − s)
+  grad_out_.mul_(scratch_).mul_(inv_var / double(batch));
+  const double pixels = double(net_.config.pixels());
+  if (log_sigma.requires_grad()) log_sigma.mutable_grad().copy_(pixels - inv_var * sum_sq / double(batch));
+  const double half_log_2pi = 0.5 * std::log(2.0 * M_PI);
+  return (0.5 * inv_var * sum_sq + double(batch) * pixels * (log_sigma + half_log_2pi)).squeeze();
+}
+
+StepTerms VaeStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta) {
+  torch::NoGradGuard no_grad;
+  const int64_t batch = x.size(0);
+  if (batch != batch_ || mu_.device() != x.device()) allocate(batch, x.options());
+
+  forward(encoder_, x);
+  const torch::Tensor& h = encoder_.empty() ? x : encoder_.back().out;
+  at::addmm_out(mu_, mu_head_->bias, h, mu_head_->weight.t());
+  at::addmm_out(logvar_, logvar_head_->bias, h, logvar_head_->weight.t());
+  at::mul_out(std_, logvar_, 0.5).exp_();  // σ = exp(½ log σ²)
+  at::addcmul_out(z_, mu_, std_, eps);      // z = μ + σ·ε
+  forward(decoder_, z_);
+
+  torch::Tensor recon = reconstruction(decoder_.back().out, x, batch);
+  // KL = ½ Σ (μ² + σ² − log σ² − 1), with grad_mu_ as scratch before it holds the gradient.
+  at::mul_out(grad_mu_, std_, std_).addcmul_(mu_, mu_).sub_(logvar_);
+  torch::Tensor kl = 0.5 * (grad_mu_.sum() - double(grad_mu_.numel()));
+
+  torch::Tensor grad_z = backward(decoder_, z_, grad_out_, /*need_input_grad=*/true);
+  const double kl_scale = beta / double(batch);
+  at::add_out(grad_mu_, grad_z, mu_, kl_scale);  // ∂/∂μ: ∂z/∂μ = 1, ∂KL/∂μ = μ
+  // ∂/∂log σ²: ∂z/∂log σ² = ½σε, ∂KL/∂log σ² = ½(σ² − 1).
+  at::mul_out(grad_logvar_, grad_z, eps).mul_(std_).mul_(0.5);
+  grad_logvar_.addcmul_(std_, std_, 0.5 * kl_scale).sub_(0.5 * kl_scale);
+  at::mm_out(mu_head_->weight.mutable_grad(), grad_mu_.t(), h);
+  at::sum_out(mu_head_->bias.mutable_grad(), grad_mu_, 0);
+  at::mm_out(logvar_head_->weight.mutable_grad(), grad_logvar_.t(), h);
+  at::sum_out(logvar_head_->bias.mutable_grad(), grad_logvar_, 0);
+  if (!encoder_.empty()) {
+    at::mm_out(grad_h_, grad_mu_, mu_head_->weight);
+    grad_h_.addmm_(grad_logvar_, logvar_head_->weight);
+    backward(encoder_, x, grad_h_, /*need_input_grad=*/false);
+  }
+
+  auto values = torch::stack({recon, kl}).to(torch::kCPU, torch::kFloat64);
+  StepTerms t;
+  t.recon = values.data_ptr<double>()[0] / double(batch);
+  t.kl = values.data_ptr<double>()[1] / double(batch);
+  t.loss = t.recon + beta * t.kl;
+  return t;
+}
+
+}  // namespace latent
