@@ -1,7 +1,8 @@
 #include "adam.h"
 
-#include <cfloat>
 #include <cmath>
+
+#include "kernels.h"
 
 namespace latent {
 
@@ -32,24 +33,6 @@ bool Adam::gradients_finite() const {
 
 namespace {
 
-// One pass over a float parameter: reads p, g, m, v once and writes p, m, v once (the unfused
-// torch ops make six passes). Memory-bound, so this is about the time of a copy. Returns the
-// number of non-finite gradient elements.
-int adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
-                float beta1, float beta2, float step_size, float inv_sqrt_bias2, float eps) {
-  int nonfinite = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i];
-    nonfinite |= !(std::fabs(gi) <= FLT_MAX);
-    const float mi = beta1 * m[i] + (1.0f - beta1) * gi;
-    const float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] -= step_size * mi / (std::sqrt(vi) * inv_sqrt_bias2 + eps);
-  }
-  return nonfinite;
-}
-
 bool fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m, const torch::Tensor& v) {
   for (const torch::Tensor* t : {&p, &g, &m, &v})
     if (!t->device().is_cpu() || t->scalar_type() != torch::kFloat32 || !t->is_contiguous()) return false;
@@ -71,15 +54,16 @@ bool Adam::step() {
   const double bias2 = 1.0 - std::pow(beta2_, double(steps));
   const double step_size = learning_rate / bias1;
   const double inv_sqrt_bias2 = 1.0 / std::sqrt(bias2);
-  int nonfinite = 0;
+  bool finite = true;
   for (size_t i = 0; i < params.size(); ++i) {
     auto& p = params[i].second;
     const auto& g = p.grad();
     if (!g.defined()) continue;
     if (all_fusable) {
-      nonfinite |= adam_update(p.data_ptr<float>(), g.data_ptr<float>(), exp_avg[i].data_ptr<float>(),
-                               exp_avg_sq[i].data_ptr<float>(), p.numel(), float(beta1_), float(beta2_),
-                               float(step_size), float(inv_sqrt_bias2), float(eps_));
+      const AdamScalars scalars{float(beta1_),   float(beta2_),          float(1.0 - beta1_), float(1.0 - beta2_),
+                                float(step_size), float(inv_sqrt_bias2), float(eps_)};
+      finite &= adam_update(p.data_ptr<float>(), g.data_ptr<float>(), exp_avg[i].data_ptr<float>(),
+                            exp_avg_sq[i].data_ptr<float>(), p.numel(), scalars);
       continue;
     }
     exp_avg[i].mul_(beta1_).add_(g, 1.0 - beta1_);
@@ -88,7 +72,7 @@ bool Adam::step() {
     denom_[i].mul_(inv_sqrt_bias2).add_(eps_);
     p.addcdiv_(exp_avg[i], denom_[i], -step_size);
   }
-  return nonfinite == 0;
+  return finite;
 }
 
 void Adam::keep_backup() {

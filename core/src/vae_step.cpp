@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "kernels.h"
+
 namespace latent {
 namespace {
 
@@ -80,15 +82,23 @@ torch::Tensor VaeStep::backward(std::vector<Layer>& layers, const torch::Tensor&
 }
 
 torch::Tensor VaeStep::reconstruction(const torch::Tensor& out, const torch::Tensor& x, int64_t batch) {
-  at::sigmoid_out(mean_, out);
   if (net_.config.likelihood == ReconstructionLikelihood::Bernoulli) {
     // Σ BCE(l, x) = Σ softplus(l) − l·x, and its gradient sigmoid(l) − x.
+    if (out.device().is_cpu() && x.scalar_type() == torch::kFloat32 && x.is_contiguous()) {
+      // One fused pass instead of five (sigmoid, softplus, l·x, sum, difference): measured ~0.4 ms
+      // of a 6.7 ms step on the 784-400-20 model.
+      const double sum = bce_with_logits(out.data_ptr<float>(), x.data_ptr<float>(), grad_out_.data_ptr<float>(),
+                                         float(1.0 / double(batch)), out.numel());
+      return torch::scalar_tensor(sum, torch::kFloat64);
+    }
+    at::sigmoid_out(mean_, out);
     at::softplus_out(scratch_, out);
     scratch_.addcmul_(out, x, -1.0);
     at::sub_out(grad_out_, mean_, x).mul_(1.0 / double(batch));
     return scratch_.sum();
   }
   // Σ (x − s)²/(2σ²) + P·(log σ + ½ log 2π) per image, s = sigmoid(o).
+  at::sigmoid_out(mean_, out);
   torch::Tensor log_sigma = net_.log_sigma();
   torch::Tensor inv_var = (-2.0 * log_sigma).exp();
   at::sub_out(scratch_, mean_, x);  // s − x
@@ -137,7 +147,7 @@ StepTerms VaeStep::run(const torch::Tensor& x, const torch::Tensor& eps, double 
     backward(encoder_, x, grad_h_, /*need_input_grad=*/false);
   }
 
-  auto values = torch::stack({recon, kl}).to(torch::kCPU, torch::kFloat64);
+  auto values = torch::stack({recon.to(torch::kFloat64), kl.to(torch::kFloat64)}).cpu();
   StepTerms t;
   t.recon = values.data_ptr<double>()[0] / double(batch);
   t.kl = values.data_ptr<double>()[1] / double(batch);
