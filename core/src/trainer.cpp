@@ -51,10 +51,18 @@ std::string resolve_device(const std::string& device) {
 }
 
 void set_compute_threads(int threads) {
-  torch::set_num_threads(threads);
-  // LibTorch's GEMMs go to the system BLAS (OpenBLAS on Debian), which keeps its own thread pool.
+  // One threading layer. A step is a few large GEMMs and short elementwise passes; when LibTorch's
+  // OpenMP pool and OpenBLAS's pool both had `threads` threads, each spun on the core the other
+  // needed, and 2 threads ran at a third of 1 thread's speed (bench/step_profile: 7,100 vs 20,600
+  // samples/s). So the GEMMs get the threads, in OpenBLAS's pool, and LibTorch's own ops run on
+  // the calling thread: 2 threads then give 27,000-30,000 samples/s.
   using SetThreads = void (*)(int);
-  if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(threads);
+  if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    fn(threads);
+    torch::set_num_threads(1);
+  } else {
+    torch::set_num_threads(threads);  // another BLAS (MKL in PyTorch's LibTorch) runs in LibTorch's pool
+  }
 }
 
 namespace {

@@ -108,7 +108,9 @@ class Trainer {
 std::string resolve_device(const std::string& device);
 bool cuda_available();
 
-// Sets LibTorch's intra-op threads and OpenBLAS's threads for this process.
+// The thread policy for this process: with OpenBLAS, `threads` BLAS threads and one LibTorch
+// intra-op thread (two pools spinning against each other made 2 threads slower than 1); with any
+// other BLAS, `threads` LibTorch threads.
 void set_compute_threads(int threads);
 
 }  // namespace latent
