@@ -72,6 +72,8 @@ void apply_style(float scale) {
   style.FrameRounding = 3;
   style.WindowPadding = ImVec2(8, 8);
   style.ScaleAllSizes(scale);
+  // Opaque: begin_panel() draws it only where windows overlap; elsewhere the clear colour shows.
+  style.Colors[ImGuiCol_WindowBg] = ImVec4(kPanelBackground[0], kPanelBackground[1], kPanelBackground[2], 1.0f);
 }
 
 }  // namespace
@@ -130,7 +132,7 @@ int main(int argc, char** argv) {
   ImGui_ImplOpenGL3_Init("#version 330 core");
   const double gl_init_ms = ms_since(launched);
 
-  std::vector<double> frame_ms;
+  std::vector<double> frame_ms, frame_triangles;
   double first_frame_ms = 0, model_ready_ms = 0;
   int64_t steps_at_end = 0, batch = 0;
   double train_seconds = 0;
@@ -183,9 +185,10 @@ int main(int argc, char** argv) {
       int width = 0, height = 0;
       glfwGetFramebufferSize(window, &width, &height);
       glViewport(0, 0, width, height);
-      glClearColor(0.08f, 0.09f, 0.11f, 1.0f);
+      glClearColor(kPanelBackground[0], kPanelBackground[1], kPanelBackground[2], 1.0f);
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      frame_triangles.push_back(ImGui::GetDrawData()->TotalIdxCount / 3.0);
       ++frame;
       const bool last = state.options.frames > 0 && frame >= state.options.frames;
       if (last && !state.options.screenshot.empty() && !write_screenshot(state.options.screenshot, width, height))
@@ -224,7 +227,8 @@ int main(int argc, char** argv) {
           << ",\n  \"train_samples_per_s\": " << (train_seconds > 0 ? double(steps_at_end * batch) / train_seconds : 0)
           << ",\n  \"train_steps\": " << steps_at_end << ",\n  \"first_frame_ms\": " << first_frame_ms
           << ",\n  \"gl_init_ms\": " << gl_init_ms << ",\n  \"model_ready_ms\": " << model_ready_ms
-          << ",\n  \"pad_decode_ms\": " << state.decode_ms << "\n}\n";
+          << ",\n  \"pad_decode_ms\": " << state.decode_ms
+          << ",\n  \"triangles_p50\": " << percentile(frame_triangles, 0.5) << "\n}\n";
       if (!out) std::fprintf(stderr, "error: cannot write stats %s\n", stats.c_str());
     }
     gfx.renderer.shutdown();

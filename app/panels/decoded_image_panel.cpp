@@ -6,7 +6,7 @@ namespace latent::app {
 void decoded_image_panel(AppState& state, Gfx& gfx) {
   ImGui::SetNextWindowPos(ImVec2(0, 560), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(390, 440), ImGuiCond_FirstUseEver);
-  if (!ImGui::Begin("Decoded image")) return ImGui::End();
+  if (!begin_panel("Decoded image")) return ImGui::End();
   sync_textures(state, gfx);  // the pad may have moved the point earlier in this frame
   int map = int(gfx.colormap);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);

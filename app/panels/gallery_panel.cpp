@@ -8,7 +8,7 @@ namespace latent::app {
 void gallery_panel(AppState& state, Gfx& gfx) {
   ImGui::SetNextWindowPos(ImVec2(1010, 330), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(590, 330), ImGuiCond_FirstUseEver);
-  if (!ImGui::Begin("Reconstructions and samples")) return ImGui::End();
+  if (!begin_panel("Reconstructions and samples")) return ImGui::End();
   const float width = ImGui::GetContentRegionAvail().x;
   ImGui::TextDisabled("test digits (top) and their reconstructions decode(mu(x))");
   help_marker("The reconstruction term E_q[log p(x|z)] rewards these for matching the originals.");

@@ -41,7 +41,7 @@ void interpolation_panel(AppState& state, Gfx& gfx) {
   static bool animate = true;
   ImGui::SetNextWindowPos(ImVec2(1010, 0), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(590, 330), ImGuiCond_FirstUseEver);
-  if (!ImGui::Begin("Interpolation")) return ImGui::End();
+  if (!begin_panel("Interpolation")) return ImGui::End();
   if (state.data.empty()) {
     ImGui::TextDisabled("no dataset");
     return ImGui::End();

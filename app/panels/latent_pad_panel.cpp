@@ -12,7 +12,7 @@ namespace latent::app {
 void latent_pad_panel(AppState& state, Gfx& gfx) {
   ImGui::SetNextWindowPos(ImVec2(390, 430), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(620, 570), ImGuiCond_FirstUseEver);
-  if (!ImGui::Begin("Latent pad")) return ImGui::End();
+  if (!begin_panel("Latent pad")) return ImGui::End();
   const int dims = state.latent_dim();
   if (state.z.empty()) {
     ImGui::TextDisabled("no model yet");

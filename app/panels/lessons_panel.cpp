@@ -51,7 +51,7 @@ void lessons_panel(AppState& state) {
   // Over the manifold, the view the lessons need least.
   ImGui::SetNextWindowPos(ImVec2(1010, 660), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(590, 230), ImGuiCond_FirstUseEver);
-  if (!ImGui::Begin("Lessons", &state.options.views.lessons)) return ImGui::End();
+  if (!begin_panel("Lessons", &state.options.views.lessons)) return ImGui::End();
   int& step = state.lesson;
   step = std::clamp(step, 0, kLessonCount - 1);
   const Lesson& lesson = kLessons[step];

@@ -102,7 +102,7 @@ void loss_curves_panel(AppState& state, Gfx& gfx) {
   static int x_axis = 0;  // 0 steps, 1 epochs
   ImGui::SetNextWindowPos(ImVec2(390, 0), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(620, 430), ImGuiCond_FirstUseEver);
-  if (!ImGui::Begin("Loss curves")) return ImGui::End();
+  if (!begin_panel("Loss curves")) return ImGui::End();
   AppOptions& o = state.options;
   timeline_row(state);
   // --tab and the lessons ask for a tab by setting options.tab; a click on a tab sets it too.

@@ -6,7 +6,7 @@ namespace latent::app {
 void manifold_panel(AppState& state, Gfx& gfx) {
   ImGui::SetNextWindowPos(ImVec2(1010, 660), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(590, 340), ImGuiCond_FirstUseEver);
-  if (!ImGui::Begin("Manifold")) return ImGui::End();
+  if (!begin_panel("Manifold")) return ImGui::End();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
   if (ImGui::SliderInt("K", &state.options.grid, 2, 40)) state.grid_dirty = true;
   help_marker("decode(z) on a K x K grid with z_x, z_y in [-extent, extent] (the pad's extent).");

@@ -27,6 +27,11 @@ void lessons_panel(AppState& state);
 // Shared by the panels: a "(?)" marker whose tooltip explains the control before it, and the
 // wrapped tooltip itself for the last item.
 void help_marker(const char* text);
+// ImGui::Begin for the main views, drawing the window's background only where it overlaps another
+// window (elsewhere the framebuffer's clear colour, kPanelBackground, is the background).
+bool begin_panel(const char* name, bool* open = nullptr);
+// WindowBg of the style, which main() clears the framebuffer to.
+constexpr float kPanelBackground[3] = {0.06f, 0.06f, 0.06f};
 void hover_explanation(const char* text);
 // Uploads whichever image results changed since the last call into gfx's textures (cheap if none).
 void sync_textures(const AppState& state, Gfx& gfx);

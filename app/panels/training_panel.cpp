@@ -48,7 +48,7 @@ bool form_configs(AppState& state, ModelConfig& model, TrainConfig& train) {
 void training_panel(AppState& state) {
   ImGui::SetNextWindowPos(ImVec2(0, 0), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(390, 560), ImGuiCond_FirstUseEver);
-  if (!ImGui::Begin("Training")) return ImGui::End();
+  if (!begin_panel("Training")) return ImGui::End();
   TrainingForm& f = state.form;
   ImGui::PushItemWidth(ImGui::GetFontSize() * 9);
 
