@@ -154,7 +154,9 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
   elbo.digit = options.digit;
   interp_b = options.interpolate ? options.interpolate->second : 1;
   try {
+    const auto load_begin = std::chrono::steady_clock::now();
     data = Dataset::load(options.run.data);
+    dataset_load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_begin).count();
   } catch (const Error& e) {
     notify(e.what(), true, 0);
     if (options.run.data != "mnist") {
@@ -316,9 +318,12 @@ void AppState::refresh_inference() {
     if (latent_dim() > 2) spec.base = z;
     if (latent_dim() == 1) spec.dim_y = 0;
     worker_.submit("grid", [this, vae, spec] {
+      const auto begin = std::chrono::steady_clock::now();
       auto images = std::make_shared<ImageBatch>(decode_grid(*vae, spec));
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
       int k = spec.k;
-      return [this, images, k] {
+      return [this, images, k, ms] {
+        grid_decode_ms = ms;
         grid_images = std::move(*images);
         grid_k_shown = k;
         ++results_generation;

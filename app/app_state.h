@@ -178,6 +178,8 @@ class AppState {
   ImageBatch interp_endpoints;  // the two test digits
   int64_t interp_generation = 0;
   double decode_ms = 0;         // how long the last pad decode took
+  double grid_decode_ms = 0;    // how long the last K×K manifold decode took (on the worker)
+  double dataset_load_ms = 0;   // Dataset::load at start-up
 
   // Background results, with the weights they came from.
   EncodedSet scatter;            // μ of the test set

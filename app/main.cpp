@@ -8,6 +8,7 @@
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
 #include <stb_image_write.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "app_state.h"
@@ -63,6 +67,36 @@ double percentile(std::vector<double> v, double p) {
   return v[size_t(std::min<double>(double(v.size() - 1), p * double(v.size() - 1) + 0.5))];
 }
 
+// Milliseconds since the kernel started this process: what passed before main() is the loading
+// and static initialisation of the shared libraries, LibTorch's above all. 10 ms resolution.
+double ms_since_process_start() {
+  std::ifstream stat("/proc/self/stat"), uptime("/proc/uptime");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  double up = 0;
+  if (paren == std::string::npos || !(uptime >> up)) return 0;
+  std::istringstream fields(text.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i < 22 && fields >> field; ++i) {
+  }
+  unsigned long long start_ticks = 0;
+  if (!(fields >> start_ticks)) return 0;
+  return 1000.0 * (up - double(start_ticks) / double(sysconf(_SC_CLK_TCK)));
+}
+
+// Resident set now, and its peak so far, in MiB.
+double rss_mib() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+double peak_rss_mib() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;
+}
+
 void glfw_error(int code, const char* text) { std::fprintf(stderr, "glfw error %d: %s\n", code, text); }
 
 void apply_style(float scale) {
@@ -80,6 +114,7 @@ void apply_style(float scale) {
 
 int main(int argc, char** argv) {
   const auto launched = Clock::now();
+  const double before_main_ms = ms_since_process_start();
   AppOptions options;
   try {
     options = parse_app_options(argc, argv);
@@ -92,6 +127,16 @@ int main(int argc, char** argv) {
                 run_options_help().c_str(), app_options_help().c_str());
     return 0;
   }
+
+  // The dataset and the model load on another thread while GLFW opens the window and ImGui builds
+  // its font atlas: first frame ~0.93 -> see README s after launch.
+  const ui::Colormap colormap = options.colormap;
+  const std::string layout_option = options.layout;
+  auto pending_state = std::async(std::launch::async, [opts = std::move(options)]() mutable {
+    const auto begin = Clock::now();
+    auto state = std::make_unique<AppState>(std::move(opts));
+    return std::make_pair(std::move(state), ms_since(begin));
+  });
 
   glfwSetErrorCallback(glfw_error);
   if (!glfwInit()) {
@@ -118,7 +163,7 @@ int main(int argc, char** argv) {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
-  const std::string layout = options.layout.empty() ? config_dir() + "/layout.ini" : options.layout;
+  const std::string layout = layout_option.empty() ? config_dir() + "/layout.ini" : layout_option;
   std::filesystem::create_directories(std::filesystem::path(layout).parent_path());
   io.IniFilename = layout.c_str();
   float xscale = 1, yscale = 1;
@@ -133,16 +178,17 @@ int main(int argc, char** argv) {
   const double gl_init_ms = ms_since(launched);
 
   std::vector<double> frame_ms, frame_triangles;
+  double rss_first_frame = 0;
   double first_frame_ms = 0, model_ready_ms = 0;
   int64_t steps_at_end = 0, batch = 0;
   double train_seconds = 0;
   {
     Gfx gfx;
-    gfx.colormap = options.colormap;
+    gfx.colormap = colormap;
     const std::string shader_problem = gfx.renderer.init(shader_dir());
-    const auto model_begin = Clock::now();
-    AppState state(std::move(options));
-    model_ready_ms = ms_since(model_begin);
+    auto [state_owner, state_ms] = pending_state.get();
+    AppState& state = *state_owner;
+    model_ready_ms = state_ms;
     if (!shader_problem.empty()) state.notify(shader_problem, true, 15);
 
     std::signal(SIGINT, on_signal);
@@ -195,7 +241,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: cannot write screenshot %s\n", state.options.screenshot.c_str());
       glfwSwapBuffers(window);
       const double ms = ms_since(frame_start);
-      if (frame == 1) first_frame_ms = ms_since(launched);
+      if (frame == 1) first_frame_ms = before_main_ms + ms_since(launched), rss_first_frame = rss_mib();
       else frame_ms.push_back(ms);
       if (last) break;
       // Cap at 60 frames a second while training: the trainer needs the CPU more than we do.
@@ -227,6 +273,9 @@ int main(int argc, char** argv) {
           << ",\n  \"train_samples_per_s\": " << (train_seconds > 0 ? double(steps_at_end * batch) / train_seconds : 0)
           << ",\n  \"train_steps\": " << steps_at_end << ",\n  \"first_frame_ms\": " << first_frame_ms
           << ",\n  \"gl_init_ms\": " << gl_init_ms << ",\n  \"model_ready_ms\": " << model_ready_ms
+          << ",\n  \"before_main_ms\": " << before_main_ms << ",\n  \"dataset_load_ms\": " << state.dataset_load_ms
+          << ",\n  \"rss_first_frame_mib\": " << rss_first_frame << ",\n  \"rss_end_mib\": " << rss_mib()
+          << ",\n  \"peak_rss_mib\": " << peak_rss_mib() << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
           << ",\n  \"pad_decode_ms\": " << state.decode_ms
           << ",\n  \"triangles_p50\": " << percentile(frame_triangles, 0.5) << "\n}\n";
       if (!out) std::fprintf(stderr, "error: cannot write stats %s\n", stats.c_str());
