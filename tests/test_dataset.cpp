@@ -43,6 +43,38 @@ TEST(Dataset, LoadsAnyImageSizeRawOrGzipScaledToUnitRange) {
   }
 }
 
+TEST(Dataset, ProbeGivesTheShapeFromTheHeadersAlone) {
+  std::string dir = temp_dir() + "/shapes";
+  std::filesystem::create_directories(dir);
+  write_dataset(dir, 12, 5, 6, 9, true);
+  DatasetShape shape = Dataset::probe(dir);
+  EXPECT_EQ(shape.name, "shapes");
+  EXPECT_EQ(shape.directory, dir);
+  EXPECT_EQ(shape.height, 6);
+  EXPECT_EQ(shape.width, 9);
+  EXPECT_EQ(shape.train_size, 12);
+  EXPECT_EQ(shape.test_size, 5);
+  // A bad test file is found by the probe as by the load, with the same message.
+  write_idx(dir + "/t10k-labels-idx1-ubyte.gz", {4}, std::vector<uint8_t>(4), true);
+  std::string message;
+  try {
+    Dataset::probe(dir);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("4 labels for 5 images"), std::string::npos) << message;
+  EXPECT_EQ(message, error_loading(dir));
+}
+
+TEST(Dataset, NamesTheMissingFile) {
+  std::string dir = temp_dir();
+  write_dataset(dir, 10, 5, 4, 4);
+  std::filesystem::remove(dir + "/train-labels-idx1-ubyte");
+  std::filesystem::remove(dir + "/t10k-images-idx3-ubyte");
+  std::string message = error_loading(dir);
+  EXPECT_NE(message.find("missing train-labels-idx1-ubyte, t10k-images-idx3-ubyte"), std::string::npos) << message;
+}
+
 TEST(Dataset, RejectsLabelImageCountMismatch) {
   std::string dir = temp_dir();
   write_dataset(dir, 10, 5, 4, 4);

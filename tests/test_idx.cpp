@@ -130,6 +130,44 @@ TEST(Idx, RejectsCorruptGzip) {
   EXPECT_ERROR(dir + "/crc.gz", "corrupt gzip");
 }
 
+TEST(Idx, RejectsAGzipStreamTooSmallForWhatItsHeaderAndTrailerClaim) {
+  // 784 MB claimed by header and trailer alike (a forged trailer): deflate cannot pack that into
+  // 100 kB (at most ~1032:1), so it is refused before the payload is allocated.
+  std::string dir = temp_dir();
+  std::vector<uint8_t> noise(100000);  // incompressible, and more than zlib reads at once
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = uint8_t((i * 2654435761u) >> 13);
+  write_idx(dir + "/forged.gz", {1000000, 28, 28}, noise, true);
+  auto bytes = read_bytes(dir + "/forged.gz");
+  const uint32_t claimed = 16 + 784000000u;
+  for (size_t i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = uint8_t(claimed >> (8 * i));
+  write_bytes(dir + "/forged.gz", bytes);
+  EXPECT_ERROR(dir + "/forged.gz", "header counts larger than the file");
+}
+
+TEST(Idx, HeaderAloneMakesTheReadersChecks) {
+  std::string dir = temp_dir();
+  for (bool gzip : {false, true}) {
+    std::string path = dir + (gzip ? "/ok.gz" : "/ok");
+    write_idx(path, {3, 5, 7}, std::vector<uint8_t>(105, 1), gzip);
+    IdxHeader h = read_idx_header(path);
+    EXPECT_EQ(h.dims, (std::vector<int64_t>{3, 5, 7}));
+    EXPECT_EQ(h.gzip, gzip);
+    // Truncated, and header counts larger than the file: found from the header and the file size.
+    path = dir + (gzip ? "/short.gz" : "/short");
+    write_idx(path, {60000, 28, 28}, std::vector<uint8_t>(784), gzip);
+    try {
+      read_idx_header(path);
+      ADD_FAILURE() << path << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()), error_reading(path));  // the same message as the full read
+    }
+  }
+  write_bytes(dir + "/empty", {});
+  EXPECT_THROW(read_idx_header(dir + "/empty"), Error);
+  EXPECT_THROW(read_idx_header(dir + "/none"), Error);
+}
+
 TEST(Idx, ParsesInMemory) {
   std::vector<uint8_t> bytes = {0, 0, 8, 1, 0, 0, 0, 3, 9, 8, 7};
   IdxArray a = parse_idx(bytes.data(), bytes.size(), "mem");

@@ -184,10 +184,14 @@ std::string resolve_dataset_dir(const std::string& spec) {
     return dir;
   }
   if (is_dir(spec)) {
-    if (!holds_idx_set(spec))
-      throw Error(spec + ": not a dataset directory (needs train-images-idx3-ubyte, "
-                         "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
-                         "t10k-labels-idx1-ubyte, each optionally .gz)");
+    std::string missing;
+    for (const auto& f : mnist_files())
+      if (!is_file(spec + "/" + f.name) && !is_file(spec + "/" + f.name + ".gz"))
+        missing += (missing.empty() ? "" : ", ") + std::string(f.name);
+    if (!missing.empty())
+      throw Error(spec + ": not a dataset directory: missing " + missing +
+                  " (needs train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
+                  "t10k-labels-idx1-ubyte, each optionally .gz)");
     return spec;
   }
   if (is_file(spec)) throw Error(spec + ": is a file; --data takes a directory, mnist or fashion-mnist");

@@ -19,26 +19,56 @@ std::string find_idx(const std::string& dir, const std::string& name) {
   throw Error(dir + ": missing " + name + " (or " + name + ".gz)");
 }
 
-struct Split {
-  IdxArray images, labels;
-  std::string images_path;
+// One split's two files, checked from their headers alone: ranks and counts agree.
+struct SplitFiles {
+  std::string images_path, labels_path;
+  IdxHeader images, labels;
 };
 
-Split read_split(const std::string& dir, const std::string& images_name, const std::string& labels_name) {
-  Split s;
+SplitFiles check_split(const std::string& dir, const std::string& images_name, const std::string& labels_name) {
+  SplitFiles s;
   s.images_path = find_idx(dir, images_name);
-  std::string labels_path = find_idx(dir, labels_name);
-  s.images = read_idx(s.images_path);
+  s.labels_path = find_idx(dir, labels_name);
+  s.images = read_idx_header(s.images_path);
   if (s.images.dims.size() != 3)
     throw Error(s.images_path + ": expected 3 dimensions (count, height, width), got " +
                 std::to_string(s.images.dims.size()));
-  s.labels = read_idx(labels_path);
+  s.labels = read_idx_header(s.labels_path);
   if (s.labels.dims.size() != 1)
-    throw Error(labels_path + ": expected 1 dimension (count), got " + std::to_string(s.labels.dims.size()));
+    throw Error(s.labels_path + ": expected 1 dimension (count), got " + std::to_string(s.labels.dims.size()));
   if (s.labels.dims[0] != s.images.dims[0])
-    throw Error(labels_path + ": " + std::to_string(s.labels.dims[0]) + " labels for " +
+    throw Error(s.labels_path + ": " + std::to_string(s.labels.dims[0]) + " labels for " +
                 std::to_string(s.images.dims[0]) + " images in " + s.images_path);
   return s;
+}
+
+// All four files' headers and how they fit together, before any payload is allocated: a bad test
+// file is reported without first loading 47 MB of training images.
+std::pair<SplitFiles, SplitFiles> check_dataset(const std::string& dir) {
+  SplitFiles train = check_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte");
+  SplitFiles test = check_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
+  const auto& a = train.images.dims;
+  const auto& b = test.images.dims;
+  if (a[1] != b[1] || a[2] != b[2])
+    throw Error(dir + ": train images are " + std::to_string(a[1]) + "x" + std::to_string(a[2]) +
+                " but test images are " + std::to_string(b[1]) + "x" + std::to_string(b[2]));
+  if (a[1] > 4096 || a[2] > 4096)
+    throw Error(train.images_path + ": images larger than 4096x4096 are not supported");
+  return {std::move(train), std::move(test)};
+}
+
+// The payload, which must still be what the header promised (the file may have changed since).
+IdxArray read_checked(const std::string& path, const IdxHeader& header) {
+  IdxArray a = read_idx(path);
+  if (a.dims != header.dims) throw Error(path + ": changed while it was being read");
+  return a;
+}
+
+std::string name_of(const std::string& spec, const std::string& dir) {
+  if (spec == "mnist" || spec == "fashion-mnist") return spec;
+  auto path = std::filesystem::path(dir).lexically_normal();
+  if (path.filename().empty()) path = path.parent_path();
+  return path.filename().string();
 }
 
 // uint8 [N, H, W] → float32 [N, H·W] in [0, 1], in one pass over a single allocation.
@@ -67,21 +97,32 @@ ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::
 
 Dataset Dataset::load(const std::string& spec) {
   std::string dir = resolve_dataset_dir(spec);
-  if (spec == "mnist" || spec == "fashion-mnist") return load_dir(dir, spec);
-  auto path = std::filesystem::path(dir).lexically_normal();
-  if (path.filename().empty()) path = path.parent_path();
-  return load_dir(dir, path.filename().string());
+  return load_dir(dir, name_of(spec, dir));
+}
+
+DatasetShape Dataset::probe(const std::string& spec) {
+  DatasetShape shape;
+  shape.directory = resolve_dataset_dir(spec);
+  shape.name = name_of(spec, shape.directory);
+  auto [train, test] = check_dataset(shape.directory);
+  shape.height = int(train.images.dims[1]);
+  shape.width = int(train.images.dims[2]);
+  shape.train_size = train.images.dims[0];
+  shape.test_size = test.images.dims[0];
+  return shape;
 }
 
 Dataset Dataset::load_dir(const std::string& dir, const std::string& name) {
-  Split train = read_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte");
-  Split test = read_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
-  if (train.images.dims[1] != test.images.dims[1] || train.images.dims[2] != test.images.dims[2])
-    throw Error(dir + ": train images are " + std::to_string(train.images.dims[1]) + "x" +
-                std::to_string(train.images.dims[2]) + " but test images are " +
-                std::to_string(test.images.dims[1]) + "x" + std::to_string(test.images.dims[2]));
-  if (train.images.dims[1] > 4096 || train.images.dims[2] > 4096)
-    throw Error(train.images_path + ": images larger than 4096x4096 are not supported");
+  auto [train_files, test_files] = check_dataset(dir);
+  struct Split {
+    IdxArray images, labels;
+  };
+  // The test split first: usually the smaller, so a corrupt gzip stream in it (found only by
+  // decompressing) costs less before it is reported.
+  Split test{read_checked(test_files.images_path, test_files.images),
+             read_checked(test_files.labels_path, test_files.labels)};
+  Split train{read_checked(train_files.images_path, train_files.images),
+              read_checked(train_files.labels_path, train_files.labels)};
   auto impl = std::make_shared<DatasetImpl>();
   impl->name = name;
   impl->directory = dir;

@@ -81,11 +81,16 @@ struct FileCloser {
   void operator()(FILE* f) const { std::fclose(f); }
 };
 
-IdxArray read_raw(FILE* f, int64_t file_size, const std::string& what) {
+Header read_raw_header(FILE* f, int64_t file_size, const std::string& what) {
   uint8_t head[20] = {};
   size_t got = std::fread(head, 1, sizeof head, f);
   Header h = parse_header(head, got, what);
   check_payload_size(h, file_size - h.header_bytes, what);
+  return h;
+}
+
+IdxArray read_raw(FILE* f, int64_t file_size, const std::string& what) {
+  Header h = read_raw_header(f, file_size, what);
   IdxArray out;
   out.dims = h.dims;
   out.data.resize(size_t(h.payload_bytes));
@@ -101,7 +106,14 @@ std::string gz_message(gzFile gz) {
   return msg && *msg ? msg : "read error";
 }
 
-IdxArray read_gzip(const std::string& path, FILE* f, int64_t file_size, const std::string& what) {
+using GzHandle = std::unique_ptr<gzFile_s, int (*)(gzFile)>;
+
+// Deflate cannot compress better than 1032:1, so a stream of N bytes holds at most ~1032·N.
+constexpr int64_t kDeflateMaxRatio = 1032;
+
+// Opens the gzip stream and reads its IDX header, checked against the gzip trailer and against
+// what a stream of this size can hold; leaves `gz` positioned at the payload.
+Header read_gzip_header(const std::string& path, FILE* f, int64_t file_size, const std::string& what, GzHandle& gz_out) {
   // The gzip trailer's ISIZE is the uncompressed size mod 2^32: a cheap check before allocating.
   if (file_size < 18) throw Error(what + ": corrupt gzip (file too short)");
   uint8_t trailer[4];
@@ -112,7 +124,7 @@ IdxArray read_gzip(const std::string& path, FILE* f, int64_t file_size, const st
 
   gzFile gz = gzopen(path.c_str(), "rb");
   if (!gz) throw Error(what + ": cannot open");
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(gz, gzclose);
+  GzHandle guard(gz, gzclose);
   uint8_t head[20] = {};
   int got = gzread(gz, head, 4);
   if (got < 0) throw Error(what + ": corrupt gzip (" + gz_message(gz) + ")");
@@ -130,6 +142,18 @@ IdxArray read_gzip(const std::string& path, FILE* f, int64_t file_size, const st
     throw Error(what + ": header counts disagree with the file size (header says " +
                 std::to_string(h.header_bytes + h.payload_bytes) +
                 " bytes uncompressed, gzip trailer says " + std::to_string(isize) + ")");
+  if (h.header_bytes + h.payload_bytes > kDeflateMaxRatio * file_size + 1024)
+    throw Error(what + ": header counts larger than the file (header says " +
+                std::to_string(h.header_bytes + h.payload_bytes) + " bytes uncompressed, more than a " +
+                std::to_string(file_size) + "-byte gzip stream can hold)");
+  gz_out = std::move(guard);
+  return h;
+}
+
+IdxArray read_gzip(const std::string& path, FILE* f, int64_t file_size, const std::string& what) {
+  GzHandle guard(nullptr, gzclose);
+  Header h = read_gzip_header(path, f, file_size, what, guard);
+  gzFile gz = guard.get();
   IdxArray out;
   out.dims = h.dims;
   out.data.resize(size_t(h.payload_bytes));
@@ -166,19 +190,49 @@ IdxArray parse_idx(const uint8_t* bytes, size_t size, const std::string& what) {
   return out;
 }
 
-IdxArray read_idx(const std::string& path) {
+namespace {
+
+struct OpenedIdx {
+  std::unique_ptr<FILE, FileCloser> file;
+  int64_t size = 0;
+  bool gzip = false;
+};
+
+OpenedIdx open_idx(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw Error(path + ": file not found");
   if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not an IDX file");
-  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-  int64_t size = int64_t(st.st_size);
-  if (size == 0) throw Error(path + ": file is empty");
+  OpenedIdx o;
+  o.file.reset(std::fopen(path.c_str(), "rb"));
+  if (!o.file) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  o.size = int64_t(st.st_size);
+  if (o.size == 0) throw Error(path + ": file is empty");
   uint8_t magic[2] = {};
-  size_t got = std::fread(magic, 1, 2, f.get());
-  std::fseek(f.get(), 0, SEEK_SET);
-  if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) return read_gzip(path, f.get(), size, path);
-  return read_raw(f.get(), size, path);
+  size_t got = std::fread(magic, 1, 2, o.file.get());
+  std::fseek(o.file.get(), 0, SEEK_SET);
+  o.gzip = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  return o;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path) {
+  OpenedIdx o = open_idx(path);
+  if (o.gzip) return read_gzip(path, o.file.get(), o.size, path);
+  return read_raw(o.file.get(), o.size, path);
+}
+
+IdxHeader read_idx_header(const std::string& path) {
+  OpenedIdx o = open_idx(path);
+  IdxHeader out;
+  out.gzip = o.gzip;
+  if (o.gzip) {
+    GzHandle gz(nullptr, gzclose);
+    out.dims = read_gzip_header(path, o.file.get(), o.size, path, gz).dims;
+  } else {
+    out.dims = read_raw_header(o.file.get(), o.size, path).dims;
+  }
+  return out;
 }
 
 }  // namespace latent

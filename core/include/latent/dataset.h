@@ -12,6 +12,13 @@ namespace latent {
 
 struct DatasetImpl;
 
+// What Dataset::load would give, known from the files' headers alone.
+struct DatasetShape {
+  std::string name, directory;
+  int height = 0, width = 0;
+  int64_t train_size = 0, test_size = 0;
+};
+
 class Dataset {
  public:
   Dataset() = default;
@@ -19,7 +26,11 @@ class Dataset {
   // `spec` is a directory holding the four MNIST-layout IDX files (each optionally .gz), or a name,
   // "mnist" or "fashion-mnist", resolved by resolve_dataset_dir (data_sources.h). Throws latent::Error.
   static Dataset load(const std::string& spec);
-  // Loads the four files from `dir`; `name` is recorded in checkpoints.
+  // Every check load() makes short of reading the payloads (a few bytes per file, nothing large
+  // allocated), and the shape load() would give. Throws latent::Error like load().
+  static DatasetShape probe(const std::string& spec);
+  // Loads the four files from `dir`; `name` is recorded in checkpoints. All four headers are
+  // checked, and checked against each other, before any payload is read.
   static Dataset load_dir(const std::string& dir, const std::string& name);
 
   bool empty() const { return impl_ == nullptr; }

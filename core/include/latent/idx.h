@@ -22,6 +22,15 @@ constexpr int64_t kIdxMaxBytes = int64_t(4) << 30;
 // checked against the file size (or the gzip trailer) before the payload is allocated.
 IdxArray read_idx(const std::string& path);
 
+// The header alone, with every check read_idx makes before it allocates the payload: a raw file's
+// size must match the header, a gzip file's trailer must agree with it (and the stream must be able
+// to hold that much). Reads a few bytes; lets a caller check a set of files before loading any.
+struct IdxHeader {
+  std::vector<int64_t> dims;
+  bool gzip = false;
+};
+IdxHeader read_idx_header(const std::string& path);
+
 // Parses an in-memory IDX image (already decompressed); `what` names it in messages.
 IdxArray parse_idx(const uint8_t* bytes, size_t size, const std::string& what);
 
