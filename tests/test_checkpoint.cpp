@@ -6,13 +6,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <thread>
 
 #include "latent/checkpoint.h"
+#include "latent/dataset.h"
 #include "latent/error.h"
 #include "latent/inference.h"
+#include "latent/trainer.h"
 #include "test_support.h"
 
 extern char** environ;
@@ -67,7 +70,56 @@ TEST(Checkpoint, RoundTripsEverything) {
   EXPECT_EQ(r.arrays[1].name, "adam.m.w");
   EXPECT_EQ(r.arrays[1].shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(r.arrays[1].values, c.arrays[1].values);
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp-" + std::to_string(getpid())));
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path())) {
+    EXPECT_EQ(entry.path().filename(), "a.ckpt") << "left behind: " << entry.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+}
+
+TEST(Checkpoint, RefusesToSaveNonFiniteValuesAndKeepsTheOldFile) {
+  std::string path = temp_dir() + "/a.ckpt";
+  Checkpoint c = sample_checkpoint();
+  write_checkpoint(path, c);
+  const auto before = read_bytes(path);
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    Checkpoint broken = c;
+    broken.arrays[1].values[3] = bad;
+    try {
+      write_checkpoint(path, broken);
+      ADD_FAILURE() << "saved " << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'adam.m.w' holds non-finite values"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(read_bytes(path), before);
+  }
+}
+
+// parameter_count is what a checkpoint is checked against before its model is built: it must count
+// exactly the weights the model has.
+TEST(Checkpoint, ParameterCountIsTheModelsWeights) {
+  std::string dir = temp_dir();
+  test::write_dataset(dir, 20, 5, 6, 9);
+  Dataset data = Dataset::load(dir);
+  for (bool learned_sigma : {false, true}) {
+    ModelConfig m;
+    m.image_height = 6;
+    m.image_width = 9;
+    m.latent_dim = 3;
+    m.hidden = {7, 5};
+    m.likelihood = ReconstructionLikelihood::Gaussian;
+    m.learn_sigma = learned_sigma;
+    Trainer trainer(data, m, TrainConfig{});
+    ASSERT_EQ(trainer.save(dir + "/p.ckpt").get(), "");
+    int64_t weights = 0;
+    for (const auto& a : read_checkpoint(dir + "/p.ckpt").arrays)
+      if (a.name.rfind("vae.", 0) == 0) weights += int64_t(a.values.size());
+    // By hand: 54·7+7 + 7·5+5 + 2·(5·3+3) + 3·5+5 + 5·7+7 + 7·54+54 (+ σ).
+    EXPECT_EQ(weights, 385 + 40 + 36 + 20 + 42 + 432 + (learned_sigma ? 1 : 0));
+    EXPECT_EQ(parameter_count(m), weights);
+  }
 }
 
 TEST(Checkpoint, RejectsEveryTruncation) {

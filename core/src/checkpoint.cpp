@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -152,8 +153,15 @@ std::vector<uint8_t> serialize_checkpoint(const Checkpoint& c) {
 }
 
 void write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
+  // A checkpoint is the state to come back to: weights that are not finite would only diverge again.
+  for (const auto& a : checkpoint.arrays)
+    for (float v : a.values)
+      if (!std::isfinite(v))
+        throw Error(path + ": not saved: array '" + a.name + "' holds non-finite values (the file on disk is unchanged)");
   std::vector<uint8_t> bytes = serialize_checkpoint(checkpoint);
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  // Unique per save, so that two saves to one path from one process (two trainers) cannot share it.
+  static std::atomic<uint64_t> saves{0};
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(saves++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(path + ": cannot write checkpoint (" + std::strerror(errno) + ")");
   size_t done = 0;

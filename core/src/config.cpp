@@ -41,6 +41,18 @@ bool ModelConfig::operator==(const ModelConfig& o) const {
          gaussian_sigma == o.gaussian_sigma && learn_sigma == o.learn_sigma;
 }
 
+int64_t parameter_count(const ModelConfig& c) {
+  auto linear = [](int64_t in, int64_t out) { return in * out + out; };
+  int64_t n = 0, in = c.pixels();
+  for (int h : c.hidden) n += linear(in, h), in = h;
+  n += 2 * linear(in, c.latent_dim);  // μ and log σ² heads
+  in = c.latent_dim;
+  for (auto it = c.hidden.rbegin(); it != c.hidden.rend(); ++it) n += linear(in, *it), in = *it;
+  n += linear(in, c.pixels());
+  if (c.learn_sigma && c.likelihood == ReconstructionLikelihood::Gaussian) n += 1;
+  return n;
+}
+
 std::string validate(const ModelConfig& c) {
   if (c.image_height < 1 || c.image_width < 1 || c.image_height > 4096 || c.image_width > 4096)
     return "image size " + std::to_string(c.image_height) + "x" + std::to_string(c.image_width) +

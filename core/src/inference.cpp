@@ -62,6 +62,15 @@ void copy_weights(VaeNetImpl& from, VaeNetImpl& to) {
 Vae::Vae(std::shared_ptr<const VaeImpl> impl) : impl_(std::move(impl)) {}
 
 std::shared_ptr<const Vae> Vae::from_checkpoint(const Checkpoint& checkpoint, const std::string& device) {
+  // Before building the model the metadata describes: a damaged file must not make us allocate a
+  // network far larger than the weights it holds.
+  int64_t stored = 0;
+  for (const auto& a : checkpoint.arrays)
+    if (a.name.rfind("vae.", 0) == 0) stored += int64_t(a.values.size());
+  const int64_t needed = parameter_count(checkpoint.model);
+  if (stored != needed)
+    throw Error("checkpoint: its weights (" + std::to_string(stored) + " values) do not fit the model its metadata describes (" +
+                std::to_string(needed) + " parameters; another architecture?)");
   torch::Device dev = to_torch_device(resolve_device(device));
   VaeNet net(checkpoint.model);
   load_arrays(named_trainables(*net), "vae.", checkpoint, "checkpoint");

@@ -37,8 +37,9 @@ struct Checkpoint {
 
 constexpr int64_t kCheckpointMaxBytes = int64_t(2) << 30;
 
-// Writes to "<path>.tmp-<pid>", flushes and fsyncs it, then renames over `path`: a crash at any
-// moment leaves either the old file or the new one. Throws latent::Error on I/O failure.
+// Writes to "<path>.tmp-<pid>-<n>", flushes and fsyncs it, then renames over `path`: a crash at any
+// moment leaves either the old file or the new one. Throws latent::Error on I/O failure, and
+// refuses (leaving `path` as it was) a checkpoint holding a NaN or infinite value.
 void write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 
 // Throws latent::Error naming the file and the problem: missing, too short, wrong magic, newer

@@ -59,6 +59,10 @@ struct TrainConfig {
 
 constexpr int kMaxLatentDim = 64;
 
+// Trainable parameters of the VAE `config` describes: the encoder MLP with its μ and log σ² heads,
+// the mirrored decoder, and σ when learned. Checked against a checkpoint before building its model.
+int64_t parameter_count(const ModelConfig& config);
+
 // Each returns an empty string when the config is usable, else a message naming the bad field.
 std::string validate(const ModelConfig& config);
 std::string validate(const TrainConfig& config);
