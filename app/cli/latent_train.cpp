@@ -167,29 +167,44 @@ int run(int argc, char** argv) {
   const EvalOptions eval = parse_eval_options(o.unparsed);
   if (!o.given.count("--epochs")) o.train.epochs = 10;
   const int epochs_asked = o.train.epochs;
+  // Everything a user can get wrong is checked before the dataset is loaded, from the checkpoint
+  // and the IDX headers alone, so a bad input costs neither time nor memory.
   bool resuming = !o.resume.empty();
   Checkpoint resume;
   if (resuming) {
     resume = read_checkpoint(o.resume);
+    try {
+      Vae::from_checkpoint(resume, "cpu");  // its weights fit the model it describes
+    } catch (const Error& e) {
+      throw Error(o.resume + ": " + e.what());
+    }
     merge_resume(o, resume);
   }
   if (eval.exact && o.model.latent_dim != 2)
     throw Error("--eval-exact integrates over a 2-D latent; this model has --latent " + std::to_string(o.model.latent_dim));
+  const DatasetShape shape = Dataset::probe(o.data);
+  if (resuming) {
+    if (shape.height != o.model.image_height || shape.width != o.model.image_width)
+      throw Error(o.resume + ": the checkpoint is for " + std::to_string(o.model.image_height) + "x" +
+                  std::to_string(o.model.image_width) + " images, dataset " + shape.name + " has " +
+                  std::to_string(shape.height) + "x" + std::to_string(shape.width));
+  } else {
+    o.model.image_height = shape.height;
+    o.model.image_width = shape.width;
+  }
+  if (std::string problem = validate(o.model); !problem.empty()) throw Error(problem);
+  if (std::string problem = validate(o.train); !problem.empty()) throw Error(problem);
+  resolve_device(o.train.device);
   make_output_dir(o.out);
   set_compute_threads(o.train.threads);
-  Dataset data = Dataset::load(o.data);
-  if (resuming) {
-    if (data.height() != o.model.image_height || data.width() != o.model.image_width)
-      throw Error(o.resume + ": the checkpoint is for " + std::to_string(o.model.image_height) + "x" +
-                  std::to_string(o.model.image_width) + " images, dataset " + data.name() + " has " +
-                  std::to_string(data.height()) + "x" + std::to_string(data.width()));
-  } else {
-    o.model.image_height = data.height();
-    o.model.image_width = data.width();
-  }
+  Dataset data = Dataset::load_dir(shape.directory, shape.name);
 
-  std::unique_ptr<Trainer> trainer = resuming ? std::make_unique<Trainer>(data, resume, o.train)
-                                              : std::make_unique<Trainer>(data, o.model, o.train);
+  std::unique_ptr<Trainer> trainer;
+  try {
+    trainer = resuming ? std::make_unique<Trainer>(data, resume, o.train) : std::make_unique<Trainer>(data, o.model, o.train);
+  } catch (const Error& e) {
+    throw Error(resuming ? o.resume + ": " + e.what() : e.what());
+  }
   MetricsCsv csv(o.out + "/metrics.csv", false);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
