@@ -88,9 +88,11 @@ LATENT_INLINE int adam_body(float* __restrict p, const float* __restrict g, floa
   int nonfinite = 0;
   for (int64_t i = 0; i < n; ++i) {
     const float gi = g[i];
-    nonfinite |= !((gi < 0 ? -gi : gi) <= 3.40282347e38f);  // false for ±inf and NaN
     const float mi = beta1 * m[i] + one_minus_beta1 * gi;
     const float vi = beta2 * v[i] + one_minus_beta2 * gi * gi;
+    // v, not g: (1−β2)·g² overflows to inf for a large finite g (|g| > ~6e20), and an infinite v
+    // would end up in checkpoints (found by tests/test_trainer_stress). A non-finite g makes v so too.
+    nonfinite |= !(vi <= 3.40282347e38f);  // false for inf and NaN
     m[i] = mi;
     v[i] = vi;
     p[i] -= step_size * mi / (__builtin_sqrtf(vi) * inv_sqrt_bias2 + eps);
