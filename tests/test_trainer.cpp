@@ -93,7 +93,9 @@ TEST(Trainer, CommandsFromAnotherThread) {
   trainer.set_beta(std::nan(""));
   trainer.set_learning_rate(-1);
   ASSERT_TRUE(trainer.wait_until_settled(30));
-  EXPECT_NE(trainer.snapshot()->message.find("learning rate"), std::string::npos);
+  EXPECT_NE(trainer.snapshot()->notice.find("learning rate"), std::string::npos);
+  EXPECT_EQ(trainer.snapshot()->notices, 2);  // β and lr
+  EXPECT_EQ(trainer.snapshot()->message, "");
   EXPECT_DOUBLE_EQ(trainer.snapshot()->train.beta, 0.25);
   EXPECT_DOUBLE_EQ(trainer.snapshot()->train.learning_rate, 2e-4);
 
@@ -115,7 +117,7 @@ TEST(Trainer, CommandsFromAnotherThread) {
   trainer.reset(bad, small_train());
   ASSERT_TRUE(trainer.wait_until_settled(30));
   EXPECT_EQ(trainer.snapshot()->model.latent_dim, 3);
-  EXPECT_NE(trainer.snapshot()->message.find("reset rejected"), std::string::npos);
+  EXPECT_NE(trainer.snapshot()->notice.find("reset rejected"), std::string::npos);
 }
 
 TEST(Trainer, LossFallsOnAnMnistSubset) {
@@ -263,6 +265,12 @@ TEST(Trainer, DivergenceKeepsTheLastGoodWeightsAndPauses) {
   for (const auto& a : c.arrays)
     for (float v : a.values) ASSERT_TRUE(std::isfinite(v)) << a.name;
   EXPECT_NO_THROW(Vae::from_checkpoint(c));
+  // A refused command meanwhile does not hide why the run stopped.
+  trainer.set_beta(std::nan(""));
+  ASSERT_TRUE(trainer.wait_until_settled(10));
+  EXPECT_EQ(trainer.snapshot()->state, TrainerState::Diverged);
+  EXPECT_EQ(trainer.snapshot()->message, s->message);
+  EXPECT_NE(trainer.snapshot()->notice.find("beta must be"), std::string::npos);
   // Lowering the learning rate and resuming trains again.
   trainer.set_learning_rate(1e-4);
   trainer.step(2);

@@ -193,6 +193,8 @@ struct Trainer::Impl {
   int run_id = 0;
   TrainerState state = TrainerState::Idle;
   std::string message;
+  std::string notice;  // see Snapshot::notice
+  int notices = 0;
   int pending_steps = 0;
   StepRecord last_step;
   EpochRecord last_epoch;
@@ -290,25 +292,25 @@ struct Trainer::Impl {
           state = TrainerState::Idle;
           message.clear();
         } catch (const std::exception& e) {
-          message = std::string("reset rejected, the current model is kept: ") + e.what();
+          refuse(std::string("reset rejected, the current model is kept: ") + e.what());
         }
         break;
       case Command::SetLearningRate:
         if (!std::isfinite(c.value) || c.value <= 0 || c.value > 10) {
-          message = "learning rate must be a finite number in (0, 10]; kept " + std::to_string(run->train.learning_rate);
+          refuse("learning rate must be a finite number in (0, 10]; kept " + std::to_string(run->train.learning_rate));
         } else {
           run->train.learning_rate = c.value;  // the base (peak) rate; the schedule scales it
         }
         break;
       case Command::SetBeta:
         if (!std::isfinite(c.value) || c.value < 0 || c.value > 1e4)
-          message = "beta must be a finite number in [0, 10000]; kept " + std::to_string(run->train.beta);
+          refuse("beta must be a finite number in [0, 10000]; kept " + std::to_string(run->train.beta));
         else
           run->train.beta = c.value;
         break;
       case Command::SetWarmup:
         if (!std::isfinite(c.value) || c.value < 0)
-          message = "warm-up epochs must be a finite number >= 0";
+          refuse("warm-up epochs must be a finite number >= 0");
         else
           run->train.warmup_epochs = c.value;
         break;
@@ -321,6 +323,11 @@ struct Trainer::Impl {
         }
         break;
     }
+  }
+
+  void refuse(std::string why) {
+    notice = std::move(why);
+    ++notices;
   }
 
   void install(std::unique_ptr<Run> fresh) {
@@ -468,6 +475,8 @@ struct Trainer::Impl {
     const Run& r = *run;
     s->state = state;
     s->message = message;
+    s->notice = notice;
+    s->notices = notices;
     s->device = r.device_name;
     s->model = r.model;
     s->train = r.train;

@@ -49,6 +49,11 @@ struct EpochRecord {
 struct Snapshot {
   TrainerState state = TrainerState::Idle;
   std::string message;     // why the state is what it is (divergence, errors, "finished")
+  // The last command the trainer refused (a bad lr, β or warm-up; a reset it could not build) and
+  // why. `notices` counts the refusals, so that a repeated one is seen too. A refusal never
+  // replaces `message`: a diverged run still says why it diverged.
+  std::string notice;
+  int notices = 0;
   std::string device;      // the device the trainer runs on
   ModelConfig model;
   TrainConfig train;       // current hyperparameters, incl. lr and β changes
