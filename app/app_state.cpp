@@ -190,6 +190,7 @@ AppState::~AppState() = default;
 void AppState::make_trainer(Dataset d, const ModelConfig& model, const TrainConfig& train) {
   auto fresh = std::make_unique<Trainer>(d, model, train);
   trainer = std::move(fresh);
+  notices_seen_ = 0;
   data = std::move(d);
 }
 
@@ -238,13 +239,16 @@ void AppState::update(double t) {
   auto new_epochs = trainer->epochs_since(epochs.size());
   epochs.insert(epochs.end(), new_epochs.begin(), new_epochs.end());
 
-  // Banners for state changes: divergence, errors, refused commands.
+  // Banners for state changes (divergence, errors, a finished run) and for refused commands.
   if (previous && previous->run_id == snapshot->run_id && !snapshot->message.empty() &&
       snapshot->message != previous->message) {
-    bool bad = snapshot->state == TrainerState::Diverged || snapshot->state == TrainerState::Error ||
-               snapshot->message.find("rejected") != std::string::npos || snapshot->message.find("must be") != std::string::npos;
+    bool bad = snapshot->state == TrainerState::Diverged || snapshot->state == TrainerState::Error;
     notify(snapshot->message, bad, bad ? 0 : 6);
-    if (snapshot->message.find("reset rejected") != std::string::npos) pending_data_ = Dataset();
+  }
+  if (snapshot->notices != notices_seen_) {
+    notices_seen_ = snapshot->notices;
+    notify(snapshot->notice, true, 8);
+    if (snapshot->notice.find("reset rejected") != std::string::npos) pending_data_ = Dataset();
   }
   if (snapshot->state == TrainerState::Running && train_started < 0) {
     train_started = now;
@@ -522,12 +526,44 @@ void AppState::save_checkpoint(const std::string& path) {
   pending_save_ = trainer->save(path);
 }
 
+void AppState::reset_from_form() {
+  if (!trainer) return notify("reset refused: no model (load a dataset first)", true, 8);
+  ModelConfig model = snapshot ? snapshot->model : options.run.model;
+  TrainConfig train = snapshot ? snapshot->train : options.run.train;
+  try {
+    model.hidden = parse_hidden(form.hidden);
+  } catch (const Error& e) {
+    return notify(std::string("reset refused: ") + e.what(), true, 8);
+  }
+  model.latent_dim = form.latent;
+  model.activation = form.activation ? Activation::Elu : Activation::Relu;
+  model.likelihood = form.likelihood ? ReconstructionLikelihood::Gaussian : ReconstructionLikelihood::Bernoulli;
+  model.gaussian_sigma = form.sigma;
+  model.learn_sigma = form.learn_sigma;
+  train.batch_size = form.batch;
+  train.learning_rate = form.lr;
+  train.beta = form.beta;
+  train.warmup_epochs = form.warmup;
+  reset(model, train);  // validates both, with a banner naming the bad field
+}
+
 void AppState::load_checkpoint(const std::string& path) {
   try {
     Checkpoint c = read_checkpoint(path);
+    try {
+      Vae::from_checkpoint(c, "cpu");  // its weights fit the model it describes
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
     Dataset d = data;
-    if (d.empty() || (c.dataset != d.name() && (c.dataset == "mnist" || c.dataset == "fashion-mnist")))
-      d = Dataset::load(c.dataset);
+    if (d.empty() || (c.dataset != d.name() && (c.dataset == "mnist" || c.dataset == "fashion-mnist"))) {
+      const DatasetShape shape = Dataset::probe(c.dataset);  // the image size, before loading it
+      if (shape.height != c.model.image_height || shape.width != c.model.image_width)
+        throw Error(path + ": the checkpoint is for " + std::to_string(c.model.image_height) + "x" +
+                    std::to_string(c.model.image_width) + " images, " + shape.name + " has " +
+                    std::to_string(shape.height) + "x" + std::to_string(shape.width));
+      d = Dataset::load_dir(shape.directory, shape.name);
+    }
     if (d.height() != c.model.image_height || d.width() != c.model.image_width)
       throw Error(path + ": the checkpoint is for " + std::to_string(c.model.image_height) + "x" +
                   std::to_string(c.model.image_width) + " images, the dataset has " + std::to_string(d.height()) +
@@ -536,8 +572,14 @@ void AppState::load_checkpoint(const std::string& path) {
     train.epochs = 0;
     train.threads = options.run.train.threads;
     train.device = options.run.train.device;
-    auto fresh = std::make_unique<Trainer>(d, c, train);  // everything that can fail, before replacing
+    std::unique_ptr<Trainer> fresh;  // everything that can fail, before replacing
+    try {
+      fresh = std::make_unique<Trainer>(d, c, train);
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
     trainer = std::move(fresh);
+    notices_seen_ = 0;
     data = std::move(d);
     notify("loaded " + path, false);
   } catch (const std::exception& e) {

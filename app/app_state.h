@@ -133,6 +133,9 @@ class AppState {
   void pause();
   void step();
   void reset(const ModelConfig& model, const TrainConfig& train);
+  // Reset with what the training panel's fields say; a bad field (latent 0, batch 0, hidden "a,b",
+  // lr <= 0 ...) is refused with a banner naming it.
+  void reset_from_form();
   void set_learning_rate(double lr);
   void set_beta(double beta);
   void save_checkpoint(const std::string& path);
@@ -224,6 +227,7 @@ class AppState {
   std::future<std::string> pending_save_;
   std::string pending_save_path_;
   int run_id_ = -1;
+  int notices_seen_ = 0;  // the trainer's refusals already shown as banners
   uint64_t weights_seen_ = 0;
   const Vae* weights_ptr_seen_ = nullptr;
   int64_t weights_step_seen_ = -1;

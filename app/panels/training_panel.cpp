@@ -20,29 +20,6 @@ ImVec4 state_color(TrainerState state) {
   return {0.7f, 0.7f, 0.7f, 1};
 }
 
-// Builds the configs the form describes; returns false (with a banner) when a field is invalid.
-bool form_configs(AppState& state, ModelConfig& model, TrainConfig& train) {
-  const TrainingForm& f = state.form;
-  model = state.snapshot ? state.snapshot->model : state.options.run.model;
-  train = state.snapshot ? state.snapshot->train : state.options.run.train;
-  try {
-    model.hidden = parse_hidden(f.hidden);
-  } catch (const Error& e) {
-    state.notify(e.what(), true, 8);
-    return false;
-  }
-  model.latent_dim = f.latent;
-  model.activation = f.activation ? Activation::Elu : Activation::Relu;
-  model.likelihood = f.likelihood ? ReconstructionLikelihood::Gaussian : ReconstructionLikelihood::Bernoulli;
-  model.gaussian_sigma = f.sigma;
-  model.learn_sigma = f.learn_sigma;
-  train.batch_size = f.batch;
-  train.learning_rate = f.lr;
-  train.beta = f.beta;
-  train.warmup_epochs = f.warmup;
-  return true;
-}
-
 }  // namespace
 
 void training_panel(AppState& state) {
@@ -69,8 +46,7 @@ void training_panel(AppState& state) {
                         (long long)state.data.test_size(), state.data.width(), state.data.height());
 
   section("Model (applies on Reset)");
-  ImGui::InputInt("latent dim", &f.latent);
-  f.latent = std::clamp(f.latent, 1, kMaxLatentDim);
+  ImGui::InputInt("latent dim", &f.latent);  // not clamped: Reset refuses a bad value with a banner
   help_marker("Dimensions of z. With 2, the latent pad shows the whole space; more dims reconstruct better.");
   ImGui::InputText("hidden", f.hidden, sizeof f.hidden);
   help_marker("Encoder hidden widths, comma separated (e.g. 512,256). The decoder mirrors them.");
@@ -82,7 +58,6 @@ void training_panel(AppState& state) {
               "Gaussian: squared error scaled by 1/(2 sigma^2), plus the normaliser.");
   if (f.likelihood == 1) {
     ImGui::InputFloat("sigma", &f.sigma, 0, 0, "%.3f");
-    f.sigma = std::clamp(f.sigma, 1e-3f, 100.0f);
     ImGui::SameLine();
     ImGui::Checkbox("learned", &f.learn_sigma);
   }
@@ -98,7 +73,6 @@ void training_panel(AppState& state) {
     state.set_warmup_epochs(f.warmup);
   help_marker("beta rises linearly from 0 over this many epochs; a cure for posterior collapse.");
   ImGui::InputInt("batch", &f.batch);
-  f.batch = std::clamp(f.batch, 1, 65536);
 
   section("Run");
   const bool running = state.training();
@@ -106,11 +80,7 @@ void training_panel(AppState& state) {
   ImGui::SameLine();
   if (ImGui::Button("Step (S)")) state.step();
   ImGui::SameLine();
-  if (ImGui::Button("Reset (R)")) {
-    ModelConfig model;
-    TrainConfig train;
-    if (form_configs(state, model, train)) state.reset(model, train);
-  }
+  if (ImGui::Button("Reset (R)")) state.reset_from_form();
   help_marker("Reset starts a new model with the fields above (latent dim, hidden, batch...).");
   if (state.snapshot) {
     const Snapshot& s = *state.snapshot;
