@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <functional>
 #include <thread>
 
 #include "app_state.h"
+#include "bad_inputs.h"
+#include "latent/checkpoint.h"
 #include "latent/error.h"
 #include "test_support.h"
 
@@ -175,6 +179,174 @@ TEST(AppState, BadDatasetsAndCheckpointsKeepTheCurrentModel) {
   state.update(100);
   EXPECT_EQ(state.snapshot->run_id, run);
   EXPECT_EQ(state.data.name(), "mnist");
+}
+
+// The banner that says `fragments` all, or null.
+const Banner* banner_with(const AppState& state, const std::vector<std::string>& fragments) {
+  for (const auto& b : state.banners) {
+    bool all = true;
+    for (const auto& f : fragments) all = all && b.text.find(f) != std::string::npos;
+    if (all) return &b;
+  }
+  return nullptr;
+}
+
+std::string banners_text(const AppState& state) {
+  std::string all;
+  for (const auto& b : state.banners) all += "  " + b.text + "\n";
+  return all;
+}
+
+// The model the app had is still there, still trains, and still decodes.
+void expect_model_works(AppState& state, int run_id, const Trainer* trainer) {
+  state.update(state.now + 0.05);
+  EXPECT_EQ(state.trainer.get(), trainer) << "the trainer was replaced";
+  EXPECT_EQ(state.snapshot->run_id, run_id) << "the model was reset";
+  EXPECT_EQ(state.data.name(), "mnist");
+  const int64_t step = state.snapshot->step;
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot->step == step + 1; }, 30)) << "no step after the bad input";
+  const auto decoded = state.decoded_generation;
+  state.set_pad_point(0.25f, -0.5f);
+  EXPECT_EQ(state.decoded_generation, decoded + 1);
+  for (float p : state.decoded.pixels) ASSERT_TRUE(std::isfinite(p));
+}
+
+// Issue 6: every malformed dataset, loaded from the Training panel, is a banner naming the file and
+// the problem; the app keeps its dataset and model.
+TEST(AppState, EveryBadDatasetIsABannerAndTheModelKeepsWorking) {
+  const std::string dir = test::temp_dir();
+  AppState state(options({}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot != nullptr; }));
+  const int run = state.snapshot->run_id;
+  const Trainer* trainer = state.trainer.get();
+  for (const std::string& name : test::bad_dataset_cases()) {
+    SCOPED_TRACE("dataset: " + name);
+    const test::BadInput bad = test::make_bad_dataset(dir, name);
+    state.banners.clear();
+    state.switch_dataset(bad.path);
+    const Banner* b = banner_with(state, {"dataset not loaded, the current one is kept", bad.names, bad.problem});
+    ASSERT_NE(b, nullptr) << "banners:\n" << banners_text(state);
+    EXPECT_TRUE(b->error);
+    EXPECT_EQ(b->expires, 0) << "an error banner stays until dismissed";
+    expect_model_works(state, run, trainer);
+  }
+}
+
+// Every bad checkpoint, loaded from the Training panel: a banner naming the file and the problem.
+TEST(AppState, EveryBadCheckpointIsABannerAndTheModelKeepsWorking) {
+  const std::string dir = test::temp_dir();
+  AppState state(options({}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot != nullptr; }));
+  const int run = state.snapshot->run_id;
+  const Trainer* trainer = state.trainer.get();
+  for (const std::string& name : test::bad_checkpoint_cases()) {
+    SCOPED_TRACE("checkpoint: " + name);
+    const test::BadInput bad = test::make_bad_checkpoint(dir + "/" + name, name);
+    state.banners.clear();
+    state.load_checkpoint(bad.path);
+    const Banner* b = banner_with(state, {"load failed, the current model is kept", bad.names, bad.problem});
+    ASSERT_NE(b, nullptr) << "banners:\n" << banners_text(state);
+    EXPECT_TRUE(b->error);
+    expect_model_works(state, run, trainer);
+  }
+}
+
+// Every bad value typed into the Training panel: a banner naming the field; nothing applied.
+TEST(AppState, EveryBadTypedValueIsABannerAndNothingChanges) {
+  AppState state(options({}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot != nullptr; }));
+  const int run = state.snapshot->run_id;
+  const Trainer* trainer = state.trainer.get();
+  const TrainingForm good = state.form;
+  struct Case {
+    std::string name;
+    std::function<void()> type;  // what the user types, and the button or key that applies it
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"latent 0", [&] { state.form.latent = 0; state.reset_from_form(); }, "reset refused: latent dim 0 is out of range (1..64)"},
+      {"latent 65", [&] { state.form.latent = 65; state.reset_from_form(); }, "reset refused: latent dim 65 is out of range"},
+      {"batch 0", [&] { state.form.batch = 0; state.reset_from_form(); }, "reset refused: batch size 0 is out of range"},
+      {"hidden text", [&] { std::snprintf(state.form.hidden, sizeof state.form.hidden, "wide"); state.reset_from_form(); },
+       "reset refused: hidden sizes 'wide'"},
+      {"lr 0 on reset", [&] { state.form.lr = 0; state.reset_from_form(); }, "reset refused: learning rate must be"},
+      {"sigma 0", [&] { state.form.likelihood = 1; state.form.sigma = 0; state.reset_from_form(); }, "reset refused: gaussian sigma"},
+      {"lr 0", [&] { state.set_learning_rate(0); }, "learning rate must be in (0, 10]"},
+      {"lr negative", [&] { state.set_learning_rate(-0.01); }, "learning rate must be in (0, 10]"},
+      {"lr NaN", [&] { state.set_learning_rate(std::nan("")); }, "learning rate must be in (0, 10]"},
+      {"lr 1e999 (inf)", [&] { state.set_learning_rate(INFINITY); }, "learning rate must be in (0, 10]"},
+      {"beta NaN", [&] { state.set_beta(std::nan("")); }, "beta must be in [0, 10000]"},
+      {"beta negative", [&] { state.set_beta(-1); }, "beta must be in [0, 10000]"},
+      {"warm-up negative", [&] { state.set_warmup_epochs(-2); }, "warm-up epochs must be >= 0"},
+      {"dataset directory text", [&] { state.switch_dataset("not a path at all"); }, "not a path at all: no such directory"},
+      {"checkpoint path text", [&] { state.load_checkpoint("???"); }, "???: checkpoint not found"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    state.banners.clear();
+    state.form = good;
+    c.type();
+    const Banner* b = banner_with(state, {c.expected});
+    ASSERT_NE(b, nullptr) << "banners:\n" << banners_text(state);
+    EXPECT_TRUE(b->error);
+    state.update(state.now + 0.05);
+    EXPECT_EQ(state.snapshot->run_id, run);
+    EXPECT_EQ(state.trainer.get(), trainer);
+  }
+  ASSERT_TRUE(run_until(state, [&] { return state.trainer->wait_until_settled(0); }));
+  EXPECT_EQ(validate(state.snapshot->train), "");
+  EXPECT_DOUBLE_EQ(state.snapshot->train.learning_rate, good.lr);
+  EXPECT_DOUBLE_EQ(state.snapshot->train.beta, good.beta);
+  EXPECT_TRUE(state.markers.empty()) << "a refused value left a marker on the curves";
+  expect_model_works(state, run, trainer);
+}
+
+// Issue 6, item 5: a run driven to a non-finite loss pauses with the reason in a banner that stays;
+// the weights are the last good ones; lowering the learning rate trains on.
+TEST(AppState, DivergenceIsABannerThePreviousWeightsStayAndTrainingCanGoOn) {
+  const std::string dir = test::temp_dir();
+  AppState state(options({"--lr", "10", "--hidden", "128", "--limit", "2000", "--batch", "100", "--train"}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->state == TrainerState::Diverged; }, 120))
+      << "lr = 10 did not diverge";
+  const Banner* b = banner_with(state, {"diverged: non-finite", "Lower the learning rate"});
+  ASSERT_NE(b, nullptr) << "banners:\n" << banners_text(state);
+  EXPECT_TRUE(b->error);
+  EXPECT_EQ(b->expires, 0);
+  EXPECT_FALSE(state.training());
+  const int64_t step = state.snapshot->step;
+  ASSERT_TRUE(run_until(state, [&] { return state.trainer->wait_until_settled(0); }));
+  EXPECT_EQ(state.snapshot->step, step) << "paused";
+  state.set_pad_point(1, 1);
+  for (float p : state.decoded.pixels) ASSERT_TRUE(std::isfinite(p));
+  state.save_checkpoint(dir + "/after.ckpt");
+  ASSERT_TRUE(run_until(state, [&] { return has_banner(state, "saved " + dir + "/after.ckpt"); }));
+  for (const auto& a : read_checkpoint(dir + "/after.ckpt").arrays)
+    for (float v : a.values) ASSERT_TRUE(std::isfinite(v)) << a.name;
+  state.set_learning_rate(1e-4);
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot->step == step + 1; }, 30));
+}
+
+// Issue 6, item 4: what closing the app saved, the next start resumes.
+TEST(AppState, StartsFromAnAutosavedCheckpoint) {
+  const std::string dir = test::temp_dir();
+  int64_t saved_step = 0;
+  {
+    AppState first(options({"--latent", "3"}));
+    first.step();
+    first.step();
+    ASSERT_TRUE(run_until(first, [&] { return first.snapshot && first.snapshot->step == 2; }));
+    ASSERT_EQ(first.trainer->save(dir + "/autosave.ckpt").get(), "");  // what main() does on close
+    saved_step = first.snapshot->step;
+  }
+  AppState next(options({"--resume", dir + "/autosave.ckpt"}));
+  ASSERT_TRUE(run_until(next, [&] { return next.snapshot != nullptr; }));
+  EXPECT_EQ(next.snapshot->step, saved_step);
+  EXPECT_EQ(next.snapshot->model.latent_dim, 3);
+  EXPECT_TRUE(has_banner(next, "loaded " + dir + "/autosave.ckpt"));
+  next.step();
+  ASSERT_TRUE(run_until(next, [&] { return next.snapshot->step == saved_step + 1; }));
 }
 
 TEST(AppState, SwitchesDatasetsAndRoundTripsCheckpoints) {

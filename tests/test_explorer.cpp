@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stb_image.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -81,6 +82,64 @@ TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
   EXPECT_GT(shot.count_near(0x1f, 0x77, 0xb4, 30), 50);
   EXPECT_GT(shot.count_near(0xff, 0x7f, 0x0e, 30), 50);
   EXPECT_GT(shot.count_near(90, 160, 255, 20), 50);
+}
+
+// Issue 6, item 4: a user closes the app (SIGTERM, as Ctrl-C or the window manager sends) in the
+// middle of training; it autosaves to the documented place, <data home>/autosave.ckpt, and the next
+// start resumes from there and trains on.
+TEST(Explorer, ClosingWhileTrainingAutosavesAndTheNextStartResumes) {
+  const std::string dir = test::temp_dir();
+  const std::string home = dir + "/home";
+  fs::create_directories(home);
+  fs::create_symlink(test::mnist_dir(), home + "/mnist");
+  const std::string autosave = home + "/autosave.ckpt";
+  // The explorer in the background; SIGTERM after 12 s of training; its exit status is the script's.
+  std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_DATA_HOME=" + home,
+                                  "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "sh", "-c",
+                                  "\"$0\" \"$@\" & pid=$!; sleep 12; kill -TERM $pid; wait $pid", LATENT_EXPLORER_BIN,
+                                  "--train", "--hidden", "64"};
+  auto r = test::run_process(cmd, 120);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("autosaved to " + autosave + " (resume with --resume " + autosave + ")"), std::string::npos) << r.err;
+  const Checkpoint saved = read_checkpoint(autosave);
+  ASSERT_GT(saved.progress.step, 0);
+  EXPECT_EQ(saved.model.hidden, std::vector<int>{64});
+
+  r = explorer(dir, {"--resume", autosave, "--train", "--frames", "60", "--autosave", dir + "/again.ckpt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("load failed"), std::string::npos) << r.err;
+  const Checkpoint again = read_checkpoint(dir + "/again.ckpt");
+  EXPECT_GT(again.progress.step, saved.progress.step) << "the second run did not continue the first";
+  EXPECT_EQ(again.model.hidden, std::vector<int>{64});
+}
+
+// Bad flags and values on the command line: exit 2 and one "error:" line naming the flag, before
+// any window opens (so no display is needed).
+TEST(Explorer, EveryBadFlagIsOneErrorLine) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{"--lr", "0"}, "--lr"},        {{"--lr", "-1"}, "--lr"},          {{"--lr", "nan"}, "--lr: 'nan' is not a finite number"},
+      {{"--batch", "0"}, "--batch"},  {{"--latent", "0"}, "--latent"},   {{"--latent", "65"}, "--latent: 65 is out of range"},
+      {{"--epochs", "x"}, "--epochs: 'x' is not an integer"},            {{"--bogus"}, "--bogus: unknown flag"},
+      {{"--frames", "0"}, "--frames"}, {{"--grid", "many"}, "--grid"},   {{"--pad", "1"}, "--pad"},
+      {{"--views", "pad,nonsense"}, "unknown view 'nonsense'"},
+  };
+  for (const auto& c : cases) {
+    auto r = test::run_process(
+        [&] {
+          std::vector<std::string> cmd = {LATENT_EXPLORER_BIN};
+          cmd.insert(cmd.end(), c.args.begin(), c.args.end());
+          return cmd;
+        }(),
+        30);
+    EXPECT_EQ(r.exit_code, 2) << c.args[0] << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
+  }
 }
 
 TEST(Explorer, BadInputShowsABannerAndTheAppKeepsRunning) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -78,7 +79,7 @@ std::string mnist_dir() {
   return "";
 }
 
-ProcessResult run_process(const std::vector<std::string>& args, double timeout_s) {
+ProcessResult run_process(const std::vector<std::string>& args, double timeout_s, double signal_after_s) {
   ProcessResult result;
   int out_pipe[2], err_pipe[2];
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) return result;
@@ -93,6 +94,7 @@ ProcessResult run_process(const std::vector<std::string>& args, double timeout_s
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
+  const auto started = std::chrono::steady_clock::now();
   int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
@@ -103,7 +105,8 @@ ProcessResult run_process(const std::vector<std::string>& args, double timeout_s
     result.err = "spawn failed";
     return result;
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  auto deadline = started + std::chrono::duration<double>(timeout_s);
+  bool signalled = signal_after_s <= 0;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char buf[4096];
@@ -111,6 +114,10 @@ ProcessResult run_process(const std::vector<std::string>& args, double timeout_s
     if (std::chrono::steady_clock::now() > deadline) {
       kill(pid, SIGKILL);
       break;
+    }
+    if (!signalled && std::chrono::steady_clock::now() > started + std::chrono::duration<double>(signal_after_s)) {
+      signalled = true;
+      kill(pid, SIGTERM);
     }
     if (poll(fds, 2, 100) <= 0) continue;
     for (int i = 0; i < 2; ++i) {
@@ -128,7 +135,11 @@ ProcessResult run_process(const std::vector<std::string>& args, double timeout_s
   for (auto& f : fds)
     if (f.fd >= 0) close(f.fd);
   int status = 0;
-  waitpid(pid, &status, 0);
+  rusage usage {};
+  wait4(pid, &status, 0, &usage);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.cpu_seconds = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       1e-6 * double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }

@@ -22,10 +22,14 @@ void write_dataset(const std::string& dir, int n_train, int n_test, int h, int w
 std::string mnist_dir();
 
 // Runs a program (no shell) and collects its exit code, stdout and stderr.
+// `seconds` is the wall time from spawn to exit; `cpu_seconds` (user + system) comes from the
+// kernel's accounting of the child (wait4). For a child's peak memory see tests/helpers/peak_rss.cpp.
 struct ProcessResult {
   int exit_code = -1;
   std::string out, err;
+  double seconds = 0, cpu_seconds = 0;
 };
-ProcessResult run_process(const std::vector<std::string>& args, double timeout_s = 120);
+// `signal_after_s` > 0 sends SIGTERM to the child after that many seconds (a user closing it).
+ProcessResult run_process(const std::vector<std::string>& args, double timeout_s = 120, double signal_after_s = 0);
 
 }  // namespace latent::test
