@@ -97,6 +97,15 @@ double peak_rss_mib() {
   return double(usage.ru_maxrss) / 1024.0;
 }
 
+// The weight copies the timeline holds (by design: up to AppState::kTimelineMax of them), so that
+// RSS growth over a long run can be told apart from a leak.
+double timeline_mib(const AppState& state) {
+  double bytes = 0;
+  for (const auto& entry : state.timeline)
+    if (entry.weights) bytes += 4.0 * double(parameter_count(entry.weights->config()));
+  return bytes / (1024.0 * 1024.0);
+}
+
 void glfw_error(int code, const char* text) { std::fprintf(stderr, "glfw error %d: %s\n", code, text); }
 
 void apply_style(float scale) {
@@ -275,7 +284,8 @@ int main(int argc, char** argv) {
           << ",\n  \"gl_init_ms\": " << gl_init_ms << ",\n  \"model_ready_ms\": " << model_ready_ms
           << ",\n  \"before_main_ms\": " << before_main_ms << ",\n  \"dataset_load_ms\": " << state.dataset_load_ms
           << ",\n  \"rss_first_frame_mib\": " << rss_first_frame << ",\n  \"rss_end_mib\": " << rss_mib()
-          << ",\n  \"peak_rss_mib\": " << peak_rss_mib() << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
+          << ",\n  \"peak_rss_mib\": " << peak_rss_mib() << ",\n  \"timeline_entries\": " << state.timeline.size()
+          << ",\n  \"timeline_mib\": " << timeline_mib(state) << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
           << ",\n  \"pad_decode_ms\": " << state.decode_ms
           << ",\n  \"triangles_p50\": " << percentile(frame_triangles, 0.5) << "\n}\n";
       if (!out) std::fprintf(stderr, "error: cannot write stats %s\n", stats.c_str());
