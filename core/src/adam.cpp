@@ -71,6 +71,7 @@ bool Adam::step() {
     at::sqrt_out(denom_[i], exp_avg_sq[i]);
     denom_[i].mul_(inv_sqrt_bias2).add_(eps_);
     p.addcdiv_(exp_avg[i], denom_[i], -step_size);
+    if (!std::isfinite(exp_avg_sq[i].sum().item<double>())) finite = false;  // v overflowed, as in the kernel
   }
   return finite;
 }
