@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> frame_ms, frame_triangles;
   double rss_first_frame = 0;
-  std::vector<double> rss_by_minute;  // sampled once a minute, to tell warm-up from growth
+  std::vector<double> rss_by_minute, timeline_by_minute;  // once a minute: warm-up vs growth
   double first_frame_ms = 0, model_ready_ms = 0;
   int64_t steps_at_end = 0, batch = 0;
   double train_seconds = 0;
@@ -252,7 +252,10 @@ int main(int argc, char** argv) {
       glfwSwapBuffers(window);
       const double ms = ms_since(frame_start);
       if (frame == 1) first_frame_ms = before_main_ms + ms_since(launched), rss_first_frame = rss_mib();
-      if (ms_since(launched) >= 60000.0 * double(rss_by_minute.size() + 1)) rss_by_minute.push_back(rss_mib());
+      if (ms_since(launched) >= 60000.0 * double(rss_by_minute.size() + 1)) {
+        rss_by_minute.push_back(rss_mib());
+        timeline_by_minute.push_back(timeline_mib(state));
+      }
       else frame_ms.push_back(ms);
       if (last) break;
       // Cap at 60 frames a second while training: the trainer needs the CPU more than we do.
@@ -288,6 +291,8 @@ int main(int argc, char** argv) {
           << ",\n  \"rss_first_frame_mib\": " << rss_first_frame << ",\n  \"rss_end_mib\": " << rss_mib()
           << ",\n  \"rss_by_minute_mib\": [";
       for (size_t i = 0; i < rss_by_minute.size(); ++i) out << (i ? ", " : "") << rss_by_minute[i];
+      out << "],\n  \"timeline_by_minute_mib\": [";
+      for (size_t i = 0; i < timeline_by_minute.size(); ++i) out << (i ? ", " : "") << timeline_by_minute[i];
       out << "]" << ",\n  \"peak_rss_mib\": " << peak_rss_mib() << ",\n  \"timeline_entries\": " << state.timeline.size()
           << ",\n  \"timeline_mib\": " << timeline_mib(state) << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
           << ",\n  \"pad_decode_ms\": " << state.decode_ms
