@@ -4,9 +4,11 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -200,6 +202,88 @@ TEST(Checkpoint, KilledSaveLeavesAValidFile) {
     last_step = c.progress.step;
   }
   EXPECT_GE(last_step, 1);
+}
+
+// Regressions from fuzzing (tests/fuzz/fuzz_checkpoint, run by scripts/check-robustness).
+
+// The first finding: an array with a zero dimension made the loader memcpy into an empty vector's
+// null data(), undefined behaviour that UBSan reports (the input is tests/fuzz/regressions/checkpoint).
+TEST(Checkpoint, RoundTripsAnArrayWithAZeroDimension) {
+  Checkpoint c = sample_checkpoint();
+  c.arrays.push_back({"vae.empty", {0, 3}, {}});
+  auto bytes = serialize_checkpoint(c);
+  Checkpoint r = parse_checkpoint(bytes.data(), bytes.size(), "mem");
+  ASSERT_EQ(r.arrays.size(), 3u);
+  EXPECT_EQ(r.arrays[2].shape, (std::vector<int64_t>{0, 3}));
+  EXPECT_TRUE(r.arrays[2].values.empty());
+}
+
+// The checkpoint's bytes with one metadata line replaced, lengths and CRC made right again.
+std::vector<uint8_t> with_metadata_line(const Checkpoint& c, const std::string& from, const std::string& to) {
+  auto bytes = serialize_checkpoint(c);
+  uint64_t meta_len = 0;
+  std::memcpy(&meta_len, bytes.data() + 12, 8);
+  std::string meta(bytes.begin() + 20, bytes.begin() + 20 + long(meta_len));
+  size_t at = ("\n" + meta).find("\n" + from + "\n");  // where the line starts in meta
+  EXPECT_NE(at, std::string::npos) << from;
+  meta.replace(at, from.size(), to);
+  std::vector<uint8_t> out(bytes.begin(), bytes.begin() + 12);
+  uint64_t new_len = meta.size();
+  out.insert(out.end(), reinterpret_cast<uint8_t*>(&new_len), reinterpret_cast<uint8_t*>(&new_len) + 8);
+  out.insert(out.end(), meta.begin(), meta.end());
+  out.insert(out.end(), bytes.begin() + 20 + long(meta_len), bytes.end() - 4);
+  uint32_t crc = uint32_t(crc32(0L, out.data(), uInt(out.size())));
+  out.insert(out.end(), reinterpret_cast<uint8_t*>(&crc), reinterpret_cast<uint8_t*>(&crc) + 4);
+  return out;
+}
+
+std::string error_parsing(const std::vector<uint8_t>& bytes) {
+  try {
+    parse_checkpoint(bytes.data(), bytes.size(), "mem");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Found by the fuzzer's round-trip property: "seed=-7" loaded as 2^64 - 7, which the next save wrote
+// out and the next load refused. Seeds are unsigned: the full range round-trips, a sign is refused.
+TEST(Checkpoint, SeedsRoundTripOverTheirFullRangeAndRefuseASign) {
+  Checkpoint c = sample_checkpoint();
+  c.train.seed = UINT64_MAX;
+  auto bytes = serialize_checkpoint(c);
+  EXPECT_EQ(parse_checkpoint(bytes.data(), bytes.size(), "mem").train.seed, UINT64_MAX);
+  std::string message = error_parsing(with_metadata_line(sample_checkpoint(), "seed=42", "seed=-7"));
+  EXPECT_NE(message.find("seed: '-7' is not an unsigned integer"), std::string::npos) << message;
+}
+
+// Integers the config stores as int were narrowed silently: 4294967324 loaded as 28.
+TEST(Checkpoint, RefusesMetadataIntegersThatDoNotFitInsteadOfWrappingThem) {
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"image_height=28", "image_height=4294967324"},
+           {"latent_dim=3", "latent_dim=4294967299"},
+           {"batch_size=128", "batch_size=-4294967168"},
+           {"epoch=3", "epoch=4294967299"}}) {
+    std::string message = error_parsing(with_metadata_line(sample_checkpoint(), from, to));
+    EXPECT_NE(message.find("out of range"), std::string::npos) << to << ": " << message;
+  }
+}
+
+// Every input the fuzzer ever crashed on, kept in tests/fuzz/regressions/checkpoint: it loads or is
+// refused with latent::Error, as it is and with its CRC made right (under the ASan+UBSan build this
+// also replays the memory error or UB it caused).
+TEST(Checkpoint, FuzzerFindingsLoadOrAreRefused) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(LATENT_FUZZ_REGRESSIONS "/checkpoint")) {
+    auto bytes = read_bytes(entry.path().string());
+    ++files;
+    EXPECT_NO_THROW(error_parsing(bytes)) << entry.path();
+    if (bytes.size() < 4) continue;
+    uint32_t crc = uint32_t(crc32(0L, bytes.data(), uInt(bytes.size() - 4)));
+    std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);
+    EXPECT_NO_THROW(error_parsing(bytes)) << entry.path() << " with its CRC made right";
+  }
+  EXPECT_GE(files, 1);
 }
 
 }  // namespace

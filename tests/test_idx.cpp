@@ -1,5 +1,8 @@
 // The IDX reader on valid files of any size, raw and gzip, and on every malformed case.
 #include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
 
 #include "latent/error.h"
 #include "latent/idx.h"
@@ -173,6 +176,32 @@ TEST(Idx, ParsesInMemory) {
   IdxArray a = parse_idx(bytes.data(), bytes.size(), "mem");
   EXPECT_EQ(a.dims, (std::vector<int64_t>{3}));
   EXPECT_EQ(a.data, (std::vector<uint8_t>{9, 8, 7}));
+}
+
+// Inputs kept for the fuzzers (tests/fuzz/regressions/idx*, replayed by scripts/check-robustness):
+// each reads or is refused with latent::Error, as a file, in memory, and gzip-compressed. Headers
+// claiming 4 GiB whose size agrees with the gzip trailer mod 2^32 must be refused before allocating.
+TEST(Idx, FuzzerFindingsReadOrAreRefused) {
+  std::string dir = temp_dir();
+  int files = 0;
+  for (const char* target : {"idx", "idx_gzip"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(LATENT_FUZZ_REGRESSIONS) + "/" + target)) {
+      std::string path = entry.path().string();
+      ++files;
+      std::string message;
+      EXPECT_NO_THROW(message = error_reading(path)) << path;
+      if (entry.path().filename().string().rfind("claims-4gib", 0) == 0)
+        EXPECT_TRUE(message.find("larger than the file") != std::string::npos ||
+                    message.find("truncated payload") != std::string::npos) << path << ": " << message;
+      auto bytes = read_bytes(path);
+      EXPECT_NO_THROW(try { parse_idx(bytes.data(), bytes.size(), path); } catch (const Error&) {}) << path;
+      gzFile gz = gzopen((dir + "/compressed.gz").c_str(), "wb");
+      gzwrite(gz, bytes.data(), unsigned(bytes.size()));
+      gzclose(gz);
+      EXPECT_NO_THROW(message = error_reading(dir + "/compressed.gz")) << path << " compressed";
+    }
+  }
+  EXPECT_GE(files, 3);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -80,6 +82,24 @@ std::string format_meta(const Checkpoint& c) {
   return m.str();
 }
 
+// A metadata integer that must fit an int: "image_height=4294967324" is an error, not 28.
+int parse_int32(const char* key, const std::string& text) {
+  int64_t v = parse_int(key, text);
+  if (v < INT32_MIN || v > INT32_MAX) throw Error(std::string(key) + ": " + text + " is out of range");
+  return int(v);
+}
+
+// The seed is unsigned 64-bit and written as such; "-7" would wrap to a value parse_int then refuses,
+// so that a resumed run's next checkpoint would not load.
+uint64_t parse_seed(const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || text[0] < '0' || text[0] > '9' || end != text.c_str() + text.size() || errno == ERANGE)
+    throw Error("seed: '" + text + "' is not an unsigned integer");
+  return uint64_t(v);
+}
+
 void parse_meta(const std::string& text, Checkpoint& c, const std::string& what) {
   std::map<std::string, std::string> kv;
   std::istringstream lines(text);
@@ -95,24 +115,24 @@ void parse_meta(const std::string& text, Checkpoint& c, const std::string& what)
     return it->second;
   };
   try {
-    c.model.image_height = int(parse_int("image_height", field("image_height")));
-    c.model.image_width = int(parse_int("image_width", field("image_width")));
-    c.model.latent_dim = int(parse_int("latent_dim", field("latent_dim")));
+    c.model.image_height = parse_int32("image_height", field("image_height"));
+    c.model.image_width = parse_int32("image_width", field("image_width"));
+    c.model.latent_dim = parse_int32("latent_dim", field("latent_dim"));
     c.model.hidden = parse_hidden(field("hidden"));
     c.model.activation = parse_activation(field("activation"));
     c.model.likelihood = parse_likelihood(field("likelihood"));
     c.model.gaussian_sigma = parse_double("gaussian_sigma", field("gaussian_sigma"));
     c.model.learn_sigma = parse_int("learn_sigma", field("learn_sigma")) != 0;
-    c.train.batch_size = int(parse_int("batch_size", field("batch_size")));
+    c.train.batch_size = parse_int32("batch_size", field("batch_size"));
     c.train.learning_rate = parse_double("learning_rate", field("learning_rate"));
     c.train.lr_schedule = parse_lr_schedule(field("lr_schedule"));
     c.train.beta = parse_double("beta", field("beta"));
     c.train.warmup_epochs = parse_double("warmup_epochs", field("warmup_epochs"));
-    c.train.seed = uint64_t(parse_int("seed", field("seed")));
+    c.train.seed = parse_seed(field("seed"));
     c.train.limit = parse_int("limit", field("limit"));
     c.dataset = field("dataset");
     c.progress.step = parse_int("step", field("step"));
-    c.progress.epoch = int(parse_int("epoch", field("epoch")));
+    c.progress.epoch = parse_int32("epoch", field("epoch"));
     c.progress.epoch_offset = parse_int("epoch_offset", field("epoch_offset"));
   } catch (const Error& e) {
     throw Error(what + ": bad checkpoint metadata: " + e.what());
@@ -231,7 +251,8 @@ Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string
     }
     const uint8_t* values = r.take(size_t(elements * sizeof(float)), "array values");
     a.values.resize(size_t(elements));
-    std::memcpy(a.values.data(), values, size_t(elements) * sizeof(float));
+    // An array with a zero dimension has no values, and memcpy to an empty vector's null data() is UB.
+    if (elements > 0) std::memcpy(a.values.data(), values, size_t(elements) * sizeof(float));
     if (c.find(a.name)) throw Error(what + ": malformed checkpoint (array '" + a.name + "' appears twice)");
     c.arrays.push_back(std::move(a));
   }
