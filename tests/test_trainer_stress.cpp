@@ -109,7 +109,7 @@ void random_sequence(std::mt19937& rng, Current& current, const Datasets& data, 
     } else if (pick < 50) {
       // Reset with another config, on the same dataset or the other one (a dataset switch).
       const bool other = rng() % 2;
-      const std::string& name = t.snapshot()->dataset;
+      const std::string name = t.snapshot()->dataset;  // a copy: the snapshot may be freed at the `;`
       const Dataset& d = other ? (name == data.a.name() ? data.b : data.a) : data.by_name(name);
       ModelConfig m = tiny_model(d, 1 + int(rng() % 4), rng() % 2);
       if (rng() % 5 == 0) {
@@ -120,7 +120,7 @@ void random_sequence(std::mt19937& rng, Current& current, const Datasets& data, 
       ++(other ? counts.switches : counts.resets);
     } else if (pick < 54) {
       // A model for the other dataset's image size, on this dataset: refused.
-      const std::string& name = t.snapshot()->dataset;
+      const std::string name = t.snapshot()->dataset;  // a copy: the snapshot may be freed at the `;`
       const Dataset& other = name == data.a.name() ? data.b : data.a;
       t.reset(tiny_model(other, 2, false), tiny_train(rng));
       ++counts.bad_values;
