@@ -314,7 +314,9 @@ TEST(TrainerStress, RandomCommandsFromManyThreads) {
   EXPECT_GT(counts.switches, 0);
   EXPECT_GT(counts.saves_ok, 0);
   EXPECT_GT(snapshots, 100);
-  EXPECT_GT(steps_seen, 200);  // training went on between the commands (measured: 500-1,000)
+  // Training went on between the commands (500-1,000 steps here; under ThreadSanitizer on a busy
+  // machine once 171): that it happened is the point, not how fast.
+  EXPECT_GT(steps_seen, 0);
 
   // Every checkpoint the storm left on disk loads, and holds finite weights.
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "latent/bounds.h"
 #include "latent/checkpoint.h"
@@ -257,7 +258,10 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "interrupted: checkpoint saved to %s\n", checkpoint.c_str());
     return 130;
   }
-  const auto& weights = *trainer->snapshot()->weights;
+  // Hold the weights themselves: a reference into a temporary snapshot would dangle once the trainer
+  // published another.
+  const std::shared_ptr<const Vae> final_weights = trainer->snapshot()->weights;
+  const Vae& weights = *final_weights;
   if (eval.any()) {
     BoundEvaluation b = evaluate_bounds(weights, data, eval.iw, eval.exact, eval.limit, o.train.seed);
     std::printf("eval images=%lld test_loss=%.4f test_recon=%.4f test_kl=%.4f", (long long)b.elbo.images, b.elbo.loss,
