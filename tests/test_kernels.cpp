@@ -52,7 +52,8 @@ TEST(Kernels, AdamUpdateMatchesTheFormulaAndFlagsNonFiniteGradients) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const int64_t n = 1037;
   std::vector<float> p(n), g(n), m(n), v(n);
-  for (int64_t i = 0; i < n; ++i) p[i] = normal(rng), g[i] = normal(rng), m[i] = 0.1f * normal(rng), v[i] = 0.01f * std::abs(normal(rng));
+  for (int64_t i = 0; i < n; ++i)
+    p[i] = normal(rng), g[i] = normal(rng), m[i] = 0.1f * normal(rng), v[i] = 0.01f * std::abs(normal(rng));
   const AdamScalars s{0.9f, 0.999f, float(1 - 0.9), float(1 - 0.999), 0.01f, 1.2f, 1e-8f};
   // The formula in double from the same float scalars; tolerances at float rounding of the inputs.
   std::vector<double> ep(n), em(n), ev(n), tol_m(n), tol_v(n);

@@ -48,8 +48,8 @@ LATENT_INLINE float log1p_unit(float e) {
   return 2.0f * t * s;
 }
 
-LATENT_INLINE double bce_body(const float* __restrict logits, const float* __restrict x, float* __restrict grad, float scale,
-                             int64_t n) {
+LATENT_INLINE double bce_body(const float* __restrict logits, const float* __restrict x, float* __restrict grad,
+                              float scale, int64_t n) {
   // Blocks of 256: the elementwise loop has no reduction (so it vectorizes without reassociating
   // anything), then eight float partial sums per block, and a double total across blocks.
   constexpr int64_t kBlock = 256;
