@@ -47,7 +47,7 @@ TEST_P(VaeStepTest, MatchesAutograd) {
   // Reference: the loss as the trainer used to build it, differentiated by autograd.
   auto [mu, logvar] = net->encoder->forward(x);
   auto out = net->decoder->forward(reparameterize(mu, logvar, eps));
-  auto recon = reconstruction_nll_sum(*net, out, x) / double(batch);
+  auto recon = reconstruction_nll(*net, out, x).sum() / double(batch);
   auto kl = kl_per_dim(mu, logvar).sum() / double(batch);
   auto loss = recon + c.beta * kl;
   auto params = named_trainables(*net);
@@ -77,7 +77,7 @@ TEST_P(VaeStepTest, MatchesAutograd) {
   const StepTerms small = step.run(x2, eps2, c.beta);
   auto [mu2, logvar2] = net->encoder->forward(x2);
   auto out2 = net->decoder->forward(reparameterize(mu2, logvar2, eps2));
-  const double expected = (reconstruction_nll_sum(*net, out2, x2) / 3.0).item<double>();
+  const double expected = (reconstruction_nll(*net, out2, x2).sum() / 3.0).item<double>();
   EXPECT_NEAR(small.recon, expected, 1e-4 * std::abs(expected) + 1e-5);
 }
 

@@ -54,14 +54,14 @@ bool Adam::step() {
   const double bias2 = 1.0 - std::pow(beta2_, double(steps));
   const double step_size = learning_rate / bias1;
   const double inv_sqrt_bias2 = 1.0 / std::sqrt(bias2);
+  const AdamScalars scalars{float(beta1_),   float(beta2_),          float(1.0 - beta1_), float(1.0 - beta2_),
+                            float(step_size), float(inv_sqrt_bias2), float(eps_)};
   bool finite = true;
   for (size_t i = 0; i < params.size(); ++i) {
     auto& p = params[i].second;
     const auto& g = p.grad();
     if (!g.defined()) continue;
     if (all_fusable) {
-      const AdamScalars scalars{float(beta1_),   float(beta2_),          float(1.0 - beta1_), float(1.0 - beta2_),
-                                float(step_size), float(inv_sqrt_bias2), float(eps_)};
       finite &= adam_update(p.data_ptr<float>(), g.data_ptr<float>(), exp_avg[i].data_ptr<float>(),
                             exp_avg_sq[i].data_ptr<float>(), p.numel(), scalars);
       continue;

@@ -36,12 +36,6 @@ torch::Tensor reconstruction_nll(VaeNetImpl& net, const torch::Tensor& decoder_o
   return gaussian_nll(decoder_out, x, net.log_sigma());
 }
 
-torch::Tensor reconstruction_nll_sum(VaeNetImpl& net, const torch::Tensor& decoder_out, const torch::Tensor& x) {
-  if (net.config.likelihood == ReconstructionLikelihood::Bernoulli)
-    return torch::binary_cross_entropy_with_logits(decoder_out, x, {}, {}, at::Reduction::Sum);
-  return gaussian_nll(decoder_out, x, net.log_sigma()).sum();
-}
-
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out) { return torch::sigmoid(decoder_out); }
 
 Evaluation evaluate_images(VaeNetImpl& net, const torch::Tensor& x, uint64_t seed, const std::atomic<bool>* stop) {

@@ -25,8 +25,6 @@ torch::Tensor bernoulli_nll(const torch::Tensor& logits, const torch::Tensor& x)
 // Gaussian with mean sigmoid(out) and std σ: Σ (x − mean)² / (2σ²) + log σ + ½ log 2π.
 torch::Tensor gaussian_nll(const torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& log_sigma);
 torch::Tensor reconstruction_nll(VaeNetImpl& net, const torch::Tensor& decoder_out, const torch::Tensor& x);
-// Batch sum of reconstruction_nll, using the fused kernel for the Bernoulli case.
-torch::Tensor reconstruction_nll_sum(VaeNetImpl& net, const torch::Tensor& decoder_out, const torch::Tensor& x);
 
 // E[x|z]: sigmoid of the decoder output for both likelihoods.
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out);

@@ -386,15 +386,14 @@ struct Trainer::Impl {
     torch::Tensor eps = torch::randn({b, r.model.latent_dim}, r.eps_gen, torch::kFloat32);
     if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
     const StepTerms terms = r.step->run(x, eps, beta);
-    const double v[3] = {terms.loss, terms.recon, terms.kl};
-    if (!std::isfinite(v[0]) || !std::isfinite(v[1]) || !std::isfinite(v[2])) {
-      diverge("loss", v[0], beta);
+    if (!std::isfinite(terms.loss) || !std::isfinite(terms.recon) || !std::isfinite(terms.kl)) {
+      diverge("loss", terms.loss, beta);
       return;
     }
     // These weights just gave a finite loss: worth keeping as the state to roll back to.
     if (r.progress.step % kBackupEvery == 0 || !r.adam->has_backup()) r.adam->keep_backup();
-    if (!r.adam->step()) {  // a non-finite gradient: the update is undone by diverge()
-      diverge("gradient", v[0], beta);
+    if (!r.adam->step()) {  // a non-finite gradient or moment: the update is undone by diverge()
+      diverge("gradient", terms.loss, beta);
       return;
     }
     ++weights_version;
@@ -402,7 +401,7 @@ struct Trainer::Impl {
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     r.progress.step += 1;
     r.progress.epoch_offset += b;
-    epoch_loss_sum += v[0] * double(b);
+    epoch_loss_sum += terms.loss * double(b);
     epoch_loss_count += b;
     epoch_seconds += seconds;
     epoch_samples += b;
@@ -412,7 +411,7 @@ struct Trainer::Impl {
       rate = double(rate_window_samples) / std::max(rate_window_seconds, 1e-9);
       if (rate_window_seconds >= 0.5) rate_window_seconds = 0, rate_window_samples = 0;
     }
-    last_step = {r.progress.step, epoch_position(), v[1], v[2], beta, v[0], r.adam->learning_rate};
+    last_step = {r.progress.step, epoch_position(), terms.recon, terms.kl, beta, terms.loss, r.adam->learning_rate};
     {
       std::lock_guard<std::mutex> lock(log_mutex);
       step_log.push_back(last_step);
@@ -425,7 +424,6 @@ struct Trainer::Impl {
   // pass was finite, and pause until the user lowers the learning rate or β.
   void diverge(const char* what, double loss, double beta) {
     Run& r = *run;
-    r.adam->zero_grad();
     const int64_t restored = r.adam->restore_backup();
     ++weights_version;
     char text[400];
