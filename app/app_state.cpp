@@ -25,7 +25,7 @@ std::pair<float, float> parse_pair(const std::string& flag, const std::string& t
 AppOptions parse_app_options(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
-                                              "--layout", "--autosave", "--tab", "--digit"};
+                                              "--layout", "--autosave", "--tab", "--digit", "--redraw"};
   static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
@@ -41,6 +41,11 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
       int64_t n = parse_int(f, v);
       if (n < 1) throw Error(f + ": must be >= 1");
       o.frames = int(std::min<int64_t>(n, 1 << 30));
+    } else if (f == "--redraw") {
+      if (v == "damaged") o.redraw = Redraw::Damaged;
+      else if (v == "full") o.redraw = Redraw::Full;
+      else if (v == "check") o.redraw = Redraw::Check;
+      else throw Error(f + ": expected damaged, full or check");
     } else if (f == "--screenshot") {
       o.screenshot = v;
     } else if (f == "--stats") {
@@ -110,8 +115,11 @@ std::string app_options_help() {
   return R"(Explorer:
   --train                 start training at once
   --frames N              quit after N frames
-  --screenshot FILE       write a PNG of the last frame
+  --screenshot FILE       write a PNG of the last frame, when the app quits
   --stats FILE            write frame-time and training statistics as JSON
+  --redraw damaged|full|check   draw only what changed since the last frame, or everything every
+                          frame, or check: what changed, then everything, counting pixels that
+                          differ (slow; a test of the first) [damaged]
   --views LIST            views to open: training,curves,pad,image,interpolation,gallery,grid,lessons or all
                           [all but lessons]
   --pad X,Y               the pad's point (its two latent dims)
@@ -189,6 +197,7 @@ AppState::~AppState() = default;
 
 void AppState::make_trainer(Dataset d, const ModelConfig& model, const TrainConfig& train) {
   auto fresh = std::make_unique<Trainer>(d, model, train);
+  fresh->set_thread_nice(kTrainerNice);
   trainer = std::move(fresh);
   notices_seen_ = 0;
   data = std::move(d);
@@ -578,6 +587,7 @@ void AppState::load_checkpoint(const std::string& path) {
     } catch (const Error& e) {
       throw Error(path + ": " + e.what());
     }
+    fresh->set_thread_nice(kTrainerNice);
     trainer = std::move(fresh);
     notices_seen_ = 0;
     data = std::move(d);

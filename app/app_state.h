@@ -34,6 +34,9 @@ struct CurveMarker {
 
 enum class PadBackground { Scatter, Manifold, Aggregate };
 enum class CurveLayout { Separate, Stacked };
+// How frames are drawn: only what changed (the default), everything every frame (to compare), or
+// what changed and then everything again to count pixels that differ (a test of the damage tracking).
+enum class Redraw { Damaged, Full, Check };
 
 struct Views {
   bool training = true, curves = true, pad = true, image = true, interpolation = true, gallery = true, grid = true;
@@ -45,6 +48,7 @@ struct AppOptions {
   RunOptions run;
   bool train = false;
   int frames = 0;  // quit after N frames (0 = run until closed)
+  Redraw redraw = Redraw::Damaged;
   std::string screenshot, stats;
   std::optional<std::pair<float, float>> pad;
   std::optional<std::pair<int, int>> interpolate;
@@ -118,6 +122,11 @@ struct TrainingForm {
   float warmup = 0.0f;
   char checkpoint[512] = "";
 };
+
+// Who gets the CPU when the frame, a training step and the worker's views all want it (nice values;
+// the main thread, which draws, and Mesa's rasteriser threads it starts stay at 0): the frame first,
+// then training, then the views the worker refreshes. Measured with bench/explorer: see README.
+constexpr int kTrainerNice = 5;
 
 class AppState {
  public:

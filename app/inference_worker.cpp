@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "latent/trainer.h"
+
 namespace latent::app {
 
 InferenceWorker::InferenceWorker() : thread_([this] { loop(); }) {}
@@ -47,6 +49,7 @@ void InferenceWorker::run_main_thread_tasks() {
 }
 
 void InferenceWorker::loop() {
+  set_this_thread_nice(kWorkerNice);
   while (true) {
     std::pair<std::string, Job> job;
     {

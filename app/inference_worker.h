@@ -13,6 +13,10 @@
 
 namespace latent::app {
 
+// The worker's nice value: below training (AppState's kTrainerNice), since a view refreshed a
+// little later costs less than a slower run.
+constexpr int kWorkerNice = 10;
+
 class InferenceWorker {
  public:
   using MainThreadTask = std::function<void()>;

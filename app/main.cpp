@@ -6,7 +6,6 @@
 #include <GLFW/glfw3.h>
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
-#include <imgui_impl_opengl3.h>
 #include <stb_image_write.h>
 #include <malloc.h>
 #include <sys/resource.h>
@@ -27,6 +26,8 @@
 
 #include "app_state.h"
 #include "gfx.h"
+#include "gl/ui_renderer.h"
+#include "gl/window_present.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "panels/panels.h"
@@ -54,12 +55,17 @@ std::string shader_dir() {
   return LATENT_SOURCE_SHADER_DIR;
 }
 
-bool write_screenshot(const std::string& path, int width, int height) {
-  std::vector<unsigned char> pixels(size_t(width) * height * 4);
-  glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+bool write_screenshot(const std::string& path, const UiRenderer& renderer) {
+  int width = 0, height = 0;
+  const std::vector<unsigned char> pixels = renderer.read_pixels(width, height);
   stbi_flip_vertically_on_write(1);
   return stbi_write_png(path.c_str(), width, height, 4, pixels.data(), width * 4) != 0;
+}
+
+double mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return v.empty() ? 0 : sum / double(v.size());
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -190,10 +196,23 @@ int main(int argc, char** argv) {
   if (std::filesystem::exists(font)) io.Fonts->AddFontFromFileTTF(font, 15.0f * scale);
   else io.FontGlobalScale = scale;
   ImGui_ImplGlfw_InitForOpenGL(window, true);
-  ImGui_ImplOpenGL3_Init("#version 330 core");
+  UiRenderer renderer;
+  const std::string ui_problem = renderer.init(shader_dir(), kPanelBackground);
+  if (ui_problem.find("failed to build") != std::string::npos) {
+    std::fprintf(stderr, "error: %s\n", ui_problem.c_str());
+    return 1;
+  }
+  const WindowPresenter presenter(window);
+  renderer.keep_frame_in_back_buffer(presenter.copies_sub_buffers());
+  // Uncovered or resized: what the window shows may be gone, so the next frame draws it all.
+  glfwSetWindowUserPointer(window, &renderer);
+  glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) { static_cast<UiRenderer*>(glfwGetWindowUserPointer(w))->invalidate(); });
   const double gl_init_ms = ms_since(launched);
 
   std::vector<double> frame_ms, frame_triangles;
+  std::vector<double> build_ms, draw_ms, present_ms;  // where a frame's time goes: state + panels, drawing, showing it
+  std::vector<double> presented_ms, damaged;  // frames that changed something on screen; share of pixels drawn
+  int64_t pixels_unlike_full = 0, frames_unlike_full = 0;  // --redraw check
   double rss_first_frame = 0;
   std::vector<double> rss_by_minute, timeline_by_minute;  // once a minute: warm-up vs growth
   double first_frame_ms = 0, model_ready_ms = 0;
@@ -207,6 +226,7 @@ int main(int argc, char** argv) {
     AppState& state = *state_owner;
     model_ready_ms = state_ms;
     if (!shader_problem.empty()) state.notify(shader_problem, true, 15);
+    if (!ui_problem.empty()) state.notify(ui_problem, true, 15);
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
@@ -222,7 +242,6 @@ int main(int argc, char** argv) {
       }
       state.update(glfwGetTime());
 
-      ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();
       if (!io.WantCaptureKeyboard) {
@@ -244,31 +263,50 @@ int main(int argc, char** argv) {
       if (v.lessons) lessons_panel(state);
       banners_overlay(state);
       ImGui::Render();
+      const auto built = Clock::now();
 
-      int width = 0, height = 0;
-      glfwGetFramebufferSize(window, &width, &height);
-      glViewport(0, 0, width, height);
-      glClearColor(kPanelBackground[0], kPanelBackground[1], kPanelBackground[2], 1.0f);
-      glClear(GL_COLOR_BUFFER_BIT);
-      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-      frame_triangles.push_back(ImGui::GetDrawData()->TotalIdxCount / 3.0);
+      const ImDrawData& draw_data = *ImGui::GetDrawData();
+      if (state.options.redraw == Redraw::Full) renderer.invalidate();
+      const bool drawn = renderer.render(draw_data);
+      damaged.push_back(drawn ? renderer.damaged_fraction() : 0.0);
+      if (state.options.redraw == Redraw::Check) {
+        const int64_t unlike = renderer.count_pixels_unlike_full_redraw(draw_data);
+        pixels_unlike_full += unlike;
+        frames_unlike_full += unlike > 0;
+      }
+      frame_triangles.push_back(draw_data.TotalIdxCount / 3.0);
+      const auto drawn_at = Clock::now();
       ++frame;
       const bool last = state.options.frames > 0 && frame >= state.options.frames;
-      if (last && !state.options.screenshot.empty() && !write_screenshot(state.options.screenshot, width, height))
-        std::fprintf(stderr, "error: cannot write screenshot %s\n", state.options.screenshot.c_str());
-      glfwSwapBuffers(window);
+      if (drawn) {
+        if (presenter.copies_sub_buffers()) {
+          presenter.present_rects(renderer.drawn_rects(), int(draw_data.DisplaySize.y * draw_data.FramebufferScale.y));
+        } else {
+          renderer.present();
+          glfwSwapBuffers(window);
+        }
+      }
       const double ms = ms_since(frame_start);
+      if (frame > 1) {
+        build_ms.push_back(std::chrono::duration<double, std::milli>(built - frame_start).count());
+        draw_ms.push_back(std::chrono::duration<double, std::milli>(drawn_at - built).count());
+        present_ms.push_back(ms_since(drawn_at));
+        if (drawn) presented_ms.push_back(ms);
+      }
       if (frame == 1) first_frame_ms = before_main_ms + ms_since(launched), rss_first_frame = rss_mib();
+      else frame_ms.push_back(ms);
       if (ms_since(launched) >= 60000.0 * double(rss_by_minute.size() + 1)) {
         rss_by_minute.push_back(rss_mib());
         timeline_by_minute.push_back(timeline_mib(state));
       }
-      else frame_ms.push_back(ms);
       if (last) break;
       // Cap at 60 frames a second while training: the trainer needs the CPU more than we do.
       if (state.training() && ms < 1000.0 / 60) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(1000.0 / 60 - ms));
     }
 
+    // The last frame, however the app was closed: it is still whole in the kept framebuffer.
+    if (!state.options.screenshot.empty() && frame > 0 && !write_screenshot(state.options.screenshot, renderer))
+      std::fprintf(stderr, "error: cannot write screenshot %s\n", state.options.screenshot.c_str());
     if (state.trainer) {
       auto s = state.trainer->snapshot();
       steps_at_end = s->step - state.train_steps_at_start;
@@ -291,6 +329,14 @@ int main(int argc, char** argv) {
       out << "{\n  \"frames\": " << frame << ",\n  \"frame_ms_p50\": " << percentile(frame_ms, 0.5)
           << ",\n  \"frame_ms_p99\": " << percentile(frame_ms, 0.99)
           << ",\n  \"frame_ms_max\": " << (frame_ms.empty() ? 0 : *std::max_element(frame_ms.begin(), frame_ms.end()))
+          << ",\n  \"build_ms_p50\": " << percentile(build_ms, 0.5) << ",\n  \"draw_ms_p50\": " << percentile(draw_ms, 0.5)
+          << ",\n  \"present_ms_p50\": " << percentile(present_ms, 0.5)
+          << ",\n  \"build_ms_p99\": " << percentile(build_ms, 0.99) << ",\n  \"draw_ms_p99\": " << percentile(draw_ms, 0.99)
+          << ",\n  \"present_ms_p99\": " << percentile(present_ms, 0.99) << ",\n  \"presented_frames\": " << presented_ms.size()
+          << ",\n  \"presented_ms_p50\": " << percentile(presented_ms, 0.5)
+          << ",\n  \"presented_ms_p99\": " << percentile(presented_ms, 0.99)
+          << ",\n  \"damaged_share_mean\": " << mean(damaged) << ",\n  \"damaged_share_p99\": " << percentile(damaged, 0.99)
+          << ",\n  \"redraw_check_pixels\": " << pixels_unlike_full << ",\n  \"redraw_check_frames\": " << frames_unlike_full
           << ",\n  \"train_samples_per_s\": " << (train_seconds > 0 ? double(steps_at_end * batch) / train_seconds : 0)
           << ",\n  \"train_steps\": " << steps_at_end << ",\n  \"first_frame_ms\": " << first_frame_ms
           << ",\n  \"gl_init_ms\": " << gl_init_ms << ",\n  \"model_ready_ms\": " << model_ready_ms
@@ -308,7 +354,7 @@ int main(int argc, char** argv) {
     }
     gfx.renderer.shutdown();
   }
-  ImGui_ImplOpenGL3_Shutdown();
+  renderer.shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
   glfwDestroyWindow(window);

@@ -1,11 +1,16 @@
 #version 330 core
 // A single-channel image (pixel intensities in [0, 1], e.g. p(x|z)'s mean) through a colormap.
 // The polynomials match app/ui/colormap.cpp (fits of matplotlib's viridis and magma).
+// COLORMAP (0 gray, 1 viridis, 2 magma) is defined when the program is built, one program per
+// colormap: on a software rasteriser, choosing by a uniform evaluated both polynomials for every
+// pixel, which made the decoded image 3x as costly to draw (bench/explorer).
+#ifndef COLORMAP
+#define COLORMAP 0
+#endif
 in vec2 v_uv;
 in vec4 v_color;
 
 uniform sampler2D u_image;
-uniform int u_colormap;  // 0 gray, 1 viridis, 2 magma
 
 out vec4 o_color;
 
@@ -33,6 +38,12 @@ vec3 magma(float t) {
 
 void main() {
   float t = clamp(texture(u_image, v_uv).r, 0.0, 1.0);
-  vec3 rgb = u_colormap == 1 ? viridis(t) : u_colormap == 2 ? magma(t) : vec3(t);
+#if COLORMAP == 1
+  vec3 rgb = viridis(t);
+#elif COLORMAP == 2
+  vec3 rgb = magma(t);
+#else
+  vec3 rgb = vec3(t);
+#endif
   o_color = vec4(clamp(rgb, 0.0, 1.0), 1.0) * v_color;
 }

@@ -94,5 +94,47 @@ TEST(PlotMath, TransformRoundTripsAndPutsLargeValuesAtTheTop) {
   EXPECT_FLOAT_EQ(t.to_screen(0, 10).second, 20 + 100 * (2.0f / 3.0f));
 }
 
+// A live plot's x axis: the data's end grows every step, the axis only now and then, never back.
+TEST(PlotMath, AGrowingAxisHoldsTheDataNeverShrinksAndRarelyMoves) {
+  EXPECT_DOUBLE_EQ(nice_ceil(320), 400);
+  EXPECT_DOUBLE_EQ(nice_ceil(401), 500);
+  EXPECT_DOUBLE_EQ(nice_ceil(0.013), 0.015);
+  EXPECT_DOUBLE_EQ(nice_ceil(1000), 1000);  // already nice
+  EXPECT_DOUBLE_EQ(grow_axis({1, 321}).min, 1);
+  EXPECT_DOUBLE_EQ(grow_axis({1, 321}).max, 401);
+  double axis = 0;
+  int changes = 0;
+  for (double end = 100; end <= 5000; ++end) {
+    const Range x = grow_axis({0, end});
+    EXPECT_GE(x.max, end);
+    EXPECT_LE((x.max - end) / x.max, 0.25 + 1e-12);  // at most a quarter of the axis to spare
+    EXPECT_GE(x.max, axis) << end;
+    changes += x.max != axis;
+    axis = x.max;
+  }
+  EXPECT_LE(changes, 20);  // over 4,900 steps
+}
+
+TEST(PlotMath, SnappedYAxesMoveInHalfTickSteps) {
+  // 143.2..251.7 with about 5 ticks: 20 apart, so the ends move in 10s.
+  EXPECT_DOUBLE_EQ(tick_step({143.2, 251.7}, 5), 20);
+  Range y = snap_to_ticks({143.2, 251.7}, 5, 0.5, true);
+  EXPECT_DOUBLE_EQ(y.min, 140);
+  EXPECT_DOUBLE_EQ(y.max, 260);
+  // Data moving inside those steps leaves the axis where it is.
+  Range later = snap_to_ticks({141.0, 258.0}, 5, 0.5, true);
+  EXPECT_DOUBLE_EQ(later.min, 140);
+  EXPECT_DOUBLE_EQ(later.max, 260);
+  // Negative ranges snap outward too; a value on a multiple stays; degenerate input is kept.
+  Range n = snap_to_ticks({-7.3, -1.2}, 5, 1.0, true);
+  EXPECT_DOUBLE_EQ(n.min, -8);
+  EXPECT_DOUBLE_EQ(n.max, -1);
+  EXPECT_DOUBLE_EQ(snap_to_ticks({0, 400}, 4, 1.0, false).max, 400);
+  Range flat = snap_to_ticks({5, 5}, 5, 1.0, true);
+  EXPECT_DOUBLE_EQ(flat.min, 5);
+  EXPECT_DOUBLE_EQ(flat.max, 5);
+  EXPECT_EQ(tick_step({1, 1}, 5), 0);
+}
+
 }  // namespace
 }  // namespace latent::ui

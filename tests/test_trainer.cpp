@@ -7,6 +7,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "latent/checkpoint.h"
@@ -50,6 +54,37 @@ TrainConfig small_train(int64_t limit = 2000) {
 
 std::vector<float> decode_origin(const Vae& vae) {
   return vae.decode(LatentMatrix{1, vae.config().latent_dim, std::vector<float>(size_t(vae.config().latent_dim), 0.3f)}).pixels;
+}
+
+// The nice value of each of this process's threads, from /proc/self/task/*/stat (field 19).
+std::vector<int> thread_nice_values() {
+  std::vector<int> values;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t paren = text.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(text.substr(paren + 2));
+    std::string field;
+    for (int i = 3; i < 19 && fields >> field; ++i) {
+    }
+    int nice = 0;
+    if (fields >> nice) values.push_back(nice);
+  }
+  return values;
+}
+
+// The explorer lowers the training thread's priority so that frames win the CPU; only that thread.
+TEST(Trainer, ThreadNiceAppliesToTheTrainingThreadOnly) {
+  Trainer trainer(mnist(), small_model(), small_train());
+  const std::vector<int> before = thread_nice_values();
+  EXPECT_EQ(std::count(before.begin(), before.end(), 7), 0);
+  trainer.set_thread_nice(7);
+  trainer.step(1);
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  const std::vector<int> nice = thread_nice_values();
+  EXPECT_EQ(std::count(nice.begin(), nice.end(), 7), 1);
+  EXPECT_EQ(trainer.snapshot()->step, 1);
 }
 
 TEST(Trainer, CommandsFromAnotherThread) {

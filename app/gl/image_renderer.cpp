@@ -2,15 +2,28 @@
 
 #include <glad/gl.h>
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <unordered_map>
 #include <vector>
 
 #include "embedded_shaders.h"
+#include "gl/program.h"
 
 namespace latent::app {
 
 namespace {
+
+// Texture id -> the version its pixels (or sampling) last changed at. Versions come from one counter,
+// so a texture id that GL hands out again never repeats an old version.
+std::unordered_map<unsigned, uint64_t>& texture_versions() {
+  static std::unordered_map<unsigned, uint64_t> versions;
+  return versions;
+}
+
+void mark_texture_changed(unsigned id) {
+  static uint64_t counter = 0;
+  texture_versions()[id] = ++counter;
+}
 
 // Creates the texture on first use, then (re)specifies or updates its pixels.
 void upload_texture(unsigned& id, int& width, int& height, bool smooth, int internal_format, unsigned format,
@@ -31,9 +44,16 @@ void upload_texture(unsigned& id, int& width, int& height, bool smooth, int inte
     glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, new_width, new_height, format, type, pixels);
   width = new_width;
   height = new_height;
+  mark_texture_changed(id);
 }
 
 }  // namespace
+
+uint64_t texture_version(ImTextureID id) {
+  const auto& versions = texture_versions();
+  auto it = versions.find(unsigned(reinterpret_cast<intptr_t>(id)));
+  return it == versions.end() ? 0 : it->second;
+}
 
 GrayTexture::~GrayTexture() {
   if (id_) glDeleteTextures(1, &id_);
@@ -64,6 +84,7 @@ void GrayTexture::set_smooth(bool smooth) {
   if (!id_) return;
   glBindTexture(GL_TEXTURE_2D, id_);
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, smooth_ ? GL_LINEAR : GL_NEAREST);
+  mark_texture_changed(id_);
 }
 
 RgbaTexture::~RgbaTexture() {
@@ -78,82 +99,33 @@ namespace {
 
 const ImageRenderer* g_renderer = nullptr;  // the callback has no user pointer for the renderer
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return true;
-}
-
-unsigned compile(unsigned kind, const std::string& source, std::string& log) {
-  unsigned shader = glCreateShader(kind);
-  const char* text = source.c_str();
-  glShaderSource(shader, 1, &text, nullptr);
-  glCompileShader(shader);
-  int ok = 0;
-  glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
-  if (!ok) {
-    char buf[2048];
-    glGetShaderInfoLog(shader, sizeof buf, nullptr, buf);
-    log = buf;
-    glDeleteShader(shader);
-    return 0;
-  }
-  return shader;
-}
-
-unsigned link(const std::string& vert, const std::string& frag, std::string& log) {
-  unsigned vs = compile(GL_VERTEX_SHADER, vert, log);
-  if (!vs) return 0;
-  unsigned fs = compile(GL_FRAGMENT_SHADER, frag, log);
-  if (!fs) {
-    glDeleteShader(vs);
-    return 0;
-  }
-  unsigned program = glCreateProgram();
-  glAttachShader(program, vs);
-  glAttachShader(program, fs);
-  glLinkProgram(program);
-  glDeleteShader(vs);
-  glDeleteShader(fs);
-  int ok = 0;
-  glGetProgramiv(program, GL_LINK_STATUS, &ok);
-  if (!ok) {
-    char buf[2048];
-    glGetProgramInfoLog(program, sizeof buf, nullptr, buf);
-    log = buf;
-    glDeleteProgram(program);
-    return 0;
-  }
-  return program;
-}
-
 }  // namespace
 
 std::string ImageRenderer::init(const std::string& shader_dir) {
-  std::string vert, frag, log, problem;
-  if (read_file(shader_dir + "/image.vert", vert) && read_file(shader_dir + "/image.frag", frag)) {
-    program_ = link(vert, frag, log);
-    if (program_) source_ = shader_dir;
-    else problem = "shaders in " + shader_dir + " failed (" + log + "); using the embedded copy";
+  std::string problem;
+  for (int map = 0; map < ui::kColormapCount; ++map) {
+    BuiltProgram built = build_program(shader_dir, "image", embedded_shaders::image_vert, embedded_shaders::image_frag,
+                                       "#define COLORMAP " + std::to_string(map) + "\n");
+    if (problem.empty()) problem = built.problem;
+    Program& p = programs_[size_t(map)];
+    p.id = built.id;
+    if (!p.id) {
+      shutdown();
+      return built.problem;
+    }
+    source_ = built.source;
+    p.u_projection = glGetUniformLocation(p.id, "u_projection");
+    p.u_image = glGetUniformLocation(p.id, "u_image");
   }
-  if (!program_) {
-    program_ = link(embedded_shaders::image_vert, embedded_shaders::image_frag, log);
-    if (!program_) return "image shader failed to build: " + log;
-    source_ = "embedded";
-  }
-  u_projection_ = glGetUniformLocation(program_, "u_projection");
-  u_image_ = glGetUniformLocation(program_, "u_image");
-  u_colormap_ = glGetUniformLocation(program_, "u_colormap");
   g_renderer = this;
   return problem;
 }
 
 void ImageRenderer::shutdown() {
-  if (program_) glDeleteProgram(program_);
-  program_ = 0;
+  for (Program& p : programs_) {
+    if (p.id) glDeleteProgram(p.id);
+    p = Program{};
+  }
   g_renderer = nullptr;
 }
 
@@ -168,14 +140,15 @@ void ImageRenderer::use_program(const ImDrawList*, const ImDrawCmd* cmd) {
                              {0, 2.0f / (T - B), 0, 0},
                              {0, 0, -1, 0},
                              {(R + L) / (L - R), (T + B) / (B - T), 0, 1}};
-  glUseProgram(r->program_);
-  glUniformMatrix4fv(r->u_projection_, 1, GL_FALSE, &ortho[0][0]);
-  glUniform1i(r->u_image_, 0);
-  glUniform1i(r->u_colormap_, int(reinterpret_cast<intptr_t>(cmd->UserCallbackData)));
+  const intptr_t map = std::clamp<intptr_t>(reinterpret_cast<intptr_t>(cmd->UserCallbackData), 0, ui::kColormapCount - 1);
+  const Program& p = r->programs_[size_t(map)];
+  glUseProgram(p.id);
+  glUniformMatrix4fv(p.u_projection, 1, GL_FALSE, &ortho[0][0]);
+  glUniform1i(p.u_image, 0);
 }
 
 void ImageRenderer::draw(ImDrawList* list, const GrayTexture& texture, ImVec2 min, ImVec2 max, ui::Colormap map) const {
-  if (!texture.valid() || !program_) return;
+  if (!texture.valid() || !programs_[0].id) return;
   list->AddCallback(&ImageRenderer::use_program, reinterpret_cast<void*>(static_cast<intptr_t>(map)));
   list->AddImage(texture.id(), min, max);
   list->AddCallback(ImDrawCallback_ResetRenderState, nullptr);

@@ -4,12 +4,18 @@
 // updated and freed here and nowhere else.
 #include <imgui.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
 
 #include "latent/arrays.h"
 #include "ui/colormap.h"
 
 namespace latent::app {
+
+// The version of a texture's content: it changes whenever one of ours is uploaded or its sampling
+// changes (0 for textures made elsewhere, such as the font atlas, which never change).
+uint64_t texture_version(ImTextureID id);
 
 // A single-channel float texture; `smooth` picks linear or nearest magnification.
 class GrayTexture {
@@ -68,8 +74,11 @@ class ImageRenderer {
 
  private:
   static void use_program(const ImDrawList* list, const ImDrawCmd* cmd);
-  unsigned program_ = 0;
-  int u_projection_ = -1, u_image_ = -1, u_colormap_ = -1;
+  struct Program {
+    unsigned id = 0;
+    int u_projection = -1, u_image = -1;
+  };
+  std::array<Program, ui::kColormapCount> programs_;  // one per colormap (see shaders/image.frag)
   std::string source_;
 };
 

@@ -29,19 +29,50 @@ Range value_range(const std::vector<const std::vector<double>*>& series, bool lo
   return {lo - pad, hi + pad};
 }
 
-std::vector<double> linear_ticks(Range r, int target) {
-  std::vector<double> ticks;
-  double span = r.max - r.min;
-  if (!(span > 0) || !std::isfinite(span) || target < 1) return ticks;
-  double raw = span / target;
-  double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+double tick_step(Range r, int target) {
+  const double span = r.max - r.min;
+  if (!(span > 0) || !std::isfinite(span) || target < 1) return 0;
+  const double raw = span / target;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   // The 1-2-5 step whose tick count comes closest to the target.
   double step = magnitude;
   for (double m : {1.0, 2.0, 5.0, 10.0})
     if (std::abs(span / (m * magnitude) - target) < std::abs(span / step - target)) step = m * magnitude;
+  return step;
+}
+
+std::vector<double> linear_ticks(Range r, int target) {
+  std::vector<double> ticks;
+  const double step = tick_step(r, target);
+  if (step <= 0) return ticks;
   for (double t = std::ceil(r.min / step) * step; t <= r.max + step * 1e-9; t += step)
     ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
   return ticks;
+}
+
+Range snap_to_ticks(Range r, int target, double fraction, bool snap_min) {
+  const double unit = tick_step(r, target) * fraction;
+  if (!(unit > 0) || !std::isfinite(unit)) return r;
+  // A hair of tolerance so that a value already on a multiple stays there.
+  Range out = r;
+  out.max = std::ceil(r.max / unit - 1e-9) * unit;
+  if (snap_min) out.min = std::floor(r.min / unit + 1e-9) * unit;
+  if (!(out.max > out.min)) return r;
+  return out;
+}
+
+double nice_ceil(double v) {
+  if (!(v > 0) || !std::isfinite(v)) return v;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(v)));
+  for (double m : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
+    if (m * magnitude >= v * (1 - 1e-12)) return m * magnitude;
+  return 10 * magnitude;
+}
+
+Range grow_axis(Range r) {
+  const double span = nice_ceil(r.max - r.min);
+  if (!(span > 0) || !std::isfinite(span)) return r;
+  return {r.min, r.min + span};
 }
 
 std::vector<double> log_ticks(Range r) {

@@ -18,7 +18,19 @@ Range value_range(const std::vector<const std::vector<double>*>& series, bool lo
 
 // "Nice" tick positions (1, 2 or 5 × 10^k apart) inside [min, max], about `target` of them.
 std::vector<double> linear_ticks(Range range, int target = 5);
-// Powers of ten inside [min, max] (adding 2× and 5× when there are fewer than three decades).
+// The spacing linear_ticks() uses for `range` and `target`; 0 when the range is empty.
+double tick_step(Range range, int target = 5);
+// `range` widened to whole multiples of `fraction` × its tick step: max up (and min down when
+// `snap_min`). The axis then stays put while new data falls inside it, so a live plot's old pixels
+// stay as they were and only its newest segment is drawn again (and the eye is not asked to follow
+// an axis that rescales every frame). For a y axis; it can step back when the tick spacing changes.
+Range snap_to_ticks(Range range, int target, double fraction, bool snap_min);
+// The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is >= v (v > 0; else v).
+double nice_ceil(double v);
+// An x axis that only grows: min kept, the span rounded up by nice_ceil (at most a quarter of the
+// axis to spare).
+// Monotone in range.max, so a run's step axis never steps back while the run goes on.
+Range grow_axis(Range range);
 std::vector<double> log_ticks(Range range);
 // A short label: 1.5k, 120, 0.25, 1e-04. With the tick spacing `step`, enough decimals to tell
 // neighbouring ticks apart (4689.5 and 4690 rather than 4690 twice).

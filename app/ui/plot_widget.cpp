@@ -53,11 +53,18 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
   if (!style.log_y)
     for (const auto& s : series)
       if (s.fill_to_zero) t.y.min = std::min(t.y.min, 0.0);
+  const float font_size = ImGui::GetFontSize();
+  const int x_tick_target = std::max(2, int(t.width / (font_size * 5)));
+  const int y_tick_target = std::max(2, int(t.height / (font_size * 2.5f)));
+  // Axes that stay put while new data lands inside them: x grows in nice steps, y moves in half
+  // tick steps (see plot_math.h).
+  t.x = grow_axis(t.x);
+  if (!style.log_y) t.y = snap_to_ticks(t.y, y_tick_target, 0.5, true);
 
   const ImU32 grid = IM_COL32(255, 255, 255, 28), axis = IM_COL32(200, 200, 200, 160), text = ImGui::GetColorU32(ImGuiCol_Text);
   dl->AddRectFilled(ImVec2(t.left, t.top), ImVec2(t.left + t.width, t.top + t.height), IM_COL32(20, 22, 28, 255));
   dl->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
-  const auto y_ticks = style.log_y ? log_ticks(t.y) : linear_ticks(t.y, std::max(2, int(t.height / (font * 2.5f))));
+  const auto y_ticks = style.log_y ? log_ticks(t.y) : linear_ticks(t.y, y_tick_target);
   for (double v : y_ticks) {
     float y = t.to_screen(t.x.min, v).second;
     dl->AddLine(ImVec2(t.left, y), ImVec2(t.left + t.width, y), grid);
@@ -65,13 +72,15 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
     ImVec2 ts = ImGui::CalcTextSize(label.c_str());
     dl->AddText(ImVec2(t.left - ts.x - 4, y - ts.y / 2), text, label.c_str());
   }
-  const auto x_ticks = linear_ticks(t.x, std::max(2, int(t.width / (font * 5))));
+  const auto x_ticks = linear_ticks(t.x, x_tick_target);
   for (double v : x_ticks) {
     float x = t.to_screen(v, t.y.min).first;
     dl->AddLine(ImVec2(x, t.top), ImVec2(x, t.top + t.height), grid);
     std::string label = format_tick(v, x_ticks.size() < 2 ? 0 : x_ticks[1] - x_ticks[0]);
     ImVec2 ts = ImGui::CalcTextSize(label.c_str());
-    dl->AddText(ImVec2(x - ts.x / 2, t.top + t.height + 2), text, label.c_str());
+    // Centred under its tick, but kept inside the plot (the last tick sits on the right edge).
+    const float label_x = std::clamp(x - ts.x / 2, origin.x, origin.x + size.x - ts.x);
+    dl->AddText(ImVec2(label_x, t.top + t.height + 2), text, label.c_str());
   }
   dl->AddRect(ImVec2(t.left, t.top), ImVec2(t.left + t.width, t.top + t.height), axis);
   if (!style.x_label.empty()) {

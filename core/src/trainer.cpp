@@ -1,6 +1,9 @@
 #include "latent/trainer.h"
 
 #include <dlfcn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -48,6 +51,16 @@ std::string resolve_device(const std::string& device) {
   }
   if (device == "auto") return cuda_available() ? "cuda" : "cpu";
   throw Error("unknown device '" + device + "' (expected cpu, cuda or auto)");
+}
+
+bool set_this_thread_nice(int nice) {
+#ifdef __linux__
+  // Linux keeps a nice value per thread: PRIO_PROCESS with a thread id sets just that thread's.
+  return setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), nice) == 0;
+#else
+  (void)nice;
+  return false;
+#endif
 }
 
 void set_compute_threads(int threads) {
@@ -212,6 +225,7 @@ struct Trainer::Impl {
   uint64_t published_version = 0;  // the version `weights` holds
   Clock::time_point weights_time;
   std::thread thread;
+  std::atomic<int> thread_nice{0};
 
   void enqueue(Command command) {
     {
@@ -227,7 +241,12 @@ struct Trainer::Impl {
   void loop() {
     set_compute_threads(run->train.threads);
     publish(true);
+    int applied_nice = 0;
     while (true) {
+      if (const int nice = thread_nice.load(); nice != applied_nice) {
+        set_this_thread_nice(nice);
+        applied_nice = nice;
+      }
       std::deque<Command> commands;
       {
         std::unique_lock<std::mutex> lock(queue_mutex);
@@ -529,6 +548,8 @@ Trainer::~Trainer() {
 
 void Trainer::start() { impl_->enqueue({Command::Start}); }
 void Trainer::pause() { impl_->enqueue({Command::Pause}); }
+
+void Trainer::set_thread_nice(int nice) { impl_->thread_nice = nice; }
 
 void Trainer::step(int count) {
   Command c{Command::Step};

@@ -99,6 +99,11 @@ class Trainer {
   std::vector<StepRecord> steps_since(size_t first) const;
   std::vector<EpochRecord> epochs_since(size_t first) const;
 
+  // The training thread's nice value, applied before its next step (Linux: 0 normal .. 19 lowest;
+  // an unprivileged process can only raise it). The explorer raises it so that drawing a frame wins
+  // the CPU over a training step whenever both want it; headless training leaves it at 0.
+  void set_thread_nice(int nice);
+
   // Blocks until the trainer is not Running and has no queued commands, or `timeout_s` passes.
   // Returns true when it settled.
   bool wait_until_settled(double timeout_s) const;
@@ -117,5 +122,8 @@ bool cuda_available();
 // intra-op thread (two pools spinning against each other made 2 threads slower than 1); with any
 // other BLAS, `threads` LibTorch threads.
 void set_compute_threads(int threads);
+
+// Sets the calling thread's nice value (Linux; a no-op elsewhere). False if the system refused.
+bool set_this_thread_nice(int nice);
 
 }  // namespace latent

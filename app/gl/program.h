@@ -1,0 +1,19 @@
+#pragma once
+// GLSL programs from shaders/ (a_ attributes, v_ varyings, u_ uniforms), with the copies embedded
+// at build time as the fallback. Main thread only, like every GL call.
+#include <string>
+
+namespace latent::app {
+
+struct BuiltProgram {
+  unsigned id = 0;      // 0: neither the files nor the embedded copy built
+  std::string source;   // the directory the shaders came from, or "embedded"
+  std::string problem;  // "" or what failed (a file that failed still leaves the embedded copy)
+};
+
+// Builds <shader_dir>/<name>.vert + <name>.frag, else the embedded pair; `defines` (lines such as
+// "#define COLORMAP 1\n") go right after each file's #version line.
+BuiltProgram build_program(const std::string& shader_dir, const std::string& name, const char* embedded_vert,
+                           const char* embedded_frag, const std::string& defines = "");
+
+}  // namespace latent::app

@@ -1,0 +1,29 @@
+#pragma once
+// Showing only the parts of a frame that changed. With GLX_MESA_copy_sub_buffer (Mesa's GLX, which
+// is what runs llvmpipe under Xvfb or any X server) the back buffer is never swapped: it keeps the
+// whole frame from one frame to the next, the renderer draws the changed rectangles into it, and
+// just those rectangles are copied to the window. Without the extension the caller keeps the frame
+// in its own framebuffer and presents it whole with a swap.
+#include <vector>
+
+#include "ui/damage.h"
+
+struct GLFWwindow;
+
+namespace latent::app {
+
+class WindowPresenter {
+ public:
+  explicit WindowPresenter(GLFWwindow* window);
+  // Whether present_rects() can be used: an X11 window with a GLX context that has the extension.
+  bool copies_sub_buffers() const { return copy_ != nullptr; }
+  // Copies `rects` (framebuffer pixels, top-left origin) of the back buffer to the window, then flushes.
+  void present_rects(const std::vector<ui::PixelRect>& rects, int fb_height) const;
+
+ private:
+  void* display_ = nullptr;      // Display*
+  unsigned long drawable_ = 0;   // GLXWindow
+  void (*copy_)() = nullptr;     // glXCopySubBufferMESA
+};
+
+}  // namespace latent::app
