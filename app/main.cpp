@@ -198,12 +198,16 @@ int main(int argc, char** argv) {
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   UiRenderer renderer;
   const std::string ui_problem = renderer.init(shader_dir(), kPanelBackground);
-  if (ui_problem.find("failed to build") != std::string::npos) {
+  if (!renderer.ready()) {
     std::fprintf(stderr, "error: %s\n", ui_problem.c_str());
     return 1;
   }
   const WindowPresenter presenter(window);
-  renderer.keep_frame_in_back_buffer(presenter.copies_sub_buffers());
+  // LATENT_PRESENT=swap takes the path of drivers without GLX_MESA_copy_sub_buffer (the frame kept in
+  // a framebuffer object, blitted and swapped whole), so that it is tested here too.
+  const char* present_env = std::getenv("LATENT_PRESENT");
+  const bool copy_rects = presenter.copies_sub_buffers() && !(present_env && std::string(present_env) == "swap");
+  renderer.keep_frame_in_back_buffer(copy_rects);
   // Uncovered or resized: what the window shows may be gone, so the next frame draws it all.
   glfwSetWindowUserPointer(window, &renderer);
   glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) { static_cast<UiRenderer*>(glfwGetWindowUserPointer(w))->invalidate(); });
@@ -279,7 +283,7 @@ int main(int argc, char** argv) {
       ++frame;
       const bool last = state.options.frames > 0 && frame >= state.options.frames;
       if (drawn) {
-        if (presenter.copies_sub_buffers()) {
+        if (copy_rects) {
           presenter.present_rects(renderer.drawn_rects(), int(draw_data.DisplaySize.y * draw_data.FramebufferScale.y));
         } else {
           renderer.present();

@@ -20,6 +20,8 @@ class UiRenderer {
   // Returns "" or what failed (the app then has nothing to draw with).
   std::string init(const std::string& shader_dir, const float clear_rgb[3]);
   void shutdown();
+  // Whether init() built the program (without it nothing can be drawn).
+  bool ready() const { return program_ != 0; }
 
   // Keep the frame in the window's back buffer instead of a framebuffer of our own: for when the
   // back buffer is never swapped (WindowPresenter copies rectangles out of it).
