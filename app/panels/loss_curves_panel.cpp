@@ -16,35 +16,40 @@ constexpr ImU32 kKl = IM_COL32(255, 150, 60, 255);
 constexpr ImU32 kBetaKl = IM_COL32(255, 210, 140, 200);
 constexpr ImU32 kElbo = IM_COL32(120, 230, 140, 255);
 
-// Series derived from the logs, rebuilt only when the logs or the view options change.
+// Series derived from the logs: new steps are appended (the smoothing is causal, so earlier points
+// never change); everything is rebuilt only when the view options change or the logs restart.
 struct Curves {
   size_t steps = size_t(-1), epochs = size_t(-1);
   double smoothing = -1;
   bool in_epochs = false;
   std::vector<double> x, recon, kl, beta_kl, loss, stacked_total;
   std::vector<double> ex, test_recon, test_kl, test_loss;
+  ui::Smoother smooth_recon, smooth_kl, smooth_beta_kl, smooth_loss;
+  int64_t first_step = -1;  // the log's first step: another value means another run's log
 };
 
 void rebuild(Curves& c, const AppState& s, double smoothing, bool in_epochs) {
+  const int64_t first_step = s.steps.empty() ? -1 : int64_t(s.steps.front().step);
+  const bool append = c.smoothing == smoothing && c.in_epochs == in_epochs && c.steps <= s.steps.size() &&
+                      (c.x.empty() || c.first_step == first_step);
+  c.first_step = first_step;
+  if (!append) {
+    c.x.clear(), c.recon.clear(), c.kl.clear(), c.beta_kl.clear(), c.loss.clear(), c.stacked_total.clear();
+    c.smooth_recon = c.smooth_kl = c.smooth_beta_kl = c.smooth_loss = ui::Smoother(smoothing);
+  }
+  for (size_t i = c.x.size(); i < s.steps.size(); ++i) {
+    const auto& r = s.steps[i];
+    c.x.push_back(in_epochs ? r.epoch : double(r.step));
+    c.recon.push_back(c.smooth_recon.push(r.recon));
+    c.kl.push_back(c.smooth_kl.push(r.kl));
+    c.beta_kl.push_back(c.smooth_beta_kl.push(r.beta * r.kl));
+    c.loss.push_back(c.smooth_loss.push(r.loss));
+    c.stacked_total.push_back(c.recon.back() + c.kl.back());
+  }
   c.steps = s.steps.size();
   c.epochs = s.epochs.size();
   c.smoothing = smoothing;
   c.in_epochs = in_epochs;
-  std::vector<double> recon, kl, beta_kl, loss;
-  c.x.clear();
-  for (const auto& r : s.steps) {
-    c.x.push_back(in_epochs ? r.epoch : double(r.step));
-    recon.push_back(r.recon);
-    kl.push_back(r.kl);
-    beta_kl.push_back(r.beta * r.kl);
-    loss.push_back(r.loss);
-  }
-  c.recon = ui::smooth(recon, smoothing);
-  c.kl = ui::smooth(kl, smoothing);
-  c.beta_kl = ui::smooth(beta_kl, smoothing);
-  c.loss = ui::smooth(loss, smoothing);
-  c.stacked_total.resize(c.recon.size());
-  for (size_t i = 0; i < c.recon.size(); ++i) c.stacked_total[i] = c.recon[i] + c.kl[i];
   c.ex.clear();
   c.test_recon.clear();
   c.test_kl.clear();

@@ -110,19 +110,19 @@ std::string format_tick(double v, double step) {
   return buf;
 }
 
+Smoother::Smoother(double smoothing) : smoothing_(std::clamp(smoothing, 0.0, 0.999)) {}
+
+double Smoother::push(double y) {
+  if (!std::isfinite(y)) return y;  // shown as a gap, and left out of the average
+  average_ = smoothing_ * average_ + (1 - smoothing_) * y;
+  weight_ = smoothing_ * weight_ + (1 - smoothing_);
+  return average_ / weight_;
+}
+
 std::vector<double> smooth(const std::vector<double>& y, double smoothing) {
   std::vector<double> out(y.size());
-  smoothing = std::clamp(smoothing, 0.0, 0.999);
-  double average = 0, weight = 0;
-  for (size_t i = 0; i < y.size(); ++i) {
-    if (!std::isfinite(y[i])) {
-      out[i] = y[i];
-      continue;
-    }
-    average = smoothing * average + (1 - smoothing) * y[i];
-    weight = smoothing * weight + (1 - smoothing);
-    out[i] = average / weight;
-  }
+  Smoother smoother(smoothing);
+  for (size_t i = 0; i < y.size(); ++i) out[i] = smoother.push(y[i]);
   return out;
 }
 

@@ -39,6 +39,15 @@ std::string format_tick(double value, double step = 0);
 // Exponential moving average with weight `smoothing` in [0, 1) on the past (0 = raw data), with
 // the bias correction TensorBoard uses so the first points are not pulled towards 0.
 std::vector<double> smooth(const std::vector<double>& y, double smoothing);
+// The same, one value at a time, for series that grow: push(y) returns the smoothed value.
+class Smoother {
+ public:
+  explicit Smoother(double smoothing = 0);
+  double push(double y);
+
+ private:
+  double smoothing_, average_ = 0, weight_ = 0;
+};
 
 // Index of the sample whose x is nearest `x` (xs ascending); -1 when empty.
 long nearest_index(const std::vector<double>& xs, double x);
