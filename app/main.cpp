@@ -1,6 +1,8 @@
 // latent-explorer: the GLFW/OpenGL/ImGui front end over latent_core.
-// The frame loop follows Dear ImGui's example_glfw_opengl3: poll, NewFrame x3, panels, Render,
-// draw, swap; it sleeps while nothing trains and caps the frame rate while something does.
+// The frame loop follows Dear ImGui's example_glfw_opengl3 (poll, NewFrame, panels, Render, draw,
+// show), with our own renderer in place of ImGui's OpenGL3 backend: it draws only what changed and
+// shows only that (UiRenderer, WindowPresenter). It sleeps while nothing trains and caps the frame
+// rate while something does.
 #include <glad/gl.h>
 // glad must come before GLFW.
 #include <GLFW/glfw3.h>
