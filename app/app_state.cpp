@@ -196,7 +196,11 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
 AppState::~AppState() = default;
 
 void AppState::make_trainer(Dataset d, const ModelConfig& model, const TrainConfig& train) {
-  auto fresh = std::make_unique<Trainer>(d, model, train);
+  auto fresh = std::make_unique<Trainer>(d, model, train);  // may throw: nothing replaced yet
+  install_trainer(std::move(fresh), std::move(d));
+}
+
+void AppState::install_trainer(std::unique_ptr<Trainer> fresh, Dataset d) {
   fresh->set_thread_nice(kTrainerNice);
   trainer = std::move(fresh);
   notices_seen_ = 0;
@@ -587,10 +591,7 @@ void AppState::load_checkpoint(const std::string& path) {
     } catch (const Error& e) {
       throw Error(path + ": " + e.what());
     }
-    fresh->set_thread_nice(kTrainerNice);
-    trainer = std::move(fresh);
-    notices_seen_ = 0;
-    data = std::move(d);
+    install_trainer(std::move(fresh), std::move(d));
     notify("loaded " + path, false);
   } catch (const std::exception& e) {
     notify(std::string("load failed, the current model is kept: ") + e.what(), true, 0);

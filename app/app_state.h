@@ -224,6 +224,8 @@ class AppState {
 
  private:
   void make_trainer(Dataset data, const ModelConfig& model, const TrainConfig& train);
+  // Replaces the trainer (at the explorer's priority for training) and the data it trains on.
+  void install_trainer(std::unique_ptr<Trainer> fresh, Dataset data);
   void refresh_inference();
   void decode_now();
   void add_marker(const char* name, double value);

@@ -133,17 +133,10 @@ void ImageRenderer::use_program(const ImDrawList*, const ImDrawCmd* cmd) {
   const ImageRenderer* r = g_renderer;
   const ImDrawData* dd = ImGui::GetDrawData();
   if (!r || !dd) return;
-  // The same orthographic projection ImGui's OpenGL3 backend sets up.
-  const float L = dd->DisplayPos.x, R = dd->DisplayPos.x + dd->DisplaySize.x;
-  const float T = dd->DisplayPos.y, B = dd->DisplayPos.y + dd->DisplaySize.y;
-  const float ortho[4][4] = {{2.0f / (R - L), 0, 0, 0},
-                             {0, 2.0f / (T - B), 0, 0},
-                             {0, 0, -1, 0},
-                             {(R + L) / (L - R), (T + B) / (B - T), 0, 1}};
   const intptr_t map = std::clamp<intptr_t>(reinterpret_cast<intptr_t>(cmd->UserCallbackData), 0, ui::kColormapCount - 1);
   const Program& p = r->programs_[size_t(map)];
   glUseProgram(p.id);
-  glUniformMatrix4fv(p.u_projection, 1, GL_FALSE, &ortho[0][0]);
+  glUniformMatrix4fv(p.u_projection, 1, GL_FALSE, imgui_projection(*dd).data());
   glUniform1i(p.u_image, 0);
 }
 

@@ -72,6 +72,12 @@ std::string with_defines(std::string source, const std::string& defines) {
   return source.insert(line_end + 1, defines);
 }
 
+std::array<float, 16> imgui_projection(const ImDrawData& frame) {
+  const float L = frame.DisplayPos.x, R = frame.DisplayPos.x + frame.DisplaySize.x;
+  const float T = frame.DisplayPos.y, B = frame.DisplayPos.y + frame.DisplaySize.y;
+  return {2.0f / (R - L), 0, 0, 0, 0, 2.0f / (T - B), 0, 0, 0, 0, -1, 0, (R + L) / (L - R), (T + B) / (B - T), 0, 1};
+}
+
 BuiltProgram build_program(const std::string& shader_dir, const std::string& name, const char* embedded_vert,
                            const char* embedded_frag, const std::string& defines) {
   BuiltProgram out;

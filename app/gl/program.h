@@ -1,6 +1,9 @@
 #pragma once
 // GLSL programs from shaders/ (a_ attributes, v_ varyings, u_ uniforms), with the copies embedded
 // at build time as the fallback. Main thread only, like every GL call.
+#include <imgui.h>
+
+#include <array>
 #include <string>
 
 namespace latent::app {
@@ -15,5 +18,9 @@ struct BuiltProgram {
 // "#define COLORMAP 1\n") go right after each file's #version line.
 BuiltProgram build_program(const std::string& shader_dir, const std::string& name, const char* embedded_vert,
                            const char* embedded_frag, const std::string& defines = "");
+
+// ImGui's orthographic projection for `frame` (DisplayPos at the top left, DisplaySize across),
+// column-major for glUniformMatrix4fv: what ImGui's OpenGL3 backend sets up.
+std::array<float, 16> imgui_projection(const ImDrawData& frame);
 
 }  // namespace latent::app

@@ -98,15 +98,8 @@ void UiRenderer::setup_state(const ImDrawData& frame, int fb_width, int fb_heigh
   glEnable(GL_SCISSOR_TEST);
   glPolygonMode(GL_FRONT_AND_BACK, GL_FILL);
   glViewport(0, 0, fb_width, fb_height);
-  // ImGui's orthographic projection: DisplayPos at the top left, DisplaySize across.
-  const float L = frame.DisplayPos.x, R = frame.DisplayPos.x + frame.DisplaySize.x;
-  const float T = frame.DisplayPos.y, B = frame.DisplayPos.y + frame.DisplaySize.y;
-  const float ortho[4][4] = {{2.0f / (R - L), 0, 0, 0},
-                             {0, 2.0f / (T - B), 0, 0},
-                             {0, 0, -1, 0},
-                             {(R + L) / (L - R), (T + B) / (B - T), 0, 1}};
   glUseProgram(program_);
-  glUniformMatrix4fv(u_projection_, 1, GL_FALSE, &ortho[0][0]);
+  glUniformMatrix4fv(u_projection_, 1, GL_FALSE, imgui_projection(frame).data());
   glUniform1i(u_texture_, 0);
   glActiveTexture(GL_TEXTURE0);
   glBindSampler(0, 0);
@@ -128,13 +121,13 @@ void UiRenderer::plan(const ImDrawData& frame, const std::vector<ui::PixelRect>&
   }
   const std::vector<ui::PixelRect>& triangle_bounds = damage_.triangle_bounds();
   for (const ui::PixelRect& rect : rects) {
-    ops_.push_back({Op::Begin, rect, nullptr, nullptr, 0, 0, 0});
+    ops_.push_back({Op::Begin, rect, nullptr, nullptr, 0, 0});
     size_t next_triangle = 0;
     for (int n = 0; n < frame.CmdListsCount; ++n) {
       const ImDrawList* list = frame.CmdLists[n];
       for (const ImDrawCmd& cmd : list->CmdBuffer) {
         if (cmd.UserCallback) {
-          ops_.push_back({Op::Callback, rect, list, &cmd, 0, 0, 0});
+          ops_.push_back({Op::Callback, rect, list, &cmd, 0, 0});
           continue;
         }
         // The tracker's triangle bounds follow the commands whose whole clip is not empty.
@@ -153,7 +146,7 @@ void UiRenderer::plan(const ImDrawData& frame, const std::vector<ui::PixelRect>&
           indices_.insert(indices_.end(), {base + idx[i], base + idx[i + 1], base + idx[i + 2]});
         }
         if (indices_.size() > first)
-          ops_.push_back({Op::Draw, clip, list, &cmd, cmd.GetTexID(), first, indices_.size() - first});
+          ops_.push_back({Op::Draw, clip, list, &cmd, first, indices_.size() - first});
       }
     }
   }
@@ -187,7 +180,7 @@ void UiRenderer::draw(const ImDrawData& frame, const std::vector<ui::PixelRect>&
         break;
       case Op::Draw:
         scissor(op.rect, h);
-        glBindTexture(GL_TEXTURE_2D, GLuint(reinterpret_cast<intptr_t>(op.texture)));
+        glBindTexture(GL_TEXTURE_2D, GLuint(reinterpret_cast<intptr_t>(op.cmd->GetTexID())));
         glDrawElements(GL_TRIANGLES, GLsizei(op.count), GL_UNSIGNED_INT,
                        reinterpret_cast<void*>(intptr_t(op.first * sizeof(uint32_t))));
         break;

@@ -27,7 +27,7 @@ class UiRenderer {
   // back buffer is never swapped (WindowPresenter copies rectangles out of it).
   void keep_frame_in_back_buffer(bool on) { in_back_buffer_ = on; }
   // Draws what changed in `frame` into the kept framebuffer. True if anything was drawn: the
-  // window then needs present() and a swap.
+  // window then needs showing it (present() and a swap, or WindowPresenter's drawn_rects()).
   bool render(const ImDrawData& frame);
   // The rectangles the last render() drew, in framebuffer pixels (top-left origin).
   const std::vector<ui::PixelRect>& drawn_rects() const { return rects_; }
@@ -67,7 +67,6 @@ class UiRenderer {
     ui::PixelRect rect;  // Begin: the rectangle to clear; Draw: the scissor
     const ImDrawList* list;
     const ImDrawCmd* cmd;
-    ImTextureID texture;
     size_t first, count;  // Draw: a range of indices_
   };
   std::vector<Op> ops_;

@@ -1,7 +1,6 @@
 #include "ui/damage.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -32,6 +31,17 @@ uint64_t hash_bytes(const void* data, size_t size, uint64_t h) {
 // Order matters within a tile (blending), so the combination is not commutative.
 uint64_t append(uint64_t tile_hash, uint64_t item) { return ((tile_hash << 7) | (tile_hash >> 57)) * kMul ^ item; }
 
+// floor and ceil without a libm call (the x86-64 baseline has no SSE4.1 rounding instruction), for
+// coordinates well inside int's range.
+int floor_int(float v) {
+  const int i = int(v);
+  return i - (float(i) > v);
+}
+int ceil_int(float v) {
+  const int i = int(v);
+  return i + (float(i) < v);
+}
+
 PixelRect bounds(const PixelRect& a, const PixelRect& b) {
   return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
 }
@@ -55,21 +65,6 @@ PixelRect clip_to_pixels(const ImVec4& clip, const ImDrawData& frame, int fb_wid
   const int gl_y = int(float(fb_height) - max_y), h = int(max_y - min_y);
   return intersect({x, fb_height - gl_y - h, x + w, fb_height - gl_y}, {0, 0, fb_width, fb_height});
 }
-
-namespace {
-
-// floor and ceil without a libm call (the x86-64 baseline has no SSE4.1 rounding instruction), for
-// coordinates well inside int's range.
-int floor_int(float v) {
-  const int i = int(v);
-  return i - (float(i) > v);
-}
-int ceil_int(float v) {
-  const int i = int(v);
-  return i + (float(i) < v);
-}
-
-}  // namespace
 
 PixelRect triangle_pixels(const ImDrawVert& a, const ImDrawVert& b, const ImDrawVert& c, const ImDrawData& frame) {
   const ImVec2 off = frame.DisplayPos, scale = frame.FramebufferScale;
