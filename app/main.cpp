@@ -222,6 +222,7 @@ int main(int argc, char** argv) {
   double rss_first_frame = 0;
   std::vector<double> rss_by_minute, timeline_by_minute;  // once a minute: warm-up vs growth
   double first_frame_ms = 0, model_ready_ms = 0;
+  int64_t last_present_unix_ms = 0;  // wall clock when the last changed frame was handed to the X server
   int64_t steps_at_end = 0, batch = 0;
   double train_seconds = 0;
   {
@@ -291,6 +292,8 @@ int main(int argc, char** argv) {
           renderer.present();
           glfwSwapBuffers(window);
         }
+        last_present_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count();
       }
       const double ms = ms_since(frame_start);
       if (frame > 1) {
@@ -341,6 +344,7 @@ int main(int argc, char** argv) {
           << ",\n  \"present_ms_p99\": " << percentile(present_ms, 0.99) << ",\n  \"presented_frames\": " << presented_ms.size()
           << ",\n  \"presented_ms_p50\": " << percentile(presented_ms, 0.5)
           << ",\n  \"presented_ms_p99\": " << percentile(presented_ms, 0.99)
+          << ",\n  \"last_present_unix_ms\": " << last_present_unix_ms
           << ",\n  \"damaged_share_mean\": " << mean(damaged) << ",\n  \"damaged_share_p99\": " << percentile(damaged, 0.99)
           << ",\n  \"redraw_check_pixels\": " << pixels_unlike_full << ",\n  \"redraw_check_frames\": " << frames_unlike_full
           << ",\n  \"train_samples_per_s\": " << (train_seconds > 0 ? double(steps_at_end * batch) / train_seconds : 0)
