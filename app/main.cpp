@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
   double first_frame_ms = 0, model_ready_ms = 0;
   int64_t last_present_unix_ms = 0;  // wall clock when the last changed frame was handed to the X server
   int64_t steps_at_end = 0, batch = 0;
-  double train_seconds = 0;
+  double train_seconds = 0, step_samples_per_s = 0;
   {
     Gfx gfx;
     gfx.colormap = colormap;
@@ -321,6 +321,7 @@ int main(int argc, char** argv) {
       steps_at_end = s->step - state.train_steps_at_start;
       batch = s->train.batch_size;
       train_seconds = state.train_started >= 0 ? glfwGetTime() - state.train_started : 0;
+      step_samples_per_s = s->step_seconds > 0 ? double(s->stepped_samples) / s->step_seconds : 0;
       // Closing the window mid-run keeps the work: autosave where the next start can resume it.
       std::string path = state.options.autosave;
       if (path.empty() && state.options.frames == 0) path = data_home() + "/autosave.ckpt";
@@ -348,6 +349,7 @@ int main(int argc, char** argv) {
           << ",\n  \"damaged_share_mean\": " << mean(damaged) << ",\n  \"damaged_share_p99\": " << percentile(damaged, 0.99)
           << ",\n  \"redraw_check_pixels\": " << pixels_unlike_full << ",\n  \"redraw_check_frames\": " << frames_unlike_full
           << ",\n  \"train_samples_per_s\": " << (train_seconds > 0 ? double(steps_at_end * batch) / train_seconds : 0)
+          << ",\n  \"train_step_samples_per_s\": " << step_samples_per_s
           << ",\n  \"train_steps\": " << steps_at_end << ",\n  \"first_frame_ms\": " << first_frame_ms
           << ",\n  \"gl_init_ms\": " << gl_init_ms << ",\n  \"model_ready_ms\": " << model_ready_ms
           << ",\n  \"before_main_ms\": " << before_main_ms << ",\n  \"dataset_load_ms\": " << state.dataset_load_ms

@@ -86,16 +86,27 @@ TEST(LatentTrain, TrainsWritesOutputsAndResumes) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::regex line(
       R"(epoch=(\d+) seconds=[0-9.]+ samples_per_s=[0-9.]+ train_loss=[0-9.]+ test_loss=([0-9.]+) test_recon=([0-9.]+) test_kl=([0-9.]+))");
+  // Last, the whole run: samples, wall-clock seconds, and both throughputs (the wall clock also
+  // counts each epoch's test evaluation, so it is the lower).
+  const std::regex summary(R"(trained samples=(\d+) wall_seconds=([0-9.]+) wall_samples_per_s=([0-9.]+) step_samples_per_s=([0-9.]+))");
   std::istringstream lines(r.out);
   std::string text;
-  int epochs = 0;
+  int epochs = 0, summaries = 0;
   while (std::getline(lines, text)) {
     std::smatch m;
+    if (std::regex_match(text, m, summary)) {
+      ++summaries;
+      EXPECT_EQ(std::stoll(m[1]), 2000);
+      EXPECT_NEAR(std::stod(m[3]), 2000 / std::stod(m[2]), 0.005 * std::stod(m[3]));  // seconds printed to 1 ms
+      EXPECT_GT(std::stod(m[4]), std::stod(m[3]));
+      continue;
+    }
     ASSERT_TRUE(std::regex_match(text, m, line)) << text;
     EXPECT_EQ(std::stoi(m[1]), ++epochs);
     EXPECT_NEAR(std::stod(m[2]), std::stod(m[3]) + std::stod(m[4]), 2e-3);
   }
   EXPECT_EQ(epochs, 2);
+  EXPECT_EQ(summaries, 1);
   for (const char* f : {"metrics.csv", "checkpoint.ckpt", "reconstructions.png", "samples.png", "interpolation.png", "manifold.png"})
     EXPECT_TRUE(fs::exists(out + "/a/" + f)) << f;
   std::ifstream csv(out + "/a/metrics.csv");

@@ -1,7 +1,10 @@
 // The loss-curve widget's numbers: ranges, ticks, smoothing, hover lookup, data <-> screen.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "ui/plot_math.h"
 
@@ -134,6 +137,69 @@ TEST(PlotMath, SnappedYAxesMoveInHalfTickSteps) {
   EXPECT_DOUBLE_EQ(flat.min, 5);
   EXPECT_DOUBLE_EQ(flat.max, 5);
   EXPECT_EQ(tick_step({1, 1}, 5), 0);
+}
+
+// A long run's curve over a 500-pixel axis: the drawn samples stay near one per column, the line
+// through them reaches every column's lowest and highest sample, and new steps change only the
+// newest column's samples.
+TEST(PlotMath, ColumnSamplesKeepEachColumnsExtremesAndOnlyTheNewestColumnChanges) {
+  PlotTransform t;
+  t.x = {0, 100000};
+  t.y = {0, 10};
+  t.width = 500;
+  t.height = 300;
+  std::vector<double> x, smooth_y, noisy_y;
+  uint32_t seed = 1;
+  for (int i = 0; i < 60000; ++i) {
+    x.push_back(i);
+    smooth_y.push_back(5 + 4 * std::exp(-i / 5000.0));
+    seed = seed * 1664525u + 1013904223u;
+    noisy_y.push_back(smooth_y.back() + 2.0 * (seed >> 8) / double(1u << 24) - 1.0);
+  }
+  const double columns_per_x = t.width / (t.x.max - t.x.min);
+  const auto column = [&](size_t i) { return std::floor(x[i] * columns_per_x); };
+  // 60,000 samples fill 300 of the 500 columns.
+  const std::vector<size_t> smooth = column_samples(x, smooth_y, t);
+  EXPECT_LE(smooth.size(), 300u + 60u) << "a smooth curve is about one sample per column";
+  EXPECT_GE(smooth.size(), 300u);
+  EXPECT_EQ(smooth.back(), x.size() - 1);  // the curve reaches its newest step
+  const std::vector<size_t> noisy = column_samples(x, noisy_y, t);
+  EXPECT_LE(noisy.size(), 4u * 300);
+  for (size_t k = 1; k < noisy.size(); ++k) ASSERT_LT(noisy[k - 1], noisy[k]);
+  // Each column's drawn samples include its lowest and highest.
+  for (double c = 0; c < 300; ++c) {
+    double lo = INFINITY, hi = -INFINITY, drawn_lo = INFINITY, drawn_hi = -INFINITY;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (column(i) == c) lo = std::min(lo, noisy_y[i]), hi = std::max(hi, noisy_y[i]);
+    for (size_t i : noisy)
+      if (column(i) == c) drawn_lo = std::min(drawn_lo, noisy_y[i]), drawn_hi = std::max(drawn_hi, noisy_y[i]);
+    ASSERT_EQ(drawn_lo, lo) << "column " << c;
+    ASSERT_EQ(drawn_hi, hi) << "column " << c;
+  }
+  // 1,000 more steps: the samples of every column but the formerly newest are the same.
+  std::vector<double> longer_x = x, longer_y = noisy_y;
+  for (int i = 60000; i < 61000; ++i) longer_x.push_back(i), longer_y.push_back(5.0 + (i % 7) * 0.3);
+  const std::vector<size_t> longer = column_samples(longer_x, longer_y, t);
+  const double newest = column(x.size() - 1);
+  size_t kept = 0;
+  while (kept < noisy.size() && column(noisy[kept]) < newest) ++kept;
+  ASSERT_GE(longer.size(), kept);
+  EXPECT_TRUE(std::equal(noisy.begin(), noisy.begin() + long(kept), longer.begin()));
+  EXPECT_GT(kept, 800u);
+}
+
+TEST(PlotMath, ColumnSamplesSkipWhatCannotBeDrawn) {
+  PlotTransform t;
+  t.x = {0, 10};
+  t.y = {0.1, 100};
+  t.width = 10;
+  t.height = 100;
+  const std::vector<double> x = {0, 1, 2, 3, 4, 5};
+  EXPECT_EQ(column_samples(x, {1, NAN, 3, INFINITY, 5, 6}, t), (std::vector<size_t>{0, 2, 4, 5}));
+  t.log_y = true;
+  EXPECT_EQ(column_samples(x, {1, 0, 3, -1, 5, 6}, t), (std::vector<size_t>{0, 2, 4, 5}));
+  EXPECT_TRUE(column_samples({}, {}, t).empty());
+  EXPECT_EQ(column_samples({1, 2}, {1}, t), (std::vector<size_t>{0}));  // the shorter of x and y
 }
 
 }  // namespace

@@ -189,6 +189,11 @@ TEST(Trainer, LossFallsOnAnMnistSubset) {
   EXPECT_NEAR(epochs.back().test_loss, epochs.back().test_recon + epochs.back().test_kl, 1e-6);
   EXPECT_GT(epochs.back().test_kl, 0.5);  // a 2-D latent in use
   EXPECT_GT(epochs.back().samples_per_s, 0);
+  // The snapshot's totals: every sample stepped, and the time inside the steps, which the epochs sum up.
+  EXPECT_EQ(s->stepped_samples, 3 * 3000);
+  double epoch_seconds = 0;
+  for (const auto& e : epochs) epoch_seconds += e.seconds;
+  EXPECT_NEAR(s->step_seconds, epoch_seconds, 1e-9);
 }
 
 TEST(Trainer, SameSeedSameRun) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -218,6 +219,7 @@ int run(int argc, char** argv) {
                to_string(o.train.lr_schedule).c_str(), o.train.beta);
   // --epochs 0: no training, only the evaluation and the outputs (e.g. of a checkpoint).
   const bool train_now = !(o.given.count("--epochs") && epochs_asked == 0);
+  const auto started = std::chrono::steady_clock::now();
   if (train_now) trainer->start();
   size_t steps_seen = 0, epochs_seen = 0;
   auto drain = [&] {
@@ -246,6 +248,14 @@ int run(int argc, char** argv) {
   }
   drain();
   auto snapshot = trainer->snapshot();
+  if (snapshot->stepped_samples > 0) {
+    // Wall clock counts the test evaluations after each epoch too; the step rate is the epochs' own.
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::printf("trained samples=%lld wall_seconds=%.3f wall_samples_per_s=%.1f step_samples_per_s=%.1f\n",
+                (long long)snapshot->stepped_samples, wall, double(snapshot->stepped_samples) / wall,
+                double(snapshot->stepped_samples) / snapshot->step_seconds);
+    std::fflush(stdout);
+  }
   // Weights are never non-finite (a divergent step is not applied), so even a diverged run saves.
   const std::string checkpoint = o.out + "/checkpoint.ckpt";
   if (std::string problem = trainer->save(checkpoint).get(); !problem.empty()) throw Error(problem);

@@ -155,4 +155,37 @@ std::pair<double, double> PlotTransform::to_data(float screen_x, float screen_y)
   return {from_unit(ux, x, false), from_unit(uy, y, log_y)};
 }
 
+std::vector<size_t> column_samples(const std::vector<double>& x, const std::vector<double>& y, const PlotTransform& t) {
+  std::vector<size_t> out;
+  const size_t n = std::min(x.size(), y.size());
+  const double columns_per_x = t.width / (t.x.max - t.x.min);
+  const auto usable = [&](size_t i) { return std::isfinite(x[i]) && std::isfinite(y[i]) && (!t.log_y || y[i] > 0); };
+  size_t i = 0;
+  while (i < n) {
+    if (!usable(i)) {
+      ++i;
+      continue;
+    }
+    const double column = std::floor((x[i] - t.x.min) * columns_per_x);
+    const size_t first = i;
+    size_t last = i, lowest = i, highest = i;
+    for (++i; i < n; ++i) {
+      if (!usable(i)) continue;
+      if (std::floor((x[i] - t.x.min) * columns_per_x) != column) break;
+      last = i;
+      if (y[i] < y[lowest]) lowest = i;
+      if (y[i] > y[highest]) highest = i;
+    }
+    const float span = t.to_screen(x[lowest], y[lowest]).second - t.to_screen(x[highest], y[highest]).second;
+    if (span < 1) {
+      out.push_back(last);
+      continue;
+    }
+    size_t picks[4] = {first, std::min(lowest, highest), std::max(lowest, highest), last};
+    for (size_t p : picks)
+      if (out.empty() || out.back() < p) out.push_back(p);
+  }
+  return out;
+}
+
 }  // namespace latent::ui

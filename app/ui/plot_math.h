@@ -62,4 +62,13 @@ struct PlotTransform {
   std::pair<double, double> to_data(float screen_x, float screen_y) const;
 };
 
+// The samples of one series (x ascending) worth drawing through `t`: per pixel column of the axis,
+// the column's last sample when its samples span less than a pixel vertically, else its first,
+// lowest, highest and last (in order), so the drawn line covers the same pixels as all of them.
+// About one point per column for a smoothed curve, however long the run, and the points of a
+// column the data has left behind do not change while the axis stays put: only the curve's
+// newest column is drawn again. Non-finite samples (and, on a log axis, non-positive ones) are
+// skipped.
+std::vector<size_t> column_samples(const std::vector<double>& x, const std::vector<double>& y, const PlotTransform& t);
+
 }  // namespace latent::ui

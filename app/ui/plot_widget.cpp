@@ -6,19 +6,6 @@
 #include "ui/plot_math.h"
 
 namespace latent::ui {
-namespace {
-
-// Indices to draw: every point when few, else about two per horizontal pixel.
-std::vector<size_t> visible_indices(size_t n, float width) {
-  std::vector<size_t> out;
-  size_t budget = size_t(std::max(2.0f, 2 * width));
-  size_t stride = n > budget ? (n + budget - 1) / budget : 1;
-  for (size_t i = 0; i < n; i += stride) out.push_back(i);
-  if (n && out.back() != n - 1) out.push_back(n - 1);
-  return out;
-}
-
-}  // namespace
 
 double plot(const char* id, const std::vector<PlotSeries>& series, const std::vector<PlotMarker>& markers,
             const PlotStyle& style) {
@@ -95,7 +82,11 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
     if (!s.x || !s.y || s.y->empty()) continue;
     const auto& x = *s.x;
     const auto& y = *s.y;
-    auto idx = visible_indices(y.size(), t.width);
+    std::vector<size_t> idx;
+    if (s.points)
+      for (size_t i = 0; i < std::min(x.size(), y.size()); ++i) idx.push_back(i);
+    else
+      idx = column_samples(x, y, t);
     if (s.fill_from || s.fill_to_zero) {
       ImU32 fill = (s.color & 0x00FFFFFF) | (uint32_t(90) << 24);
       // Anti-aliased edges would leave faint seams between the adjacent quads of the area.

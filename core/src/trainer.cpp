@@ -218,6 +218,8 @@ struct Trainer::Impl {
   int64_t epoch_samples = 0;
   double rate = 0, rate_window_seconds = 0;
   int64_t rate_window_samples = 0;
+  int64_t stepped_samples = 0;  // over the Trainer's life, for Snapshot
+  double step_seconds = 0;
   WeightsPool pool;
   std::shared_ptr<const Vae> weights;
   int64_t weights_step = -1;
@@ -426,6 +428,8 @@ struct Trainer::Impl {
     epoch_samples += b;
     rate_window_seconds += seconds;
     rate_window_samples += b;
+    stepped_samples += b;
+    step_seconds += seconds;
     if (rate_window_seconds >= 0.5 || rate == 0) {
       rate = double(rate_window_samples) / std::max(rate_window_seconds, 1e-9);
       if (rate_window_seconds >= 0.5) rate_window_seconds = 0, rate_window_samples = 0;
@@ -503,6 +507,8 @@ struct Trainer::Impl {
     s->epoch = r.progress.epoch;
     s->epoch_progress = double(r.progress.epoch_offset) / double(r.train_x.size(0));
     s->samples_per_s = rate;
+    s->stepped_samples = stepped_samples;
+    s->step_seconds = step_seconds;
     s->last_step = last_step;
     s->last_epoch = last_epoch;
     s->have_epoch = have_epoch;

@@ -63,6 +63,11 @@ struct Snapshot {
   int epoch = 0;           // completed epochs
   double epoch_progress = 0;  // [0, 1) within the current epoch
   double samples_per_s = 0;   // recent training throughput
+  // Every step this Trainer has taken (across resets): the samples and the seconds spent inside
+  // the steps. Their ratio is the step throughput latent-train prints per epoch; wall-clock
+  // throughput also counts test evaluations, weight copies and time the thread did not run.
+  int64_t stepped_samples = 0;
+  double step_seconds = 0;
   StepRecord last_step;       // valid when step > 0
   EpochRecord last_epoch;     // valid when epoch > 0 and have_epoch
   bool have_epoch = false;
