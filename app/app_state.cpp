@@ -343,7 +343,7 @@ void AppState::refresh_inference() {
         grid_decode_ms = ms;
         grid_images = std::move(*images);
         grid_k_shown = k;
-        ++results_generation;
+        ++grid_generation;
       };
     });
   }
@@ -408,7 +408,7 @@ void AppState::refresh_inference() {
         originals = std::move(*originals_batch);
         reconstructions = std::move(*recon);
         samples = std::move(*prior);
-        ++results_generation;
+        ++gallery_generation;
       };
     });
   }

@@ -204,7 +204,7 @@ class AppState {
   ImageBatch originals_over_reconstructions() const;
   uint64_t sample_seed = 1;
   bool gallery_dirty = true, grid_dirty = true, scatter_dirty = true;
-  int64_t results_generation = 0;  // bumped whenever a background result arrives
+  int64_t grid_generation = 0, gallery_generation = 0;  // bumped when the grid or the gallery's images arrive
 
   // Frame statistics for --stats.
   double train_started = -1;

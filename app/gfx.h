@@ -22,8 +22,20 @@ struct Gfx {
       return generation == o.generation && dim_x == o.dim_x && dim_y == o.dim_y && size == o.size && extent == o.extent;
     }
   } scatter_key;
-  int64_t gallery_generation = -1, grid_generation = -1, samples_generation = -1;
+  int64_t gallery_generation = -1, grid_generation = -1;
   int64_t decoded_generation = -1, interp_generation = -1;
+  // While training, new weights refresh every view within a few frames of each other, and under a
+  // software rasteriser a frame that redraws several of them at once is the slow one (the gallery,
+  // the grid and the decoded image together are 30-45 % of the window). So the views training
+  // refreshes take turns: one of them uploads its new images per frame (the first to ask), the
+  // others a frame or two later. The pad's decoded image is not among them: a drag shows in its
+  // own frame.
+  int64_t frame = 0, refreshed_in_frame = -1;
+  bool take_refresh_turn() {
+    if (refreshed_in_frame == frame) return false;
+    refreshed_in_frame = frame;
+    return true;
+  }
   ui::Colormap colormap = ui::Colormap::Gray;
   bool smooth = false;
 };

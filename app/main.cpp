@@ -248,6 +248,7 @@ int main(int argc, char** argv) {
         continue;
       }
       state.update(glfwGetTime());
+      ++gfx.frame;
 
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();

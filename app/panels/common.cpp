@@ -48,19 +48,24 @@ void sync_textures(const AppState& state, Gfx& gfx) {
     gfx.decoded.upload(state.decoded.pixels.data(), state.decoded.width, state.decoded.height);
     gfx.decoded_generation = state.decoded_generation;
   }
-  if (gfx.interp_generation != state.interp_generation && state.interp_images.count > 0) {
+  // The decoded image first and always; the other views one per frame (Gfx::take_refresh_turn).
+  if (gfx.interp_generation != state.interp_generation && state.interp_images.count > 0 && gfx.take_refresh_turn()) {
     gfx.interpolation.upload_tiled(state.interp_images, 1, int(state.interp_images.count));
     gfx.endpoints.upload_tiled(state.interp_endpoints, 1, 2);
     gfx.interp_generation = state.interp_generation;
   }
-  if (gfx.gallery_generation != state.results_generation) {
-    gfx.gallery_generation = state.results_generation;
+  if (gfx.gallery_generation != state.gallery_generation && gfx.take_refresh_turn()) {
+    gfx.gallery_generation = state.gallery_generation;
     if (ImageBatch both = state.originals_over_reconstructions(); both.count > 0)
       gfx.gallery.upload_tiled(both, 2, int(state.originals.count));
     if (state.samples.count > 0) gfx.samples.upload_tiled(state.samples, 4, 8);
+  }
+  if (gfx.grid_generation != state.grid_generation && gfx.take_refresh_turn()) {
+    gfx.grid_generation = state.grid_generation;
     if (state.grid_images.count > 0) gfx.grid.upload_tiled(state.grid_images, state.grid_k_shown, state.grid_k_shown);
   }
-  if (gfx.reparam_generation != state.elbo.reparam_generation && state.elbo.reparam_images.count > 0) {
+  if (gfx.reparam_generation != state.elbo.reparam_generation && state.elbo.reparam_images.count > 0 &&
+      gfx.take_refresh_turn()) {
     gfx.reparam.upload_tiled(state.elbo.reparam_images, 1, int(state.elbo.reparam_images.count));
     gfx.reparam_generation = state.elbo.reparam_generation;
   }

@@ -92,7 +92,7 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     gfx.renderer.draw(dl, gfx.grid, ImVec2(x0, y0), ImVec2(x1, y1), gfx.colormap);
   } else if (state.options.pad_background == PadBackground::Aggregate && state.aggregate.resolution > 0) {
     const ui::DensityGrid& g = state.aggregate;
-    if (gfx.aggregate_generation != state.scatter_generation) {
+    if (gfx.aggregate_generation != state.scatter_generation && (!gfx.aggregate.valid() || gfx.take_refresh_turn())) {
       float peak = 0;
       for (float v : g.q) peak = std::max(peak, v);
       std::vector<uint32_t> rgba(g.q.size());
@@ -113,7 +113,7 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     dl->AddImage(gfx.aggregate.id(), ImVec2(ax0, ay0), ImVec2(ax1, ay1));
   } else if (state.scatter.posterior.mu.rows > 0) {
     const Gfx::ScatterKey key{state.scatter_generation, dx, dy, std::min(2048, int(size)), state.pad_extent};
-    if (!(key == gfx.scatter_key)) {
+    if (!(key == gfx.scatter_key) && (!gfx.scatter.valid() || gfx.take_refresh_turn())) {
       auto pixels = ui::rasterize_scatter(state.scatter.posterior.mu, state.scatter.labels, dx, dy, state.pad_extent, key.size);
       gfx.scatter.upload(pixels.data(), key.size, key.size);
       gfx.scatter_key = key;
