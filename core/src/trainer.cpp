@@ -114,7 +114,7 @@ struct Run {
   torch::Generator eps_gen;
   // A step's images and noise, kept between steps like VaeStep's buffers: a fresh 400 KB tensor a
   // step is a page-faulted mapping of its own where malloc maps large blocks (the explorer sets
-  // that up), about 2 % of a step.
+  // that up; perf showed the training thread's page faults there).
   torch::Tensor batch_x, batch_eps;
   TrainingProgress progress;
 };
