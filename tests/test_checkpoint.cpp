@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -208,6 +209,43 @@ TEST(Checkpoint, KilledSaveLeavesAValidFile) {
 
 // The first finding: an array with a zero dimension made the loader memcpy into an empty vector's
 // null data(), undefined behaviour that UBSan reports (the input is tests/fuzz/regressions/checkpoint).
+// A reader while saves replace the file (as the app loads a checkpoint another trainer is saving):
+// every read gets one whole version. Reading the size of the path and then opening it read a newer,
+// larger file with the older size (TrainerStress under ThreadSanitizer: "CRC mismatch").
+TEST(Checkpoint, AReadDuringSavesGetsOneWholeVersion) {
+  const std::string dir = temp_dir(), path = dir + "/live.ckpt";
+  Checkpoint small = sample_checkpoint(), large = sample_checkpoint();
+  large.arrays.push_back({"extra", {64, 64}, std::vector<float>(64 * 64, 0.5f)});
+  write_checkpoint(dir + "/small.ckpt", small);
+  write_checkpoint(dir + "/large.ckpt", large);
+  ASSERT_NE(std::filesystem::file_size(dir + "/small.ckpt"), std::filesystem::file_size(dir + "/large.ckpt"));
+  std::filesystem::copy_file(dir + "/small.ckpt", path);
+  std::atomic<bool> done{false};
+  // Renames of whole files over the path, as write_checkpoint's last step does, thousands a second.
+  std::thread saver([&] {
+    for (int i = 0; i < 20000; ++i) {
+      const std::string tmp = path + ".tmp";
+      std::filesystem::create_hard_link(dir + (i % 2 ? "/small.ckpt" : "/large.ckpt"), tmp);
+      std::filesystem::rename(tmp, path);
+    }
+    done = true;
+  });
+  int reads = 0, failures = 0;
+  std::string first_failure;
+  while (!done) {
+    try {
+      const Checkpoint c = read_checkpoint(path);
+      EXPECT_TRUE(c.arrays.size() == small.arrays.size() || c.arrays.size() == large.arrays.size());
+    } catch (const Error& e) {
+      if (failures++ == 0) first_failure = e.what();
+    }
+    ++reads;
+  }
+  saver.join();
+  EXPECT_EQ(failures, 0) << "of " << reads << " reads; first: " << first_failure;
+  EXPECT_GT(reads, 10);
+}
+
 TEST(Checkpoint, RoundTripsAnArrayWithAZeroDimension) {
   Checkpoint c = sample_checkpoint();
   c.arrays.push_back({"vae.empty", {0, 3}, {}});
