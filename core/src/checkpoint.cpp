@@ -261,18 +261,20 @@ Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
+  const auto check = [&](const struct stat& st) {
+    if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
+    if (st.st_size > kCheckpointMaxBytes) throw Error(path + ": too large to be a checkpoint");
+  };
+  // stat() before opening, so that a FIFO is refused instead of blocking the open; then the size of
+  // the file opened, not of the one stat() saw: a save may have renamed another file over the path
+  // in between (TrainerStress read a newer, larger checkpoint with the older size).
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw Error(path + ": checkpoint not found");
-  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
-  if (st.st_size > kCheckpointMaxBytes) throw Error(path + ": too large to be a checkpoint");
+  check(st);
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
   if (!f) throw Error(path + ": cannot open checkpoint (" + std::strerror(errno) + ")");
-  // The size of the file opened, not of the one stat() saw: a save may have renamed another file
-  // over the path in between (TrainerStress read a newer, larger checkpoint with the older size).
-  // stat() first all the same, so that a FIFO is refused instead of blocking the open.
   if (::fstat(::fileno(f.get()), &st) != 0) throw Error(path + ": cannot stat checkpoint (" + std::strerror(errno) + ")");
-  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
-  if (st.st_size > kCheckpointMaxBytes) throw Error(path + ": too large to be a checkpoint");
+  check(st);
   std::vector<uint8_t> bytes(size_t(st.st_size));
   if (!bytes.empty() && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
     throw Error(path + ": read error");
