@@ -294,32 +294,56 @@ void AppState::update(double t) {
 void AppState::refresh_inference() {
   auto vae = weights();
   if (!vae) return;
-  // Cheap enough for the frame: one image and a short strip.
+  // Cheap enough for the frame: one image, and the strip when the user changed it.
   if (decoded_dirty) decode_now();
-  if (interp_dirty && data.test_size() > 0) {
+  if (data.test_size() > 0) {
     interp_a = std::clamp(interp_a, 0, int(data.test_size()) - 1);
     interp_b = std::clamp(interp_b, 0, int(data.test_size()) - 1);
-    interp_endpoints = data.test_images({interp_a, interp_b});
-    Posterior ends = vae->encode(interp_endpoints);
-    interp_path = interpolate(ends.mu.row(0), ends.mu.row(1), interp_steps, interp_kind);
-    interp_images = vae->decode(interp_path);
-    interp_dirty = false;
-    ++interp_generation;
+  }
+  if (interp_dirty && data.test_size() > 0) {
+    apply_interpolation(compute_interpolation(*vae, data, interp_a, interp_b, interp_steps, interp_kind));
+    interp_dirty = interp_stale_ = false;
+  }
+  // New weights redraw the strip too, but that is 12 images through both halves of the model (up
+  // to ~4 ms of a frame): the worker does it, and a result the user has since changed is dropped.
+  if (interp_stale_ && data.test_size() > 0 && !worker_.busy("interp")) {
+    interp_stale_ = false;
+    const Dataset d = data;
+    const int a = interp_a, b = interp_b, steps = interp_steps;
+    const Interpolation kind = interp_kind;
+    const int64_t asked_at = interp_generation;
+    worker_.submit("interp", [this, vae, d, a, b, steps, kind, asked_at] {
+      auto result = std::make_shared<InterpolationResult>(compute_interpolation(*vae, d, a, b, steps, kind));
+      return [this, result, a, b, steps, kind, asked_at] {
+        if (interp_generation != asked_at || interp_dirty || a != interp_a || b != interp_b || steps != interp_steps ||
+            kind != interp_kind)
+          return;
+        apply_interpolation(std::move(*result));
+      };
+    });
   }
   // Heavier work goes to the worker, at most a few times a second, never queued twice.
   const Dataset d = data;
   if (scatter_dirty && now - last_scatter_ > 1.0 && !worker_.busy("scatter")) {
     last_scatter_ = now;
     scatter_dirty = false;
-    const int dx = pad_dim_x, dy = pad_dim_y;
+    const int dx = pad_dim_x, dy = pad_dim_y, size = pad_raster_size;
     const float extent = pad_extent;
-    worker_.submit("scatter", [this, vae, d, dx, dy, extent] {
+    worker_.submit("scatter", [this, vae, d, dx, dy, extent, size] {
       auto set = std::make_shared<EncodedSet>(encode_test_set(*vae, d));
       auto density = std::make_shared<ui::DensityGrid>(ui::aggregate_density(set->posterior, dx, dy, 128, extent));
-      return [this, set, density] {
+      // 10,000 dots into a 512² image take 1-2 ms: here rather than in a frame.
+      auto image = std::make_shared<ui::ScatterImage>();
+      if (size > 0 && dx < set->posterior.mu.cols && dy < set->posterior.mu.cols) {
+        *image = {dx, dy, size, extent, {}};
+        image->pixels = ui::rasterize_scatter(set->posterior.mu, set->labels, dx, dy, extent, size, ui::kScatterAlpha,
+                                              ui::kPadBackground);
+      }
+      return [this, set, density, image] {
         if (set->posterior.mu.cols != latent_dim()) return;
         scatter = std::move(*set);
         aggregate = std::move(*density);
+        scatter_image = std::move(*image);
         ++scatter_generation;
       };
     });
@@ -422,8 +446,25 @@ ImageBatch AppState::originals_over_reconstructions() const {
   return both;
 }
 
+AppState::InterpolationResult AppState::compute_interpolation(const Vae& vae, const Dataset& d, int a, int b, int steps,
+                                                             Interpolation kind) {
+  InterpolationResult r;
+  r.endpoints = d.test_images({a, b});
+  const Posterior ends = vae.encode(r.endpoints);
+  r.path = interpolate(ends.mu.row(0), ends.mu.row(1), steps, kind);
+  r.images = vae.decode(r.path);
+  return r;
+}
+
+void AppState::apply_interpolation(InterpolationResult r) {
+  interp_endpoints = std::move(r.endpoints);
+  interp_path = std::move(r.path);
+  interp_images = std::move(r.images);
+  ++interp_generation;
+}
+
 void AppState::mark_all_views_dirty() {
-  decoded_dirty = interp_dirty = true;
+  decoded_dirty = interp_stale_ = true;
   gallery_dirty = grid_dirty = scatter_dirty = true;
   elbo.digit_dirty = elbo.test_dirty = true;
 }

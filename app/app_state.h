@@ -17,6 +17,7 @@
 #include "latent/trainer.h"
 #include "ui/aggregate_density.h"
 #include "ui/colormap.h"
+#include "ui/scatter_raster.h"
 
 namespace latent::app {
 
@@ -197,6 +198,10 @@ class AppState {
   EncodedSet scatter;            // μ of the test set
   int64_t scatter_generation = 0;
   ui::DensityGrid aggregate;     // q(z) of the encoded test set vs p(z), over the pad's dims
+  // The scatter drawn for the pad as it was when the set was encoded (its dims, extent and size in
+  // pixels, which the pad panel keeps in pad_raster_size), so the frame only uploads it.
+  ui::ScatterImage scatter_image;
+  int pad_raster_size = 0;
   ImageBatch grid_images;        // K × K manifold
   int grid_k_shown = 0;
   ImageBatch originals, reconstructions, samples;
@@ -231,6 +236,15 @@ class AppState {
   void add_marker(const char* name, double value);
   void record_timeline();
   void mark_all_views_dirty();
+  struct InterpolationResult {
+    ImageBatch endpoints;
+    LatentMatrix path;
+    ImageBatch images;
+  };
+  static InterpolationResult compute_interpolation(const Vae& vae, const Dataset& d, int a, int b, int steps,
+                                                   Interpolation kind);
+  void apply_interpolation(InterpolationResult r);
+  bool interp_stale_ = false;  // new weights: the strip is redrawn on the worker
   int64_t next_timeline_step_ = 1;
   int timeline_epoch_ = 0;
   InferenceWorker worker_;

@@ -94,6 +94,56 @@ TEST(AppState, TrainsAndFillsEveryViewInTheBackground) {
   EXPECT_TRUE(has_banner(state, "beta must be"));
 }
 
+TEST(AppState, TheScatterComesRasterisedForThePadAsItWas) {
+  AppState state(options({}));
+  state.pad_raster_size = 64;  // as the pad panel sets it when it draws
+  state.pad_extent = 2.5f;
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] { return !state.scatter_image.pixels.empty(); }));
+  const ui::ScatterImage& image = state.scatter_image;
+  EXPECT_TRUE(image.fits(0, 1, 64, 2.5f));
+  EXPECT_FALSE(image.fits(0, 1, 65, 2.5f));  // another size or extent: the pad rasterises it itself
+  EXPECT_FALSE(image.fits(0, 1, 64, 3.0f));
+  // What the pad would have drawn from the same encoded set.
+  EXPECT_EQ(image.pixels, ui::rasterize_scatter(state.scatter.posterior.mu, state.scatter.labels, 0, 1, 2.5f, 64,
+                                                ui::kScatterAlpha, ui::kPadBackground));
+}
+
+// The interpolation strip from test digits a to b as the weights the views use would draw it.
+ImageBatch strip(const AppState& state, int a, int b) {
+  const Vae& vae = *state.weights();
+  const Posterior ends = vae.encode(state.data.test_images({a, b}));
+  return vae.decode(interpolate(ends.mu.row(0), ends.mu.row(1), state.interp_steps, state.interp_kind));
+}
+
+TEST(AppState, NewWeightsRedrawTheInterpolationOnTheWorkerAndTheUsersChoiceWins) {
+  AppState state(options({"--interpolate", "3,7"}));
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->weights_step == 1; }));
+  ASSERT_TRUE(run_until(state, [&] { return state.interp_images.pixels == strip(state, 3, 7).pixels; }, 10));
+  // New weights: the frame that sees them does not decode the strip; the worker does, soon after.
+  state.step();
+  const int64_t before = state.interp_generation;
+  ASSERT_TRUE(run_until(state, [&] {
+    if (state.snapshot->weights_step != 2) return false;
+    EXPECT_EQ(state.interp_generation, before) << "decoded in the frame the weights arrived";
+    return true;
+  }));
+  ASSERT_TRUE(run_until(state, [&] { return state.interp_images.pixels == strip(state, 3, 7).pixels; }, 10));
+  EXPECT_GT(state.interp_generation, before);
+  // The user picks another digit while a refresh for the old pair may be on the worker: the strip
+  // shows the new pair at once and keeps showing it.
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot->weights_step == 3; }));
+  state.interp_b = 8;
+  state.interp_dirty = true;
+  state.update(state.now + 0.05);
+  EXPECT_EQ(state.interp_images.pixels, strip(state, 3, 8).pixels);
+  run_until(state, [] { return false; }, 1.0);
+  EXPECT_EQ(state.interp_endpoints.pixels, state.data.test_images({3, 8}).pixels);
+  EXPECT_EQ(state.interp_images.pixels, strip(state, 3, 8).pixels);
+}
+
 TEST(AppState, ElboViewsComputeTheBoundsAndTheTruePosterior) {
   AppState state(options({"--digit", "5"}));
   state.step();

@@ -59,6 +59,21 @@ TEST(ScatterRaster, PointsLandWhereThePadMapsThemInTheirLabelColour) {
   EXPECT_GT(blended[5 * 11 + 5] >> 24, 128u);
 }
 
+TEST(ScatterRaster, AnOpaqueBackgroundFillsThePadAndDotsBlendOverIt) {
+  const uint32_t background = 0xFF181210u;  // ABGR: (16, 18, 24), opaque
+  LatentMatrix points{1, 2, {0, 0}};
+  auto image = rasterize_scatter(points, {1}, 0, 1, 3.0f, 11, 128, background);
+  EXPECT_EQ(image[0], background);
+  EXPECT_EQ(image[10 * 11 + 10], background);
+  const uint32_t dot = image[5 * 11 + 5], colour = label_color(1);
+  EXPECT_EQ(dot >> 24, 255u);  // over an opaque background, still opaque
+  for (int shift = 0; shift < 24; shift += 8) {
+    // Half way (alpha 128) between the background's channel and the label colour's.
+    const int b = (background >> shift) & 0xFF, c = (colour >> shift) & 0xFF, d = (dot >> shift) & 0xFF;
+    EXPECT_NEAR(d, (b * 127 + c * 128) / 255, 1) << "channel at bit " << shift;
+  }
+}
+
 }  // namespace
 }  // namespace latent::ui
 

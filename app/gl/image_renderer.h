@@ -33,6 +33,7 @@ class GrayTexture {
   bool valid() const { return id_ != 0; }
   int width() const { return width_; }
   int height() const { return height_; }
+  bool smooth() const { return smooth_; }
   ImTextureID id() const { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id_)); }
 
  private:
@@ -41,7 +42,8 @@ class GrayTexture {
   bool smooth_ = false;
 };
 
-// An RGBA8 texture drawn by ImGui's own program (for pictures that are already in colour).
+// An RGBA8 texture drawn by ImGui's own program (for pictures that are already in colour), sampled
+// nearest: ours are only drawn at their size or magnified (the pad's scatter, heatmaps).
 class RgbaTexture {
  public:
   RgbaTexture() = default;
@@ -79,6 +81,7 @@ class ImageRenderer {
     int u_projection = -1, u_image = -1;
   };
   std::array<Program, ui::kColormapCount> programs_;  // one per colormap (see shaders/image.frag)
+  unsigned nearest_sampler_ = 0;                       // for images drawn at their size or larger
   std::string source_;
 };
 

@@ -82,15 +82,21 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
   ImGui::InvisibleButton("pad", ImVec2(size, size));
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->PushClipRect(p0, ImVec2(p0.x + size, p0.y + size), true);
-  dl->AddRectFilled(p0, ImVec2(p0.x + size, p0.y + size), IM_COL32(16, 18, 24, 255));
   const int dx = state.pad_dim_x, dy = state.pad_dim_y;
-  if (state.options.pad_background == PadBackground::Manifold && gfx.grid.valid() && state.grid_k_shown > 1) {
+  // The manifold (opaque, beyond the pad's edges) and the scatter (its background baked in) cover
+  // the whole pad: the plain background is drawn only under the aggregate, or when there is nothing.
+  const ImU32 pad_colour = ui::kPadBackground;
+  const bool manifold = state.options.pad_background == PadBackground::Manifold && gfx.grid.valid() && state.grid_k_shown > 1;
+  const bool aggregate = state.options.pad_background == PadBackground::Aggregate && state.aggregate.resolution > 0;
+  const bool scatter = !manifold && !aggregate && state.scatter.posterior.mu.rows > 0;  // also while the others load
+  if (!manifold && !scatter) dl->AddRectFilled(p0, ImVec2(p0.x + size, p0.y + size), pad_colour);
+  if (manifold) {
     // Grid points sit at ±extent; each tile covers half a cell beyond them.
     const float half = state.pad_extent / float(state.grid_k_shown - 1);
     auto [x0, y0] = map.to_screen(-state.pad_extent - half, state.pad_extent + half);
     auto [x1, y1] = map.to_screen(state.pad_extent + half, -state.pad_extent - half);
     gfx.renderer.draw(dl, gfx.grid, ImVec2(x0, y0), ImVec2(x1, y1), gfx.colormap);
-  } else if (state.options.pad_background == PadBackground::Aggregate && state.aggregate.resolution > 0) {
+  } else if (aggregate) {
     const ui::DensityGrid& g = state.aggregate;
     if (gfx.aggregate_generation != state.scatter_generation && (!gfx.aggregate.valid() || gfx.take_refresh_turn())) {
       float peak = 0;
@@ -111,11 +117,18 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     auto [ax0, ay0] = map.to_screen(-g.extent, g.extent);
     auto [ax1, ay1] = map.to_screen(g.extent, -g.extent);
     dl->AddImage(gfx.aggregate.id(), ImVec2(ax0, ay0), ImVec2(ax1, ay1));
-  } else if (state.scatter.posterior.mu.rows > 0) {
+  } else if (scatter) {
     const Gfx::ScatterKey key{state.scatter_generation, dx, dy, std::min(2048, int(size)), state.pad_extent};
+    state.pad_raster_size = key.size;
     if (!(key == gfx.scatter_key) && (!gfx.scatter.valid() || gfx.take_refresh_turn())) {
-      auto pixels = ui::rasterize_scatter(state.scatter.posterior.mu, state.scatter.labels, dx, dy, state.pad_extent, key.size);
-      gfx.scatter.upload(pixels.data(), key.size, key.size);
+      const ui::ScatterImage& ready = state.scatter_image;  // rasterised with the set, if the view is the same
+      if (ready.fits(dx, dy, key.size, state.pad_extent)) {
+        gfx.scatter.upload(ready.pixels.data(), key.size, key.size);
+      } else {
+        auto pixels = ui::rasterize_scatter(state.scatter.posterior.mu, state.scatter.labels, dx, dy, state.pad_extent,
+                                            key.size, ui::kScatterAlpha, pad_colour);
+        gfx.scatter.upload(pixels.data(), key.size, key.size);
+      }
       gfx.scatter_key = key;
     }
     dl->AddImage(gfx.scatter.id(), p0, ImVec2(p0.x + size, p0.y + size));

@@ -24,8 +24,8 @@ uint32_t over(uint32_t dst, uint32_t src) {
 }  // namespace
 
 std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::vector<uint8_t>& labels, int dim_x,
-                                        int dim_y, float extent, int size, uint8_t alpha) {
-  std::vector<uint32_t> image(size_t(size) * size, 0);
+                                        int dim_y, float extent, int size, uint8_t alpha, uint32_t background) {
+  std::vector<uint32_t> image(size_t(std::max(size, 0)) * size_t(std::max(size, 0)), background);
   if (size <= 0 || points.cols == 0) return image;
   const PadMapping map{0, 0, float(size), extent};
   for (int64_t i = 0; i < points.rows; ++i) {
