@@ -115,6 +115,13 @@ double timeline_mib(const AppState& state) {
   return bytes / (1024.0 * 1024.0);
 }
 
+// The loss history, which grows with every step by design: the trainer's log and the app's copy
+// (a StepRecord each) and the curves' six derived series (a double each), counted by their length.
+double step_logs_mib(const AppState& state) {
+  const double per_step = 2.0 * sizeof(StepRecord) + 6.0 * sizeof(double);
+  return per_step * double(state.steps.size()) / (1024.0 * 1024.0);
+}
+
 void glfw_error(int code, const char* text) { std::fprintf(stderr, "glfw error %d: %s\n", code, text); }
 
 void apply_style(float scale) {
@@ -220,7 +227,7 @@ int main(int argc, char** argv) {
   std::vector<double> presented_ms, damaged;  // frames that changed something on screen; share of pixels drawn
   int64_t pixels_unlike_full = 0, frames_unlike_full = 0;  // --redraw check
   double rss_first_frame = 0;
-  std::vector<double> rss_by_minute, timeline_by_minute;  // once a minute: warm-up vs growth
+  std::vector<double> rss_by_minute, timeline_by_minute, logs_by_minute;  // once a minute: warm-up vs growth
   double first_frame_ms = 0, model_ready_ms = 0;
   int64_t last_present_unix_ms = 0;  // wall clock when the last changed frame was handed to the X server
   int64_t steps_at_end = 0, batch = 0;
@@ -308,6 +315,7 @@ int main(int argc, char** argv) {
       if (ms_since(launched) >= 60000.0 * double(rss_by_minute.size() + 1)) {
         rss_by_minute.push_back(rss_mib());
         timeline_by_minute.push_back(timeline_mib(state));
+        logs_by_minute.push_back(step_logs_mib(state));
       }
       if (last) break;
       // Cap at 60 frames a second while training: the trainer needs the CPU more than we do.
@@ -359,6 +367,8 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < rss_by_minute.size(); ++i) out << (i ? ", " : "") << rss_by_minute[i];
       out << "],\n  \"timeline_by_minute_mib\": [";
       for (size_t i = 0; i < timeline_by_minute.size(); ++i) out << (i ? ", " : "") << timeline_by_minute[i];
+      out << "],\n  \"step_logs_by_minute_mib\": [";
+      for (size_t i = 0; i < logs_by_minute.size(); ++i) out << (i ? ", " : "") << logs_by_minute[i];
       out << "]" << ",\n  \"peak_rss_mib\": " << peak_rss_mib() << ",\n  \"timeline_entries\": " << state.timeline.size()
           << ",\n  \"timeline_mib\": " << timeline_mib(state) << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
           << ",\n  \"pad_decode_ms\": " << state.decode_ms
