@@ -28,7 +28,7 @@ void mark_texture_changed(unsigned id) {
 // Creates the texture on first use, then (re)specifies or updates its pixels. `minify_linear`: a
 // texture drawn smaller than its size is filtered; one only ever drawn at its size or larger need
 // not be, and sampling it nearest in both directions spares a software rasteriser the per-pixel
-// choice between the two filters (llvmpipe: a 512² quad 1.3 → 0.8 ms).
+// choice between the two filters (llvmpipe, a blended 1024×640 quad: 3.3 → 2.1 ms).
 void upload_texture(unsigned& id, int& width, int& height, bool smooth, bool minify_linear, int internal_format,
                     unsigned format, unsigned type, const void* pixels, int new_width, int new_height) {
   if (!id) {

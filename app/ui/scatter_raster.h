@@ -18,7 +18,7 @@ constexpr uint8_t kScatterAlpha = 170;
 // over z ∈ [−extent, extent]², y up, each a radius-1 square in its label's colour, blended over the
 // points drawn before it and over `background` (0: transparent). An opaque background makes the
 // image the whole pad: nothing needs drawing under it, which a software rasteriser pays for per
-// pixel (a 512² blended pass is ~1.3 ms on llvmpipe).
+// pixel (llvmpipe: ImGui's fill, a blended textured 1024×640 quad, 3.2 ms).
 std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::vector<uint8_t>& labels, int dim_x,
                                         int dim_y, float extent, int size, uint8_t alpha = kScatterAlpha,
                                         uint32_t background = 0);
