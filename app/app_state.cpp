@@ -334,11 +334,8 @@ void AppState::refresh_inference() {
       auto density = std::make_shared<ui::DensityGrid>(ui::aggregate_density(set->posterior, dx, dy, 128, extent));
       // 10,000 dots into a 512² image take 1-2 ms: here rather than in a frame.
       auto image = std::make_shared<ui::ScatterImage>();
-      if (size > 0 && dx < set->posterior.mu.cols && dy < set->posterior.mu.cols) {
-        *image = {dx, dy, size, extent, {}};
-        image->pixels = ui::rasterize_scatter(set->posterior.mu, set->labels, dx, dy, extent, size, ui::kScatterAlpha,
-                                              ui::kPadBackground);
-      }
+      if (size > 0 && dx < set->posterior.mu.cols && dy < set->posterior.mu.cols)
+        *image = ui::rasterize_pad_scatter(set->posterior.mu, set->labels, dx, dy, extent, size);
       return [this, set, density, image] {
         if (set->posterior.mu.cols != latent_dim()) return;
         scatter = std::move(*set);

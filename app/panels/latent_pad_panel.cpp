@@ -85,11 +85,10 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
   const int dx = state.pad_dim_x, dy = state.pad_dim_y;
   // The manifold (opaque, beyond the pad's edges) and the scatter (its background baked in) cover
   // the whole pad: the plain background is drawn only under the aggregate, or when there is nothing.
-  const ImU32 pad_colour = ui::kPadBackground;
   const bool manifold = state.options.pad_background == PadBackground::Manifold && gfx.grid.valid() && state.grid_k_shown > 1;
   const bool aggregate = state.options.pad_background == PadBackground::Aggregate && state.aggregate.resolution > 0;
   const bool scatter = !manifold && !aggregate && state.scatter.posterior.mu.rows > 0;  // also while the others load
-  if (!manifold && !scatter) dl->AddRectFilled(p0, ImVec2(p0.x + size, p0.y + size), pad_colour);
+  if (!manifold && !scatter) dl->AddRectFilled(p0, ImVec2(p0.x + size, p0.y + size), ui::kPadBackground);
   if (manifold) {
     // Grid points sit at ±extent; each tile covers half a cell beyond them.
     const float half = state.pad_extent / float(state.grid_k_shown - 1);
@@ -121,14 +120,14 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     const Gfx::ScatterKey key{state.scatter_generation, dx, dy, std::min(2048, int(size)), state.pad_extent};
     state.pad_raster_size = key.size;
     if (!(key == gfx.scatter_key) && (!gfx.scatter.valid() || gfx.take_refresh_turn())) {
-      const ui::ScatterImage& ready = state.scatter_image;  // rasterised with the set, if the view is the same
-      if (ready.fits(dx, dy, key.size, state.pad_extent)) {
-        gfx.scatter.upload(ready.pixels.data(), key.size, key.size);
-      } else {
-        auto pixels = ui::rasterize_scatter(state.scatter.posterior.mu, state.scatter.labels, dx, dy, state.pad_extent,
-                                            key.size, ui::kScatterAlpha, pad_colour);
-        gfx.scatter.upload(pixels.data(), key.size, key.size);
+      // The worker's image was drawn with the set, for the view the pad had then.
+      const ui::ScatterImage* image = &state.scatter_image;
+      ui::ScatterImage own;
+      if (!image->fits(dx, dy, key.size, state.pad_extent)) {
+        own = ui::rasterize_pad_scatter(state.scatter.posterior.mu, state.scatter.labels, dx, dy, state.pad_extent, key.size);
+        image = &own;
       }
+      gfx.scatter.upload(image->pixels.data(), key.size, key.size);
       gfx.scatter_key = key;
     }
     dl->AddImage(gfx.scatter.id(), p0, ImVec2(p0.x + size, p0.y + size));

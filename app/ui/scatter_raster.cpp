@@ -41,4 +41,10 @@ std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::v
   return image;
 }
 
+ScatterImage rasterize_pad_scatter(const LatentMatrix& points, const std::vector<uint8_t>& labels, int dim_x, int dim_y,
+                                   float extent, int size) {
+  return {dim_x, dim_y, size, extent,
+          rasterize_scatter(points, labels, dim_x, dim_y, extent, size, kScatterAlpha, kPadBackground)};
+}
+
 }  // namespace latent::ui

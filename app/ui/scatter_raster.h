@@ -23,7 +23,8 @@ std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::v
                                         int dim_y, float extent, int size, uint8_t alpha = kScatterAlpha,
                                         uint32_t background = 0);
 
-// A scatter rasterised off the frame (on the inference worker) for the view it was made for.
+// The pad's scatter (its dots and background) with the view it was drawn for: the inference worker
+// makes one with each encoded set, and the pad rasterises its own only when its view has changed.
 struct ScatterImage {
   int dim_x = -1, dim_y = -1, size = 0;
   float extent = 0;
@@ -32,5 +33,7 @@ struct ScatterImage {
     return !pixels.empty() && dim_x == dx && dim_y == dy && size == sz && extent == ext;
   }
 };
+ScatterImage rasterize_pad_scatter(const LatentMatrix& points, const std::vector<uint8_t>& labels, int dim_x, int dim_y,
+                                   float extent, int size);
 
 }  // namespace latent::ui
