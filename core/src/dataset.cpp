@@ -71,11 +71,11 @@ std::string name_of(const std::string& spec, const std::string& dir) {
   return path.filename().string();
 }
 
-// uint8 [N, H, W] → float32 [N, H·W] in [0, 1], in one pass over a single allocation.
-torch::Tensor to_float_images(const IdxArray& a) {
-  auto bytes = torch::from_blob(const_cast<uint8_t*>(a.data.data()), {a.dims[0], a.dims[1] * a.dims[2]},
-                                torch::kUInt8);
-  return bytes.to(torch::kFloat32).div_(255.0f).contiguous();
+// uint8 [N, H, W] → uint8 [N, H·W] over the bytes as read: no copy.
+torch::Tensor byte_images(IdxArray& a) {
+  auto bytes = std::make_shared<PayloadBytes>(std::move(a.data));
+  return torch::from_blob(bytes->data(), {a.dims[0], a.dims[1] * a.dims[2]}, [bytes](void*) mutable { bytes.reset(); },
+                          torch::kUInt8);
 }
 
 ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::vector<int64_t>& indices) {
@@ -85,10 +85,10 @@ ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::
   out.width = d.width;
   out.pixels.reserve(size_t(out.count) * d.height * d.width);
   const int64_t n = images.size(0), p = images.size(1);
-  const float* base = images.data_ptr<float>();
+  const uint8_t* base = images.data_ptr<uint8_t>();
   for (int64_t i : indices) {
     if (i < 0 || i >= n) throw Error("image index " + std::to_string(i) + " is out of range (0.." + std::to_string(n - 1) + ")");
-    out.pixels.insert(out.pixels.end(), base + i * p, base + (i + 1) * p);
+    for (const uint8_t* b = base + i * p; b != base + (i + 1) * p; ++b) out.pixels.push_back(float(*b) / 255.0f);
   }
   return out;
 }
@@ -128,11 +128,28 @@ Dataset Dataset::load_dir(const std::string& dir, const std::string& name) {
   impl->directory = dir;
   impl->height = int(train.images.dims[1]);
   impl->width = int(train.images.dims[2]);
-  impl->train = to_float_images(train.images);
-  impl->test = to_float_images(test.images);
-  impl->train_labels = std::move(train.labels.data);
-  impl->test_labels = std::move(test.labels.data);
+  impl->train = byte_images(train.images);
+  impl->test = byte_images(test.images);
+  impl->train_labels.assign(train.labels.data.begin(), train.labels.data.end());
+  impl->test_labels.assign(test.labels.data.begin(), test.labels.data.end());
   return Dataset(std::move(impl));
+}
+
+torch::Tensor unit_pixel_mean(const torch::Tensor& bytes) {
+  const int64_t n = bytes.size(0), p = bytes.size(1);
+  // Sums of bytes in 32 bits: at most kIdxMaxDim rows of 255 each.
+  static_assert(uint64_t(kIdxMaxDim) * 255 <= UINT32_MAX, "row sums may overflow");
+  std::vector<uint32_t> sums(size_t(p), 0);
+  uint32_t* __restrict sum = sums.data();  // restrict: bytes may alias anything, which would stop vectorisation
+  const uint8_t* first = bytes.data_ptr<uint8_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t* __restrict row = first + i * p;
+    for (int64_t j = 0; j < p; ++j) sum[j] += row[j];
+  }
+  torch::Tensor mean = torch::empty({p}, torch::kFloat32);
+  float* out = mean.data_ptr<float>();
+  for (int64_t j = 0; j < p; ++j) out[j] = n > 0 ? float(double(sums[size_t(j)]) / (255.0 * double(n))) : 0.0f;
+  return mean;
 }
 
 const std::string& Dataset::name() const { return impl_->name; }

@@ -17,7 +17,7 @@ torch::Tensor test_rows(const Vae& vae, const Dataset& data, int64_t limit) {
                 std::to_string(vae.config().image_width));
   const torch::Tensor& test = data.impl().test;
   int64_t n = limit > 0 ? std::min(limit, test.size(0)) : test.size(0);
-  return test.narrow(0, 0, n).to(vae.impl().device);
+  return unit_floats(test.narrow(0, 0, n)).to(vae.impl().device);
 }
 
 Evaluation evaluate_test_set(const Vae& vae, const Dataset& data, int64_t limit, uint64_t seed) {

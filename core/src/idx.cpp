@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "latent/error.h"
@@ -180,6 +182,23 @@ IdxArray read_gzip(const std::string& path, FILE* f, int64_t file_size, const st
 }
 
 }  // namespace
+
+namespace {
+constexpr size_t kPopulatedPayloadBytes = size_t(1) << 20;
+}
+
+void* allocate_payload(size_t bytes) {
+  if (bytes < kPopulatedPayloadBytes) return ::operator new(bytes);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return p;
+}
+
+void free_payload(void* p, size_t bytes) noexcept {
+  if (!p) return;
+  if (bytes < kPopulatedPayloadBytes) ::operator delete(p);
+  else ::munmap(p, bytes);
+}
 
 IdxArray parse_idx(const uint8_t* bytes, size_t size, const std::string& what) {
   Header h = parse_header(bytes, size, what);

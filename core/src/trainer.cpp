@@ -115,7 +115,7 @@ struct Run {
   // A step's images and noise, kept between steps like VaeStep's buffers: a fresh 400 KB tensor a
   // step is a page-faulted mapping of its own where malloc maps large blocks (the explorer sets
   // that up; perf showed the training thread's page faults there).
-  torch::Tensor batch_x, batch_eps;
+  torch::Tensor batch_bytes, batch_x, batch_eps;  // kept between steps: the batch as bytes, as x = byte / 255, ε
   TrainingProgress progress;
 };
 
@@ -140,7 +140,7 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   initialize(*run->net, train.seed);
   const auto& d = data.impl();
   int64_t n = train.limit > 0 ? std::min<int64_t>(train.limit, d.train.size(0)) : d.train.size(0);
-  initialize_output_bias(*run->net, d.train.narrow(0, 0, n).mean(0));
+  initialize_output_bias(*run->net, unit_pixel_mean(d.train.narrow(0, 0, n)));
   run->net->to(run->device);
   run->adam = std::make_unique<Adam>(named_trainables(*run->net), train.learning_rate);
   run->step = std::make_unique<VaeStep>(*run->net);
@@ -408,11 +408,14 @@ struct Trainer::Impl {
     r.adam->learning_rate = learning_rate_now();
 
     if (!r.batch_x.defined() || r.batch_x.size(0) < b) {
-      r.batch_x = torch::empty({b, r.train_x.size(1)}, r.train_x.options());
+      r.batch_bytes = torch::empty({b, r.train_x.size(1)}, r.train_x.options());
+      r.batch_x = torch::empty({b, r.train_x.size(1)}, r.train_x.options().dtype(torch::kFloat32));
       r.batch_eps = torch::empty({b, r.model.latent_dim}, torch::kFloat32);
     }
+    torch::Tensor bytes = r.batch_bytes.narrow(0, 0, b);
+    at::index_select_out(bytes, r.train_x, 0, r.order.narrow(0, r.progress.epoch_offset, b));
     torch::Tensor x = r.batch_x.narrow(0, 0, b);
-    at::index_select_out(x, r.train_x, 0, r.order.narrow(0, r.progress.epoch_offset, b));
+    x.copy_(bytes).div_(255.0f);  // unit_floats, into the kept buffer
     torch::Tensor eps = r.batch_eps.narrow(0, 0, b).normal_(0, 1, r.eps_gen);  // the draws torch::randn makes
     if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
     const StepTerms terms = r.step->run(x, eps, beta);

@@ -25,7 +25,8 @@ void copy_weights(VaeNetImpl& from, VaeNetImpl& to);
 LatentMatrix to_matrix(const torch::Tensor& t);
 // Images as rows [count, H·W] on the model's device; throws latent::Error on a size mismatch.
 torch::Tensor images_tensor(const ImageBatch& images, const VaeImpl& vae);
-// The first `limit` test images (0 = all) on the model's device; throws when they do not fit it.
+// The first `limit` test images (0 = all) as x = byte / 255 on the model's device; throws when they
+// do not fit it.
 torch::Tensor test_rows(const Vae& vae, const Dataset& data, int64_t limit);
 
 }  // namespace latent
