@@ -122,6 +122,17 @@ double step_logs_mib(const AppState& state) {
   return per_step * double(state.steps.size()) / (1024.0 * 1024.0);
 }
 
+// What malloc holds, in MiB, over all arenas: in use (blocks handed out, mapped ones included), and
+// freed but kept in its arenas. Beside RSS once a minute, it tells a leak or a growing structure
+// (in use grows) from fragmentation (free kept grows) from memory malloc never saw (neither grows).
+struct HeapMib {
+  double in_use = 0, free_kept = 0;
+};
+HeapMib heap_mib() {
+  const struct mallinfo2 m = mallinfo2();
+  return {double(m.uordblks + m.hblkhd) / (1024.0 * 1024.0), double(m.fordblks) / (1024.0 * 1024.0)};
+}
+
 void glfw_error(int code, const char* text) { std::fprintf(stderr, "glfw error %d: %s\n", code, text); }
 
 void apply_style(float scale) {
@@ -228,6 +239,7 @@ int main(int argc, char** argv) {
   int64_t pixels_unlike_full = 0, frames_unlike_full = 0;  // --redraw check
   double rss_first_frame = 0;
   std::vector<double> rss_by_minute, timeline_by_minute, logs_by_minute;  // once a minute: warm-up vs growth
+  std::vector<HeapMib> heap_by_minute;
   double first_frame_ms = 0, model_ready_ms = 0;
   int64_t last_present_unix_ms = 0;  // wall clock when the last changed frame was handed to the X server
   int64_t steps_at_end = 0, batch = 0;
@@ -316,6 +328,7 @@ int main(int argc, char** argv) {
         rss_by_minute.push_back(rss_mib());
         timeline_by_minute.push_back(timeline_mib(state));
         logs_by_minute.push_back(step_logs_mib(state));
+        heap_by_minute.push_back(heap_mib());
       }
       if (last) break;
       // Cap at 60 frames a second while training: the trainer needs the CPU more than we do.
@@ -369,6 +382,10 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < timeline_by_minute.size(); ++i) out << (i ? ", " : "") << timeline_by_minute[i];
       out << "],\n  \"step_logs_by_minute_mib\": [";
       for (size_t i = 0; i < logs_by_minute.size(); ++i) out << (i ? ", " : "") << logs_by_minute[i];
+      out << "],\n  \"heap_in_use_by_minute_mib\": [";
+      for (size_t i = 0; i < heap_by_minute.size(); ++i) out << (i ? ", " : "") << heap_by_minute[i].in_use;
+      out << "],\n  \"heap_free_kept_by_minute_mib\": [";
+      for (size_t i = 0; i < heap_by_minute.size(); ++i) out << (i ? ", " : "") << heap_by_minute[i].free_kept;
       out << "]" << ",\n  \"peak_rss_mib\": " << peak_rss_mib() << ",\n  \"timeline_entries\": " << state.timeline.size()
           << ",\n  \"timeline_mib\": " << timeline_mib(state) << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
           << ",\n  \"pad_decode_ms\": " << state.decode_ms

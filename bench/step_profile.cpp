@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adam.h"
+#include "kernels.h"
 #include "latent/config.h"
 #include "latent/trainer.h"
 #include "vae_net.h"
@@ -72,7 +73,6 @@ int main(int argc, char** argv) {
   const int64_t pixels = model.pixels();
   // Bytes as the dataset keeps them, gathered and scaled to x = byte / 255 as the trainer does.
   auto data = torch::randint(0, 256, {8192, pixels}, torch::kUInt8);
-  auto batch_bytes = torch::empty({batch, pixels}, torch::kUInt8);
   auto x = torch::empty({batch, pixels}, torch::kFloat32);
   auto order = torch::randperm(8192, torch::kInt64);
   auto gen = torch::make_generator<at::CPUGeneratorImpl>(7);
@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
   double t_gather = 0, t_noise = 0, t_step = 0, t_adam = 0;
   auto one = [&](int s, bool timed) {
     auto t0 = Clock::now();
-    at::index_select_out(batch_bytes, data, 0, order.narrow(0, (int64_t(s) * batch) % (8192 - batch), batch));
-    x.copy_(batch_bytes).div_(255.0f);
+    gather_unit_floats(data.data_ptr<uint8_t>(), pixels, order.data_ptr<int64_t>() + (int64_t(s) * batch) % (8192 - batch),
+                       batch, x.data_ptr<float>());
     auto t1 = Clock::now();
     auto eps = torch::randn({batch, model.latent_dim}, gen, torch::kFloat32);
     auto t2 = Clock::now();

@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include <torch/torch.h>
+
 #include "kernels.h"
 
 namespace latent {
@@ -46,6 +48,23 @@ TEST(Kernels, BceWithLogitsMatchesTheDoublePrecisionFormula) {
 }
 
 TEST(Kernels, BceOfEmptyInputIsZero) { EXPECT_EQ(bce_with_logits(nullptr, nullptr, nullptr, 1.0f, 0), 0.0); }
+
+// The trainer's batch: each byte b becomes the float LibTorch's byte→float conversion and
+// div_(255.0f) give (what the app's other paths use), bit for bit, rows in the order asked.
+TEST(Kernels, GatherUnitFloatsIsLibTorchsConversionRowByRow) {
+  const int64_t rows = 300, row_size = 29;  // odd: no vector width divides it
+  torch::Tensor bytes = torch::randint(0, 256, {rows, row_size}, torch::kUInt8);
+  bytes[7] = torch::arange(0, row_size, torch::kInt64).mul_(9).to(torch::kUInt8);  // 0 .. 252
+  bytes[8].fill_(255);
+  const std::vector<int64_t> indices = {8, 7, 0, 299, 7, 150};
+  std::vector<float> out(indices.size() * size_t(row_size), -1.0f);
+  gather_unit_floats(bytes.data_ptr<uint8_t>(), row_size, indices.data(), int64_t(indices.size()), out.data());
+  torch::Tensor expected =
+      bytes.index_select(0, torch::tensor(indices, torch::kInt64)).to(torch::kFloat32).div_(255.0f).contiguous();
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], expected.data_ptr<float>()[i]) << "value " << i;
+  EXPECT_EQ(out[0], 1.0f);                    // the row of 255s, first
+  EXPECT_EQ(out[size_t(row_size) + 1], 9.0f / 255.0f);  // then row 7
+}
 
 TEST(Kernels, AdamUpdateMatchesTheFormulaAndFlagsNonFiniteGradients) {
   std::mt19937 rng(9);

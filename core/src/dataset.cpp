@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "dataset_impl.h"
+#include "kernels.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "latent/idx.h"
@@ -83,13 +84,11 @@ ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::
   out.count = int64_t(indices.size());
   out.height = d.height;
   out.width = d.width;
-  out.pixels.reserve(size_t(out.count) * d.height * d.width);
   const int64_t n = images.size(0), p = images.size(1);
-  const uint8_t* base = images.data_ptr<uint8_t>();
-  for (int64_t i : indices) {
+  for (int64_t i : indices)
     if (i < 0 || i >= n) throw Error("image index " + std::to_string(i) + " is out of range (0.." + std::to_string(n - 1) + ")");
-    for (const uint8_t* b = base + i * p; b != base + (i + 1) * p; ++b) out.pixels.push_back(float(*b) / 255.0f);
-  }
+  out.pixels.resize(size_t(out.count * p));
+  gather_unit_floats(images.data_ptr<uint8_t>(), p, indices.data(), out.count, out.pixels.data());
   return out;
 }
 

@@ -127,6 +127,14 @@ bool has_avx2_fma() {
 
 }  // namespace
 
+void gather_unit_floats(const uint8_t* rows, int64_t row_size, const int64_t* indices, int64_t count, float* out) {
+  for (int64_t r = 0; r < count; ++r) {
+    const uint8_t* __restrict row = rows + indices[r] * row_size;
+    float* __restrict dst = out + r * row_size;
+    for (int64_t j = 0; j < row_size; ++j) dst[j] = float(row[j]) / 255.0f;
+  }
+}
+
 // Measured on the 128x784 batch: 0.14 ms with AVX2+FMA, 0.47 ms with SSE2, 2 ms before the loop
 // vectorized (tests/test_kernels.cpp checks both against double precision).
 double bce_with_logits(const float* logits, const float* x, float* grad, float scale, int64_t n) {

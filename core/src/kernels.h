@@ -11,6 +11,12 @@ namespace latent {
 // with softplus(l) = max(l, 0) + log1p(e^−|l|), so no term overflows for any finite l.
 double bce_with_logits(const float* logits, const float* x, float* grad, float scale, int64_t n);
 
+// A batch of rows from a byte image set, as the model takes them, in one pass (instead of LibTorch's
+// three: index_select, byte→float, division):
+//   out[r·row_size + j] = rows[indices[r]·row_size + j] / 255   (float division: the value LibTorch's
+// conversion then div_(255.0f) gives). The indices must be in range; the caller checks them.
+void gather_unit_floats(const uint8_t* rows, int64_t row_size, const int64_t* indices, int64_t count, float* out);
+
 struct AdamScalars {
   float beta1, beta2;
   float one_minus_beta1, one_minus_beta2;  // from double: 1.0f − 0.999f is 5e-5 off 0.001

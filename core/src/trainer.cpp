@@ -15,6 +15,7 @@
 
 #include "adam.h"
 #include "dataset_impl.h"
+#include "kernels.h"
 #include "latent/checkpoint.h"
 #include "latent/error.h"
 #include "latent/inference.h"
@@ -115,7 +116,8 @@ struct Run {
   // A step's images and noise, kept between steps like VaeStep's buffers: a fresh 400 KB tensor a
   // step is a page-faulted mapping of its own where malloc maps large blocks (the explorer sets
   // that up; perf showed the training thread's page faults there).
-  torch::Tensor batch_bytes, batch_x, batch_eps;  // kept between steps: the batch as bytes, as x = byte / 255, ε
+  // Kept between steps: the batch as x = byte / 255, ε, and on a GPU the batch's bytes gathered there.
+  torch::Tensor batch_x, batch_eps, batch_bytes;
   TrainingProgress progress;
 };
 
@@ -408,14 +410,19 @@ struct Trainer::Impl {
     r.adam->learning_rate = learning_rate_now();
 
     if (!r.batch_x.defined() || r.batch_x.size(0) < b) {
-      r.batch_bytes = torch::empty({b, r.train_x.size(1)}, r.train_x.options());
+      if (!r.device.is_cpu()) r.batch_bytes = torch::empty({b, r.train_x.size(1)}, r.train_x.options());
       r.batch_x = torch::empty({b, r.train_x.size(1)}, r.train_x.options().dtype(torch::kFloat32));
       r.batch_eps = torch::empty({b, r.model.latent_dim}, torch::kFloat32);
     }
-    torch::Tensor bytes = r.batch_bytes.narrow(0, 0, b);
-    at::index_select_out(bytes, r.train_x, 0, r.order.narrow(0, r.progress.epoch_offset, b));
     torch::Tensor x = r.batch_x.narrow(0, 0, b);
-    x.copy_(bytes).div_(255.0f);  // unit_floats, into the kept buffer
+    const torch::Tensor rows = r.order.narrow(0, r.progress.epoch_offset, b);
+    if (r.device.is_cpu()) {
+      gather_unit_floats(r.train_x.data_ptr<uint8_t>(), r.train_x.size(1), rows.data_ptr<int64_t>(), b, x.data_ptr<float>());
+    } else {
+      torch::Tensor bytes = r.batch_bytes.narrow(0, 0, b);
+      at::index_select_out(bytes, r.train_x, 0, rows);
+      x.copy_(bytes).div_(255.0f);  // unit_floats, into the kept buffer
+    }
     torch::Tensor eps = r.batch_eps.narrow(0, 0, b).normal_(0, 1, r.eps_gen);  // the draws torch::randn makes
     if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
     const StepTerms terms = r.step->run(x, eps, beta);
