@@ -1,5 +1,7 @@
 #include "inference_worker.h"
 
+#include <pthread.h>
+
 #include <exception>
 
 #include "latent/trainer.h"
@@ -49,6 +51,7 @@ void InferenceWorker::run_main_thread_tasks() {
 }
 
 void InferenceWorker::loop() {
+  pthread_setname_np(pthread_self(), "latent-views");
   set_this_thread_nice(kWorkerNice);
   while (true) {
     std::pair<std::string, Job> job;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "latent/dataset.h"
+#include "dataset_impl.h"
 #include "latent/error.h"
 #include "test_support.h"
 
@@ -40,6 +41,32 @@ TEST(Dataset, LoadsAnyImageSizeRawOrGzipScaledToUnitRange) {
     EXPECT_FLOAT_EQ(b.pixels[1], 37.0f / 255.0f);
     EXPECT_FLOAT_EQ(b.pixels[54 + 2], float(((4 * 54 + 2) * 37) % 256) / 255.0f);
     EXPECT_EQ(d.test_labels()[4], 4);
+  }
+}
+
+// Inside: the pixels stay bytes; the test split as floats is byte / 255, made once and shared; the
+// pixel mean (the decoder's starting bias) is the mean of byte / 255, computed here in double.
+TEST(Dataset, KeepsBytesAndGivesTheTestSplitAndPixelMeansAsUnitFloats) {
+  std::string dir = temp_dir() + "/inside";
+  std::filesystem::create_directories(dir);
+  write_dataset(dir, 12, 5, 6, 9, false);
+  Dataset d = Dataset::load(dir);
+  const DatasetImpl& impl = d.impl();
+  EXPECT_EQ(impl.train.scalar_type(), torch::kUInt8);
+  EXPECT_EQ(impl.train.sizes(), (std::vector<int64_t>{12, 54}));
+
+  const torch::Tensor& floats = impl.test_floats();
+  ASSERT_EQ(floats.sizes(), (std::vector<int64_t>{5, 54}));
+  for (int64_t i = 0; i < 5 * 54; ++i)
+    ASSERT_EQ(floats.data_ptr<float>()[i], float((i * 37) % 256) / 255.0f) << "pixel " << i;
+  EXPECT_EQ(impl.test_floats().data_ptr(), floats.data_ptr());  // made once
+
+  torch::Tensor mean = unit_pixel_mean(impl.train);
+  ASSERT_EQ(mean.numel(), 54);
+  for (int64_t j = 0; j < 54; ++j) {
+    double sum = 0;
+    for (int64_t i = 0; i < 12; ++i) sum += double(((i * 54 + j) * 37) % 256) / 255.0;
+    EXPECT_NEAR(mean[j].item<float>(), sum / 12, 1e-6) << "pixel " << j;
   }
 }
 

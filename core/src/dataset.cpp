@@ -134,6 +134,11 @@ Dataset Dataset::load_dir(const std::string& dir, const std::string& name) {
   return Dataset(std::move(impl));
 }
 
+const torch::Tensor& DatasetImpl::test_floats() const {
+  std::call_once(test_floats_once_, [this] { test_floats_ = test.to(torch::kFloat32).div_(255.0f); });
+  return test_floats_;
+}
+
 torch::Tensor unit_pixel_mean(const torch::Tensor& bytes) {
   const int64_t n = bytes.size(0), p = bytes.size(1);
   // Sums of bytes in 32 bits: at most kIdxMaxDim rows of 255 each.

@@ -15,9 +15,9 @@ torch::Tensor test_rows(const Vae& vae, const Dataset& data, int64_t limit) {
     throw Error("dataset " + data.name() + " has " + std::to_string(data.height()) + "x" + std::to_string(data.width()) +
                 " images but the model expects " + std::to_string(vae.config().image_height) + "x" +
                 std::to_string(vae.config().image_width));
-  const torch::Tensor& test = data.impl().test;
+  const torch::Tensor& test = data.impl().test_floats();
   int64_t n = limit > 0 ? std::min(limit, test.size(0)) : test.size(0);
-  return unit_floats(test.narrow(0, 0, n)).to(vae.impl().device);
+  return test.narrow(0, 0, n).to(vae.impl().device);
 }
 
 Evaluation evaluate_test_set(const Vae& vae, const Dataset& data, int64_t limit, uint64_t seed) {

@@ -1,7 +1,5 @@
 #include "objective.h"
 
-#include "dataset_impl.h"
-
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
@@ -49,7 +47,7 @@ Evaluation evaluate_images(VaeNetImpl& net, const torch::Tensor& x, uint64_t see
   torch::Tensor kl_dims = torch::zeros({net.config.latent_dim}, recon_sum.options());
   for (int64_t first = 0; first < n; first += chunk) {
     if (stop && stop->load()) break;
-    auto xb = unit_floats(x.narrow(0, first, std::min(chunk, n - first)));
+    auto xb = x.narrow(0, first, std::min(chunk, n - first));
     auto [mu, logvar] = net.encoder->forward(xb);
     auto eps = torch::randn(mu.sizes(), gen, torch::kFloat32).to(mu.device());
     auto out = net.decoder->forward(reparameterize(mu, logvar, eps));

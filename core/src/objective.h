@@ -29,7 +29,7 @@ torch::Tensor reconstruction_nll(VaeNetImpl& net, const torch::Tensor& decoder_o
 // E[x|z]: sigmoid of the decoder output for both likelihoods.
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out);
 
-// Test-set ELBO over images `x` (rows: float, or the dataset's bytes), in chunks, with ε from a generator seeded by `seed`.
+// Test-set ELBO over images `x` (rows), in chunks, with ε from a generator seeded by `seed`.
 // Returns early with images < rows when `stop` becomes true.
 Evaluation evaluate_images(VaeNetImpl& net, const torch::Tensor& x, uint64_t seed,
                            const std::atomic<bool>* stop = nullptr);

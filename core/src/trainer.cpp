@@ -1,9 +1,11 @@
 #include "latent/trainer.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
 
 #include <chrono>
 #include <cmath>
@@ -111,7 +113,8 @@ struct Run {
   VaeNet net{nullptr};
   std::unique_ptr<Adam> adam;
   std::unique_ptr<VaeStep> step;  // the hand-written forward/backward over `net`
-  torch::Tensor train_x, test_x, order;
+  torch::Tensor train_x, order;
+  torch::Tensor test_x;  // the test split on the device, from the first evaluation on (not at start-up)
   torch::Generator eps_gen;
   // A step's images and noise, kept between steps like VaeStep's buffers: a fresh 400 KB tensor a
   // step is a page-faulted mapping of its own where malloc maps large blocks (the explorer sets
@@ -154,7 +157,6 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
     run->adam->steps = resume->progress.step;
   }
   run->train_x = d.train.narrow(0, 0, n).to(run->device);
-  run->test_x = d.test.to(run->device);
   if (run->progress.epoch_offset >= n) {
     run->progress.epoch_offset = 0;
     ++run->progress.epoch;
@@ -168,7 +170,11 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
 }
 
 // Frozen copies of the weights for other threads. A copy nobody holds any more (use_count 1: only
-// the pool) is overwritten in place, so publishing does not allocate once the pool is warm.
+// the pool) is overwritten in place, so publishing does not allocate once the pool is warm. A copy
+// someone keeps (the explorer's timeline keeps one for good) leaves the pool when a new copy has to
+// be made: a pool of kept copies made every publish allocate and initialise a new model, ten times a
+// second in the explorer, each one new pages to fault in (688k minor faults in 40 s on its trainer
+// thread, against 325k headless).
 class WeightsPool {
  public:
   std::shared_ptr<const Vae> copy_of(VaeNetImpl& net, torch::Device device) {
@@ -183,13 +189,20 @@ class WeightsPool {
     copy_weights(net, *copy);
     copy->eval();
     auto vae = std::make_shared<Vae>(std::make_shared<const VaeImpl>(copy, device));
-    if (items_.size() < 6) items_.push_back(vae);
+    if (items_.size() < kSize) {
+      items_.push_back(vae);
+    } else {
+      items_[next_replaced_] = vae;  // every item is held elsewhere: the oldest-placed one leaves
+      next_replaced_ = (next_replaced_ + 1) % kSize;
+    }
     return vae;
   }
-  void clear() { items_.clear(); }
+  void clear() { items_.clear(), next_replaced_ = 0; }
 
  private:
+  static constexpr size_t kSize = 6;
   std::vector<std::shared_ptr<Vae>> items_;
+  size_t next_replaced_ = 0;
 };
 
 }  // namespace
@@ -421,7 +434,7 @@ struct Trainer::Impl {
     } else {
       torch::Tensor bytes = r.batch_bytes.narrow(0, 0, b);
       at::index_select_out(bytes, r.train_x, 0, rows);
-      x.copy_(bytes).div_(255.0f);  // unit_floats, into the kept buffer
+      x.copy_(bytes).div_(255.0f);  // the conversion test_floats() makes, into the kept buffer
     }
     torch::Tensor eps = r.batch_eps.narrow(0, 0, b).normal_(0, 1, r.eps_gen);  // the draws torch::randn makes
     if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
@@ -489,7 +502,9 @@ struct Trainer::Impl {
     e.train_loss = epoch_loss_count ? epoch_loss_sum / double(epoch_loss_count) : 0;
     e.seconds = epoch_seconds;
     e.samples_per_s = epoch_seconds > 0 ? double(epoch_samples) / epoch_seconds : 0;
-    Evaluation test = evaluate_images(*r.net, r.test_x, r.train.seed, &stop);
+    if (!r.test_x.defined()) r.test_x = r.data.impl().test_floats().to(r.device);
+    // In the step's own buffers, a training batch at a time: nothing allocated (see VaeStep::evaluate).
+    Evaluation test = r.step->evaluate(r.test_x, r.train.batch_size, r.train.seed, &stop);
     e.test_recon = test.recon;
     e.test_kl = test.kl;
     e.test_loss = test.loss;
@@ -546,7 +561,10 @@ struct Trainer::Impl {
   }
 
   void start_thread() {
-    thread = std::thread([this] { loop(); });
+    thread = std::thread([this] {
+      pthread_setname_np(pthread_self(), "latent-trainer");  // for top -H, perf and per-thread CPU figures
+      loop();
+    });
   }
 };
 

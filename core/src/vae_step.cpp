@@ -1,8 +1,10 @@
 #include "vae_step.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels.h"
+#include "objective.h"
 
 namespace latent {
 namespace {
@@ -30,17 +32,26 @@ VaeStep::VaeStep(VaeNetImpl& net) : net_(net) {
   for (auto& [name, p] : named_trainables(net)) ensure_grad(p);
 }
 
-void VaeStep::allocate(int64_t batch, const torch::TensorOptions& options) {
-  for (auto* layers : {&encoder_, &decoder_})
-    for (auto& l : *layers) {
-      l.out = torch::empty({batch, l.linear->options.out_features()}, options);
-      l.grad_in = torch::empty({batch, l.linear->options.in_features()}, options);
-    }
-  const int64_t d = net_.config.latent_dim, p = net_.config.pixels();
-  for (auto* t : {&mu_, &logvar_, &std_, &z_, &grad_mu_, &grad_logvar_}) *t = torch::empty({batch, d}, options);
-  const int64_t h = encoder_.empty() ? p : encoder_.back().linear->options.out_features();
-  grad_h_ = torch::empty({batch, h}, options);
-  for (auto* t : {&mean_, &scratch_, &grad_out_}) *t = torch::empty({batch, p}, options);
+void VaeStep::prepare(int64_t batch, const torch::TensorOptions& options) {
+  if (batch > capacity_ || mu_.device() != options.device()) {
+    storage_.clear();
+    auto add = [&](torch::Tensor* view, int64_t columns) {
+      storage_.emplace_back(view, torch::empty({batch, columns}, options));
+    };
+    for (auto* layers : {&encoder_, &decoder_})
+      for (auto& l : *layers) {
+        add(&l.out, l.linear->options.out_features());
+        add(&l.grad_in, l.linear->options.in_features());
+      }
+    const int64_t d = net_.config.latent_dim, p = net_.config.pixels();
+    for (auto* t : {&mu_, &logvar_, &std_, &z_, &grad_mu_, &grad_logvar_}) add(t, d);
+    add(&grad_h_, encoder_.empty() ? p : encoder_.back().linear->options.out_features());
+    for (auto* t : {&mean_, &scratch_, &grad_out_}) add(t, p);
+    capacity_ = batch;
+    batch_ = -1;
+  }
+  if (batch == batch_) return;
+  for (auto& [view, full] : storage_) *view = full.narrow(0, 0, batch);  // the first rows: contiguous
   batch_ = batch;
 }
 
@@ -81,7 +92,7 @@ torch::Tensor VaeStep::backward(std::vector<Layer>& layers, const torch::Tensor&
   return grad;
 }
 
-torch::Tensor VaeStep::reconstruction(const torch::Tensor& out, const torch::Tensor& x, int64_t batch) {
+torch::Tensor VaeStep::reconstruction(const torch::Tensor& out, const torch::Tensor& x, int64_t batch, bool gradients) {
   if (net_.config.likelihood == ReconstructionLikelihood::Bernoulli) {
     // Σ BCE(l, x) = Σ softplus(l) − l·x, and its gradient sigmoid(l) − x.
     if (out.device().is_cpu() && x.scalar_type() == torch::kFloat32 && x.is_contiguous()) {
@@ -108,16 +119,17 @@ torch::Tensor VaeStep::reconstruction(const torch::Tensor& out, const torch::Ten
   at::sub_out(grad_out_, mean_, grad_out_);  // s(1 − s)
   grad_out_.mul_(scratch_).mul_(inv_var / double(batch));
   const double pixels = double(net_.config.pixels());
-  if (log_sigma.requires_grad()) log_sigma.mutable_grad().copy_(pixels - inv_var * sum_sq / double(batch));
+  if (gradients && log_sigma.requires_grad()) log_sigma.mutable_grad().copy_(pixels - inv_var * sum_sq / double(batch));
   const double half_log_2pi = 0.5 * std::log(2.0 * M_PI);
   return (0.5 * inv_var * sum_sq + double(batch) * pixels * (log_sigma + half_log_2pi)).squeeze();
 }
 
-StepTerms VaeStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta) {
-  torch::NoGradGuard no_grad;
-  const int64_t batch = x.size(0);
-  if (batch != batch_ || mu_.device() != x.device()) allocate(batch, x.options());
+void VaeStep::kl_terms() {
+  // ½(μ² + σ² − log σ² − 1), the ½ and the −1 left to the sums.
+  at::mul_out(grad_mu_, std_, std_).addcmul_(mu_, mu_).sub_(logvar_);
+}
 
+void VaeStep::encode_decode(const torch::Tensor& x, const torch::Tensor& eps) {
   forward(encoder_, x);
   const torch::Tensor& h = encoder_.empty() ? x : encoder_.back().out;
   at::addmm_out(mu_, mu_head_->bias, h, mu_head_->weight.t());
@@ -125,10 +137,18 @@ StepTerms VaeStep::run(const torch::Tensor& x, const torch::Tensor& eps, double 
   at::mul_out(std_, logvar_, 0.5).exp_();  // σ = exp(½ log σ²)
   at::addcmul_out(z_, mu_, std_, eps);      // z = μ + σ·ε
   forward(decoder_, z_);
+}
 
-  torch::Tensor recon = reconstruction(decoder_.back().out, x, batch);
+StepTerms VaeStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta) {
+  torch::NoGradGuard no_grad;
+  const int64_t batch = x.size(0);
+  prepare(batch, x.options());
+  encode_decode(x, eps);
+  const torch::Tensor& h = encoder_.empty() ? x : encoder_.back().out;
+
+  torch::Tensor recon = reconstruction(decoder_.back().out, x, batch, /*gradients=*/true);
   // KL = ½ Σ (μ² + σ² − log σ² − 1), with grad_mu_ as scratch before it holds the gradient.
-  at::mul_out(grad_mu_, std_, std_).addcmul_(mu_, mu_).sub_(logvar_);
+  kl_terms();
   torch::Tensor kl = 0.5 * (grad_mu_.sum() - double(grad_mu_.numel()));
 
   torch::Tensor grad_z = backward(decoder_, z_, grad_out_, /*need_input_grad=*/true);
@@ -153,6 +173,42 @@ StepTerms VaeStep::run(const torch::Tensor& x, const torch::Tensor& eps, double 
   t.kl = values.data_ptr<double>()[1] / double(batch);
   t.loss = t.recon + beta * t.kl;
   return t;
+}
+
+Evaluation VaeStep::evaluate(const torch::Tensor& x, int64_t chunk, uint64_t seed, const std::atomic<bool>* stop) {
+  torch::NoGradGuard no_grad;
+  Evaluation e;
+  const int64_t n = x.size(0), d = net_.config.latent_dim;
+  chunk = std::max<int64_t>(1, std::min(chunk, n));
+  if (!eval_eps_.defined() || eval_eps_.size(0) < chunk) eval_eps_ = torch::empty({chunk, d}, torch::kFloat32);
+  if (!eval_kl_.defined() || eval_kl_.device() != x.device())
+    eval_kl_ = torch::empty({d}, x.options().dtype(torch::kFloat64));
+  eval_kl_.zero_();
+  torch::Tensor kl_chunk = torch::empty({d}, eval_kl_.options());
+  auto gen = make_generator(seed);
+  double recon_sum = 0;
+  for (int64_t first = 0; first < n; first += chunk) {
+    if (stop && stop->load()) break;
+    const int64_t m = std::min(chunk, n - first);
+    const torch::Tensor xb = x.narrow(0, first, m);
+    torch::Tensor eps = eval_eps_.narrow(0, 0, m).normal_(0, 1, gen);
+    if (!x.device().is_cpu()) eps = eps.to(x.device());
+    prepare(m, x.options());
+    encode_decode(xb, eps);
+    recon_sum += reconstruction(decoder_.back().out, xb, m, /*gradients=*/false).item<double>();
+    kl_terms();
+    at::sum_out(kl_chunk, grad_mu_, 0, /*keepdim=*/false, torch::kFloat64);
+    eval_kl_.add_(kl_chunk);
+    e.images += m;
+  }
+  if (e.images == 0) return e;
+  // ½ Σ (μ² + σ² − log σ² − 1) per dimension, as a mean over images.
+  torch::Tensor kl = ((eval_kl_ - double(e.images)) * (0.5 / double(e.images))).cpu();
+  e.kl_per_dim.assign(kl.data_ptr<double>(), kl.data_ptr<double>() + d);
+  for (double v : e.kl_per_dim) e.kl += v;
+  e.recon = recon_sum / double(e.images);
+  e.loss = e.recon + e.kl;
+  return e;
 }
 
 }  // namespace latent
