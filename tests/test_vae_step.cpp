@@ -83,10 +83,11 @@ TEST_P(VaeStepTest, MatchesAutograd) {
   EXPECT_NEAR(small.recon, expected, 1e-4 * std::abs(expected) + 1e-5);
 }
 
-// The evaluation path against LibTorch's modules and the objective's formulas with the same ε: in
-// chunks (the last one short), every term and each dimension's KL; no parameter's gradient touched;
-// a training step afterwards as from a fresh VaeStep.
-TEST_P(VaeStepTest, EvaluateMatchesTheModulesWithTheSameNoise) {
+// The evaluation path against evaluate_images() (LibTorch's modules, the objective's formulas) with
+// the same seed: ε drawn alike whatever the chunk (here 5, the last one short, and 2,000 rows for
+// two noise blocks); every term and each dimension's KL; no parameter's gradient touched; a training
+// step afterwards as from a fresh VaeStep.
+TEST_P(VaeStepTest, EvaluateMatchesEvaluateImagesWithTheSameSeed) {
   const Case& c = GetParam();
   ModelConfig config;
   config.image_height = 6;
@@ -100,37 +101,22 @@ TEST_P(VaeStepTest, EvaluateMatchesTheModulesWithTheSameNoise) {
   VaeNet net(config);
   initialize(*net, 12);
   torch::manual_seed(6);
-  const int64_t n = 23, chunk = 5;
+  const int64_t n = 2003, chunk = 5;
   auto x = torch::rand({n, config.pixels()});
-
-  double recon = 0;
-  torch::Tensor kl = torch::zeros({config.latent_dim}, torch::kFloat64);
-  {
-    torch::NoGradGuard no_grad;
-    auto gen = make_generator(99);
-    for (int64_t first = 0; first < n; first += chunk) {
-      const int64_t m = std::min(chunk, n - first);
-      auto xb = x.narrow(0, first, m);
-      auto eps = torch::empty({m, config.latent_dim}).normal_(0, 1, gen);
-      auto [mu, logvar] = net->encoder->forward(xb);
-      recon += reconstruction_nll(*net, net->decoder->forward(reparameterize(mu, logvar, eps)), xb).sum().item<double>();
-      kl += kl_per_dim(mu, logvar).sum(0).to(torch::kFloat64);
-    }
-  }
-  recon /= double(n);
-  kl /= double(n);
+  const Evaluation reference = evaluate_images(*net, x, 99);
 
   auto params = named_trainables(*net);
   VaeStep step(*net);
   for (auto& [name, t] : params) t.mutable_grad().fill_(123.0);
   const Evaluation e = step.evaluate(x, chunk, 99);
   EXPECT_EQ(e.images, n);
-  EXPECT_NEAR(e.recon, recon, 1e-4 * std::abs(recon) + 1e-5);
-  ASSERT_EQ(e.kl_per_dim.size(), size_t(config.latent_dim));
-  for (int64_t d = 0; d < config.latent_dim; ++d)
-    EXPECT_NEAR(e.kl_per_dim[size_t(d)], kl[d].item<double>(), 1e-4 * std::abs(kl[d].item<double>()) + 1e-6) << "dim " << d;
-  EXPECT_NEAR(e.kl, kl.sum().item<double>(), 1e-4 * std::abs(kl.sum().item<double>()) + 1e-6);
+  EXPECT_NEAR(e.recon, reference.recon, 1e-4 * std::abs(reference.recon) + 1e-5);
+  ASSERT_EQ(e.kl_per_dim.size(), reference.kl_per_dim.size());
+  for (size_t d = 0; d < e.kl_per_dim.size(); ++d)
+    EXPECT_NEAR(e.kl_per_dim[d], reference.kl_per_dim[d], 1e-4 * std::abs(reference.kl_per_dim[d]) + 1e-6) << "dim " << d;
+  EXPECT_NEAR(e.kl, reference.kl, 1e-4 * std::abs(reference.kl) + 1e-6);
   EXPECT_DOUBLE_EQ(e.loss, e.recon + e.kl);
+  EXPECT_NEAR(step.evaluate(x, 128, 99).loss, e.loss, 1e-4 * std::abs(e.loss));  // another chunk, the same ε
   for (auto& [name, t] : params) EXPECT_EQ(t.grad().ne(123.0).sum().item<int64_t>(), 0) << name << " was written";
 
   auto x7 = x.narrow(0, 0, 7), eps7 = torch::randn({7, config.latent_dim});

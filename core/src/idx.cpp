@@ -15,6 +15,9 @@
 namespace latent {
 namespace {
 
+// Payloads this large get a populated mapping (allocate_payload) and a staged read (read_raw).
+constexpr size_t kPopulatedPayloadBytes = size_t(1) << 20;
+
 const char* type_name(uint8_t type) {
   switch (type) {
     case 0x08: return "unsigned byte";
@@ -98,11 +101,15 @@ IdxArray read_raw(FILE* f, int64_t file_size, const std::string& what) {
   out.dims = h.dims;
   out.data.resize(size_t(h.payload_bytes));
   std::fseek(f, long(h.header_bytes), SEEK_SET);
-  // Through a staging buffer rather than straight into the payload: on this project's VM, pages the
-  // kernel wrote cost as much again at their first access from user space (MNIST's 47 MB of training
-  // images: read 82 ms, then 71 ms for the trainer's first pass over them); copied in from user space,
-  // 84 ms in all.
-  std::vector<uint8_t> staging(std::min<size_t>(out.data.size(), size_t(1) << 20));
+  // A large payload goes through a staging buffer rather than straight in: on this project's VM,
+  // pages the kernel wrote cost as much again at their first access from user space (MNIST's 47 MB of
+  // training images: read 82 ms, then 71 ms for the trainer's first pass over them); copied in from
+  // user space, 84 ms in all.
+  if (out.data.size() < kPopulatedPayloadBytes) {
+    if (std::fread(out.data.data(), 1, out.data.size(), f) != out.data.size()) throw Error(what + ": read error");
+    return out;
+  }
+  std::vector<uint8_t> staging(kPopulatedPayloadBytes);
   for (size_t done = 0; done < out.data.size();) {
     const size_t n = std::min(staging.size(), out.data.size() - done);
     if (std::fread(staging.data(), 1, n, f) != n) throw Error(what + ": read error");
@@ -192,10 +199,6 @@ IdxArray read_gzip(const std::string& path, FILE* f, int64_t file_size, const st
 }
 
 }  // namespace
-
-namespace {
-constexpr size_t kPopulatedPayloadBytes = size_t(1) << 20;
-}
 
 void* allocate_payload(size_t bytes) {
   if (bytes < kPopulatedPayloadBytes) return ::operator new(bytes);

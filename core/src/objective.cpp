@@ -38,15 +38,14 @@ torch::Tensor reconstruction_nll(VaeNetImpl& net, const torch::Tensor& decoder_o
 
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out) { return torch::sigmoid(decoder_out); }
 
-Evaluation evaluate_images(VaeNetImpl& net, const torch::Tensor& x, uint64_t seed, const std::atomic<bool>* stop) {
+Evaluation evaluate_images(VaeNetImpl& net, const torch::Tensor& x, uint64_t seed) {
   torch::NoGradGuard no_grad;
   Evaluation e;
-  const int64_t n = x.size(0), chunk = 1000;
+  const int64_t n = x.size(0), chunk = kEvalNoiseRows;
   auto gen = make_generator(seed);
   torch::Tensor recon_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(x.device()));
   torch::Tensor kl_dims = torch::zeros({net.config.latent_dim}, recon_sum.options());
   for (int64_t first = 0; first < n; first += chunk) {
-    if (stop && stop->load()) break;
     auto xb = x.narrow(0, first, std::min(chunk, n - first));
     auto [mu, logvar] = net.encoder->forward(xb);
     auto eps = torch::randn(mu.sizes(), gen, torch::kFloat32).to(mu.device());

@@ -3,7 +3,6 @@
 //   log p(x) ≥ E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)) = ELBO,   loss = recon + β·KL = −ELBO when β = 1.
 #include <torch/torch.h>
 
-#include <atomic>
 
 #include "latent/evaluation.h"
 #include "vae_net.h"
@@ -29,10 +28,12 @@ torch::Tensor reconstruction_nll(VaeNetImpl& net, const torch::Tensor& decoder_o
 // E[x|z]: sigmoid of the decoder output for both likelihoods.
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out);
 
-// Test-set ELBO over images `x` (rows), in chunks, with ε from a generator seeded by `seed`.
-// Returns early with images < rows when `stop` becomes true.
-Evaluation evaluate_images(VaeNetImpl& net, const torch::Tensor& x, uint64_t seed,
-                           const std::atomic<bool>* stop = nullptr);
+// Rows of ε per draw in evaluate_images() (and VaeStep::evaluate(), which draws alike).
+constexpr int64_t kEvalNoiseRows = 1000;
+
+// Test-set ELBO over images `x` (rows), in chunks of kEvalNoiseRows, with ε from a generator seeded
+// by `seed`.
+Evaluation evaluate_images(VaeNetImpl& net, const torch::Tensor& x, uint64_t seed);
 
 torch::Generator make_generator(uint64_t seed);
 

@@ -6,7 +6,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -116,10 +115,10 @@ struct Run {
   torch::Tensor train_x, order;
   torch::Tensor test_x;  // the test split on the device, from the first evaluation on (not at start-up)
   torch::Generator eps_gen;
-  // A step's images and noise, kept between steps like VaeStep's buffers: a fresh 400 KB tensor a
-  // step is a page-faulted mapping of its own where malloc maps large blocks (the explorer sets
-  // that up; perf showed the training thread's page faults there).
-  // Kept between steps: the batch as x = byte / 255, ε, and on a GPU the batch's bytes gathered there.
+  // A step's images (x = byte / 255), its noise and, on a GPU, the batch's bytes gathered there,
+  // kept between steps like VaeStep's buffers: a fresh 400 KB tensor a step is a page-faulted
+  // mapping of its own where malloc maps large blocks (the explorer sets that up; perf showed the
+  // training thread's page faults there).
   torch::Tensor batch_x, batch_eps, batch_bytes;
   TrainingProgress progress;
 };
@@ -434,7 +433,7 @@ struct Trainer::Impl {
     } else {
       torch::Tensor bytes = r.batch_bytes.narrow(0, 0, b);
       at::index_select_out(bytes, r.train_x, 0, rows);
-      x.copy_(bytes).div_(255.0f);  // the conversion test_floats() makes, into the kept buffer
+      x.copy_(bytes).div_(255.0f);  // x = byte / 255 (a GPU may round the division differently)
     }
     torch::Tensor eps = r.batch_eps.narrow(0, 0, b).normal_(0, 1, r.eps_gen);  // the draws torch::randn makes
     if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
@@ -503,7 +502,7 @@ struct Trainer::Impl {
     e.seconds = epoch_seconds;
     e.samples_per_s = epoch_seconds > 0 ? double(epoch_samples) / epoch_seconds : 0;
     if (!r.test_x.defined()) r.test_x = r.data.impl().test_floats().to(r.device);
-    // In the step's own buffers, a training batch at a time: nothing allocated (see VaeStep::evaluate).
+    // In the step's own buffers, a training batch at a time (see VaeStep::evaluate).
     Evaluation test = r.step->evaluate(r.test_x, r.train.batch_size, r.train.seed, &stop);
     e.test_recon = test.recon;
     e.test_kl = test.kl;

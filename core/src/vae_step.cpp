@@ -180,33 +180,43 @@ Evaluation VaeStep::evaluate(const torch::Tensor& x, int64_t chunk, uint64_t see
   Evaluation e;
   const int64_t n = x.size(0), d = net_.config.latent_dim;
   chunk = std::max<int64_t>(1, std::min(chunk, n));
-  if (!eval_eps_.defined() || eval_eps_.size(0) < chunk) eval_eps_ = torch::empty({chunk, d}, torch::kFloat32);
-  if (!eval_kl_.defined() || eval_kl_.device() != x.device())
-    eval_kl_ = torch::empty({d}, x.options().dtype(torch::kFloat64));
+  // ε is drawn a block of kEvalNoiseRows at a time, as evaluate_images() draws it, whatever the
+  // chunk: the same seed gives the same estimate for any batch size, and the one evaluate_test_set()
+  // gives (up to rounding).
+  const int64_t block_rows = std::min(kEvalNoiseRows, n);
+  if (!eval_eps_.defined() || eval_eps_.size(0) < block_rows) eval_eps_ = torch::empty({block_rows, d}, torch::kFloat32);
+  const auto sums = x.options().dtype(torch::kFloat64);
+  if (!eval_kl_.defined() || eval_kl_.device() != x.device()) {
+    eval_kl_ = torch::empty({d}, sums);
+    eval_kl_chunk_ = torch::empty({d}, sums);
+    eval_recon_ = torch::empty({}, sums);
+  }
   eval_kl_.zero_();
-  torch::Tensor kl_chunk = torch::empty({d}, eval_kl_.options());
+  eval_recon_.zero_();  // summed on the device: no host sync per chunk
   auto gen = make_generator(seed);
-  double recon_sum = 0;
-  for (int64_t first = 0; first < n; first += chunk) {
-    if (stop && stop->load()) break;
-    const int64_t m = std::min(chunk, n - first);
-    const torch::Tensor xb = x.narrow(0, first, m);
-    torch::Tensor eps = eval_eps_.narrow(0, 0, m).normal_(0, 1, gen);
-    if (!x.device().is_cpu()) eps = eps.to(x.device());
-    prepare(m, x.options());
-    encode_decode(xb, eps);
-    recon_sum += reconstruction(decoder_.back().out, xb, m, /*gradients=*/false).item<double>();
-    kl_terms();
-    at::sum_out(kl_chunk, grad_mu_, 0, /*keepdim=*/false, torch::kFloat64);
-    eval_kl_.add_(kl_chunk);
-    e.images += m;
+  for (int64_t block = 0; block < n && !(stop && stop->load()); block += kEvalNoiseRows) {
+    const int64_t rows = std::min(kEvalNoiseRows, n - block);
+    torch::Tensor block_eps = eval_eps_.narrow(0, 0, rows).normal_(0, 1, gen);
+    if (!x.device().is_cpu()) block_eps = block_eps.to(x.device());
+    for (int64_t first = 0; first < rows; first += chunk) {
+      if (stop && stop->load()) break;
+      const int64_t m = std::min(chunk, rows - first);
+      const torch::Tensor xb = x.narrow(0, block + first, m);
+      prepare(m, x.options());
+      encode_decode(xb, block_eps.narrow(0, first, m));
+      eval_recon_ += reconstruction(decoder_.back().out, xb, m, /*gradients=*/false).to(sums);
+      kl_terms();
+      at::sum_out(eval_kl_chunk_, grad_mu_, 0, /*keepdim=*/false, torch::kFloat64);
+      eval_kl_.add_(eval_kl_chunk_);
+      e.images += m;
+    }
   }
   if (e.images == 0) return e;
   // ½ Σ (μ² + σ² − log σ² − 1) per dimension, as a mean over images.
   torch::Tensor kl = ((eval_kl_ - double(e.images)) * (0.5 / double(e.images))).cpu();
   e.kl_per_dim.assign(kl.data_ptr<double>(), kl.data_ptr<double>() + d);
   for (double v : e.kl_per_dim) e.kl += v;
-  e.recon = recon_sum / double(e.images);
+  e.recon = eval_recon_.item<double>() / double(e.images);
   e.loss = e.recon + e.kl;
   return e;
 }

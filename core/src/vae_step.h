@@ -31,17 +31,20 @@ struct StepTerms {
 class VaeStep {
  public:
   explicit VaeStep(VaeNetImpl& net);
+  // storage_ points at this object's own members.
+  VaeStep(const VaeStep&) = delete;
+  VaeStep& operator=(const VaeStep&) = delete;
 
   // Forward and backward over the batch `x` [B, P] with noise `eps` [B, D]. Writes ∂loss/∂θ into
   // every trainable parameter's grad() (overwritten, not accumulated) and returns the terms.
   StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta);
 
-  // The bound over images `x` [N, P] without gradients, in the same kept buffers: in chunks of
-  // `chunk` rows, ε ~ N(0, I) drawn per chunk from a generator seeded by `seed`; recon and KL are
-  // means over images (Bernoulli or Gaussian NLL; KL in closed form, per dimension too). Returns
-  // early, with images < N, when `stop` becomes true. Allocates nothing once a chunk that large has
-  // been seen: the trainer's evaluation after every epoch made 200 MB of temporaries with
-  // LibTorch's modules (51k page faults, ~1.4 s of a 784-512-256 model's epoch).
+  // The bound over images `x` [N, P] without gradients, in the same kept buffers, `chunk` rows at a
+  // time, with ε ~ N(0, I) drawn as evaluate_images() draws it (blocks of kEvalNoiseRows from a
+  // generator seeded by `seed`); recon and KL are means over images (KL per dimension too). Returns
+  // early, with images < N, when `stop` becomes true. No batch-sized tensor is allocated once a
+  // chunk that large has been seen: the trainer's evaluation after every epoch through LibTorch's
+  // modules made ~200 MB of temporaries (51k page faults, ~1.4 s of the default model's epoch).
   Evaluation evaluate(const torch::Tensor& x, int64_t chunk, uint64_t seed, const std::atomic<bool>* stop = nullptr);
 
  private:
@@ -80,7 +83,8 @@ class VaeStep {
   torch::Tensor mean_, scratch_, grad_out_;
   // Each buffer above (and each layer's out and grad_in) at full capacity; they are views of these.
   std::vector<std::pair<torch::Tensor*, torch::Tensor>> storage_;
-  torch::Tensor eval_eps_, eval_kl_;  // evaluate(): ε for a chunk, and Σ KL per dimension (float64)
+  // evaluate(): ε for a block, and float64 sums of KL per dimension (all chunks, one chunk) and recon.
+  torch::Tensor eval_eps_, eval_kl_, eval_kl_chunk_, eval_recon_;
 };
 
 }  // namespace latent
