@@ -27,8 +27,8 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class VaeStepTest : public ::testing::TestWithParam<Case> {};
 
-TEST_P(VaeStepTest, MatchesAutograd) {
-  const Case& c = GetParam();
+// A 6x5-pixel, 3-D model of the case's architecture.
+ModelConfig small_model(const Case& c) {
   ModelConfig config;
   config.image_height = 6;
   config.image_width = 5;
@@ -38,6 +38,12 @@ TEST_P(VaeStepTest, MatchesAutograd) {
   config.likelihood = c.likelihood;
   config.learn_sigma = c.learn_sigma;
   config.gaussian_sigma = 0.3;
+  return config;
+}
+
+TEST_P(VaeStepTest, MatchesAutograd) {
+  const Case& c = GetParam();
+  const ModelConfig config = small_model(c);
 
   VaeNet net(config);
   initialize(*net, 11);
@@ -89,15 +95,7 @@ TEST_P(VaeStepTest, MatchesAutograd) {
 // step afterwards as from a fresh VaeStep.
 TEST_P(VaeStepTest, EvaluateMatchesEvaluateImagesWithTheSameSeed) {
   const Case& c = GetParam();
-  ModelConfig config;
-  config.image_height = 6;
-  config.image_width = 5;
-  config.latent_dim = 3;
-  config.hidden = c.hidden;
-  config.activation = c.activation;
-  config.likelihood = c.likelihood;
-  config.learn_sigma = c.learn_sigma;
-  config.gaussian_sigma = 0.3;
+  const ModelConfig config = small_model(c);
   VaeNet net(config);
   initialize(*net, 12);
   torch::manual_seed(6);
