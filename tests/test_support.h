@@ -32,4 +32,11 @@ struct ProcessResult {
 // `signal_after_s` > 0 sends SIGTERM to the child after that many seconds (a user closing it).
 ProcessResult run_process(const std::vector<std::string>& args, double timeout_s = 120, double signal_after_s = 0);
 
+// The CPU time a run that rejects its input may take, given a --help run's (LibTorch's static
+// initialisation, which every run pays): twice that plus a second. It catches a dataset load or an
+// epoch that should never have started; it is not a speed test (those live in bench/). Tighter
+// bounds flaked in CI under AddressSanitizer, where the same start-up varies by a second between
+// two runs on a loaded 2-core machine (3.39 s against a 2.24 s --help once, for a header-only check).
+inline double rejection_cpu_bound(double help_cpu_seconds) { return 2.0 * help_cpu_seconds + 1.0; }
+
 }  // namespace latent::test
