@@ -33,6 +33,7 @@
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "panels/panels.h"
+#include "startup_heap.h"
 
 namespace {
 
@@ -150,6 +151,7 @@ void apply_style(float scale) {
 
 int main(int argc, char** argv) {
   const auto launched = Clock::now();
+  end_startup_heap();  // LibTorch's static initialisers ran on huge pages (startup_heap.h); now the usual heap
   // Weight copies (4 MB for the default model) are made up to 10 times a second and freed a moment
   // later, while the timeline keeps some of them for good. glibc's adaptive mmap threshold moves
   // such blocks into its heap, where the kept ones pin it: RSS less the timeline crept from 570 to
@@ -374,7 +376,9 @@ int main(int argc, char** argv) {
           << ",\n  \"train_step_samples_per_s\": " << step_samples_per_s
           << ",\n  \"train_steps\": " << steps_at_end << ",\n  \"first_frame_ms\": " << first_frame_ms
           << ",\n  \"gl_init_ms\": " << gl_init_ms << ",\n  \"model_ready_ms\": " << model_ready_ms
-          << ",\n  \"before_main_ms\": " << before_main_ms << ",\n  \"dataset_load_ms\": " << state.dataset_load_ms
+          << ",\n  \"before_main_ms\": " << before_main_ms
+          << ",\n  \"startup_heap_advised_mib\": " << double(startup_heap().advised_bytes) / (1 << 20)
+          << ",\n  \"startup_heap\": \"" << startup_heap().why << "\"" << ",\n  \"dataset_load_ms\": " << state.dataset_load_ms
           << ",\n  \"rss_first_frame_mib\": " << rss_first_frame << ",\n  \"rss_end_mib\": " << rss_mib()
           << ",\n  \"rss_by_minute_mib\": [";
       for (size_t i = 0; i < rss_by_minute.size(); ++i) out << (i ? ", " : "") << rss_by_minute[i];

@@ -23,6 +23,7 @@
 #include "latent/inference.h"
 #include "latent/options.h"
 #include "latent/trainer.h"
+#include "startup_heap.h"
 
 namespace {
 
@@ -290,6 +291,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latent::end_startup_heap();  // LibTorch's static initialisers ran on huge pages (startup_heap.h)
   try {
     return run(argc, argv);
   } catch (const latent::Error& e) {

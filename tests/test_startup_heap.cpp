@@ -1,0 +1,74 @@
+// The pre-main heap step (app/startup_heap.h), observed from outside: a probe executable linked like
+// latent-train reports what the step did and what /proc/self/smaps shows of it.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "test_support.h"
+
+namespace latent {
+namespace {
+
+std::map<std::string, std::string> probe(const std::vector<std::string>& env) {
+  std::vector<std::string> args = {"/usr/bin/env"};
+  args.insert(args.end(), env.begin(), env.end());
+  args.push_back(LATENT_STARTUP_HEAP_PROBE_BIN);
+  const test::ProcessResult r = test::run_process(args, 60);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, std::string> report;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) report[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return report;
+}
+
+bool sanitizer_build() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return true;
+#else
+  return false;
+#endif
+}
+
+// Whether this kernel can give transparent huge pages to a range that asks for them.
+bool kernel_has_thp() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  std::getline(in, modes);
+  return in.good() || !modes.empty();
+}
+
+TEST(StartupHeap, AdvisesTheHeapLibTorchStartsInForHugePages) {
+  if (sanitizer_build()) GTEST_SKIP() << "sanitizer allocators have no brk heap; the step is compiled out";
+  auto r = probe({"-u", "LATENT_HEAP_HUGEPAGES"});
+  if (!kernel_has_thp()) {
+    EXPECT_NE(r["why"].find("madvise refused"), std::string::npos) << r["why"];
+    return;
+  }
+  EXPECT_EQ(r["why"], "advised");
+  // The whole pad, less at most a page at each end.
+  EXPECT_GE(std::stod(r["advised_mib"]), 63.9);
+  EXPECT_LE(std::stod(r["advised_mib"]), 65.0);
+  EXPECT_EQ(r["huge_flag"], "1") << "the kernel should list the range with VmFlags hg";
+  // end_startup_heap() lowered the pad again: freed memory at the top goes back to the system.
+  EXPECT_LT(std::stod(r["kept_mib"]), 8.0);
+}
+
+TEST(StartupHeap, LatentHeapHugepagesZeroLeavesTheHeapAlone) {
+  if (sanitizer_build()) GTEST_SKIP() << "sanitizer allocators have no brk heap; the step is compiled out";
+  auto r = probe({"LATENT_HEAP_HUGEPAGES=0"});
+  EXPECT_EQ(r["why"], "LATENT_HEAP_HUGEPAGES=0");
+  EXPECT_EQ(r["advised_mib"], "0.0");
+  EXPECT_EQ(r["huge_flag"], "0");
+  EXPECT_LT(std::stod(r["kept_mib"]), 8.0);
+  // Any other value is not an opt-out.
+  EXPECT_EQ(probe({"LATENT_HEAP_HUGEPAGES=1"})["why"], kernel_has_thp() ? "advised" : probe({})["why"]);
+}
+
+}  // namespace
+}  // namespace latent
