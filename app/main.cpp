@@ -151,13 +151,7 @@ void apply_style(float scale) {
 
 int main(int argc, char** argv) {
   const auto launched = Clock::now();
-  end_startup_heap();  // LibTorch's static initialisers ran on huge pages (startup_heap.h); now the usual heap
-  // Weight copies (4 MB for the default model) are made up to 10 times a second and freed a moment
-  // later, while the timeline keeps some of them for good. glibc's adaptive mmap threshold moves
-  // such blocks into its heap, where the kept ones pin it: RSS less the timeline crept from 570 to
-  // 648 MiB in 8 minutes. With a fixed threshold every block of 256 KiB or more has its own mapping,
-  // returned whole when freed: 539, 530, 541, 544, 549, 534 MiB, minute by minute (bench/explorer).
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  end_startup_heap();  // LibTorch started on huge pages; now malloc's run-time policy (startup_heap.h)
   const double before_main_ms = ms_since_process_start();
   AppOptions options;
   try {

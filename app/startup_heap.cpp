@@ -19,7 +19,6 @@ constexpr bool kSanitizerBuild = false;
 
 // Constant-initialised (no constructor runs), so what the pre-main step writes here stays.
 StartupHeap g_startup_heap{nullptr, 0, kSanitizerBuild ? "sanitizer build" : "did not run"};
-bool g_padded = false;  // M_TOP_PAD was raised and end_startup_heap lowers it
 
 bool opted_out(char** envp) {
   constexpr char kVar[] = "LATENT_HEAP_HUGEPAGES=";
@@ -43,7 +42,6 @@ bool opted_out(char** envp) {
     h.why = "no brk heap";
     return;
   }
-  g_padded = true;
   void* const first = std::malloc(1);
   char* const after = static_cast<char*>(sbrk(0));
   char* const block = static_cast<char*>(first);
@@ -76,8 +74,9 @@ __attribute__((section(".preinit_array"), used)) void (*const kAdviseStartupHeap
 const StartupHeap& startup_heap() { return g_startup_heap; }
 
 void end_startup_heap() {
-  if (g_padded) mallopt(M_TOP_PAD, 128 * 1024);
-  g_padded = false;
+  mallopt(M_TOP_PAD, 128 * 1024);
+  mallopt(M_MMAP_THRESHOLD, int(kMmapThreshold));
+  mallopt(M_TRIM_THRESHOLD, int(kTrimThreshold));
 }
 
 }  // namespace latent

@@ -6,8 +6,10 @@ Trains on the same IDX files latent-train reads, prints one line per epoch in la
 seconds and samples_per_s count the training loop only, as latent-train does.
 """
 import argparse
+import ctypes
 import gzip
 import os
+import sys
 import time
 
 import numpy as np
@@ -50,6 +52,19 @@ def terms(model, x):
     return recon, kl
 
 
+def blas_description():
+    """The OpenBLAS that torch's GEMMs run in, as latent-train's "compute:" line names it."""
+    try:
+        blas = ctypes.CDLL("libblas.so.3")  # already loaded by torch: the same instance
+        blas.openblas_get_config.restype = blas.openblas_get_corename.restype = ctypes.c_char_p
+        name, version = blas.openblas_get_config().decode().split()[:2]
+        out = f"{name} {version}, {blas.openblas_get_corename().decode()} kernels"
+    except (OSError, AttributeError):
+        return "not OpenBLAS"
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return out + (f" (OPENBLAS_CORETYPE={forced})" if forced else "")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", required=True)
@@ -62,6 +77,7 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    print(f"compute: {a.threads} thread{'' if a.threads == 1 else 's'}, {blas_description()}", file=sys.stderr)
     torch.manual_seed(a.seed)
     train = torch.from_numpy(read_idx(a.data + "/train-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784)
     test = torch.from_numpy(read_idx(a.data + "/t10k-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784)

@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
 
   std::printf("model %lld-%s-%d %s, Bernoulli, batch %d, %d steps, threads %d\n", (long long)pixels,
               format_hidden(model.hidden).c_str(), model.latent_dim, to_string(model.activation).c_str(), batch, steps, threads);
+  std::printf("blas: %s\n", blas_description().c_str());
   std::printf("samples/s %.0f   (%.3f ms/step)\n", double(batch) * steps / total, 1e3 * total / steps);
   std::printf("time per step: gather %.3f ms, noise %.3f ms, forward+backward %.3f ms, adam %.3f ms\n",
               1e3 * t_gather / steps, 1e3 * t_noise / steps, 1e3 * t_step / steps, 1e3 * t_adam / steps);

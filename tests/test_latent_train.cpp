@@ -80,6 +80,29 @@ TEST(LatentTrain, HelpListsTheFlags) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 
+// The "compute:" line names the threads and the BLAS kernels in use, and OpenBLAS follows
+// OPENBLAS_CORETYPE, which changes a step's speed more than anything in our code (trainer.h).
+TEST(LatentTrain, NamesTheBlasKernelsItRunsOn) {
+  const std::string out = test::temp_dir();
+  const auto compute_line = [&](std::vector<std::string> env, const std::string& threads) {
+    env.insert(env.begin(), "/usr/bin/env");
+    for (std::string a : {LATENT_TRAIN_BIN, "--limit", "200", "--epochs", "1", "--hidden", "16", "--threads"}) env.push_back(a);
+    env.push_back(threads);
+    env.push_back("--out");
+    env.push_back(out);
+    const auto r = run_process(env, 120);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::smatch m;
+    const std::regex line(R"(compute: [^\n]*)");
+    return std::regex_search(r.err, m, line) ? m.str() : "no compute line in: " + r.err;
+  };
+  const std::string forced = compute_line({"OPENBLAS_CORETYPE=Haswell"}, "1");
+  EXPECT_TRUE(std::regex_match(forced, std::regex(R"(compute: 1 thread, OpenBLAS \S+, Haswell kernels \(OPENBLAS_CORETYPE=Haswell\))")))
+      << forced;
+  const std::string chosen = compute_line({"-u", "OPENBLAS_CORETYPE"}, "2");
+  EXPECT_TRUE(std::regex_match(chosen, std::regex(R"(compute: 2 threads, OpenBLAS \S+, \w+ kernels)"))) << chosen;
+}
+
 TEST(LatentTrain, TrainsWritesOutputsAndResumes) {
   std::string out = test::temp_dir();
   auto r = train({"--limit", "1000", "--epochs", "2", "--hidden", "64", "--batch", "100", "--out", out + "/a"});

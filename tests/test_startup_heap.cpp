@@ -43,6 +43,12 @@ bool kernel_has_thp() {
   return in.good() || !modes.empty();
 }
 
+// What end_startup_heap() sets, huge pages or not (startup_heap.h says why).
+void ExpectRunTimeThresholds(std::map<std::string, std::string>& r) {
+  EXPECT_EQ(r["gemm_job_mapped"], "0") << "OpenBLAS's per-GEMM job array should come from the heap";
+  EXPECT_EQ(r["weights_copy_mapped"], "1") << "a weight copy should have its own mapping";
+}
+
 TEST(StartupHeap, AdvisesTheHeapLibTorchStartsInForHugePages) {
   if (sanitizer_build()) GTEST_SKIP() << "sanitizer allocators have no brk heap; the step is compiled out";
   auto r = probe({"-u", "LATENT_HEAP_HUGEPAGES"});
@@ -57,6 +63,7 @@ TEST(StartupHeap, AdvisesTheHeapLibTorchStartsInForHugePages) {
   EXPECT_EQ(r["huge_flag"], "1") << "the kernel should list the range with VmFlags hg";
   // end_startup_heap() lowered the pad again: freed memory at the top goes back to the system.
   EXPECT_LT(std::stod(r["kept_mib"]), 8.0);
+  ExpectRunTimeThresholds(r);
 }
 
 TEST(StartupHeap, LatentHeapHugepagesZeroLeavesTheHeapAlone) {
@@ -66,6 +73,7 @@ TEST(StartupHeap, LatentHeapHugepagesZeroLeavesTheHeapAlone) {
   EXPECT_EQ(r["advised_mib"], "0.0");
   EXPECT_EQ(r["huge_flag"], "0");
   EXPECT_LT(std::stod(r["kept_mib"]), 8.0);
+  ExpectRunTimeThresholds(r);
   // Any other value is not an opt-out.
   EXPECT_EQ(probe({"LATENT_HEAP_HUGEPAGES=1"})["why"], kernel_has_thp() ? "advised" : probe({})["why"]);
 }

@@ -218,6 +218,8 @@ int run(int argc, char** argv) {
                trainer->snapshot()->device.c_str(), o.model.latent_dim, format_hidden(o.model.hidden).c_str(), to_string(o.model.activation).c_str(),
                to_string(o.model.likelihood).c_str(), o.train.batch_size, o.train.learning_rate,
                to_string(o.train.lr_schedule).c_str(), o.train.beta);
+  if (trainer->snapshot()->device == "cpu")
+    std::fprintf(stderr, "compute: %d thread%s, %s\n", o.train.threads, o.train.threads == 1 ? "" : "s", blas_description().c_str());
   // --epochs 0: no training, only the evaluation and the outputs (e.g. of a checkpoint).
   const bool train_now = !(o.given.count("--epochs") && epochs_asked == 0);
   const auto started = std::chrono::steady_clock::now();
@@ -291,7 +293,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  latent::end_startup_heap();  // LibTorch's static initialisers ran on huge pages (startup_heap.h)
+  latent::end_startup_heap();  // LibTorch started on huge pages; now malloc's run-time policy (startup_heap.h)
   try {
     return run(argc, argv);
   } catch (const latent::Error& e) {

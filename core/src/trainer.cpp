@@ -8,10 +8,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "adam.h"
@@ -78,6 +80,23 @@ void set_compute_threads(int threads) {
   } else {
     torch::set_num_threads(threads);  // another BLAS (MKL in PyTorch's LibTorch) runs in LibTorch's pool
   }
+}
+
+std::string blas_description() {
+  // The same lookup as set_compute_threads: the first OpenBLAS in the global scope is the one whose
+  // sgemm_ LibTorch's calls bind to (Debian loads two copies: libblas.so.3 and libopenblas.so.0).
+  using Name = const char* (*)();
+  const auto config = reinterpret_cast<Name>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+  const auto core = reinterpret_cast<Name>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (!config || !core)
+    return "not OpenBLAS (a reference BLAS trains ~20x slower: install libopenblas0-pthread, see README)";
+  std::istringstream words(config());
+  std::string name, version;
+  words >> name >> version;
+  std::string out = name + " " + version + ", " + core() + " kernels";
+  if (const char* forced = std::getenv("OPENBLAS_CORETYPE"); forced && *forced)
+    out += std::string(" (OPENBLAS_CORETYPE=") + forced + ")";
+  return out;
 }
 
 namespace {

@@ -5,6 +5,9 @@
 //   huge_flag=0|1      /proc/self/smaps shows that range with the "hg" (MADV_HUGEPAGE) flag
 //   kept_mib=N         after end_startup_heap(): how much of 40 MB malloc-ed and freed at the heap's
 //                      top is still held (the 64 MiB pad would keep it; glibc's default returns it)
+//   gemm_job_mapped=0|1     whether 516 KiB blocks (OpenBLAS's per-call job array of a threaded
+//                           GEMM) got mappings of their own: an munmap per GEMM when they do
+//   weights_copy_mapped=0|1 whether 4 MiB blocks (weight copies) did: returned whole when freed
 #include <malloc.h>
 #include <unistd.h>
 
@@ -49,7 +52,6 @@ int main() {
   std::printf("why=%s\nadvised_mib=%.1f\nhuge_flag=%d\n", h.why, double(h.advised_bytes) / (1 << 20),
               h.advised_bytes > 0 && huge_flag(begin, begin + h.advised_bytes));
   // 400 blocks of 100 KB: under malloc's mmap threshold, so they come from the top of the brk heap.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   std::vector<void*> blocks;
   blocks.reserve(400);  // no allocation between the blocks, which would pin those below it
   const auto top_before = reinterpret_cast<uintptr_t>(sbrk(0));
@@ -57,5 +59,16 @@ int main() {
   for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) free(*it);
   const auto top_after = reinterpret_cast<uintptr_t>(sbrk(0));
   std::printf("kept_mib=%.1f\n", top_after > top_before ? double(top_after - top_before) / (1 << 20) : 0.0);
+  // More blocks than the heap's free holes can hold (LibTorch's start-up leaves at most the 64 MiB
+  // pad's rest), so some come from growing the heap or from a mapping of their own.
+  const auto mapped = [](size_t bytes, int count) {
+    const size_t before = mallinfo2().hblkhd;  // bytes in blocks with their own mapping
+    std::vector<void*> blocks(size_t(count), nullptr);
+    for (void*& b : blocks) b = malloc(bytes);
+    const bool own = mallinfo2().hblkhd > before;
+    for (void* b : blocks) free(b);
+    return own;
+  };
+  std::printf("gemm_job_mapped=%d\nweights_copy_mapped=%d\n", mapped(516 * 1024, 200), mapped(4 << 20, 50));
   return 0;
 }

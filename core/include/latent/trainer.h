@@ -128,6 +128,12 @@ bool cuda_available();
 // other BLAS, `threads` LibTorch threads.
 void set_compute_threads(int threads);
 
+// The BLAS LibTorch's CPU GEMMs run in, for logs and benchmarks: "OpenBLAS 0.3.21, Haswell kernels
+// (OPENBLAS_CORETYPE=Haswell)", or "not OpenBLAS" with what to do. The kernel set OpenBLAS picks (or
+// is told to use) changes a step's speed more than anything in our code: on an AVX-512 CPU its
+// Cooperlake/SkylakeX kernels ran bench/step_profile 1.7x faster than its Haswell ones.
+std::string blas_description();
+
 // Sets the calling thread's nice value (Linux; a no-op elsewhere). False if the system refused.
 bool set_this_thread_nice(int nice);
 
