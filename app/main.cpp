@@ -151,7 +151,7 @@ void apply_style(float scale) {
 
 int main(int argc, char** argv) {
   const auto launched = Clock::now();
-  end_startup_heap();  // LibTorch started on huge pages; now malloc's run-time policy (startup_heap.h)
+  end_startup_heap(kExplorerHeap);  // LibTorch started on huge pages; now malloc's run-time policy (startup_heap.h)
   const double before_main_ms = ms_since_process_start();
   AppOptions options;
   try {

@@ -11,7 +11,17 @@
 namespace latent {
 namespace {
 
+// GCC says so with __SANITIZE_*__, clang with __has_feature.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define LATENT_SANITIZED_ALLOCATOR 1
+#endif
+#endif
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define LATENT_SANITIZED_ALLOCATOR 1
+#endif
+
+#ifdef LATENT_SANITIZED_ALLOCATOR
 constexpr bool kSanitizerBuild = true;
 #else
 constexpr bool kSanitizerBuild = false;
@@ -64,7 +74,7 @@ bool opted_out(char** envp) {
   std::free(first);
 }
 
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#ifndef LATENT_SANITIZED_ALLOCATOR
 __attribute__((section(".preinit_array"), used)) void (*const kAdviseStartupHeap)(int, char**, char**) =
     advise_startup_heap;
 #endif
@@ -73,10 +83,10 @@ __attribute__((section(".preinit_array"), used)) void (*const kAdviseStartupHeap
 
 const StartupHeap& startup_heap() { return g_startup_heap; }
 
-void end_startup_heap() {
+void end_startup_heap(const HeapPolicy& policy) {
   mallopt(M_TOP_PAD, 128 * 1024);
-  mallopt(M_MMAP_THRESHOLD, int(kMmapThreshold));
-  mallopt(M_TRIM_THRESHOLD, int(kTrimThreshold));
+  mallopt(M_MMAP_THRESHOLD, int(policy.mmap_threshold));
+  mallopt(M_TRIM_THRESHOLD, int(policy.trim_threshold));
 }
 
 }  // namespace latent

@@ -17,8 +17,25 @@
 namespace latent {
 
 inline constexpr std::size_t kStartupHeapPad = std::size_t(64) << 20;
-inline constexpr std::size_t kMmapThreshold = std::size_t(1) << 20;
-inline constexpr std::size_t kTrimThreshold = 2 * kMmapThreshold;
+
+// malloc's thresholds for the rest of a run: blocks of mmap_threshold bytes and more get their own
+// mapping, returned whole when freed; the heap's top is given back beyond trim_threshold.
+struct HeapPolicy {
+  std::size_t mmap_threshold, trim_threshold;
+};
+// latent-train: OpenBLAS allocates a 516 KiB job array per threaded GEMM. As a mapping of its own,
+// each was an munmap, a TLB shootdown across the threads: --threads 2 trained at 18,100 samples/s
+// instead of 30,500-31,400. So blocks under 1 MiB come from the heap, and its top is kept up to
+// 2 MiB (glibc's adaptive rule: twice the mmap threshold) so that the block is not returned and
+// faulted in again at every GEMM.
+inline constexpr HeapPolicy kTrainerHeap{std::size_t(1) << 20, std::size_t(2) << 20};
+// latent-explorer: its weight copies (4 MB, up to 10 a second, some kept by the timeline) pinned the
+// heap under glibc's adaptive threshold: RSS less the timeline crept from 570 to 648 MiB in 8
+// minutes. With 256 KiB (and glibc's default trim, 128 KiB), 10 minutes, less the timeline and the
+// loss history: 408 -> 421 MiB, malloc's freed-but-kept memory 3-4 MiB; with kTrainerHeap's
+// thresholds 412 -> 438 MiB and 12-46 MiB (bench/explorer --minutes 10). Its trainer runs one
+// thread (the other core draws), so OpenBLAS's threaded GEMMs are not in play by default.
+inline constexpr HeapPolicy kExplorerHeap{std::size_t(256) << 10, std::size_t(128) << 10};
 
 // What the pre-main step did: the bytes of heap it advised (0: nothing, see `why`).
 struct StartupHeap {
@@ -28,18 +45,10 @@ struct StartupHeap {
 };
 const StartupHeap& startup_heap();
 
-// Call first thing in main: malloc's policy for the rest of the run. Raising the top pad (above) also
-// turned off glibc's adaptive mmap threshold (any mallopt of M_TOP_PAD, M_MMAP_THRESHOLD or
-// M_TRIM_THRESHOLD does), so the thresholds are set here, the same with or without the huge pages:
-//  - top pad back to glibc's default, 128 KiB;
-//  - blocks of kMmapThreshold and more get their own mapping, returned whole when freed. The app's
-//    weight copies (4 MB, up to 10 a second, some kept by the timeline) pinned the heap under the
-//    adaptive threshold: RSS less the timeline crept from 570 to 648 MiB in 8 minutes;
-//  - smaller blocks come from the heap: OpenBLAS allocates 516 KiB per threaded GEMM, and as a
-//    mapping each was an munmap, a TLB shootdown across the threads: 2 threads trained at 18,100
-//    samples/s instead of 25,500 (latent-train --threads 2);
-//  - the heap's top is trimmed beyond kTrimThreshold (glibc's adaptive rule: twice the mmap
-//    threshold), so such a block is not returned and faulted in again at every GEMM.
-void end_startup_heap();
+// Call first thing in main: the top pad back to glibc's default (128 KiB), and `policy`'s thresholds.
+// Raising the top pad (above) turned off glibc's adaptive mmap threshold (any mallopt of M_TOP_PAD,
+// M_MMAP_THRESHOLD or M_TRIM_THRESHOLD does), so the thresholds are always set here, the same with
+// or without the huge pages.
+void end_startup_heap(const HeapPolicy& policy);
 
 }  // namespace latent

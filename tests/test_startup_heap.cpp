@@ -12,10 +12,11 @@
 namespace latent {
 namespace {
 
-std::map<std::string, std::string> probe(const std::vector<std::string>& env) {
+std::map<std::string, std::string> probe(const std::vector<std::string>& env, const std::string& policy = "trainer") {
   std::vector<std::string> args = {"/usr/bin/env"};
   args.insert(args.end(), env.begin(), env.end());
   args.push_back(LATENT_STARTUP_HEAP_PROBE_BIN);
+  args.push_back(policy);
   const test::ProcessResult r = test::run_process(args, 60);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::map<std::string, std::string> report;
@@ -30,6 +31,8 @@ std::map<std::string, std::string> probe(const std::vector<std::string>& env) {
 bool sanitizer_build() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   return true;
+#elif defined(__has_feature)
+  return __has_feature(address_sanitizer) || __has_feature(thread_sanitizer);
 #else
   return false;
 #endif
@@ -43,7 +46,7 @@ bool kernel_has_thp() {
   return in.good() || !modes.empty();
 }
 
-// What end_startup_heap() sets, huge pages or not (startup_heap.h says why).
+// What end_startup_heap(kTrainerHeap) sets, huge pages or not (startup_heap.h says why).
 void ExpectRunTimeThresholds(std::map<std::string, std::string>& r) {
   EXPECT_EQ(r["gemm_job_mapped"], "0") << "OpenBLAS's per-GEMM job array should come from the heap";
   EXPECT_EQ(r["weights_copy_mapped"], "1") << "a weight copy should have its own mapping";
@@ -76,6 +79,15 @@ TEST(StartupHeap, LatentHeapHugepagesZeroLeavesTheHeapAlone) {
   ExpectRunTimeThresholds(r);
   // Any other value is not an opt-out.
   EXPECT_EQ(probe({"LATENT_HEAP_HUGEPAGES=1"})["why"], kernel_has_thp() ? "advised" : probe({})["why"]);
+}
+
+// The explorer's policy: every block of 256 KiB or more has its own mapping.
+TEST(StartupHeap, TheExplorersPolicyMapsQuarterMebibyteBlocks) {
+  if (sanitizer_build()) GTEST_SKIP() << "sanitizer allocators ignore mallopt";
+  auto r = probe({"-u", "LATENT_HEAP_HUGEPAGES"}, "explorer");
+  EXPECT_EQ(r["gemm_job_mapped"], "1");
+  EXPECT_EQ(r["weights_copy_mapped"], "1");
+  EXPECT_LT(std::stod(r["kept_mib"]), 8.0);
 }
 
 }  // namespace

@@ -293,7 +293,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  latent::end_startup_heap();  // LibTorch started on huge pages; now malloc's run-time policy (startup_heap.h)
+  latent::end_startup_heap(latent::kTrainerHeap);  // LibTorch started on huge pages; now malloc's run-time policy (startup_heap.h)
   try {
     return run(argc, argv);
   } catch (const latent::Error& e) {

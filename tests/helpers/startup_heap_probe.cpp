@@ -1,9 +1,10 @@
 // Test helper: an executable linked like latent-train (core, LibTorch, the start-up heap unit) that
-// reports what the pre-main step did, as the kernel sees it:
+// takes the heap policy named by its argument (trainer, the default, or explorer) and reports what
+// the pre-main step did, as the kernel sees it, and where blocks then come from:
 //   why=...            startup_heap().why
 //   advised_mib=N      the range it advised
 //   huge_flag=0|1      /proc/self/smaps shows that range with the "hg" (MADV_HUGEPAGE) flag
-//   kept_mib=N         after end_startup_heap(): how much of 40 MB malloc-ed and freed at the heap's
+//   kept_mib=N         after end_startup_heap: how much of 40 MB malloc-ed and freed at the heap's
 //                      top is still held (the 64 MiB pad would keep it; glibc's default returns it)
 //   gemm_job_mapped=0|1     whether 516 KiB blocks (OpenBLAS's per-call job array of a threaded
 //                           GEMM) got mappings of their own: an munmap per GEMM when they do
@@ -43,8 +44,9 @@ bool huge_flag(uintptr_t begin, uintptr_t end) {
 
 }  // namespace
 
-int main() {
-  latent::end_startup_heap();
+int main(int argc, char** argv) {
+  const bool explorer = argc > 1 && std::string(argv[1]) == "explorer";
+  latent::end_startup_heap(explorer ? latent::kExplorerHeap : latent::kTrainerHeap);
   // Something from core, so that the executable needs LibTorch as latent-train does.
   if (latent::run_options_help().empty()) return 1;
   const latent::StartupHeap& h = latent::startup_heap();
