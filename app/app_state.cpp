@@ -622,6 +622,7 @@ void AppState::load_checkpoint(const std::string& path) {
     TrainConfig train = c.train;
     train.epochs = 0;
     train.threads = options.run.train.threads;
+    train.parallel = options.run.train.parallel;
     train.device = options.run.train.device;
     std::unique_ptr<Trainer> fresh;  // everything that can fail, before replacing
     try {

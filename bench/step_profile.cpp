@@ -2,7 +2,10 @@
 // rate of the same core(s). The trainer's own pieces (VaeStep, Adam) on random images, so no
 // dataset is needed.
 //   build/bench/step_profile [--hidden 400] [--latent 20] [--activation relu|elu] [--batch 128]
-//                            [--steps 600] [--threads 1]
+//                            [--steps 600] [--threads 1] [--parallel batch|blas]
+// With --threads T > 1 and --parallel batch (the trainer's default) the step is split as the trainer
+// splits it: T shards of the batch, each a forward and backward on its own thread, then Adam with
+// each thread on a slice of every parameter; the sgemm reference is then T × one core's rate.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -16,6 +19,7 @@
 #include "kernels.h"
 #include "latent/config.h"
 #include "latent/trainer.h"
+#include "shard_pool.h"
 #include "vae_net.h"
 #include "vae_step.h"
 
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
   model.latent_dim = 20;
   model.activation = Activation::Relu;
   int batch = 128, steps = 600, threads = 1;
+  ParallelMode parallel = ParallelMode::Batch;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--hidden") model.hidden = parse_hidden(value);
@@ -58,18 +63,28 @@ int main(int argc, char** argv) {
     else if (flag == "--batch") batch = std::stoi(value);
     else if (flag == "--steps") steps = std::stoi(value);
     else if (flag == "--threads") threads = std::stoi(value);
+    else if (flag == "--parallel") parallel = parse_parallel(value);
     else {
       std::fprintf(stderr, "error: unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
-  set_compute_threads(threads);
+  set_compute_threads(threads, parallel);
+  const int shards = parallel == ParallelMode::Batch ? threads : 1;
   torch::manual_seed(1);
 
   VaeNet net(model);
   initialize(*net, 1);
   Adam adam(named_trainables(*net), 1e-3);
   VaeStep step(*net);
+  ShardPool pool(shards, "latent-shard");
+  std::vector<std::unique_ptr<VaeStep>> shard_steps;
+  std::vector<const std::vector<torch::Tensor>*> shard_gradients;
+  for (int i = 1; i < shards; ++i) {
+    shard_steps.push_back(std::make_unique<VaeStep>(*net, VaeStep::Gradients::Own));
+    shard_gradients.push_back(&shard_steps.back()->gradients());
+  }
+  std::vector<double> shard_busy(size_t(shards), 0.0);  // seconds each shard spent in its forward+backward
   const int64_t pixels = model.pixels();
   // Bytes as the dataset keeps them, gathered and scaled to x = byte / 255 as the trainer does.
   auto data = torch::randint(0, 256, {8192, pixels}, torch::kUInt8);
@@ -79,15 +94,34 @@ int main(int argc, char** argv) {
 
   double t_gather = 0, t_noise = 0, t_step = 0, t_adam = 0;
   auto one = [&](int s, bool timed) {
+    const int64_t first_row = (int64_t(s) * batch) % (8192 - batch);
     auto t0 = Clock::now();
-    gather_unit_floats(data.data_ptr<uint8_t>(), pixels, order.data_ptr<int64_t>() + (int64_t(s) * batch) % (8192 - batch),
-                       batch, x.data_ptr<float>());
+    if (shards == 1)
+      gather_unit_floats(data.data_ptr<uint8_t>(), pixels, order.data_ptr<int64_t>() + first_row, batch,
+                         x.data_ptr<float>());
     auto t1 = Clock::now();
     auto eps = torch::randn({batch, model.latent_dim}, gen, torch::kFloat32);
     auto t2 = Clock::now();
-    step.run(x, eps, 1.0);
+    if (shards == 1) {
+      step.run(x, eps, 1.0);
+    } else {
+      // As the trainer runs it: each shard gathers its rows and runs them (the gather is then
+      // inside "forward+backward").
+      pool.run([&](int shard) {
+        const auto busy_from = Clock::now();
+        const auto [a, b] = ShardPool::slice(batch, shard, shards);
+        gather_unit_floats(data.data_ptr<uint8_t>(), pixels, order.data_ptr<int64_t>() + first_row + a, b - a,
+                           x.data_ptr<float>() + a * pixels);
+        VaeStep& mine = shard == 0 ? step : *shard_steps[size_t(shard - 1)];
+        mine.run(x.narrow(0, a, b - a), eps.narrow(0, a, b - a), 1.0, batch);
+        if (timed) shard_busy[size_t(shard)] += seconds_since(busy_from);
+      });
+    }
     auto t3 = Clock::now();
-    adam.step();
+    if (shards == 1)
+      adam.step();
+    else
+      adam.step(pool, shard_gradients);
     auto t4 = Clock::now();
     if (!timed) return;
     using D = std::chrono::duration<double>;
@@ -121,19 +155,27 @@ int main(int argc, char** argv) {
   const double fwd = sgemm_gflops(batch, pixels, h, false, true);
   const double grad_in = sgemm_gflops(batch, pixels, h, false, false);
   const double grad_w = sgemm_gflops(h, batch, pixels, true, false);
-  const double peak = std::max({square, fwd, grad_in, grad_w});
+  // In batch mode each GEMM runs on one core and `shards` of them at once.
+  const double peak = std::max({square, fwd, grad_in, grad_w}) * shards;
 
-  std::printf("model %lld-%s-%d %s, Bernoulli, batch %d, %d steps, threads %d\n", (long long)pixels,
-              format_hidden(model.hidden).c_str(), model.latent_dim, to_string(model.activation).c_str(), batch, steps, threads);
+  std::printf("model %lld-%s-%d %s, Bernoulli, batch %d, %d steps, threads %d (%s)\n", (long long)pixels,
+              format_hidden(model.hidden).c_str(), model.latent_dim, to_string(model.activation).c_str(), batch, steps,
+              threads, shards > 1 ? "each a share of the batch" : threads > 1 ? "OpenBLAS splits each product" : "");
   std::printf("blas: %s\n", blas_description().c_str());
   std::printf("samples/s %.0f   (%.3f ms/step)\n", double(batch) * steps / total, 1e3 * total / steps);
   std::printf("time per step: gather %.3f ms, noise %.3f ms, forward+backward %.3f ms, adam %.3f ms\n",
               1e3 * t_gather / steps, 1e3 * t_noise / steps, 1e3 * t_step / steps, 1e3 * t_adam / steps);
+  if (shards > 1) {
+    std::printf("shards' busy time in forward+backward (of %.3f ms):", 1e3 * t_step / steps);
+    for (double b : shard_busy) std::printf(" %.3f", 1e3 * b / steps);
+    std::printf(" ms\n");
+  }
   std::printf("FLOPs per step %.1f M (%.2f MFLOP per image)\n", step_flops / 1e6, 2 * macs / 1e6);
   std::printf("sgemm GFLOP/s: 1024^3 %.1f, %lldx%lldx%lld (forward) %.1f, (grad input) %.1f, %lldx%lldx%lld (grad W) %.1f\n",
               square, (long long)batch, (long long)pixels, (long long)h, fwd, grad_in, (long long)h, (long long)batch,
               (long long)pixels, grad_w);
-  std::printf("achieved %.1f GFLOP/s = %.0f%% of the best sgemm rate (%.1f)\n", achieved, 100 * achieved / peak, peak);
+  std::printf("achieved %.1f GFLOP/s = %.0f%% of the best sgemm rate%s (%.1f)\n", achieved, 100 * achieved / peak,
+              shards > 1 ? " on one core times the shards" : "", peak);
   std::printf("command: build/bench/step_profile");
   for (int i = 1; i < argc; ++i) std::printf(" %s", argv[i]);
   std::printf("\n");

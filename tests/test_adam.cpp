@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <limits>
+#include <vector>
+
 #include "adam.h"
+#include "shard_pool.h"
 
 namespace latent {
 namespace {
@@ -34,6 +38,69 @@ TEST(Adam, DetectsNonFiniteGradients) {
   adam.zero_grad();
   (w * std::numeric_limits<float>::infinity()).sum().backward();
   EXPECT_FALSE(adam.gradients_finite());
+}
+
+// The step over a gradient in parts (a batch split across threads) against the plain step over
+// their sum: the same parameters and moments, grad() left holding the whole gradient; sizes that do
+// not split evenly and more than one 4,096-value block per slice; a parameter without a gradient
+// left alone.
+TEST(Adam, StepOverGradientPartsMatchesTheStepOverTheirSum) {
+  torch::manual_seed(1);
+  for (const int shards : {2, 3}) {
+    std::vector<std::pair<std::string, torch::Tensor>> ours, theirs;
+    for (const auto& [name, shape] : std::vector<std::pair<std::string, std::vector<int64_t>>>{
+             {"w", {97, 211}}, {"b", {5}}, {"frozen", {3}}}) {
+      auto p = torch::randn(shape);
+      ours.emplace_back(name, p.clone());
+      theirs.emplace_back(name, p.clone());
+    }
+    Adam a(ours, 0.01), b(theirs, 0.01);
+    ShardPool pool(shards, "test-shard");
+    std::vector<std::vector<torch::Tensor>> parts(size_t(shards - 1));
+    std::vector<const std::vector<torch::Tensor>*> part_ptrs;
+    for (auto& list : parts) part_ptrs.push_back(&list);
+    for (int step = 0; step < 5; ++step) {
+      for (auto& list : parts) list.clear();
+      for (size_t i = 0; i < ours.size(); ++i) {
+        if (ours[i].first == "frozen") {
+          for (auto& list : parts) list.emplace_back();
+          continue;
+        }
+        auto first = torch::randn_like(ours[i].second);
+        torch::Tensor total = first.clone();
+        ours[i].second.mutable_grad() = first;
+        for (auto& list : parts) {
+          list.push_back(torch::randn_like(ours[i].second));
+          total += list.back();
+        }
+        theirs[i].second.mutable_grad() = total;
+      }
+      ASSERT_TRUE(a.step(pool, part_ptrs));
+      ASSERT_TRUE(b.step());
+      for (size_t i = 0; i < ours.size(); ++i) {
+        EXPECT_TRUE(torch::allclose(ours[i].second, theirs[i].second, 1e-6, 1e-7)) << ours[i].first;
+        EXPECT_TRUE(torch::allclose(a.exp_avg[i], b.exp_avg[i], 1e-6, 1e-7)) << ours[i].first;
+        EXPECT_TRUE(torch::allclose(a.exp_avg_sq[i], b.exp_avg_sq[i], 1e-6, 1e-9)) << ours[i].first;
+        if (theirs[i].second.grad().defined())
+          EXPECT_TRUE(torch::allclose(ours[i].second.grad(), theirs[i].second.grad(), 1e-6, 1e-6)) << ours[i].first;
+      }
+    }
+    EXPECT_EQ(a.steps, 5);
+    EXPECT_EQ(a.exp_avg[2].abs().sum().item<double>(), 0.0);  // "frozen": no gradient, no update
+  }
+}
+
+// A non-finite value in any part is divergence, whichever shard's slice holds it.
+TEST(Adam, StepOverGradientPartsDetectsNonFiniteParts) {
+  for (const int64_t where : {int64_t(0), int64_t(9000)}) {
+    auto w = torch::zeros({10000});
+    Adam adam({{"w", w}}, 0.1);
+    ShardPool pool(2, "test-shard");
+    w.mutable_grad() = torch::ones({10000});
+    std::vector<torch::Tensor> other{torch::ones({10000})};
+    other[0][where] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_FALSE(adam.step(pool, {&other})) << "NaN at " << where;
+  }
 }
 
 }  // namespace

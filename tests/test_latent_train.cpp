@@ -46,6 +46,7 @@ TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
       {{"--beta", "inf"}, "--beta"},
       {{"--likelihood", "laplace"}, "--likelihood"},
       {{"--device", "gpu"}, "--device"},
+      {{"--parallel", "openmp"}, "--parallel"},
       {{"--bogus"}, "--bogus"},
       {{"--data", dir + "/nowhere"}, "nowhere"},
       {{"--data", dir + "/bad-data"}, "9 labels for 10 images"},
@@ -76,7 +77,7 @@ TEST(LatentTrain, HelpListsTheFlags) {
   auto r = train({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--data", "--epochs", "--latent", "--hidden", "--batch", "--lr", "--lr-schedule", "--beta", "--warmup-epochs",
-                           "--activation", "--likelihood", "--seed", "--threads", "--device", "--limit", "--resume", "--out", "--eval-iw", "--eval-exact", "--eval-limit"})
+                           "--activation", "--likelihood", "--seed", "--threads", "--parallel", "--device", "--limit", "--resume", "--out", "--eval-iw", "--eval-exact", "--eval-limit"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 
@@ -84,10 +85,13 @@ TEST(LatentTrain, HelpListsTheFlags) {
 // OPENBLAS_CORETYPE, which changes a step's speed more than anything in our code (trainer.h).
 TEST(LatentTrain, NamesTheBlasKernelsItRunsOn) {
   const std::string out = test::temp_dir();
-  const auto compute_line = [&](std::vector<std::string> env, const std::string& threads) {
+  const auto compute_line = [&](std::vector<std::string> env, const std::string& threads,
+                                const std::string& parallel = "batch") {
     env.insert(env.begin(), "/usr/bin/env");
     for (std::string a : {LATENT_TRAIN_BIN, "--limit", "200", "--epochs", "1", "--hidden", "16", "--threads"}) env.push_back(a);
     env.push_back(threads);
+    env.push_back("--parallel");
+    env.push_back(parallel);
     env.push_back("--out");
     env.push_back(out);
     const auto r = run_process(env, 120);
@@ -100,7 +104,11 @@ TEST(LatentTrain, NamesTheBlasKernelsItRunsOn) {
   EXPECT_TRUE(std::regex_match(forced, std::regex(R"(compute: 1 thread, OpenBLAS \S+, Haswell kernels \(OPENBLAS_CORETYPE=Haswell\))")))
       << forced;
   const std::string chosen = compute_line({"-u", "OPENBLAS_CORETYPE"}, "2");
-  EXPECT_TRUE(std::regex_match(chosen, std::regex(R"(compute: 2 threads, OpenBLAS \S+, \w+ kernels)"))) << chosen;
+  EXPECT_TRUE(std::regex_match(chosen, std::regex(R"(compute: 2 threads \(each a share of the batch\), OpenBLAS \S+, \w+ kernels)")))
+      << chosen;
+  const std::string blas = compute_line({"-u", "OPENBLAS_CORETYPE"}, "2", "blas");
+  EXPECT_TRUE(std::regex_match(blas, std::regex(R"(compute: 2 threads \(OpenBLAS splits each matrix product\), OpenBLAS \S+, \w+ kernels)")))
+      << blas;
 }
 
 TEST(LatentTrain, TrainsWritesOutputsAndResumes) {

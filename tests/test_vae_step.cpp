@@ -5,9 +5,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "objective.h"
+#include "shard_pool.h"
 #include "vae_net.h"
 #include "vae_step.h"
 
@@ -125,6 +130,109 @@ TEST_P(VaeStepTest, EvaluateMatchesEvaluateImagesWithTheSameSeed) {
 
   std::atomic<bool> stop{true};
   EXPECT_EQ(step.evaluate(x, chunk, 99, &stop).images, 0);
+}
+
+// The batch split across threads as the trainer splits it (ParallelMode::Batch): shard 0 writes
+// into the parameters' gradients, the others into their own, each a mean over the whole batch.
+// Their terms and gradients must add up to one step over the whole batch, whichever way the rows
+// are cut (one shard of a single row included), and the stale values in a shard's own gradients
+// must not leak.
+TEST_P(VaeStepTest, ShardsAddUpToTheWholeBatch) {
+  const Case& c = GetParam();
+  const ModelConfig config = small_model(c);
+  VaeNet net(config);
+  initialize(*net, 13);
+  torch::manual_seed(7);
+  const int64_t batch = 9;
+  auto x = torch::rand({batch, config.pixels()});
+  auto eps = torch::randn({batch, config.latent_dim});
+  auto params = named_trainables(*net);
+
+  VaeStep whole(*net);
+  const StepTerms expected = whole.run(x, eps, c.beta);
+  std::vector<torch::Tensor> expected_grads;
+  for (auto& [name, t] : params) expected_grads.push_back(t.grad().clone());
+
+  for (const int shards : {2, 3}) {
+    for (const int64_t first_cut : {int64_t(1), int64_t(4)}) {
+      SCOPED_TRACE("shards " + std::to_string(shards) + ", first shard " + std::to_string(first_cut) + " rows");
+      std::vector<std::unique_ptr<VaeStep>> steps;
+      steps.push_back(std::make_unique<VaeStep>(*net));
+      for (int i = 1; i < shards; ++i) {
+        steps.push_back(std::make_unique<VaeStep>(*net, VaeStep::Gradients::Own));
+        for (const auto& g : steps.back()->gradients()) g.fill_(55.0);
+      }
+      for (auto& [name, t] : params) t.mutable_grad().fill_(123.0);
+      // Cuts: the first shard `first_cut` rows, the rest split evenly.
+      std::vector<int64_t> cuts{0, first_cut};
+      for (int i = 1; i < shards; ++i) cuts.push_back(first_cut + (batch - first_cut) * i / (shards - 1));
+      StepTerms sum;
+      for (int i = 0; i < shards; ++i) {
+        const int64_t a = cuts[size_t(i)], rows = cuts[size_t(i) + 1] - a;
+        const StepTerms t = steps[size_t(i)]->run(x.narrow(0, a, rows), eps.narrow(0, a, rows), c.beta, batch);
+        sum.recon += t.recon, sum.kl += t.kl, sum.loss += t.loss;
+      }
+      EXPECT_NEAR(sum.recon, expected.recon, 1e-5 * std::abs(expected.recon) + 1e-6);
+      EXPECT_NEAR(sum.kl, expected.kl, 1e-5 * std::abs(expected.kl) + 1e-6);
+      EXPECT_NEAR(sum.loss, expected.loss, 1e-5 * std::abs(expected.loss) + 1e-6);
+      for (size_t p = 0; p < params.size(); ++p) {
+        torch::Tensor total = params[p].second.grad().clone();
+        for (int i = 1; i < shards; ++i) total += steps[size_t(i)]->gradients()[p];
+        const double scale = expected_grads[p].abs().max().item<double>() + 1e-6;
+        EXPECT_LT((total - expected_grads[p]).abs().max().item<double>(), 1e-5 * scale) << params[p].first;
+      }
+    }
+  }
+}
+
+// One run of ShardPool: every shard exactly once, on distinct threads, shard 0 on the caller.
+TEST(ShardPool, RunsEveryShardOnceAndWaitsForAll) {
+  for (const int shards : {1, 2, 4}) {
+    ShardPool pool(shards, "test-shard");
+    ASSERT_EQ(pool.shards(), shards);
+    for (int round = 0; round < 2000; ++round) {
+      std::vector<int> runs(size_t(shards), 0);
+      std::vector<std::thread::id> ids(static_cast<size_t>(shards));
+      pool.run([&](int shard) {
+        ++runs[size_t(shard)];
+        ids[size_t(shard)] = std::this_thread::get_id();
+      });
+      for (int i = 0; i < shards; ++i) ASSERT_EQ(runs[size_t(i)], 1) << "shard " << i << " round " << round;
+      ASSERT_EQ(ids[0], std::this_thread::get_id());
+      for (int i = 1; i < shards; ++i) ASSERT_NE(ids[size_t(i)], ids[0]);
+    }
+  }
+}
+
+TEST(ShardPool, RethrowsAShardsExceptionAfterAllFinished) {
+  ShardPool pool(3, "test-shard");
+  std::atomic<int> finished{0};
+  EXPECT_THROW(pool.run([&](int shard) {
+    if (shard == 2) throw std::runtime_error("shard 2 failed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ++finished;
+  }),
+               std::runtime_error);
+  EXPECT_EQ(finished.load(), 2);
+  // And the pool still works.
+  std::atomic<int> ran{0};
+  pool.run([&](int) { ++ran; });
+  EXPECT_EQ(ran.load(), 3);
+}
+
+TEST(ShardPool, SlicesCoverTheRangeInOrder) {
+  for (const int64_t n : {0, 1, 5, 128, 1001})
+    for (const int shards : {1, 2, 3, 7}) {
+      int64_t next = 0;
+      for (int i = 0; i < shards; ++i) {
+        const auto [a, b] = ShardPool::slice(n, i, shards);
+        EXPECT_EQ(a, next);
+        EXPECT_LE(b - a, n / shards + 1);
+        EXPECT_GE(b - a, n / shards);
+        next = b;
+      }
+      EXPECT_EQ(next, n);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -90,6 +90,7 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
   if (given("--seed")) t.seed = o.train.seed;
   if (given("--limit")) t.limit = o.train.limit;
   t.threads = o.train.threads;
+  t.parallel = o.train.parallel;
   t.device = o.train.device;
   // --epochs N on a resume means N more epochs.
   t.epochs = c.progress.epoch + (given("--epochs") ? o.train.epochs : 10);
@@ -199,7 +200,7 @@ int run(int argc, char** argv) {
   if (std::string problem = validate(o.train); !problem.empty()) throw Error(problem);
   resolve_device(o.train.device);
   make_output_dir(o.out);
-  set_compute_threads(o.train.threads);
+  set_compute_threads(o.train.threads, o.train.parallel);
   Dataset data = Dataset::load_dir(shape.directory, shape.name);
 
   std::unique_ptr<Trainer> trainer;
@@ -219,7 +220,11 @@ int run(int argc, char** argv) {
                to_string(o.model.likelihood).c_str(), o.train.batch_size, o.train.learning_rate,
                to_string(o.train.lr_schedule).c_str(), o.train.beta);
   if (trainer->snapshot()->device == "cpu")
-    std::fprintf(stderr, "compute: %d thread%s, %s\n", o.train.threads, o.train.threads == 1 ? "" : "s", blas_description().c_str());
+    std::fprintf(stderr, "compute: %d thread%s%s, %s\n", o.train.threads, o.train.threads == 1 ? "" : "s",
+                 o.train.threads == 1                        ? ""
+                 : o.train.parallel == ParallelMode::Batch ? " (each a share of the batch)"
+                                                           : " (OpenBLAS splits each matrix product)",
+                 blas_description().c_str());
   // --epochs 0: no training, only the evaluation and the outputs (e.g. of a checkpoint).
   const bool train_now = !(o.given.count("--epochs") && epochs_asked == 0);
   const auto started = std::chrono::steady_clock::now();

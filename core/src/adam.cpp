@@ -1,8 +1,10 @@
 #include "adam.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels.h"
+#include "shard_pool.h"
 
 namespace latent {
 
@@ -41,27 +43,37 @@ bool fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor
 
 }  // namespace
 
-bool Adam::step() {
-  torch::NoGradGuard no_grad;
-  bool all_fusable = true;
+bool Adam::all_fusable() const {
   for (size_t i = 0; i < params.size(); ++i) {
     const auto& g = params[i].second.grad();
-    if (g.defined() && !fusable(params[i].second, g, exp_avg[i], exp_avg_sq[i])) all_fusable = false;
+    if (g.defined() && !fusable(params[i].second, g, exp_avg[i], exp_avg_sq[i])) return false;
   }
-  if (!all_fusable && !gradients_finite()) return false;
+  return true;
+}
+
+AdamScalars Adam::next_scalars() {
   ++steps;
   const double bias1 = 1.0 - std::pow(beta1_, double(steps));
   const double bias2 = 1.0 - std::pow(beta2_, double(steps));
   const double step_size = learning_rate / bias1;
   const double inv_sqrt_bias2 = 1.0 / std::sqrt(bias2);
-  const AdamScalars scalars{float(beta1_),   float(beta2_),          float(1.0 - beta1_), float(1.0 - beta2_),
-                            float(step_size), float(inv_sqrt_bias2), float(eps_)};
+  step_size_ = step_size;
+  inv_sqrt_bias2_ = inv_sqrt_bias2;
+  return {float(beta1_),    float(beta2_),          float(1.0 - beta1_), float(1.0 - beta2_),
+          float(step_size), float(inv_sqrt_bias2), float(eps_)};
+}
+
+bool Adam::step() {
+  torch::NoGradGuard no_grad;
+  const bool fused = all_fusable();
+  if (!fused && !gradients_finite()) return false;
+  const AdamScalars scalars = next_scalars();
   bool finite = true;
   for (size_t i = 0; i < params.size(); ++i) {
     auto& p = params[i].second;
     const auto& g = p.grad();
     if (!g.defined()) continue;
-    if (all_fusable) {
+    if (fused) {
       finite &= adam_update(p.data_ptr<float>(), g.data_ptr<float>(), exp_avg[i].data_ptr<float>(),
                             exp_avg_sq[i].data_ptr<float>(), p.numel(), scalars);
       continue;
@@ -69,11 +81,50 @@ bool Adam::step() {
     exp_avg[i].mul_(beta1_).add_(g, 1.0 - beta1_);
     exp_avg_sq[i].mul_(beta2_).addcmul_(g, g, 1.0 - beta2_);
     at::sqrt_out(denom_[i], exp_avg_sq[i]);
-    denom_[i].mul_(inv_sqrt_bias2).add_(eps_);
-    p.addcdiv_(exp_avg[i], denom_[i], -step_size);
+    denom_[i].mul_(inv_sqrt_bias2_).add_(eps_);
+    p.addcdiv_(exp_avg[i], denom_[i], -step_size_);
     if (!std::isfinite(exp_avg_sq[i].sum().item<double>())) finite = false;  // v overflowed, as in the kernel
   }
   return finite;
+}
+
+bool Adam::step(ShardPool& pool, const std::vector<const std::vector<torch::Tensor>*>& other_parts) {
+  torch::NoGradGuard no_grad;
+  bool fused = all_fusable();
+  for (const auto* parts : other_parts)
+    for (size_t i = 0; i < params.size() && fused; ++i)
+      fused = !(*parts)[i].defined() || ((*parts)[i].device().is_cpu() &&
+                                         (*parts)[i].scalar_type() == torch::kFloat32 && (*parts)[i].is_contiguous());
+  if (!fused) {
+    for (const auto* parts : other_parts)
+      for (size_t i = 0; i < params.size(); ++i)
+        if ((*parts)[i].defined()) params[i].second.mutable_grad().add_((*parts)[i]);
+    return step();
+  }
+  const AdamScalars scalars = next_scalars();
+  std::vector<char> finite(size_t(pool.shards()), 1);
+  pool.run([&](int shard) {
+    // Blocks of 4,096 values: the parts are added while the block is still in cache for the update.
+    constexpr int64_t kBlock = 4096;
+    for (size_t i = 0; i < params.size(); ++i) {
+      auto& p = params[i].second;
+      const auto& g = p.grad();
+      if (!g.defined()) continue;
+      const auto [begin, end] = ShardPool::slice(p.numel(), shard, pool.shards());
+      float* pp = p.data_ptr<float>();
+      float* gp = g.data_ptr<float>();
+      for (int64_t a = begin; a < end; a += kBlock) {
+        const int64_t n = std::min(kBlock, end - a);
+        for (const auto* parts : other_parts)
+          if ((*parts)[i].defined()) add_into(gp + a, (*parts)[i].data_ptr<float>() + a, n);
+        finite[size_t(shard)] &= adam_update(pp + a, gp + a, exp_avg[i].data_ptr<float>() + a,
+                                             exp_avg_sq[i].data_ptr<float>() + a, n, scalars);
+      }
+    }
+  });
+  for (char f : finite)
+    if (!f) return false;
+  return true;
 }
 
 void Adam::keep_backup() {

@@ -7,7 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include "kernels.h"
+
 namespace latent {
+
+class ShardPool;
 
 class Adam {
  public:
@@ -19,6 +23,12 @@ class Adam {
   // held a non-finite value, or one so large that v overflowed (a finite g with |g| > ~6e20). Then
   // the parameters and moments may be partly updated, and the caller must restore_backup().
   bool step();
+  // The same step for a gradient that comes in parts, one per shard of a batch split across
+  // `pool`'s threads: params[i]'s grad() holds the first part, (*other_parts[k])[i] the others.
+  // On the CPU (float32, contiguous) each thread adds the parts (into grad(), which then holds the
+  // whole gradient) and updates its own slice of every parameter; elsewhere the parts are added
+  // into grad() and step() runs.
+  bool step(ShardPool& pool, const std::vector<const std::vector<torch::Tensor>*>& other_parts);
   void zero_grad();
   // True when every gradient is finite (one fused reduction).
   bool gradients_finite() const;
@@ -36,7 +46,12 @@ class Adam {
   std::vector<torch::Tensor> exp_avg, exp_avg_sq;
 
  private:
+  // Every parameter, gradient and moment a contiguous float32 CPU tensor: the fused kernel applies.
+  bool all_fusable() const;
+  // Counts the step and returns its scalars (the bias corrections for the new step count).
+  AdamScalars next_scalars();
   double beta1_, beta2_, eps_;
+  double step_size_ = 0, inv_sqrt_bias2_ = 0;  // next_scalars()'s, in double for the unfused path
   std::vector<torch::Tensor> denom_;
   std::vector<torch::Tensor> backup_params_, backup_avg_, backup_avg_sq_;
   int64_t backup_steps_ = -1;

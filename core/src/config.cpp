@@ -35,6 +35,14 @@ LearningRateSchedule parse_lr_schedule(const std::string& text) {
   throw Error("unknown learning-rate schedule '" + text + "' (expected constant or cosine)");
 }
 
+std::string to_string(ParallelMode mode) { return mode == ParallelMode::Batch ? "batch" : "blas"; }
+
+ParallelMode parse_parallel(const std::string& text) {
+  if (text == "batch") return ParallelMode::Batch;
+  if (text == "blas") return ParallelMode::Blas;
+  throw Error("unknown parallel mode '" + text + "' (expected batch or blas)");
+}
+
 bool ModelConfig::operator==(const ModelConfig& o) const {
   return image_height == o.image_height && image_width == o.image_width &&
          latent_dim == o.latent_dim && hidden == o.hidden && activation == o.activation && likelihood == o.likelihood &&

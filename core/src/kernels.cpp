@@ -117,6 +117,12 @@ int adam_baseline(float* p, const float* g, float* m, float* v, int64_t n, const
   return adam_body(p, g, m, v, n, s);
 }
 
+LATENT_INLINE void add_body(float* __restrict dst, const float* __restrict src, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+__attribute__((target("avx2,fma"))) void add_avx2(float* dst, const float* src, int64_t n) { add_body(dst, src, n); }
+void add_baseline(float* dst, const float* src, int64_t n) { add_body(dst, src, n); }
+
 bool has_avx2_fma() {
   static const bool yes = [] {
     __builtin_cpu_init();
@@ -139,6 +145,10 @@ void gather_unit_floats(const uint8_t* rows, int64_t row_size, const int64_t* in
 // vectorized (tests/test_kernels.cpp checks both against double precision).
 double bce_with_logits(const float* logits, const float* x, float* grad, float scale, int64_t n) {
   return has_avx2_fma() ? bce_avx2(logits, x, grad, scale, n) : bce_baseline(logits, x, grad, scale, n);
+}
+
+void add_into(float* dst, const float* src, int64_t n) {
+  has_avx2_fma() ? add_avx2(dst, src, n) : add_baseline(dst, src, n);
 }
 
 bool adam_update(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n,

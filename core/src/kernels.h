@@ -17,6 +17,9 @@ double bce_with_logits(const float* logits, const float* x, float* grad, float s
 // conversion then div_(255.0f) gives). The indices must be in range; the caller checks them.
 void gather_unit_floats(const uint8_t* rows, int64_t row_size, const int64_t* indices, int64_t count, float* out);
 
+// dst[i] += src[i] for i < n: one gradient part added into another.
+void add_into(float* dst, const float* src, int64_t n);
+
 struct AdamScalars {
   float beta1, beta2;
   float one_minus_beta1, one_minus_beta2;  // from double: 1.0f − 0.999f is 5e-5 off 0.001

@@ -90,6 +90,9 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
          o.train.seed = uint64_t(x);
        }},
       {"--threads", [&](auto& f, auto& v) { o.train.threads = parse_int_in(f, v, 1, 1024); }},
+      {"--parallel", [&](auto& f, auto& v) {
+         try { o.train.parallel = parse_parallel(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
+       }},
       {"--device", [&](auto& f, auto& v) {
          if (v != "cpu" && v != "cuda" && v != "auto") throw Error(f + ": unknown device '" + v + "' (cpu, cuda or auto)");
          o.train.device = v;
@@ -158,6 +161,8 @@ Training:
   --warmup-epochs N       linear KL warm-up from 0 to beta over N epochs [0]
   --seed S                random seed; same seed + 1 thread on CPU = same run [1]
   --threads T             compute threads [1]
+  --parallel batch|blas   with T > 1 on the CPU: split each batch's images across the threads,
+                          or let OpenBLAS split each matrix product [batch]
   --device cpu|cuda|auto  [cpu]
   --limit N               train on the first N training images only
   --resume CHECKPOINT     continue from a checkpoint (its config unless flags override)

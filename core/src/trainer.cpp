@@ -23,6 +23,7 @@
 #include "latent/error.h"
 #include "latent/inference.h"
 #include "objective.h"
+#include "shard_pool.h"
 #include "vae_impl.h"
 #include "vae_step.h"
 
@@ -67,18 +68,19 @@ bool set_this_thread_nice(int nice) {
 #endif
 }
 
-void set_compute_threads(int threads) {
+void set_compute_threads(int threads, ParallelMode mode) {
   // One threading layer. A step is a few large GEMMs and short elementwise passes; when LibTorch's
   // OpenMP pool and OpenBLAS's pool both had `threads` threads, each spun on the core the other
   // needed, and 2 threads ran at a third of 1 thread's speed (bench/step_profile: 7,100 vs 20,600
-  // samples/s). So the GEMMs get the threads, in OpenBLAS's pool, and LibTorch's own ops run on
-  // the calling thread: 2 threads then give 27,000-30,000 samples/s.
+  // samples/s). So LibTorch's own ops always run on the calling thread, and the threads go either
+  // to the trainer's shards of the batch (each shard's GEMMs single-threaded) or to OpenBLAS's pool.
   using SetThreads = void (*)(int);
+  const int blas_threads = mode == ParallelMode::Batch ? 1 : threads;
   if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-    fn(threads);
+    fn(blas_threads);
     torch::set_num_threads(1);
   } else {
-    torch::set_num_threads(threads);  // another BLAS (MKL in PyTorch's LibTorch) runs in LibTorch's pool
+    torch::set_num_threads(blas_threads);  // another BLAS (MKL in PyTorch's LibTorch) runs in LibTorch's pool
   }
 }
 
@@ -102,7 +104,9 @@ std::string blas_description() {
 namespace {
 
 struct Command {
-  enum Kind { Start, Pause, Step, Reset, SetLearningRate, SetBeta, SetWarmup, Save } kind;
+  enum Kind { Start, Pause, Step, Reset, SetLearningRate, SetBeta, SetWarmup, Save };
+  Command(Kind k) : kind(k) {}  // NOLINT: implicit, so enqueue({Command::Start}) reads as the command
+  Kind kind;
   double value = 0;
   int count = 0;
   ModelConfig model;
@@ -131,6 +135,12 @@ struct Run {
   VaeNet net{nullptr};
   std::unique_ptr<Adam> adam;
   std::unique_ptr<VaeStep> step;  // the hand-written forward/backward over `net`
+  // With threads > 1 and ParallelMode::Batch on the CPU: the threads each step's images are split
+  // across, and the forward/backward of shards 1.. (shard 0 is `step`), each with gradients of its
+  // own that Adam adds to the parameters' (Adam::step(pool, parts)).
+  std::unique_ptr<ShardPool> shards;
+  std::vector<std::unique_ptr<VaeStep>> shard_steps;
+  std::vector<const std::vector<torch::Tensor>*> shard_gradients;
   torch::Tensor train_x, order;
   torch::Tensor test_x;  // the test split on the device, from the first evaluation on (not at start-up)
   torch::Generator eps_gen;
@@ -167,6 +177,13 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   run->net->to(run->device);
   run->adam = std::make_unique<Adam>(named_trainables(*run->net), train.learning_rate);
   run->step = std::make_unique<VaeStep>(*run->net);
+  if (run->device.is_cpu() && train.threads > 1 && train.parallel == ParallelMode::Batch) {
+    run->shards = std::make_unique<ShardPool>(train.threads, "latent-shard");
+    for (int i = 1; i < train.threads; ++i) {
+      run->shard_steps.push_back(std::make_unique<VaeStep>(*run->net, VaeStep::Gradients::Own));
+      run->shard_gradients.push_back(&run->shard_steps.back()->gradients());
+    }
+  }
   if (resume) {
     load_arrays(run->adam->params, "vae.", *resume, "checkpoint");
     load_arrays(named_state(*run->adam, run->adam->exp_avg), "adam.m.", *resume, "checkpoint");
@@ -278,12 +295,17 @@ struct Trainer::Impl {
   bool busy() const { return state == TrainerState::Running || pending_steps > 0; }
 
   void loop() {
-    set_compute_threads(run->train.threads);
+    set_compute_threads(run->train.threads, run->train.parallel);
     publish(true);
     int applied_nice = 0;
     while (true) {
       if (const int nice = thread_nice.load(); nice != applied_nice) {
-        set_this_thread_nice(nice);
+        // The shards' helpers too (a run made on this thread later starts its helpers at this
+        // thread's nice: Linux threads inherit it).
+        if (run->shards)
+          run->shards->run([nice](int) { set_this_thread_nice(nice); });
+        else
+          set_this_thread_nice(nice);
         applied_nice = nice;
       }
       std::deque<Command> commands;
@@ -345,7 +367,7 @@ struct Trainer::Impl {
         try {
           Dataset data = c.data.empty() ? run->data : c.data;
           auto fresh = make_run(std::move(data), c.model, c.train, nullptr);
-          set_compute_threads(fresh->train.threads);
+          set_compute_threads(fresh->train.threads, fresh->train.parallel);
           install(std::move(fresh));
           state = TrainerState::Idle;
           message.clear();
@@ -447,23 +469,50 @@ struct Trainer::Impl {
     }
     torch::Tensor x = r.batch_x.narrow(0, 0, b);
     const torch::Tensor rows = r.order.narrow(0, r.progress.epoch_offset, b);
-    if (r.device.is_cpu()) {
-      gather_unit_floats(r.train_x.data_ptr<uint8_t>(), r.train_x.size(1), rows.data_ptr<int64_t>(), b, x.data_ptr<float>());
+    torch::Tensor eps;
+    StepTerms terms;
+    if (r.shards) {
+      // ε for the whole batch first (the same draws as one thread makes), then each shard gathers
+      // and runs its rows; the terms and gradients are means over the whole batch, so they add up.
+      eps = r.batch_eps.narrow(0, 0, b).normal_(0, 1, r.eps_gen);
+      const int k = r.shards->shards();
+      std::vector<StepTerms> parts(static_cast<size_t>(k));
+      r.shards->run([&](int shard) {
+        VaeStep& step = shard == 0 ? *r.step : *r.shard_steps[size_t(shard - 1)];
+        const auto [first, last] = ShardPool::slice(b, shard, k);
+        if (first == last) {  // fewer images than threads: this shard adds nothing
+          for (const auto& g : step.gradients())
+            if (g.defined()) g.zero_();
+          return;
+        }
+        const int64_t pixels = r.train_x.size(1);
+        gather_unit_floats(r.train_x.data_ptr<uint8_t>(), pixels, rows.data_ptr<int64_t>() + first, last - first,
+                           x.data_ptr<float>() + first * pixels);
+        parts[size_t(shard)] = step.run(x.narrow(0, first, last - first), eps.narrow(0, first, last - first), beta, b);
+      });
+      for (const auto& p : parts) terms.recon += p.recon, terms.kl += p.kl;
+      terms.loss = terms.recon + beta * terms.kl;
     } else {
-      torch::Tensor bytes = r.batch_bytes.narrow(0, 0, b);
-      at::index_select_out(bytes, r.train_x, 0, rows);
-      x.copy_(bytes).div_(255.0f);  // x = byte / 255 (a GPU may round the division differently)
+      if (r.device.is_cpu()) {
+        gather_unit_floats(r.train_x.data_ptr<uint8_t>(), r.train_x.size(1), rows.data_ptr<int64_t>(), b,
+                           x.data_ptr<float>());
+      } else {
+        torch::Tensor bytes = r.batch_bytes.narrow(0, 0, b);
+        at::index_select_out(bytes, r.train_x, 0, rows);
+        x.copy_(bytes).div_(255.0f);  // x = byte / 255 (a GPU may round the division differently)
+      }
+      eps = r.batch_eps.narrow(0, 0, b).normal_(0, 1, r.eps_gen);  // the draws torch::randn makes
+      if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
+      terms = r.step->run(x, eps, beta);
     }
-    torch::Tensor eps = r.batch_eps.narrow(0, 0, b).normal_(0, 1, r.eps_gen);  // the draws torch::randn makes
-    if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
-    const StepTerms terms = r.step->run(x, eps, beta);
     if (!std::isfinite(terms.loss) || !std::isfinite(terms.recon) || !std::isfinite(terms.kl)) {
       diverge("loss", terms.loss, beta);
       return;
     }
     // These weights just gave a finite loss: worth keeping as the state to roll back to.
     if (r.progress.step % kBackupEvery == 0 || !r.adam->has_backup()) r.adam->keep_backup();
-    if (!r.adam->step()) {  // a non-finite gradient or moment: the update is undone by diverge()
+    const bool stepped = r.shards ? r.adam->step(*r.shards, r.shard_gradients) : r.adam->step();
+    if (!stepped) {  // a non-finite gradient or moment: the update is undone by diverge()
       diverge("gradient", terms.loss, beta);
       return;
     }

@@ -30,14 +30,22 @@ struct StepTerms {
 
 class VaeStep {
  public:
-  explicit VaeStep(VaeNetImpl& net);
+  // Where run() writes ∂loss/∂θ: into the parameters' own grad(), or into gradient tensors of this
+  // object's own (gradients(), in named_trainables() order), for a shard of a batch split across
+  // threads whose parts are summed afterwards.
+  enum class Gradients { IntoParameters, Own };
+  explicit VaeStep(VaeNetImpl& net, Gradients where = Gradients::IntoParameters);
   // storage_ points at this object's own members.
   VaeStep(const VaeStep&) = delete;
   VaeStep& operator=(const VaeStep&) = delete;
 
   // Forward and backward over the batch `x` [B, P] with noise `eps` [B, D]. Writes ∂loss/∂θ into
-  // every trainable parameter's grad() (overwritten, not accumulated) and returns the terms.
-  StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta);
+  // the gradients (overwritten, not accumulated) and returns the terms. The loss is a mean over
+  // `images` (0: B); a shard of a larger batch passes the whole batch's size, so that the shards'
+  // terms and gradients add up to the batch's.
+  StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0);
+  // The tensors run() writes the gradients into, in named_trainables() order.
+  const std::vector<torch::Tensor>& gradients() const { return gradients_; }
 
   // The bound over images `x` [N, P] without gradients, in the same kept buffers, `chunk` rows at a
   // time, with ε ~ N(0, I) drawn as evaluate_images() draws it (blocks of kEvalNoiseRows from a
@@ -50,6 +58,7 @@ class VaeStep {
  private:
   struct Layer {
     torch::nn::LinearImpl* linear;
+    torch::Tensor weight_grad, bias_grad;  // where run() writes this layer's gradients
     bool activated;     // followed by the model's activation
     torch::Tensor out;  // [B, out] after the activation (when there is one)
     torch::Tensor grad_in;  // [B, in] ∂loss/∂input, for all but the encoder's first layer
@@ -68,8 +77,10 @@ class VaeStep {
                          bool need_input_grad);
   void activation_backward(torch::Tensor& grad, const torch::Tensor& activated_out) const;
   // The summed reconstruction term, and with `gradients` ∂loss/∂(decoder output) into grad_out_
-  // (and a learned σ's gradient).
-  torch::Tensor reconstruction(const torch::Tensor& out, const torch::Tensor& x, int64_t batch, bool gradients);
+  // (and a learned σ's gradient), for a loss that is a mean over `images`.
+  torch::Tensor reconstruction(const torch::Tensor& out, const torch::Tensor& x, int64_t images, bool gradients);
+  // The gradient tensor for parameter `p` (a handle sharing its storage): p's grad() or our own.
+  torch::Tensor gradient_for(const torch::Tensor& p) const;
   // ½(σ² + μ² − log σ² − 1) per image and dimension, into grad_mu_ (its scratch until the backward).
   void kl_terms();
 
@@ -77,6 +88,8 @@ class VaeStep {
   std::vector<Layer> encoder_, decoder_;  // encoder body; decoder body including its output layer
   torch::nn::LinearImpl* mu_head_;
   torch::nn::LinearImpl* logvar_head_;
+  torch::Tensor mu_weight_grad_, mu_bias_grad_, logvar_weight_grad_, logvar_bias_grad_, log_sigma_grad_;
+  std::vector<torch::Tensor> trainables_, gradients_;  // parallel, named_trainables() order
   int64_t batch_ = -1, capacity_ = 0;
   torch::Tensor mu_, logvar_, std_, z_;
   torch::Tensor grad_mu_, grad_logvar_, grad_h_;

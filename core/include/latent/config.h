@@ -22,6 +22,13 @@ Activation parse_activation(const std::string& text);
 enum class LearningRateSchedule { Constant, Cosine };
 std::string to_string(LearningRateSchedule schedule);
 LearningRateSchedule parse_lr_schedule(const std::string& text);
+// How training on the CPU uses more than one thread: each thread a forward and backward over its
+// share of the batch's images (gradients summed, Adam split by slices), or OpenBLAS splitting each
+// matrix product (LibTorch's own operations on one thread). Measured in README, Performance.
+enum class ParallelMode { Batch, Blas };
+std::string to_string(ParallelMode mode);
+// Throws latent::Error for anything but "batch" or "blas".
+ParallelMode parse_parallel(const std::string& text);
 // Throws latent::Error for anything but "bernoulli" or "gaussian".
 ReconstructionLikelihood parse_likelihood(const std::string& text);
 
@@ -54,7 +61,8 @@ struct TrainConfig {
   int epochs = 0;         // stop (state Idle) after this many epochs; 0 = run until paused
   int64_t limit = 0;      // use only the first N training images; 0 = all
   std::string device = "cpu";  // cpu, cuda or auto
-  int threads = 1;        // intra-op threads for the trainer
+  int threads = 1;        // compute threads for the trainer
+  ParallelMode parallel = ParallelMode::Batch;  // how threads > 1 are used on the CPU
 };
 
 constexpr int kMaxLatentDim = 64;

@@ -123,10 +123,11 @@ class Trainer {
 std::string resolve_device(const std::string& device);
 bool cuda_available();
 
-// The thread policy for this process: with OpenBLAS, `threads` BLAS threads and one LibTorch
-// intra-op thread (two pools spinning against each other made 2 threads slower than 1); with any
-// other BLAS, `threads` LibTorch threads.
-void set_compute_threads(int threads);
+// The thread policy for this process: one LibTorch intra-op thread (its OpenMP pool and OpenBLAS's
+// spinning against each other made 2 threads slower than 1), and BLAS threads: 1 when the trainer
+// splits each batch across `threads` threads of its own (ParallelMode::Batch), else `threads`
+// (in OpenBLAS's pool; with any other BLAS, in LibTorch's).
+void set_compute_threads(int threads, ParallelMode mode);
 
 // The BLAS LibTorch's CPU GEMMs run in, for logs and benchmarks: "OpenBLAS 0.3.21, Haswell kernels
 // (OPENBLAS_CORETYPE=Haswell)", or "not OpenBLAS" with what to do. The kernel set OpenBLAS picks (or
