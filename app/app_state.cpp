@@ -23,7 +23,7 @@ std::pair<float, float> parse_pair(const std::string& flag, const std::string& t
 }  // namespace
 
 AppOptions parse_app_options(int argc, const char* const* argv) {
-  static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--pad", "--interpolate", "--views",
+  static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--frame-log", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
                                               "--layout", "--autosave", "--tab", "--digit", "--redraw"};
   static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps"};
@@ -50,6 +50,8 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
       o.screenshot = v;
     } else if (f == "--stats") {
       o.stats = v;
+    } else if (f == "--frame-log") {
+      o.frame_log = v;
     } else if (f == "--pad") {
       o.pad = parse_pair(f, v);
     } else if (f == "--interpolate") {
@@ -117,6 +119,8 @@ std::string app_options_help() {
   --frames N              quit after N frames
   --screenshot FILE       write a PNG of the last frame, when the app quits
   --stats FILE            write frame-time and training statistics as JSON
+  --frame-log FILE        write one CSV row per frame: where its time went (state update, each
+                          view's panel, drawing, showing), pixels drawn, triangles
   --redraw damaged|full|check   draw only what changed since the last frame, or everything every
                           frame, or check: what changed, then everything, counting pixels that
                           differ (slow; a test of the first) [damaged]

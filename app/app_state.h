@@ -50,7 +50,7 @@ struct AppOptions {
   bool train = false;
   int frames = 0;  // quit after N frames (0 = run until closed)
   Redraw redraw = Redraw::Damaged;
-  std::string screenshot, stats;
+  std::string screenshot, stats, frame_log;
   std::optional<std::pair<float, float>> pad;
   std::optional<std::pair<int, int>> interpolate;
   Views views;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <chrono>
@@ -40,6 +41,10 @@ namespace {
 using namespace latent;
 using namespace latent::app;
 using Clock = std::chrono::steady_clock;
+
+// The views --frame-log times, in its columns' order.
+constexpr std::array<const char*, 8> kFrameLogViews = {"training", "curves",  "pad",  "image",
+                                                       "interpolation", "gallery", "grid", "lessons"};
 
 std::atomic<bool> g_quit{false};
 void on_signal(int) { g_quit = true; }  // Ctrl-C or SIGTERM: close like the window's close button
@@ -252,6 +257,18 @@ int main(int argc, char** argv) {
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::unique_ptr<std::ofstream> frame_log;
+    if (!state.options.frame_log.empty()) {
+      frame_log = std::make_unique<std::ofstream>(state.options.frame_log);
+      if (!*frame_log) {
+        state.notify("cannot write the frame log " + state.options.frame_log, true, 15);
+        frame_log.reset();
+      } else {
+        *frame_log << "frame,seconds,frame_ms,update_ms";
+        for (const char* view : kFrameLogViews) *frame_log << ',' << view << "_ms";
+        *frame_log << ",draw_ms,present_ms,damaged_share,triangles,trainer_step\n";
+      }
+    }
     int frame = 0;
     while (!glfwWindowShouldClose(window) && !g_quit) {
       const bool busy = state.training() || state.options.frames > 0;
@@ -263,6 +280,7 @@ int main(int argc, char** argv) {
         continue;
       }
       state.update(glfwGetTime());
+      const auto updated = Clock::now();
       ++gfx.frame;
 
       ImGui_ImplGlfw_NewFrame();
@@ -276,14 +294,22 @@ int main(int argc, char** argv) {
       }
       sync_textures(state, gfx);
       const Views& v = state.options.views;
-      if (v.training) training_panel(state);
-      if (v.curves) loss_curves_panel(state, gfx);
-      if (v.pad) latent_pad_panel(state, gfx);  // before the image: a drag decodes in this frame
-      if (v.image) decoded_image_panel(state, gfx);
-      if (v.interpolation) interpolation_panel(state, gfx);
-      if (v.gallery) gallery_panel(state, gfx);
-      if (v.grid) manifold_panel(state, gfx);
-      if (v.lessons) lessons_panel(state);
+      // Each view's panel, timed for --frame-log (kFrameLogViews order).
+      std::array<double, kFrameLogViews.size()> view_ms{};
+      auto timed = [&](size_t index, bool open, auto&& panel) {
+        if (!open) return;
+        const auto t0 = Clock::now();
+        panel();
+        view_ms[index] = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      };
+      timed(0, v.training, [&] { training_panel(state); });
+      timed(1, v.curves, [&] { loss_curves_panel(state, gfx); });
+      timed(2, v.pad, [&] { latent_pad_panel(state, gfx); });  // before the image: a drag decodes in this frame
+      timed(3, v.image, [&] { decoded_image_panel(state, gfx); });
+      timed(4, v.interpolation, [&] { interpolation_panel(state, gfx); });
+      timed(5, v.gallery, [&] { gallery_panel(state, gfx); });
+      timed(6, v.grid, [&] { manifold_panel(state, gfx); });
+      timed(7, v.lessons, [&] { lessons_panel(state); });
       banners_overlay(state);
       ImGui::Render();
       const auto built = Clock::now();
@@ -317,6 +343,14 @@ int main(int argc, char** argv) {
         draw_ms.push_back(std::chrono::duration<double, std::milli>(drawn_at - built).count());
         present_ms.push_back(ms_since(drawn_at));
         if (drawn) presented_ms.push_back(ms);
+      }
+      if (frame_log) {
+        using Ms = std::chrono::duration<double, std::milli>;
+        *frame_log << frame << ',' << glfwGetTime() << ',' << ms << ',' << Ms(updated - frame_start).count();
+        for (double t : view_ms) *frame_log << ',' << t;
+        *frame_log << ',' << Ms(drawn_at - built).count() << ',' << ms_since(drawn_at) << ','
+                   << (drawn ? renderer.damaged_fraction() : 0.0) << ',' << draw_data.TotalIdxCount / 3 << ','
+                   << (state.snapshot ? state.snapshot->step : 0) << '\n';
       }
       if (frame == 1) first_frame_ms = before_main_ms + ms_since(launched), rss_first_frame = rss_mib();
       else frame_ms.push_back(ms);

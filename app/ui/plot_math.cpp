@@ -167,7 +167,6 @@ std::vector<size_t> column_samples(const std::vector<double>& x, const std::vect
       continue;
     }
     const double column = std::floor((x[i] - t.x.min) * columns_per_x);
-    const size_t first = i;
     size_t last = i, lowest = i, highest = i;
     for (++i; i < n; ++i) {
       if (!usable(i)) continue;
@@ -181,8 +180,11 @@ std::vector<size_t> column_samples(const std::vector<double>& x, const std::vect
       out.push_back(last);
       continue;
     }
-    size_t picks[4] = {first, std::min(lowest, highest), std::max(lowest, highest), last};
-    for (size_t p : picks)
+    // Its lowest and highest, in order: the line covers the column's span, and the segments that
+    // join columns stay within their neighbours' spans. The newest column also ends on its last
+    // sample, where the reader looks for the current value.
+    const bool newest = i >= n;
+    for (size_t p : {std::min(lowest, highest), std::max(lowest, highest), newest ? last : size_t(0)})
       if (out.empty() || out.back() < p) out.push_back(p);
   }
   return out;

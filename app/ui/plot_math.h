@@ -63,9 +63,10 @@ struct PlotTransform {
 };
 
 // The samples of one series (x ascending) worth drawing through `t`: per pixel column of the axis,
-// the column's last sample when its samples span less than a pixel vertically, else its first,
-// lowest, highest and last (in order), so the drawn line covers the same pixels as all of them.
-// About one point per column for a smoothed curve, however long the run, and the points of a
+// the column's last sample when its samples span less than a pixel vertically, else its lowest and
+// highest (in order; the newest column also its last), so the drawn line covers the same pixels as
+// all of them. About one point per column for a smoothed curve and two for a noisy one, however
+// long the run (each point is two triangles of the frame), and the points of a
 // column the data has left behind do not change while the axis stays put: only the curve's
 // newest column is drawn again. Non-finite samples (and, on a log axis, non-positive ones) are
 // skipped.
