@@ -245,14 +245,14 @@ TEST(Trainer, ThreadsSplittingTheBatchFollowTheOneThreadRun) {
     Trainer trainer(mnist(), small_model(), t);
     trainer.step(25);
     EXPECT_TRUE(trainer.wait_until_settled(60));
-    return trainer.steps_since(0);
+    return std::make_pair(trainer.steps_since(0), trainer.epochs_since(0));
   };
   for (const int batch : {100, 7, 1}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
-    const auto one = run(1, batch, ParallelMode::Batch);
-    const auto two = run(2, batch, ParallelMode::Batch);
-    const auto three = run(3, batch, ParallelMode::Batch);
-    const auto three_again = run(3, batch, ParallelMode::Batch);
+    const auto [one, one_epochs] = run(1, batch, ParallelMode::Batch);
+    const auto [two, two_epochs] = run(2, batch, ParallelMode::Batch);
+    const auto [three, three_epochs] = run(3, batch, ParallelMode::Batch);
+    const auto three_again = run(3, batch, ParallelMode::Batch).first;
     ASSERT_EQ(one.size(), 25u);
     ASSERT_EQ(two.size(), 25u);
     ASSERT_EQ(three.size(), 25u);
@@ -262,10 +262,19 @@ TEST(Trainer, ThreadsSplittingTheBatchFollowTheOneThreadRun) {
       EXPECT_NEAR(split->back().loss, one.back().loss, 1e-3 * one.back().loss);
     }
     for (size_t i = 0; i < three.size(); ++i) EXPECT_EQ(three[i].loss, three_again[i].loss) << "step " << i;
+    // The test-set evaluation after each epoch, split across the shards too: the same estimate.
+    if (batch == 100) {
+      ASSERT_EQ(one_epochs.size(), 1u);  // 2,000 images, 20 steps an epoch
+      for (const auto* split : {&two_epochs, &three_epochs}) {
+        ASSERT_EQ(split->size(), 1u);
+        EXPECT_NEAR((*split)[0].test_loss, one_epochs[0].test_loss, 1e-4 * one_epochs[0].test_loss);
+        EXPECT_NEAR((*split)[0].test_kl, one_epochs[0].test_kl, 1e-3 * one_epochs[0].test_kl);
+      }
+    }
   }
   // OpenBLAS splitting the products instead: the same single forward/backward, so the same first step.
-  const auto blas = run(2, 100, ParallelMode::Blas);
-  const auto one = run(1, 100, ParallelMode::Blas);
+  const auto blas = run(2, 100, ParallelMode::Blas).first;
+  const auto one = run(1, 100, ParallelMode::Blas).first;
   EXPECT_NEAR(blas[0].loss, one[0].loss, 1e-5 * one[0].loss);
 }
 

@@ -185,6 +185,40 @@ TEST_P(VaeStepTest, ShardsAddUpToTheWholeBatch) {
   }
 }
 
+// The evaluation in parts, as the trainer's shards run it: the noise evaluate() would draw, each
+// part's sums over its rows (uneven parts, one of them empty), added and finished, against
+// evaluate() over the whole set with the same seed.
+TEST_P(VaeStepTest, EvaluationInPartsMatchesEvaluate) {
+  const Case& c = GetParam();
+  const ModelConfig config = small_model(c);
+  VaeNet net(config);
+  initialize(*net, 14);
+  torch::manual_seed(8);
+  const int64_t n = 2003;
+  auto x = torch::rand({n, config.pixels()});
+  VaeStep whole(*net), other(*net, VaeStep::Gradients::Own);
+  const Evaluation expected = whole.evaluate(x, 128, 99);
+
+  torch::Tensor eps;
+  VaeStep::evaluation_noise(n, config.latent_dim, 99, eps);
+  ASSERT_EQ(eps.size(0), n);
+  const std::vector<int64_t> cuts = {0, 0, 777, n};  // an empty part, then two uneven ones
+  VaeStep::EvaluationSums sums;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+    VaeStep& step = i % 2 ? other : whole;
+    sums.add(step.sum_rows(x.narrow(0, cuts[i], cuts[i + 1] - cuts[i]), eps.narrow(0, cuts[i], cuts[i + 1] - cuts[i]), 128));
+  }
+  const Evaluation e = VaeStep::finish(sums);
+  EXPECT_EQ(e.images, n);
+  EXPECT_NEAR(e.recon, expected.recon, 1e-6 * std::abs(expected.recon) + 1e-7);
+  EXPECT_NEAR(e.kl, expected.kl, 1e-6 * std::abs(expected.kl) + 1e-7);
+  EXPECT_NEAR(e.loss, expected.loss, 1e-6 * std::abs(expected.loss) + 1e-7);
+  ASSERT_EQ(e.kl_per_dim.size(), expected.kl_per_dim.size());
+  for (size_t d = 0; d < e.kl_per_dim.size(); ++d)
+    EXPECT_NEAR(e.kl_per_dim[d], expected.kl_per_dim[d], 1e-6 * std::abs(expected.kl_per_dim[d]) + 1e-7) << "dim " << d;
+  EXPECT_EQ(VaeStep::finish(VaeStep::EvaluationSums{}).images, 0);
+}
+
 // One run of ShardPool: every shard exactly once, on distinct threads, shard 0 on the caller.
 TEST(ShardPool, RunsEveryShardOnceAndWaitsForAll) {
   for (const int shards : {1, 2, 4}) {

@@ -141,6 +141,7 @@ struct Run {
   std::unique_ptr<ShardPool> shards;
   std::vector<std::unique_ptr<VaeStep>> shard_steps;
   std::vector<const std::vector<torch::Tensor>*> shard_gradients;
+  torch::Tensor eval_eps;  // with shards: the test set's ε for an evaluation, kept between epochs
   torch::Tensor train_x, order;
   torch::Tensor test_x;  // the test split on the device, from the first evaluation on (not at start-up)
   torch::Generator eps_gen;
@@ -570,8 +571,26 @@ struct Trainer::Impl {
     e.seconds = epoch_seconds;
     e.samples_per_s = epoch_seconds > 0 ? double(epoch_samples) / epoch_seconds : 0;
     if (!r.test_x.defined()) r.test_x = r.data.impl().test_floats().to(r.device);
-    // In the step's own buffers, a training batch at a time (see VaeStep::evaluate).
-    Evaluation test = r.step->evaluate(r.test_x, r.train.batch_size, r.train.seed, &stop);
+    // In the step's own buffers, a training batch at a time (see VaeStep::evaluate); with shards,
+    // each sums its share of the test set, with the ε one thread would draw for those rows.
+    Evaluation test;
+    if (r.shards) {
+      const int k = r.shards->shards();
+      const int64_t n_test = r.test_x.size(0);
+      VaeStep::evaluation_noise(n_test, r.model.latent_dim, r.train.seed, r.eval_eps);
+      std::vector<VaeStep::EvaluationSums> parts(static_cast<size_t>(k));
+      r.shards->run([&](int shard) {
+        VaeStep& step = shard == 0 ? *r.step : *r.shard_steps[size_t(shard - 1)];
+        const auto [first, last] = ShardPool::slice(n_test, shard, k);
+        parts[size_t(shard)] = step.sum_rows(r.test_x.narrow(0, first, last - first),
+                                             r.eval_eps.narrow(0, first, last - first), r.train.batch_size, &stop);
+      });
+      VaeStep::EvaluationSums sums;
+      for (const auto& p : parts) sums.add(p);
+      test = VaeStep::finish(sums);
+    } else {
+      test = r.step->evaluate(r.test_x, r.train.batch_size, r.train.seed, &stop);
+    }
     e.test_recon = test.recon;
     e.test_kl = test.kl;
     e.test_loss = test.loss;

@@ -197,14 +197,47 @@ StepTerms VaeStep::run(const torch::Tensor& x, const torch::Tensor& eps, double 
 
 Evaluation VaeStep::evaluate(const torch::Tensor& x, int64_t chunk, uint64_t seed, const std::atomic<bool>* stop) {
   torch::NoGradGuard no_grad;
-  Evaluation e;
   const int64_t n = x.size(0), d = net_.config.latent_dim;
-  chunk = std::max<int64_t>(1, std::min(chunk, n));
   // ε is drawn a block of kEvalNoiseRows at a time, as evaluate_images() draws it, whatever the
   // chunk: the same seed gives the same estimate for any batch size, and the one evaluate_test_set()
   // gives (up to rounding).
   const int64_t block_rows = std::min(kEvalNoiseRows, n);
   if (!eval_eps_.defined() || eval_eps_.size(0) < block_rows) eval_eps_ = torch::empty({block_rows, d}, torch::kFloat32);
+  auto gen = make_generator(seed);
+  EvaluationSums sums;
+  for (int64_t block = 0; block < n && !(stop && stop->load()); block += kEvalNoiseRows) {
+    const int64_t rows = std::min(kEvalNoiseRows, n - block);
+    torch::Tensor block_eps = eval_eps_.narrow(0, 0, rows).normal_(0, 1, gen);
+    if (!x.device().is_cpu()) block_eps = block_eps.to(x.device());
+    sums.add(sum_rows(x.narrow(0, block, rows), block_eps, chunk, stop));
+  }
+  return finish(sums);
+}
+
+void VaeStep::EvaluationSums::add(const EvaluationSums& other) {
+  images += other.images;
+  recon += other.recon;
+  if (kl_terms.size() < other.kl_terms.size()) kl_terms.resize(other.kl_terms.size(), 0.0);
+  for (size_t i = 0; i < other.kl_terms.size(); ++i) kl_terms[i] += other.kl_terms[i];
+}
+
+void VaeStep::evaluation_noise(int64_t images, int64_t latent_dim, uint64_t seed, torch::Tensor& out) {
+  if (!out.defined() || out.size(0) != images || out.size(1) != latent_dim)
+    out = torch::empty({images, latent_dim}, torch::kFloat32);
+  auto gen = make_generator(seed);
+  // Block by block, the calls evaluate() makes: the same draws.
+  for (int64_t block = 0; block < images; block += kEvalNoiseRows)
+    out.narrow(0, block, std::min(kEvalNoiseRows, images - block)).normal_(0, 1, gen);
+}
+
+VaeStep::EvaluationSums VaeStep::sum_rows(const torch::Tensor& x, const torch::Tensor& eps, int64_t chunk,
+                                          const std::atomic<bool>* stop) {
+  torch::NoGradGuard no_grad;
+  EvaluationSums out;
+  const int64_t n = x.size(0), d = net_.config.latent_dim;
+  out.kl_terms.assign(size_t(d), 0.0);
+  if (n == 0) return out;
+  chunk = std::max<int64_t>(1, std::min(chunk, n));
   const auto sums = x.options().dtype(torch::kFloat64);
   if (!eval_kl_.defined() || eval_kl_.device() != x.device()) {
     eval_kl_ = torch::empty({d}, sums);
@@ -213,30 +246,33 @@ Evaluation VaeStep::evaluate(const torch::Tensor& x, int64_t chunk, uint64_t see
   }
   eval_kl_.zero_();
   eval_recon_.zero_();  // summed on the device: no host sync per chunk
-  auto gen = make_generator(seed);
-  for (int64_t block = 0; block < n && !(stop && stop->load()); block += kEvalNoiseRows) {
-    const int64_t rows = std::min(kEvalNoiseRows, n - block);
-    torch::Tensor block_eps = eval_eps_.narrow(0, 0, rows).normal_(0, 1, gen);
-    if (!x.device().is_cpu()) block_eps = block_eps.to(x.device());
-    for (int64_t first = 0; first < rows; first += chunk) {
-      if (stop && stop->load()) break;
-      const int64_t m = std::min(chunk, rows - first);
-      const torch::Tensor xb = x.narrow(0, block + first, m);
-      prepare(m, x.options());
-      encode_decode(xb, block_eps.narrow(0, first, m));
-      eval_recon_ += reconstruction(decoder_.back().out, xb, m, /*gradients=*/false).to(sums);
-      kl_terms();
-      at::sum_out(eval_kl_chunk_, grad_mu_, 0, /*keepdim=*/false, torch::kFloat64);
-      eval_kl_.add_(eval_kl_chunk_);
-      e.images += m;
-    }
+  for (int64_t first = 0; first < n; first += chunk) {
+    if (stop && stop->load()) break;
+    const int64_t m = std::min(chunk, n - first);
+    const torch::Tensor xb = x.narrow(0, first, m);
+    prepare(m, x.options());
+    encode_decode(xb, eps.narrow(0, first, m));
+    eval_recon_ += reconstruction(decoder_.back().out, xb, m, /*gradients=*/false).to(sums);
+    kl_terms();
+    at::sum_out(eval_kl_chunk_, grad_mu_, 0, /*keepdim=*/false, torch::kFloat64);
+    eval_kl_.add_(eval_kl_chunk_);
+    out.images += m;
   }
+  if (out.images == 0) return out;
+  torch::Tensor kl = eval_kl_.cpu();
+  out.kl_terms.assign(kl.data_ptr<double>(), kl.data_ptr<double>() + d);
+  out.recon = eval_recon_.item<double>();
+  return out;
+}
+
+Evaluation VaeStep::finish(const EvaluationSums& sums) {
+  Evaluation e;
+  e.images = sums.images;
   if (e.images == 0) return e;
   // ½ Σ (μ² + σ² − log σ² − 1) per dimension, as a mean over images.
-  torch::Tensor kl = ((eval_kl_ - double(e.images)) * (0.5 / double(e.images))).cpu();
-  e.kl_per_dim.assign(kl.data_ptr<double>(), kl.data_ptr<double>() + d);
+  for (double v : sums.kl_terms) e.kl_per_dim.push_back((v - double(e.images)) * (0.5 / double(e.images)));
   for (double v : e.kl_per_dim) e.kl += v;
-  e.recon = eval_recon_.item<double>() / double(e.images);
+  e.recon = sums.recon / double(e.images);
   e.loss = e.recon + e.kl;
   return e;
 }

@@ -55,6 +55,22 @@ class VaeStep {
   // modules made ~200 MB of temporaries (51k page faults, ~1.4 s of the default model's epoch).
   Evaluation evaluate(const torch::Tensor& x, int64_t chunk, uint64_t seed, const std::atomic<bool>* stop = nullptr);
 
+  // The same in parts, for a test set split across threads: evaluation_noise() draws the ε that
+  // evaluate() would for `images` rows (into `out`, kept between calls), each thread's VaeStep sums
+  // its rows with sum_rows(), and finish() turns the added-up sums into the means evaluate() returns.
+  struct EvaluationSums {
+    int64_t images = 0;
+    double recon = 0;                // Σ over images of the reconstruction term
+    std::vector<double> kl_terms;    // per dimension, Σ over images of μ² + σ² − log σ²
+    void add(const EvaluationSums& other);
+  };
+  static void evaluation_noise(int64_t images, int64_t latent_dim, uint64_t seed, torch::Tensor& out);
+  // Rows of `x` with their rows of noise `eps` (on x's device), `chunk` at a time; stops early when
+  // `stop` becomes true.
+  EvaluationSums sum_rows(const torch::Tensor& x, const torch::Tensor& eps, int64_t chunk,
+                          const std::atomic<bool>* stop = nullptr);
+  static Evaluation finish(const EvaluationSums& sums);
+
  private:
   struct Layer {
     torch::nn::LinearImpl* linear;
