@@ -262,6 +262,7 @@ int main(int argc, char** argv) {
       frame_log = std::make_unique<std::ofstream>(state.options.frame_log);
       if (!*frame_log) {
         state.notify("cannot write the frame log " + state.options.frame_log, true, 15);
+        std::fprintf(stderr, "error: cannot write the frame log %s\n", state.options.frame_log.c_str());
         frame_log.reset();
       } else {
         *frame_log << "frame,seconds,frame_ms,update_ms";
@@ -348,7 +349,7 @@ int main(int argc, char** argv) {
         using Ms = std::chrono::duration<double, std::milli>;
         *frame_log << frame << ',' << glfwGetTime() << ',' << ms << ',' << Ms(updated - frame_start).count();
         for (double t : view_ms) *frame_log << ',' << t;
-        *frame_log << ',' << Ms(drawn_at - built).count() << ',' << ms_since(drawn_at) << ','
+        *frame_log << ',' << Ms(drawn_at - built).count() << ',' << ms - Ms(drawn_at - frame_start).count() << ','
                    << (drawn ? renderer.damaged_fraction() : 0.0) << ',' << draw_data.TotalIdxCount / 3 << ','
                    << (state.snapshot ? state.snapshot->step : 0) << '\n';
       }

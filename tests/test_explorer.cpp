@@ -59,7 +59,8 @@ Png load_png(const std::string& path) {
 TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
   std::string dir = test::temp_dir();
   auto r = explorer(dir, {"--train", "--frames", "900", "--screenshot", dir + "/shot.png", "--stats", dir + "/stats.json",
-                          "--pad", "1.5,-0.5", "--interpolate", "3,7", "--autosave", dir + "/auto.ckpt"});
+                          "--frame-log", dir + "/frames.csv", "--pad", "1.5,-0.5", "--interpolate", "3,7", "--autosave",
+                          dir + "/auto.ckpt"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Closing saved the model where it was told, and the file is a checkpoint the next start can resume.
   Checkpoint saved = read_checkpoint(dir + "/auto.ckpt");
@@ -74,6 +75,38 @@ TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
     EXPECT_GT(json_number(stats, key), 0) << key << "\n" << stats;
   EXPECT_GT(json_number(stats, "train_steps"), 5) << stats;
   EXPECT_LE(json_number(stats, "frame_ms_p50"), json_number(stats, "frame_ms_p99"));
+
+  // --frame-log: a header, then one row per frame whose parts fit inside its time, the trainer's
+  // step never going back, and the curves view timed once training has logged steps.
+  std::ifstream log(dir + "/frames.csv");
+  std::string line;
+  ASSERT_TRUE(std::getline(log, line));
+  EXPECT_EQ(line, "frame,seconds,frame_ms,update_ms,training_ms,curves_ms,pad_ms,image_ms,interpolation_ms,gallery_ms,"
+                  "grid_ms,lessons_ms,draw_ms,present_ms,damaged_share,triangles,trainer_step");
+  int rows = 0;
+  double curves_ms = 0, last_step = -1;
+  while (std::getline(log, line)) {
+    std::vector<double> v;
+    std::stringstream fields(line);
+    for (std::string f; std::getline(fields, f, ',');) v.push_back(std::stod(f));
+    ASSERT_EQ(v.size(), 17u) << line;
+    EXPECT_EQ(v[0], ++rows) << line;
+    double parts = 0;
+    for (size_t i = 3; i <= 13; ++i) {
+      parts += v[i];
+      EXPECT_GE(v[i], 0) << line;
+    }
+    EXPECT_LE(parts, v[2] + 0.01) << line;  // the parts are inside the frame's time
+    EXPECT_GE(v[14], 0) << line;
+    EXPECT_LE(v[14], 1) << line;
+    EXPECT_GT(v[15], 0) << line;
+    EXPECT_GE(v[16], last_step) << line;
+    last_step = v[16];
+    curves_ms += v[5];
+  }
+  EXPECT_EQ(rows, 900);
+  EXPECT_GT(curves_ms, 0);
+  EXPECT_GT(last_step, 5);
 
   Png shot = load_png(dir + "/shot.png");
   ASSERT_EQ(shot.width, 1600);
