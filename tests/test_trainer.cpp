@@ -272,10 +272,15 @@ TEST(Trainer, ThreadsSplittingTheBatchFollowTheOneThreadRun) {
       }
     }
   }
+#if !defined(__SANITIZE_THREAD__)
   // OpenBLAS splitting the products instead: the same single forward/backward, so the same first step.
+  // Not under ThreadSanitizer: OpenBLAS's own worker threads hand their results back through
+  // synchronisation in uninstrumented code, so it reports their writes as racing with our next reads
+  // (tests/sanitizers/tsan.supp). The batch split above is our threads only and is checked there.
   const auto blas = run(2, 100, ParallelMode::Blas).first;
   const auto one = run(1, 100, ParallelMode::Blas).first;
   EXPECT_NEAR(blas[0].loss, one[0].loss, 1e-5 * one[0].loss);
+#endif
 }
 
 TEST(Trainer, GaussianLikelihoodWithLearnedSigmaTrains) {
