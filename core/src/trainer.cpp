@@ -141,6 +141,7 @@ struct Run {
   std::unique_ptr<ShardPool> shards;
   std::vector<std::unique_ptr<VaeStep>> shard_steps;
   std::vector<const std::vector<torch::Tensor>*> shard_gradients;
+  VaeStep& step_of_shard(int shard) { return shard == 0 ? *step : *shard_steps[size_t(shard - 1)]; }
   torch::Tensor eval_eps;  // with shards: the test set's ε for an evaluation, kept between epochs
   torch::Tensor train_x, order;
   torch::Tensor test_x;  // the test split on the device, from the first evaluation on (not at start-up)
@@ -479,7 +480,7 @@ struct Trainer::Impl {
       const int k = r.shards->shards();
       std::vector<StepTerms> parts(static_cast<size_t>(k));
       r.shards->run([&](int shard) {
-        VaeStep& step = shard == 0 ? *r.step : *r.shard_steps[size_t(shard - 1)];
+        VaeStep& step = r.step_of_shard(shard);
         const auto [first, last] = ShardPool::slice(b, shard, k);
         if (first == last) {  // fewer images than threads: this shard adds nothing
           for (const auto& g : step.gradients())
@@ -580,7 +581,7 @@ struct Trainer::Impl {
       VaeStep::evaluation_noise(n_test, r.model.latent_dim, r.train.seed, r.eval_eps);
       std::vector<VaeStep::EvaluationSums> parts(static_cast<size_t>(k));
       r.shards->run([&](int shard) {
-        VaeStep& step = shard == 0 ? *r.step : *r.shard_steps[size_t(shard - 1)];
+        VaeStep& step = r.step_of_shard(shard);
         const auto [first, last] = ShardPool::slice(n_test, shard, k);
         parts[size_t(shard)] = step.sum_rows(r.test_x.narrow(0, first, last - first),
                                              r.eval_eps.narrow(0, first, last - first), r.train.batch_size, &stop);
