@@ -99,6 +99,25 @@ double ms_since_process_start() {
   return 1000.0 * (up - double(start_ticks) / double(sysconf(_SC_CLK_TCK)));
 }
 
+// This thread's time on a CPU and runnable but waiting for one, in milliseconds (the kernel's
+// schedstat; -1 where it is not kept). In --frame-log they split a frame into our own work, time
+// other threads and processes had our core (the trainer, the inference worker, Mesa's rasterizer
+// threads, the X server), and the rest: asleep, waiting on the rasterizer or the X server.
+// With them the thread's page faults (getrusage): a fresh mapping's pages cost 10-15 µs each here.
+struct ThreadCounters {
+  double on_cpu = -1, waiting = -1;
+  long page_faults = 0;
+};
+ThreadCounters thread_counters() {
+  ThreadCounters t;
+  struct rusage usage {};
+  if (getrusage(RUSAGE_THREAD, &usage) == 0) t.page_faults = usage.ru_minflt + usage.ru_majflt;
+  std::ifstream schedstat("/proc/thread-self/schedstat");
+  unsigned long long on_cpu = 0, waiting = 0;
+  if (schedstat >> on_cpu >> waiting) t.on_cpu = double(on_cpu) / 1e6, t.waiting = double(waiting) / 1e6;
+  return t;
+}
+
 // Resident set now, and its peak so far, in MiB.
 double rss_mib() {
   std::ifstream statm("/proc/self/statm");
@@ -265,9 +284,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: cannot write the frame log %s\n", state.options.frame_log.c_str());
         frame_log.reset();
       } else {
-        *frame_log << "frame,seconds,frame_ms,update_ms";
+        *frame_log << "frame,seconds,frame_ms,update_ms,textures_ms";
         for (const char* view : kFrameLogViews) *frame_log << ',' << view << "_ms";
-        *frame_log << ",draw_ms,present_ms,damaged_share,triangles,trainer_step\n";
+        *frame_log << ",draw_ms,present_ms,damaged_share,triangles,trainer_step,cpu_ms,waiting_ms,page_faults\n";
       }
     }
     int frame = 0;
@@ -276,6 +295,7 @@ int main(int argc, char** argv) {
       if (busy) glfwPollEvents();
       else glfwWaitEventsTimeout(0.1);  // idle: sleep until input, or 10 times a second
       const auto frame_start = Clock::now();
+      const ThreadCounters cpu_before = frame_log ? thread_counters() : ThreadCounters{};
       if (glfwGetWindowAttrib(window, GLFW_ICONIFIED)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
@@ -293,7 +313,9 @@ int main(int argc, char** argv) {
         if (ImGui::IsKeyPressed(GLFW_KEY_G, false)) ++state.sample_seed, state.gallery_dirty = true;
         if (ImGui::IsKeyPressed(GLFW_KEY_R, false) && state.snapshot) state.reset(state.snapshot->model, state.snapshot->train);
       }
+      const auto textures_start = Clock::now();
       sync_textures(state, gfx);
+      const double textures_ms = ms_since(textures_start);
       const Views& v = state.options.views;
       // Each view's panel, timed for --frame-log (kFrameLogViews order).
       std::array<double, kFrameLogViews.size()> view_ms{};
@@ -347,11 +369,16 @@ int main(int argc, char** argv) {
       }
       if (frame_log) {
         using Ms = std::chrono::duration<double, std::milli>;
-        *frame_log << frame << ',' << glfwGetTime() << ',' << ms << ',' << Ms(updated - frame_start).count();
+        *frame_log << frame << ',' << glfwGetTime() << ',' << ms << ',' << Ms(updated - frame_start).count() << ','
+                   << textures_ms;
         for (double t : view_ms) *frame_log << ',' << t;
         *frame_log << ',' << Ms(drawn_at - built).count() << ',' << ms - Ms(drawn_at - frame_start).count() << ','
                    << (drawn ? renderer.damaged_fraction() : 0.0) << ',' << draw_data.TotalIdxCount / 3 << ','
-                   << (state.snapshot ? state.snapshot->step : 0) << '\n';
+                   << (state.snapshot ? state.snapshot->step : 0) << ',';
+        const ThreadCounters cpu = thread_counters();
+        const bool kept = cpu.on_cpu >= 0 && cpu_before.on_cpu >= 0;
+        *frame_log << (kept ? cpu.on_cpu - cpu_before.on_cpu : -1.0) << ',' << (kept ? cpu.waiting - cpu_before.waiting : -1.0)
+                   << ',' << cpu.page_faults - cpu_before.page_faults << '\n';
       }
       if (frame == 1) first_frame_ms = before_main_ms + ms_since(launched), rss_first_frame = rss_mib();
       else frame_ms.push_back(ms);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -81,30 +82,49 @@ TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
   std::ifstream log(dir + "/frames.csv");
   std::string line;
   ASSERT_TRUE(std::getline(log, line));
-  EXPECT_EQ(line, "frame,seconds,frame_ms,update_ms,training_ms,curves_ms,pad_ms,image_ms,interpolation_ms,gallery_ms,"
-                  "grid_ms,lessons_ms,draw_ms,present_ms,damaged_share,triangles,trainer_step");
-  int rows = 0;
-  double curves_ms = 0, last_step = -1;
+  const std::vector<std::string> parts_columns = {"update_ms", "textures_ms", "training_ms", "curves_ms", "pad_ms",
+                                                  "image_ms", "interpolation_ms", "gallery_ms", "grid_ms", "lessons_ms",
+                                                  "draw_ms", "present_ms"};
+  std::string expected_header = "frame,seconds,frame_ms";
+  for (const auto& c : parts_columns) expected_header += "," + c;
+  expected_header += ",damaged_share,triangles,trainer_step,cpu_ms,waiting_ms,page_faults";
+  ASSERT_EQ(line, expected_header);
+  std::map<std::string, size_t> column;
+  {
+    std::stringstream names(line);
+    for (std::string name; std::getline(names, name, ',');) column.emplace(name, column.size());
+  }
+  int rows = 0, counted_rows = 0;
+  double curves_ms = 0, last_step = -1, faults = 0;
   while (std::getline(log, line)) {
     std::vector<double> v;
     std::stringstream fields(line);
     for (std::string f; std::getline(fields, f, ',');) v.push_back(std::stod(f));
-    ASSERT_EQ(v.size(), 17u) << line;
-    EXPECT_EQ(v[0], ++rows) << line;
+    ASSERT_EQ(v.size(), column.size()) << line;
+    const auto at = [&](const char* name) { return v[column.at(name)]; };
+    EXPECT_EQ(at("frame"), ++rows) << line;
     double parts = 0;
-    for (size_t i = 3; i <= 13; ++i) {
-      parts += v[i];
-      EXPECT_GE(v[i], 0) << line;
+    for (const auto& c : parts_columns) {
+      parts += at(c.c_str());
+      EXPECT_GE(at(c.c_str()), 0) << c << ": " << line;
     }
-    EXPECT_LE(parts, v[2] + 0.01) << line;  // the parts are inside the frame's time
-    EXPECT_GE(v[14], 0) << line;
-    EXPECT_LE(v[14], 1) << line;
-    EXPECT_GT(v[15], 0) << line;
-    EXPECT_GE(v[16], last_step) << line;
-    last_step = v[16];
-    curves_ms += v[5];
+    EXPECT_LE(parts, at("frame_ms") + 0.01) << line;  // the parts are inside the frame's time
+    EXPECT_GE(at("damaged_share"), 0) << line;
+    EXPECT_LE(at("damaged_share"), 1) << line;
+    EXPECT_GT(at("triangles"), 0) << line;
+    EXPECT_GE(at("trainer_step"), last_step) << line;
+    last_step = at("trainer_step");
+    curves_ms += at("curves_ms");
+    // Time on a CPU and waiting for one: none or more, or -1 where the kernel keeps no schedstat.
+    for (const char* c : {"cpu_ms", "waiting_ms"}) EXPECT_TRUE(at(c) >= 0 || at(c) == -1) << c << ": " << line;
+    EXPECT_EQ(at("cpu_ms") == -1, at("waiting_ms") == -1) << line;
+    counted_rows += at("cpu_ms") >= 0;
+    EXPECT_GE(at("page_faults"), 0) << line;
+    faults += at("page_faults");
   }
   EXPECT_EQ(rows, 900);
+  EXPECT_TRUE(counted_rows == 0 || counted_rows == rows) << "schedstat read in some frames only";
+  EXPECT_GT(faults, 0) << "the first frame alone faults in GL's buffers";
   EXPECT_GT(curves_ms, 0);
   EXPECT_GT(last_step, 5);
 

@@ -204,5 +204,57 @@ TEST(PlotMath, ColumnSamplesSkipWhatCannotBeDrawn) {
   EXPECT_EQ(column_samples({1, 2}, {1}, t), (std::vector<size_t>{0}));  // the shorter of x and y
 }
 
+// The summary kept between frames gives what column_samples() gives from scratch, whatever the
+// chunks the data arrives in, through axis changes, and when the data is rewritten in place.
+TEST(PlotMath, ColumnSummaryFollowsAppendedDataAsColumnSamplesDoes) {
+  PlotTransform t;
+  t.width = 300;
+  t.height = 200;
+  std::vector<double> x, y;
+  ColumnSummary summary;
+  uint32_t seed = 7;
+  const auto next = [&seed] { return (seed = seed * 1664525u + 1013904223u) >> 8; };
+  const auto extremes = [&] {
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (std::isfinite(y[i]) && (!t.log_y || y[i] > 0)) lo = std::min(lo, y[i]), hi = std::max(hi, y[i]);
+    return std::make_pair(lo, hi);
+  };
+  int checks = 0;
+  while (x.size() < 40000) {
+    const size_t chunk = 1 + next() % 700;  // a frame's worth of steps, or a burst
+    for (size_t k = 0; k < chunk; ++k) {
+      x.push_back(double(x.size()));
+      const uint32_t r = next();
+      y.push_back(r % 97 == 0 ? NAN : r % 89 == 0 ? -1.0 : 2 + std::sin(x.back() / 900.0) + (r % 1000) / 2000.0);
+    }
+    t.x = grow_axis({0, x.back()});                // steps by nice amounts: sometimes a new axis
+    t.log_y = (x.size() / 10000) % 2 == 1;         // and now and then a log axis
+    t.y = padded_range(extremes().first, extremes().second, t.log_y);
+    summary.update(x, y, t);
+    ASSERT_EQ(summary.samples(t), column_samples(x, y, t)) << "after " << x.size() << " samples";
+    ASSERT_EQ(summary.extremes(), extremes());
+    ++checks;
+  }
+  EXPECT_GT(checks, 50);
+  // One column per pixel the data reaches (over 40,000 steps on a 50,000-step axis of 300 pixels).
+  EXPECT_EQ(t.x.max, 50000);
+  EXPECT_EQ(summary.columns(), size_t(x.back() * t.width / t.x.max) + 1);
+  // Rewritten in place (another smoothing): the last value differs, so it starts over.
+  for (double& v : y) v = std::isfinite(v) ? v * 0.5 : v;
+  summary.update(x, y, t);
+  EXPECT_EQ(summary.samples(t), column_samples(x, y, t));
+  EXPECT_EQ(summary.extremes(), extremes());
+  // A rewrite that keeps the last value is only seen through the generation.
+  y[10] = 100;
+  summary.update(x, y, t, /*generation=*/1);
+  EXPECT_EQ(summary.extremes().second, 100);
+  EXPECT_EQ(summary.samples(t), column_samples(x, y, t));
+  // Fewer samples (another run's log): starts over.
+  x.resize(500), y.resize(500);
+  summary.update(x, y, t, 1);
+  EXPECT_EQ(summary.samples(t), column_samples(x, y, t));
+}
+
 }  // namespace
 }  // namespace latent::ui

@@ -69,16 +69,16 @@ void GrayTexture::upload(const float* pixels, int width, int height) {
 void GrayTexture::upload_tiled(const ImageBatch& images, int rows, int cols, int64_t first) {
   const int w = images.width, h = images.height;
   const int tw = cols * (w + 1) - 1, th = rows * (h + 1) - 1;
-  std::vector<float> tiled(size_t(tw) * th, 0.15f);
+  tiled_.assign(size_t(tw) * th, 0.15f);
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c) {
       int64_t i = first + int64_t(r) * cols + c;
       if (i >= images.count) break;
       const float* src = images.image(i);
       for (int y = 0; y < h; ++y)
-        std::copy(src + y * w, src + (y + 1) * w, tiled.begin() + (size_t(r) * (h + 1) + y) * tw + size_t(c) * (w + 1));
+        std::copy(src + y * w, src + (y + 1) * w, tiled_.begin() + (size_t(r) * (h + 1) + y) * tw + size_t(c) * (w + 1));
     }
-  upload(tiled.data(), tw, th);
+  upload(tiled_.data(), tw, th);
 }
 
 void GrayTexture::set_smooth(bool smooth) {

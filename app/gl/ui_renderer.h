@@ -58,6 +58,8 @@ class UiRenderer {
   Target kept() const;  // where the frame is kept: kept_, or the window's framebuffer (0)
 
   unsigned program_ = 0, vao_ = 0, vbo_ = 0, ebo_ = 0, font_texture_ = 0;
+  // The buffers' storage in bytes: grown, never re-specified per frame (see plan()).
+  int64_t vbo_bytes_ = 0, ebo_bytes_ = 0;
   int u_projection_ = -1, u_texture_ = -1;
   float clear_[3] = {0, 0, 0};
   Target kept_;

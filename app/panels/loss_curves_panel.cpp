@@ -26,6 +26,7 @@ struct Curves {
   std::vector<double> ex, test_recon, test_kl, test_loss;
   ui::Smoother smooth_recon, smooth_kl, smooth_beta_kl, smooth_loss;
   int64_t first_step = -1;  // the log's first step: another value means another run's log
+  uint64_t generation = 0;  // bumped when the step series are rebuilt rather than appended to
 };
 
 void rebuild(Curves& c, const AppState& s, double smoothing, bool in_epochs) {
@@ -34,6 +35,7 @@ void rebuild(Curves& c, const AppState& s, double smoothing, bool in_epochs) {
                       (c.x.empty() || c.first_step == first_step);
   c.first_step = first_step;
   if (!append) {
+    ++c.generation;
     c.x.clear(), c.recon.clear(), c.kl.clear(), c.beta_kl.clear(), c.loss.clear(), c.stacked_total.clear();
     c.smooth_recon = c.smooth_kl = c.smooth_beta_kl = c.smooth_loss = ui::Smoother(smoothing);
   }
@@ -168,6 +170,7 @@ void loss_curves_panel(AppState& state, Gfx& gfx) {
   ui::PlotStyle style;
   style.log_y = o.log_y;
   style.x_label = axes[x_axis];
+  style.generation = curves.generation;
   const float avail = ImGui::GetContentRegionAvail().y;
   if (o.curve_layout == CurveLayout::Separate) {
     style.size = ImVec2(-1, avail * 0.6f);

@@ -14,7 +14,11 @@ Range value_range(const std::vector<const std::vector<double>*>& series, bool lo
       lo = std::min(lo, v);
       hi = std::max(hi, v);
     }
-  if (!std::isfinite(lo)) return log_y ? Range{1, 10} : Range{0, 1};
+  return padded_range(lo, hi, log_y);
+}
+
+Range padded_range(double lo, double hi, bool log_y) {
+  if (!(lo <= hi) || !std::isfinite(lo) || !std::isfinite(hi)) return log_y ? Range{1, 10} : Range{0, 1};
   if (log_y) {
     double l = std::log10(lo), h = std::log10(hi);
     if (h - l < 1e-9) l -= 0.5, h += 0.5;
@@ -156,38 +160,72 @@ std::pair<double, double> PlotTransform::to_data(float screen_x, float screen_y)
 }
 
 std::vector<size_t> column_samples(const std::vector<double>& x, const std::vector<double>& y, const PlotTransform& t) {
-  std::vector<size_t> out;
+  ColumnSummary summary;
+  summary.update(x, y, t);
+  return summary.samples(t);
+}
+
+void ColumnSummary::update(const std::vector<double>& x, const std::vector<double>& y, const PlotTransform& t,
+                           uint64_t generation) {
   const size_t n = std::min(x.size(), y.size());
+  const bool same_axis = x_axis_.min == t.x.min && x_axis_.max == t.x.max && width_ == t.width && log_y_ == t.log_y;
+  const bool same_data = generation == generation_ && n >= seen_ &&
+                         (seen_ == 0 || (x[seen_ - 1] == seen_x_ && (y[seen_ - 1] == seen_y_ ||
+                                                                       (std::isnan(y[seen_ - 1]) && std::isnan(seen_y_)))));
+  if (!same_axis || !same_data) {
+    columns_.clear();
+    seen_ = 0;
+    x_axis_ = t.x, width_ = t.width, log_y_ = t.log_y, generation_ = generation;
+  }
+  if (n == seen_) return;
+  // The newest column may go on: read it again with what was appended.
+  size_t i = seen_;
+  if (!columns_.empty()) i = columns_.back().first, columns_.pop_back();
   const double columns_per_x = t.width / (t.x.max - t.x.min);
-  const auto usable = [&](size_t i) { return std::isfinite(x[i]) && std::isfinite(y[i]) && (!t.log_y || y[i] > 0); };
-  size_t i = 0;
+  const auto usable = [&](size_t k) { return std::isfinite(x[k]) && std::isfinite(y[k]) && (!t.log_y || y[k] > 0); };
   while (i < n) {
     if (!usable(i)) {
       ++i;
       continue;
     }
-    const double column = std::floor((x[i] - t.x.min) * columns_per_x);
-    size_t last = i, lowest = i, highest = i;
+    Column c{std::floor((x[i] - t.x.min) * columns_per_x), i, i, i, i, y[i], y[i]};
     for (++i; i < n; ++i) {
       if (!usable(i)) continue;
-      if (std::floor((x[i] - t.x.min) * columns_per_x) != column) break;
-      last = i;
-      if (y[i] < y[lowest]) lowest = i;
-      if (y[i] > y[highest]) highest = i;
+      if (std::floor((x[i] - t.x.min) * columns_per_x) != c.index) break;
+      c.last = i;
+      if (y[i] < c.low) c.lowest = i, c.low = y[i];
+      if (y[i] > c.high) c.highest = i, c.high = y[i];
     }
-    const float span = t.to_screen(x[lowest], y[lowest]).second - t.to_screen(x[highest], y[highest]).second;
+    columns_.push_back(c);
+  }
+  seen_ = n;
+  seen_x_ = x[n - 1], seen_y_ = y[n - 1];
+}
+
+std::vector<size_t> ColumnSummary::samples(const PlotTransform& t) const {
+  std::vector<size_t> out;
+  out.reserve(2 * columns_.size() + 1);
+  for (size_t k = 0; k < columns_.size(); ++k) {
+    const Column& c = columns_[k];
+    const float span = t.to_screen(0, c.low).second - t.to_screen(0, c.high).second;
     if (span < 1) {
-      out.push_back(last);
+      out.push_back(c.last);
       continue;
     }
     // Its lowest and highest, in order: the line covers the column's span, and the segments that
     // join columns stay within their neighbours' spans. The newest column also ends on its last
     // sample, where the reader looks for the current value.
-    const bool newest = i >= n;
-    for (size_t p : {std::min(lowest, highest), std::max(lowest, highest), newest ? last : size_t(0)})
+    const bool newest = k + 1 == columns_.size();
+    for (size_t p : {std::min(c.lowest, c.highest), std::max(c.lowest, c.highest), newest ? c.last : size_t(0)})
       if (out.empty() || out.back() < p) out.push_back(p);
   }
   return out;
+}
+
+std::pair<double, double> ColumnSummary::extremes() const {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const Column& c : columns_) lo = std::min(lo, c.low), hi = std::max(hi, c.high);
+  return {lo, hi};
 }
 
 }  // namespace latent::ui

@@ -1,6 +1,7 @@
 #pragma once
 // The numbers behind the loss-curve widget, with no ImGui or GL: ranges, ticks, smoothing and the
 // data <-> screen transform. Unit-tested in tests/test_plot_math.cpp.
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,8 @@ struct Range {
 // The range covering every finite value (positive only when log_y), padded by 5 % each side.
 // Empty or constant data still give a usable, non-degenerate range.
 Range value_range(const std::vector<const std::vector<double>*>& series, bool log_y);
+// The same for data whose lowest and highest drawable values are lo and hi (lo > hi: none).
+Range padded_range(double lo, double hi, bool log_y);
 
 // "Nice" tick positions (1, 2 or 5 × 10^k apart) inside [min, max], about `target` of them.
 std::vector<double> linear_ticks(Range range, int target = 5);
@@ -71,5 +74,35 @@ struct PlotTransform {
 // newest column is drawn again. Non-finite samples (and, on a log axis, non-positive ones) are
 // skipped.
 std::vector<size_t> column_samples(const std::vector<double>& x, const std::vector<double>& y, const PlotTransform& t);
+
+// column_samples() for a series that grows by appending, kept from frame to frame: each pixel
+// column's first, last, lowest and highest sample. update() reads only the samples appended since
+// the last call (and the newest column's again), so a frame costs the same at step 100 and at step
+// 1,000,000; it starts over when the x axis, the width or log_y change, when `generation` does (the
+// owner's way to say that earlier samples changed), or when the data shrank or its last summarised
+// sample is not what it was.
+class ColumnSummary {
+ public:
+  void update(const std::vector<double>& x, const std::vector<double>& y, const PlotTransform& t, uint64_t generation = 0);
+  // What column_samples(x, y, t) returns, for the data of the last update() and t's y axis.
+  std::vector<size_t> samples(const PlotTransform& t) const;
+  // The lowest and highest drawable value summarised (lo > hi when none): for padded_range().
+  std::pair<double, double> extremes() const;
+  size_t columns() const { return columns_.size(); }
+
+ private:
+  struct Column {
+    double index;  // the pixel column, floor((x - axis min) · columns per x)
+    size_t first, last, lowest, highest;
+    double low, high;  // y at lowest and highest
+  };
+  std::vector<Column> columns_;
+  size_t seen_ = 0;               // samples summarised
+  double seen_x_ = 0, seen_y_ = 0;  // the last of them, to notice data rewritten in place
+  Range x_axis_{0, 0};
+  float width_ = 0;
+  bool log_y_ = false;
+  uint64_t generation_ = 0;
+};
 
 }  // namespace latent::ui

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "ui/plot_math.h"
 
@@ -27,25 +28,44 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
   t.height = std::max(10.0f, size.y - top_pad - bottom_pad);
   t.log_y = style.log_y;
 
-  std::vector<const std::vector<double>*> xs, ys;
+  std::vector<const std::vector<double>*> xs;
   for (const auto& s : series)
-    if (s.x && s.y && !s.y->empty()) xs.push_back(s.x), ys.push_back(s.y);
-  t.x = value_range(xs, false);
+    if (s.x && s.y && !s.y->empty()) xs.push_back(s.x);
+  t.x = Range{0, 1};
   if (!xs.empty()) {
     double lo = INFINITY, hi = -INFINITY;
     for (const auto* x : xs) lo = std::min(lo, x->front()), hi = std::max(hi, x->back());
     t.x = hi > lo ? Range{lo, hi} : Range{lo - 1, lo + 1};
   }
-  t.y = value_range(ys, style.log_y);
+  // An x axis that stays put while new data lands inside it: it grows in nice steps (see plot_math.h).
+  t.x = grow_axis(t.x);
+  // Each line's pixel-column summary, brought up to date with the samples appended since the last
+  // frame: the y range and the drawn samples come from it, so a frame does not read the whole run.
+  static std::unordered_map<ImGuiID, ColumnSummary> summaries;
+  std::vector<const ColumnSummary*> summary(series.size(), nullptr);
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t k = 0; k < series.size(); ++k) {
+    const auto& s = series[k];
+    if (!s.x || !s.y || s.y->empty()) continue;
+    if (s.points) {  // a few points (one per epoch): read them all
+      for (double v : *s.y)
+        if (std::isfinite(v) && (!style.log_y || v > 0)) lo = std::min(lo, v), hi = std::max(hi, v);
+      continue;
+    }
+    ColumnSummary& c = summaries[ImGui::GetID(s.name.c_str())];
+    c.update(*s.x, *s.y, t, style.generation);
+    summary[k] = &c;
+    const auto [l, h] = c.extremes();
+    lo = std::min(lo, l), hi = std::max(hi, h);
+  }
+  t.y = padded_range(lo, hi, style.log_y);
   if (!style.log_y)
     for (const auto& s : series)
       if (s.fill_to_zero) t.y.min = std::min(t.y.min, 0.0);
   const float font_size = ImGui::GetFontSize();
   const int x_tick_target = std::max(2, int(t.width / (font_size * 5)));
   const int y_tick_target = std::max(2, int(t.height / (font_size * 2.5f)));
-  // Axes that stay put while new data lands inside them: x grows in nice steps, y moves in half
-  // tick steps (see plot_math.h).
-  t.x = grow_axis(t.x);
+  // A y axis that moves in half tick steps (see plot_math.h).
   if (!style.log_y) t.y = snap_to_ticks(t.y, y_tick_target, 0.5, true);
 
   const ImU32 grid = IM_COL32(255, 255, 255, 28), axis = IM_COL32(200, 200, 200, 160), text = ImGui::GetColorU32(ImGuiCol_Text);
@@ -78,7 +98,8 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
 
   dl->PushClipRect(ImVec2(t.left, t.top), ImVec2(t.left + t.width, t.top + t.height), true);
   auto clamp_y = [&](double v) { return style.log_y ? std::max(v, t.y.min) : v; };
-  for (const auto& s : series) {
+  for (size_t k = 0; k < series.size(); ++k) {
+    const auto& s = series[k];
     if (!s.x || !s.y || s.y->empty()) continue;
     const auto& x = *s.x;
     const auto& y = *s.y;
@@ -86,7 +107,7 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
     if (s.points)
       for (size_t i = 0; i < std::min(x.size(), y.size()); ++i) idx.push_back(i);
     else
-      idx = column_samples(x, y, t);
+      idx = summary[k]->samples(t);
     if (s.fill_from || s.fill_to_zero) {
       ImU32 fill = (s.color & 0x00FFFFFF) | (uint32_t(90) << 24);
       // Anti-aliased edges would leave faint seams between the adjacent quads of the area.

@@ -3,6 +3,7 @@
 // ticks and labels, a legend, vertical markers, optional stacked areas, and a hover readout.
 #include <imgui.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct PlotStyle {
   ImVec2 size{-1, 200};
   bool log_y = false;
   std::string x_label, y_label;
+  // The line series' version: change it when samples already drawn change (a rebuild rather than
+  // new samples appended); the widget keeps a summary of each line between frames (ColumnSummary).
+  uint64_t generation = 0;
 };
 
 // Draws the plot in the current window. Returns the x under the mouse, or NAN when not hovered.
