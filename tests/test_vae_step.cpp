@@ -13,6 +13,7 @@
 
 #include "objective.h"
 #include "shard_pool.h"
+#include "vae_impl.h"
 #include "vae_net.h"
 #include "vae_step.h"
 
@@ -220,6 +221,40 @@ TEST_P(VaeStepTest, EvaluationInPartsMatchesEvaluate) {
 }
 
 // One run of ShardPool: every shard exactly once, on distinct threads, shard 0 on the caller.
+// The explorer's chunked inference (encode_rows, decode_rows: activations kept by the thread, the
+// result written in place) gives what the modules' forward() gives, for batches under, at and over
+// the chunk size, and again when run a second time over the stale kept activations.
+TEST_P(VaeStepTest, ChunkedInferenceMatchesTheModules) {
+  const ModelConfig config = small_model(GetParam());
+  VaeNet net(config);
+  initialize(*net, 13);
+  const VaeImpl vae(net, torch::kCPU);
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(3);
+  for (int64_t n : {int64_t(1), kInferenceChunkRows - 1, kInferenceChunkRows, kInferenceChunkRows + 1, int64_t(600)}) {
+    const torch::Tensor x = torch::rand({n, config.pixels()});
+    const auto [mu, logvar] = net->encoder->forward(x);
+    const torch::Tensor z = torch::randn({n, config.latent_dim});
+    const torch::Tensor mean = torch::sigmoid(net->decoder->forward(z));
+    for (int round = 0; round < 2; ++round) {
+      const Posterior q = encode_rows(vae, x);
+      ASSERT_EQ(q.mu.rows, n);
+      ASSERT_EQ(q.mu.cols, config.latent_dim);
+      ASSERT_EQ(q.logvar.rows, n);
+      const auto as_tensor = [](const std::vector<float>& v, int64_t rows, int64_t cols) {
+        return torch::from_blob(const_cast<float*>(v.data()), {rows, cols}, torch::kFloat32);
+      };
+      EXPECT_TRUE(torch::allclose(as_tensor(q.mu.values, n, config.latent_dim), mu, 1e-5, 1e-6)) << n << " rows";
+      EXPECT_TRUE(torch::allclose(as_tensor(q.logvar.values, n, config.latent_dim), logvar, 1e-5, 1e-6)) << n << " rows";
+      const ImageBatch images = decode_rows(vae, z);
+      ASSERT_EQ(images.count, n);
+      ASSERT_EQ(images.height, config.image_height);
+      ASSERT_EQ(images.width, config.image_width);
+      EXPECT_TRUE(torch::allclose(as_tensor(images.pixels, n, config.pixels()), mean, 1e-5, 1e-6)) << n << " rows";
+    }
+  }
+}
+
 TEST(ShardPool, RunsEveryShardOnceAndWaitsForAll) {
   for (const int shards : {1, 2, 4}) {
     ShardPool pool(shards, "test-shard");

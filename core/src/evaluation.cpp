@@ -28,13 +28,7 @@ EncodedSet encode_test_set(const Vae& vae, const Dataset& data, int64_t limit) {
   torch::NoGradGuard no_grad;
   auto x = test_rows(vae, data, limit);
   EncodedSet out;
-  std::vector<torch::Tensor> mus, logvars;
-  for (int64_t first = 0; first < x.size(0); first += 2000) {
-    auto [mu, logvar] = vae.impl().module().encoder->forward(x.narrow(0, first, std::min<int64_t>(2000, x.size(0) - first)));
-    mus.push_back(mu);
-    logvars.push_back(logvar);
-  }
-  out.posterior = {to_matrix(torch::cat(mus)), to_matrix(torch::cat(logvars))};
+  out.posterior = encode_rows(vae.impl(), x);
   out.labels.assign(data.test_labels().begin(), data.test_labels().begin() + x.size(0));
   return out;
 }

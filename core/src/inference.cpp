@@ -28,17 +28,104 @@ LatentMatrix to_matrix(const torch::Tensor& t) {
 
 namespace {
 
-ImageBatch to_images(const torch::Tensor& t, const ModelConfig& c) {
-  LatentMatrix m = to_matrix(t);
-  ImageBatch out;
-  out.count = m.rows;
-  out.height = c.image_height;
-  out.width = c.image_width;
-  out.pixels = std::move(m.values);
-  return out;
+// The calling thread's kept activations: one [kInferenceChunkRows, width] tensor per hidden layer
+// of each chain, made on first use (or when the model's shape or device changes) and then reused.
+struct KeptActivations {
+  std::vector<torch::Tensor> encoder, decoder;
+};
+KeptActivations& kept_activations() {
+  thread_local KeptActivations kept;
+  return kept;
+}
+
+torch::Tensor kept_rows(torch::Tensor& kept, int64_t rows, int64_t cols, const torch::TensorOptions& options) {
+  if (!kept.defined() || kept.size(1) != cols || kept.device() != options.device())
+    kept = torch::empty({kInferenceChunkRows, cols}, options);
+  return kept.narrow(0, 0, rows);
+}
+
+// `body`'s Linear layers and in-place activations on `in` (at most kInferenceChunkRows rows); the
+// last Linear writes into `out` when one is given, else into kept storage.
+torch::Tensor run_body(torch::nn::Sequential& body, const torch::Tensor& in, std::vector<torch::Tensor>& kept,
+                       const torch::Tensor* out = nullptr) {
+  torch::Tensor h = in;
+  size_t layer = 0;
+  for (size_t i = 0; i < body->size(); ++i) {
+    if (auto* linear = body[i]->as<torch::nn::LinearImpl>()) {
+      if (kept.size() <= layer) kept.resize(layer + 1);
+      torch::Tensor next = out && i + 1 == body->size()
+                               ? *out
+                               : kept_rows(kept[layer], in.size(0), linear->options.out_features(), in.options());
+      at::addmm_out(next, linear->bias, h, linear->weight.t());
+      h = next;
+      ++layer;
+    } else if (auto* relu = body[i]->as<torch::nn::ReLUImpl>()) {
+      relu->forward(h);  // in place (vae_net.cpp builds them so)
+    } else if (auto* elu = body[i]->as<torch::nn::ELUImpl>()) {
+      elu->forward(h);
+    } else {
+      throw Error("inference: unexpected layer " + body[i]->name());
+    }
+  }
+  return h;
+}
+
+// A CPU float tensor over `values` (resized to rows × cols), or, for a model elsewhere, one on its
+// device to copy back from.
+torch::Tensor result_rows(std::vector<float>& values, int64_t rows, int64_t cols, torch::Device device) {
+  values.resize(size_t(rows * cols));
+  if (device.is_cpu()) return torch::from_blob(values.data(), {rows, cols}, torch::kFloat32);
+  return torch::empty({rows, cols}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+}
+
+void copy_back(const torch::Tensor& result, std::vector<float>& values) {
+  if (result.device().is_cpu()) return;  // written in place
+  auto cpu = result.to(torch::kCPU).contiguous();
+  std::copy(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel(), values.begin());
 }
 
 }  // namespace
+
+Posterior encode_rows(const VaeImpl& vae, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  auto& encoder = *vae.module().encoder;
+  const int64_t n = x.size(0), d = vae.config.latent_dim;
+  Posterior out;
+  out.mu.rows = out.logvar.rows = n;
+  out.mu.cols = out.logvar.cols = d;
+  torch::Tensor mu = result_rows(out.mu.values, n, d, vae.device), logvar = result_rows(out.logvar.values, n, d, vae.device);
+  KeptActivations& kept = kept_activations();
+  for (int64_t first = 0; first < n; first += kInferenceChunkRows) {
+    const int64_t rows = std::min(kInferenceChunkRows, n - first);
+    const torch::Tensor h = run_body(encoder.body, x.narrow(0, first, rows), kept.encoder);
+    torch::Tensor mu_rows = mu.narrow(0, first, rows), logvar_rows = logvar.narrow(0, first, rows);
+    at::addmm_out(mu_rows, encoder.mu->bias, h, encoder.mu->weight.t());
+    at::addmm_out(logvar_rows, encoder.logvar->bias, h, encoder.logvar->weight.t());
+  }
+  copy_back(mu, out.mu.values);
+  copy_back(logvar, out.logvar.values);
+  return out;
+}
+
+ImageBatch decode_rows(const VaeImpl& vae, const torch::Tensor& z) {
+  torch::NoGradGuard no_grad;
+  const int64_t n = z.size(0), pixels = vae.config.pixels();
+  ImageBatch out;
+  out.count = n;
+  out.height = vae.config.image_height;
+  out.width = vae.config.image_width;
+  torch::Tensor mean = result_rows(out.pixels, n, pixels, vae.device);
+  KeptActivations& kept = kept_activations();
+  for (int64_t first = 0; first < n; first += kInferenceChunkRows) {
+    const int64_t rows = std::min(kInferenceChunkRows, n - first);
+    torch::Tensor mean_rows = mean.narrow(0, first, rows);
+    // The logits into the result's rows, then the sigmoid over them in place: decoder_mean().
+    run_body(vae.module().decoder->body, z.narrow(0, first, rows), kept.decoder, &mean_rows);
+    mean_rows.sigmoid_();
+  }
+  copy_back(mean, out.pixels);
+  return out;
+}
 
 torch::Tensor images_tensor(const ImageBatch& images, const VaeImpl& v) {
   if (images.height != v.config.image_height || images.width != v.config.image_width)
@@ -83,9 +170,7 @@ const ModelConfig& Vae::config() const { return impl_->config; }
 std::string Vae::device() const { return impl_->device.is_cuda() ? "cuda" : "cpu"; }
 
 Posterior Vae::encode(const ImageBatch& images) const {
-  torch::NoGradGuard no_grad;
-  auto [mu, logvar] = impl_->module().encoder->forward(images_tensor(images, *impl_));
-  return {to_matrix(mu), to_matrix(logvar)};
+  return encode_rows(*impl_, images_tensor(images, *impl_));
 }
 
 ImageBatch Vae::decode(const LatentMatrix& z) const {
@@ -94,14 +179,13 @@ ImageBatch Vae::decode(const LatentMatrix& z) const {
     throw Error("z has " + std::to_string(z.cols) + " dims, the model's latent dim is " +
                 std::to_string(impl_->config.latent_dim));
   if (int64_t(z.values.size()) != z.rows * z.cols) throw Error("latent matrix size does not match its shape");
-  auto out = impl_->module().decoder->forward(to_tensor(z.values, z.rows, z.cols, impl_->device));
-  return to_images(decoder_mean(out), impl_->config);
+  return decode_rows(*impl_, to_tensor(z.values, z.rows, z.cols, impl_->device));
 }
 
 ImageBatch Vae::reconstruct(const ImageBatch& images) const {
   torch::NoGradGuard no_grad;
   auto [mu, logvar] = impl_->module().encoder->forward(images_tensor(images, *impl_));
-  return to_images(decoder_mean(impl_->module().decoder->forward(mu)), impl_->config);
+  return decode_rows(*impl_, mu);
 }
 
 ImageBatch Vae::sample_prior(int count, uint64_t seed) const {
@@ -109,7 +193,7 @@ ImageBatch Vae::sample_prior(int count, uint64_t seed) const {
   torch::NoGradGuard no_grad;
   auto gen = make_generator(seed);
   auto z = torch::randn({count, impl_->config.latent_dim}, gen, torch::kFloat32).to(impl_->device);
-  return to_images(decoder_mean(impl_->module().decoder->forward(z)), impl_->config);
+  return decode_rows(*impl_, z);
 }
 
 LatentMatrix interpolate(const std::vector<float>& a, const std::vector<float>& b, int steps, Interpolation kind) {

@@ -21,6 +21,18 @@ struct VaeImpl {
 // Copies every parameter and buffer of `from` into `to` (same config) without allocating.
 void copy_weights(VaeNetImpl& from, VaeNetImpl& to);
 
+// The inference the explorer repeats every second or so (the test set's encoding for the latent map,
+// the manifold grid, the decoded images), in chunks of at most kInferenceChunkRows rows through
+// activations the calling thread keeps from call to call, into the result's own storage. Through
+// the modules' forward() every layer's output was a fresh tensor: under the explorer's malloc
+// policy (blocks over 256 KiB are mappings of their own) its inference thread took ~10,000 page
+// faults a second, each munmap also interrupting the threads on the other core.
+inline constexpr int64_t kInferenceChunkRows = 256;
+// q(z|x)'s μ and log σ² for rows x [n, H·W].
+Posterior encode_rows(const VaeImpl& vae, const torch::Tensor& x);
+// The decoder's mean, sigmoid(logits), for latents z [n, d] on the model's device.
+ImageBatch decode_rows(const VaeImpl& vae, const torch::Tensor& z);
+
 // Conversions between the public plain types and tensors, shared by inference, evaluation and bounds.
 LatentMatrix to_matrix(const torch::Tensor& t);
 // Images as rows [count, H·W] on the model's device; throws latent::Error on a size mismatch.
