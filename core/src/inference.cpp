@@ -60,9 +60,9 @@ torch::Tensor run_body(torch::nn::Sequential& body, const torch::Tensor& in, std
       h = next;
       ++layer;
     } else if (auto* relu = body[i]->as<torch::nn::ReLUImpl>()) {
-      relu->forward(h);  // in place (vae_net.cpp builds them so)
+      h = relu->forward(h);  // in place: vae_net.cpp builds them so
     } else if (auto* elu = body[i]->as<torch::nn::ELUImpl>()) {
-      elu->forward(h);
+      h = elu->forward(h);
     } else {
       throw Error("inference: unexpected layer " + body[i]->name());
     }
@@ -119,7 +119,7 @@ ImageBatch decode_rows(const VaeImpl& vae, const torch::Tensor& z) {
   for (int64_t first = 0; first < n; first += kInferenceChunkRows) {
     const int64_t rows = std::min(kInferenceChunkRows, n - first);
     torch::Tensor mean_rows = mean.narrow(0, first, rows);
-    // The logits into the result's rows, then the sigmoid over them in place: decoder_mean().
+    // The logits into the result's rows, then decoder_mean()'s sigmoid over them in place.
     run_body(vae.module().decoder->body, z.narrow(0, first, rows), kept.decoder, &mean_rows);
     mean_rows.sigmoid_();
   }
