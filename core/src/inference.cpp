@@ -182,11 +182,7 @@ ImageBatch Vae::decode(const LatentMatrix& z) const {
   return decode_rows(*impl_, to_tensor(z.values, z.rows, z.cols, impl_->device));
 }
 
-ImageBatch Vae::reconstruct(const ImageBatch& images) const {
-  torch::NoGradGuard no_grad;
-  auto [mu, logvar] = impl_->module().encoder->forward(images_tensor(images, *impl_));
-  return decode_rows(*impl_, mu);
-}
+ImageBatch Vae::reconstruct(const ImageBatch& images) const { return decode(encode(images).mu); }
 
 ImageBatch Vae::sample_prior(int count, uint64_t seed) const {
   if (count < 0) throw Error("sample count must be >= 0");
