@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "adam.h"
@@ -28,6 +29,46 @@ TEST(Adam, MatchesTorchOptimAdam) {
   }
   EXPECT_TRUE(torch::allclose(ours, theirs, 1e-5, 1e-6)) << (ours - theirs).abs().max().item<double>();
   EXPECT_EQ(adam.steps, 20);
+}
+
+// The path a GPU takes (LibTorch ops, not the fused CPU kernel), here taken by parameters the
+// kernel does not apply to: a transposed (non-contiguous) one and a double one, next to a plain one.
+TEST(Adam, UnfusedStepMatchesTorchOptimAdamAndFlagsDivergence) {
+  torch::manual_seed(3);
+  std::vector<torch::Tensor> ours = {torch::randn({5, 6}).t(), torch::randn({7}, torch::kFloat64), torch::randn({4})};
+  std::vector<torch::Tensor> theirs;
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (auto& p : ours) {
+    p.requires_grad_();
+    theirs.push_back(p.detach().clone().requires_grad_());
+    named.emplace_back("p" + std::to_string(named.size()), p);
+  }
+  ASSERT_FALSE(ours[0].is_contiguous());
+  Adam adam(named, 0.01);
+  torch::optim::Adam reference(theirs, torch::optim::AdamOptions(0.01));
+  auto loss = [](const std::vector<torch::Tensor>& ps, int step) {
+    torch::Tensor total = torch::zeros({}, torch::kFloat64);
+    for (const auto& p : ps) total = total + (p - 0.1 * step).pow(3).sum().to(torch::kFloat64);
+    return total;
+  };
+  for (int step = 0; step < 20; ++step) {
+    adam.zero_grad();
+    reference.zero_grad();
+    loss(ours, step).backward();
+    loss(theirs, step).backward();
+    ASSERT_TRUE(adam.step()) << step;
+    reference.step();
+  }
+  for (size_t i = 0; i < ours.size(); ++i)
+    EXPECT_TRUE(torch::allclose(ours[i], theirs[i], 1e-5, 1e-6)) << i << ": " << (ours[i] - theirs[i]).abs().max().item<double>();
+  EXPECT_EQ(adam.steps, 20);
+  // A NaN, an infinity, or a finite gradient whose square overflows v: the step reports divergence.
+  for (double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(), 1e300}) {
+    adam.zero_grad();
+    loss(ours, 0).backward();
+    ours[1].mutable_grad()[2] = bad;
+    EXPECT_FALSE(adam.step()) << bad;
+  }
 }
 
 TEST(Adam, DetectsNonFiniteGradients) {

@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "app_state.h"
@@ -36,10 +40,72 @@ bool run_until(AppState& state, Done done, double seconds = 60) {
   return false;
 }
 
+// Polls `done` every millisecond for up to 10 s.
+template <typename Done>
+bool run_until_true(Done done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
 bool has_banner(const AppState& state, const std::string& fragment) {
   for (const auto& b : state.banners)
     if (b.text.find(fragment) != std::string::npos) return true;
   return false;
+}
+
+// Jobs run in order; a queued job with the same key is replaced in its place; busy() covers queued
+// and running jobs; results reach the main thread only when it drains them; a job that throws
+// reports through on_error.
+TEST(InferenceWorker, RunsJobsInOrderReplacesByKeyAndHandsResultsToTheMainThread) {
+  InferenceWorker worker;
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> gate_running{false};
+  std::vector<std::string> ran, applied;
+  auto job = [&](std::string name) {
+    return [&, name]() -> InferenceWorker::MainThreadTask {
+      std::lock_guard<std::mutex> lock(m);
+      ran.push_back(name);
+      return [&, name] { applied.push_back(name); };
+    };
+  };
+  // The first job holds the worker until released, so the rest queue behind it.
+  worker.submit("gate", [&]() -> InferenceWorker::MainThreadTask {
+    std::unique_lock<std::mutex> lock(m);
+    gate_running = true;
+    cv.wait(lock, [&] { return release; });
+    ran.push_back("gate");
+    return {};
+  });
+  ASSERT_TRUE(run_until_true([&] { return gate_running.load(); }));
+  EXPECT_TRUE(worker.busy("gate"));
+  worker.submit("scatter", job("scatter-old"));
+  worker.submit("grid", job("grid"));
+  worker.submit("scatter", job("scatter"));  // replaces the queued one, keeps its place
+  worker.submit("interp", job("interp"));
+  worker.submit("fails", [&]() -> InferenceWorker::MainThreadTask { throw std::runtime_error("no memory"); });
+  EXPECT_TRUE(worker.busy("scatter") && worker.busy("interp") && !worker.busy("elbo"));
+  std::string error;
+  worker.on_error = [&](const std::string& message) { error = message; };
+  {
+    std::lock_guard<std::mutex> lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(run_until_true([&] { return !worker.busy("fails") && !worker.busy("interp"); }));
+  {
+    std::lock_guard<std::mutex> lock(m);
+    EXPECT_EQ(ran, (std::vector<std::string>{"gate", "scatter", "grid", "interp"}));
+  }
+  EXPECT_TRUE(applied.empty()) << "results are applied on the main thread's call only";
+  worker.run_main_thread_tasks();
+  EXPECT_EQ(applied, (std::vector<std::string>{"scatter", "grid", "interp"}));
+  EXPECT_EQ(error, "no memory");
 }
 
 TEST(AppOptions, ParsesTheScriptingFlags) {

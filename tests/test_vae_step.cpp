@@ -47,16 +47,42 @@ ModelConfig small_model(const Case& c) {
   return config;
 }
 
+// A net of the case's architecture initialised from `net_seed`, and `rows` random images in [0, 1]
+// with their ε ~ N(0, I), drawn after torch::manual_seed(data_seed).
+struct Setup {
+  ModelConfig config;
+  VaeNet net{nullptr};
+  torch::Tensor x, eps;
+};
+
+Setup seeded(const Case& c, uint64_t net_seed, uint64_t data_seed, int64_t rows) {
+  Setup s;
+  s.config = small_model(c);
+  s.net = VaeNet(s.config);
+  initialize(*s.net, net_seed);
+  torch::manual_seed(data_seed);
+  s.x = torch::rand({rows, s.config.pixels()});
+  s.eps = torch::randn({rows, s.config.latent_dim});
+  return s;
+}
+
+// The step's terms and every gradient it writes.
+struct StepResult {
+  StepTerms terms;
+  std::vector<torch::Tensor> grads;
+};
+
+StepResult run_step(VaeStep& step, VaeNet& net, const torch::Tensor& x, const torch::Tensor& eps, double beta) {
+  StepResult r;
+  r.terms = step.run(x, eps, beta);
+  for (auto& [name, t] : named_trainables(*net)) r.grads.push_back(t.grad().clone());
+  return r;
+}
+
 TEST_P(VaeStepTest, MatchesAutograd) {
   const Case& c = GetParam();
-  const ModelConfig config = small_model(c);
-
-  VaeNet net(config);
-  initialize(*net, 11);
-  torch::manual_seed(5);
   const int64_t batch = 7;
-  auto x = torch::rand({batch, config.pixels()});
-  auto eps = torch::randn({batch, config.latent_dim});
+  auto [config, net, x, eps] = seeded(c, 11, 5, batch);
 
   // Reference: the loss as the trainer used to build it, differentiated by autograd.
   auto [mu, logvar] = net->encoder->forward(x);
@@ -95,18 +121,35 @@ TEST_P(VaeStepTest, MatchesAutograd) {
   EXPECT_NEAR(small.recon, expected, 1e-4 * std::abs(expected) + 1e-5);
 }
 
+// The same batch as a non-contiguous tensor takes the path a GPU takes (LibTorch's ops for the
+// Bernoulli term instead of the fused CPU kernel): the same terms and gradients.
+TEST_P(VaeStepTest, GeneralPathMatchesTheFusedOne) {
+  const Case& c = GetParam();
+  auto [config, net, x, eps] = seeded(c, 15, 9, 11);
+  const torch::Tensor strided = x.t().contiguous().t();
+  ASSERT_FALSE(strided.is_contiguous());
+  ASSERT_TRUE(torch::equal(strided, x));
+  VaeStep step(*net);
+  const StepResult fused = run_step(step, net, x, eps, c.beta);
+  const StepResult general = run_step(step, net, strided, eps, c.beta);
+  EXPECT_NEAR(general.terms.recon, fused.terms.recon, 1e-5 * std::abs(fused.terms.recon));
+  EXPECT_NEAR(general.terms.kl, fused.terms.kl, 1e-6 * std::abs(fused.terms.kl) + 1e-7);
+  EXPECT_NEAR(general.terms.loss, fused.terms.loss, 1e-5 * std::abs(fused.terms.loss));
+  ASSERT_EQ(general.grads.size(), fused.grads.size());
+  for (size_t i = 0; i < fused.grads.size(); ++i) {
+    const double scale = fused.grads[i].abs().max().item<double>() + 1e-6;
+    EXPECT_LT((general.grads[i] - fused.grads[i]).abs().max().item<double>(), 1e-5 * scale) << i;
+  }
+}
+
 // The evaluation path against evaluate_images() (LibTorch's modules, the objective's formulas) with
 // the same seed: ε drawn alike whatever the chunk (here 5, the last one short, and 2,000 rows for
 // two noise blocks); every term and each dimension's KL; no parameter's gradient touched; a training
 // step afterwards as from a fresh VaeStep.
 TEST_P(VaeStepTest, EvaluateMatchesEvaluateImagesWithTheSameSeed) {
   const Case& c = GetParam();
-  const ModelConfig config = small_model(c);
-  VaeNet net(config);
-  initialize(*net, 12);
-  torch::manual_seed(6);
   const int64_t n = 2003, chunk = 5;
-  auto x = torch::rand({n, config.pixels()});
+  auto [config, net, x, unused_eps] = seeded(c, 12, 6, n);
   const Evaluation reference = evaluate_images(*net, x, 99);
 
   auto params = named_trainables(*net);
@@ -140,19 +183,12 @@ TEST_P(VaeStepTest, EvaluateMatchesEvaluateImagesWithTheSameSeed) {
 // must not leak.
 TEST_P(VaeStepTest, ShardsAddUpToTheWholeBatch) {
   const Case& c = GetParam();
-  const ModelConfig config = small_model(c);
-  VaeNet net(config);
-  initialize(*net, 13);
-  torch::manual_seed(7);
   const int64_t batch = 9;
-  auto x = torch::rand({batch, config.pixels()});
-  auto eps = torch::randn({batch, config.latent_dim});
+  auto [config, net, x, eps] = seeded(c, 13, 7, batch);
   auto params = named_trainables(*net);
 
   VaeStep whole(*net);
-  const StepTerms expected = whole.run(x, eps, c.beta);
-  std::vector<torch::Tensor> expected_grads;
-  for (auto& [name, t] : params) expected_grads.push_back(t.grad().clone());
+  const auto [expected, expected_grads] = run_step(whole, net, x, eps, c.beta);
 
   for (const int shards : {2, 3}) {
     for (const int64_t first_cut : {int64_t(1), int64_t(4)}) {
@@ -191,12 +227,8 @@ TEST_P(VaeStepTest, ShardsAddUpToTheWholeBatch) {
 // evaluate() over the whole set with the same seed.
 TEST_P(VaeStepTest, EvaluationInPartsMatchesEvaluate) {
   const Case& c = GetParam();
-  const ModelConfig config = small_model(c);
-  VaeNet net(config);
-  initialize(*net, 14);
-  torch::manual_seed(8);
   const int64_t n = 2003;
-  auto x = torch::rand({n, config.pixels()});
+  auto [config, net, x, unused_eps] = seeded(c, 14, 8, n);
   VaeStep whole(*net), other(*net, VaeStep::Gradients::Own);
   const Evaluation expected = whole.evaluate(x, 128, 99);
 

@@ -66,9 +66,11 @@ AdamScalars Adam::next_scalars() {
 bool Adam::step() {
   torch::NoGradGuard no_grad;
   const bool fused = all_fusable();
-  if (!fused && !gradients_finite()) return false;
   const AdamScalars scalars = next_scalars();
   bool finite = true;
+  // Unfused (on a GPU): Σ v over every parameter, summed on the device and read once at the end: one
+  // host sync per step, not two per parameter. A non-finite g leaves v so, as in the kernel.
+  torch::Tensor v_total;
   for (size_t i = 0; i < params.size(); ++i) {
     auto& p = params[i].second;
     const auto& g = p.grad();
@@ -83,8 +85,10 @@ bool Adam::step() {
     at::sqrt_out(denom_[i], exp_avg_sq[i]);
     denom_[i].mul_(inv_sqrt_bias2_).add_(eps_);
     p.addcdiv_(exp_avg[i], denom_[i], -step_size_);
-    if (!std::isfinite(exp_avg_sq[i].sum().item<double>())) finite = false;  // v overflowed, as in the kernel
+    torch::Tensor v_sum = exp_avg_sq[i].sum(torch::kFloat64);
+    v_total = v_total.defined() ? v_total.add_(v_sum) : v_sum;
   }
+  if (v_total.defined() && !std::isfinite(v_total.item<double>())) finite = false;
   return finite;
 }
 

@@ -19,7 +19,8 @@ class Adam {
        double beta2 = 0.999, double eps = 1e-8);
 
   // m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
-  // On the CPU one fused pass per parameter. Returns false when the step is divergent: a gradient
+  // On the CPU one fused pass per parameter; elsewhere (a GPU, or a parameter that is not a
+  // contiguous float32 tensor) LibTorch ops with one host sync per step. Returns false when the step is divergent: a gradient
   // held a non-finite value, or one so large that v overflowed (a finite g with |g| > ~6e20). Then
   // the parameters and moments may be partly updated, and the caller must restore_backup().
   bool step();
