@@ -4,6 +4,7 @@
 Trains on the same IDX files latent-train reads, prints one line per epoch in latent-train's format:
   epoch= seconds= samples_per_s= train_loss= test_loss= test_recon= test_kl=
 seconds and samples_per_s count the training loop only, as latent-train does.
+--device cuda keeps the data on the GPU (as latent-train does) and trains there.
 """
 import argparse
 import ctypes
@@ -75,17 +76,20 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--device", default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    print(f"compute: {a.threads} thread{'' if a.threads == 1 else 's'}, {blas_description()}", file=sys.stderr)
+    dev = torch.device(a.device)
+    where = blas_description() if dev.type == "cpu" else torch.cuda.get_device_name(dev) + f", torch {torch.__version__}"
+    print(f"compute: {a.threads} thread{'' if a.threads == 1 else 's'}, {where}", file=sys.stderr)
     torch.manual_seed(a.seed)
-    train = torch.from_numpy(read_idx(a.data + "/train-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784)
-    test = torch.from_numpy(read_idx(a.data + "/t10k-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784)
-    model = VAE(train.shape[1], a.hidden, a.latent)
+    train = torch.from_numpy(read_idx(a.data + "/train-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784).to(dev)
+    test = torch.from_numpy(read_idx(a.data + "/t10k-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784).to(dev)
+    model = VAE(train.shape[1], a.hidden, a.latent).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     n = train.shape[0]
     for epoch in range(1, a.epochs + 1):
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=dev)
         loss_sum = 0.0
         start = time.perf_counter()
         for i in range(0, n, a.batch):
@@ -95,7 +99,9 @@ def main():
             opt.zero_grad()
             loss.backward()
             opt.step()
-            loss_sum += loss.item() * x.shape[0]
+            loss_sum += loss.item() * x.shape[0]  # a host sync per step, as latent-train's loss read
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
         seconds = time.perf_counter() - start
         with torch.no_grad():
             r = k = 0.0

@@ -1,6 +1,7 @@
 // The inference API the app calls: encode/decode shapes, sampling, interpolation, grids, evaluation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "latent/checkpoint.h"
@@ -95,6 +96,51 @@ TEST_F(TinyModel, EvaluationAndEncodedTestSet) {
   EXPECT_EQ(set.posterior.mu.rows, 30);
   ASSERT_EQ(set.labels.size(), 30u);
   EXPECT_EQ(set.labels[13], 3);
+}
+
+double max_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]));
+  return worst;
+}
+
+// A model trained on the test device (LATENT_TEST_DEVICE=cuda on a GPU machine), its checkpoint,
+// and every inference call on that device's copy (on a GPU the chunked paths copy each result back)
+// against the same weights on the CPU. On the CPU: the live copy against the checkpoint's.
+TEST_F(TinyModel, ModelOnTheTestDeviceInfersAsOnTheCpu) {
+  TrainConfig t;
+  t.batch_size = 16;
+  t.device = test::device();
+  Trainer trainer(data, vae->config(), t);
+  trainer.step(3);
+  ASSERT_TRUE(trainer.wait_until_settled(60));
+  const std::shared_ptr<const Vae> live = trainer.snapshot()->weights;
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->device().rfind(t.device, 0), 0u) << live->device();
+  const std::string path = test::temp_dir() + "/gpu.ckpt";
+  ASSERT_EQ(trainer.save(path).get(), "");
+  const Checkpoint saved = read_checkpoint(path);
+  EXPECT_EQ(saved.progress.step, 3);
+  const auto cpu = Vae::from_checkpoint(saved, "cpu");
+  for (const auto& gpu : {live, Vae::from_checkpoint(saved, t.device)}) {
+    const ImageBatch images = data.test_images({0, 1, 2, 3, 4, 5, 6});
+    const Posterior q_gpu = gpu->encode(images), q_cpu = cpu->encode(images);
+    EXPECT_LT(max_difference(q_gpu.mu.values, q_cpu.mu.values), 1e-4);
+    EXPECT_LT(max_difference(q_gpu.logvar.values, q_cpu.logvar.values), 1e-4);
+    EXPECT_LT(max_difference(gpu->decode(q_cpu.mu).pixels, cpu->decode(q_cpu.mu).pixels), 1e-4);
+    EXPECT_LT(max_difference(gpu->reconstruct(images).pixels, cpu->reconstruct(images).pixels), 1e-4);
+    EXPECT_LT(max_difference(gpu->sample_prior(5, 9).pixels, cpu->sample_prior(5, 9).pixels), 1e-4);
+    GridSpec spec;
+    spec.k = 4;
+    EXPECT_LT(max_difference(decode_grid(*gpu, spec).pixels, decode_grid(*cpu, spec).pixels), 1e-4);
+    const EncodedSet set_gpu = encode_test_set(*gpu, data), set_cpu = encode_test_set(*cpu, data);
+    EXPECT_EQ(set_gpu.labels, set_cpu.labels);
+    EXPECT_LT(max_difference(set_gpu.posterior.mu.values, set_cpu.posterior.mu.values), 1e-4);
+    const Evaluation e_gpu = evaluate_test_set(*gpu, data, 20), e_cpu = evaluate_test_set(*cpu, data, 20);
+    EXPECT_EQ(e_gpu.images, e_cpu.images);
+    EXPECT_NEAR(e_gpu.loss, e_cpu.loss, 1e-3 * std::abs(e_cpu.loss));
+  }
 }
 
 TEST(Interpolation, LinearHitsEndpointsAndMidpoint) {

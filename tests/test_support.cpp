@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -69,6 +70,11 @@ void write_dataset(const std::string& dir, int n_train, int n_test, int h, int w
   write_idx(dir + "/train-labels-idx1-ubyte" + ext, {uint32_t(n_train)}, labels(n_train), gzip);
   write_idx(dir + "/t10k-images-idx3-ubyte" + ext, {uint32_t(n_test), uint32_t(h), uint32_t(w)}, images(n_test), gzip);
   write_idx(dir + "/t10k-labels-idx1-ubyte" + ext, {uint32_t(n_test)}, labels(n_test), gzip);
+}
+
+std::string device() {
+  const char* d = std::getenv("LATENT_TEST_DEVICE");
+  return d && *d ? d : "cpu";
 }
 
 std::string mnist_dir() {

@@ -20,6 +20,8 @@ void write_dataset(const std::string& dir, int n_train, int n_test, int h, int w
 
 // The directory of the real MNIST files that scripts/setup installed; fails the test if absent.
 std::string mnist_dir();
+// The device the tests that take one train on: $LATENT_TEST_DEVICE (cuda on a GPU machine), else cpu.
+std::string device();
 
 // Runs a program (no shell) and collects its exit code, stdout and stderr.
 // `seconds` is the wall time from spawn to exit; `cpu_seconds` (user + system) comes from the

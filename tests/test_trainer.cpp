@@ -37,15 +37,9 @@ ModelConfig small_model(int latent = 2) {
   return m;
 }
 
-// LATENT_TEST_DEVICE=cuda runs these tests on the GPU.
-std::string test_device() {
-  const char* d = std::getenv("LATENT_TEST_DEVICE");
-  return d && *d ? d : "cpu";
-}
-
 TrainConfig small_train(int64_t limit = 2000) {
   TrainConfig t;
-  t.device = test_device();
+  t.device = test::device();  // LATENT_TEST_DEVICE=cuda runs these tests on the GPU
   t.limit = limit;
   t.batch_size = 100;
   t.seed = 5;
@@ -89,7 +83,7 @@ TEST(Trainer, ThreadNiceAppliesToTheTrainingThreadOnly) {
 
 // With threads splitting the batch, its helper threads are the trainer's too: lowered with it.
 TEST(Trainer, ThreadNiceAppliesToTheBatchShardsThreads) {
-  if (test_device() != "cpu") GTEST_SKIP() << "shards are a CPU policy";
+  if (test::device() != "cpu") GTEST_SKIP() << "shards are a CPU policy";
   TrainConfig t = small_train();
   t.threads = 3;
   Trainer trainer(mnist(), small_model(), t);
@@ -236,7 +230,7 @@ TEST(Trainer, SameSeedSameRun) {
 // loss is still within 0.1 %. The split itself is deterministic: the same seed repeats exactly.
 // Batches smaller than the threads (an empty shard) and uneven splits included.
 TEST(Trainer, ThreadsSplittingTheBatchFollowTheOneThreadRun) {
-  if (test_device() != "cpu") GTEST_SKIP() << "shards are a CPU policy";
+  if (test::device() != "cpu") GTEST_SKIP() << "shards are a CPU policy";
   auto run = [](int threads, int batch, ParallelMode mode) {
     TrainConfig t = small_train();
     t.threads = threads;
