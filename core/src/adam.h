@@ -20,9 +20,10 @@ class Adam {
 
   // m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
   // On the CPU one fused pass per parameter; elsewhere (a GPU, or a parameter that is not a
-  // contiguous float32 tensor) LibTorch ops with one host sync per step. Returns false when the step is divergent: a gradient
-  // held a non-finite value, or one so large that v overflowed (a finite g with |g| > ~6e20). Then
-  // the parameters and moments may be partly updated, and the caller must restore_backup().
+  // contiguous float32 tensor) LibTorch ops with one host sync per step. Returns false when the
+  // step is divergent: a gradient held a non-finite value, or one so large that v overflowed (a
+  // finite g with |g| > ~6e20). Then the parameters and moments may be partly updated, and the
+  // caller must restore_backup().
   bool step();
   // The same step for a gradient that comes in parts, one per shard of a batch split across
   // `pool`'s threads: params[i]'s grad() holds the first part, (*other_parts[k])[i] the others.
