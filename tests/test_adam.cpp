@@ -71,16 +71,6 @@ TEST(Adam, UnfusedStepMatchesTorchOptimAdamAndFlagsDivergence) {
   }
 }
 
-TEST(Adam, DetectsNonFiniteGradients) {
-  auto w = torch::ones({3}).requires_grad_();
-  Adam adam({{"w", w}}, 0.1);
-  (w * 2).sum().backward();
-  EXPECT_TRUE(adam.gradients_finite());
-  adam.zero_grad();
-  (w * std::numeric_limits<float>::infinity()).sum().backward();
-  EXPECT_FALSE(adam.gradients_finite());
-}
-
 // The step over a gradient in parts (a batch split across threads) against the plain step over
 // their sum: the same parameters and moments, grad() left holding the whole gradient; sizes that do
 // not split evenly and more than one 4,096-value block per slice; a parameter without a gradient

@@ -23,16 +23,6 @@ void Adam::zero_grad() {
     if (p.mutable_grad().defined()) p.mutable_grad().zero_();
 }
 
-bool Adam::gradients_finite() const {
-  torch::NoGradGuard no_grad;
-  // A plain sum is finite exactly when every element is (barring overflow of the sum itself, which
-  // is divergence too), and unlike isfinite() it allocates no mask.
-  double total = 0;
-  for (const auto& [name, p] : params)
-    if (p.grad().defined()) total += p.grad().sum().item<double>();
-  return std::isfinite(total);
-}
-
 namespace {
 
 bool fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m, const torch::Tensor& v) {

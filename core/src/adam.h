@@ -32,8 +32,6 @@ class Adam {
   // into grad() and step() runs.
   bool step(ShardPool& pool, const std::vector<const std::vector<torch::Tensor>*>& other_parts);
   void zero_grad();
-  // True when every gradient is finite (one fused reduction).
-  bool gradients_finite() const;
 
   // A copy of the parameters and the moments, kept to roll back to after a divergent step.
   // Copies into preallocated buffers: no allocation after the first call.

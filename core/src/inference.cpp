@@ -11,8 +11,10 @@
 namespace latent {
 namespace {
 
+// A tensor of its own (never a view of `values`): cloned on the CPU; to another device, to() copies.
 torch::Tensor to_tensor(const std::vector<float>& values, int64_t rows, int64_t cols, torch::Device device) {
-  return torch::from_blob(const_cast<float*>(values.data()), {rows, cols}, torch::kFloat32).to(device).clone();
+  const torch::Tensor view = torch::from_blob(const_cast<float*>(values.data()), {rows, cols}, torch::kFloat32);
+  return device.is_cpu() ? view.clone() : view.to(device);
 }
 
 }  // namespace
