@@ -42,10 +42,11 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
       if (n < 1) throw Error(f + ": must be >= 1");
       o.frames = int(std::min<int64_t>(n, 1 << 30));
     } else if (f == "--redraw") {
-      if (v == "damaged") o.redraw = Redraw::Damaged;
+      if (v == "auto") o.redraw = Redraw::Auto;
+      else if (v == "damaged") o.redraw = Redraw::Damaged;
       else if (v == "full") o.redraw = Redraw::Full;
       else if (v == "check") o.redraw = Redraw::Check;
-      else throw Error(f + ": expected damaged, full or check");
+      else throw Error(f + ": expected auto, damaged, full or check");
     } else if (f == "--screenshot") {
       o.screenshot = v;
     } else if (f == "--stats") {
@@ -121,9 +122,10 @@ std::string app_options_help() {
   --stats FILE            write frame-time and training statistics as JSON
   --frame-log FILE        write one CSV row per frame: where its time went (state update, each
                           view's panel, drawing, showing), pixels drawn, triangles
-  --redraw damaged|full|check   draw only what changed since the last frame, or everything every
-                          frame, or check: what changed, then everything, counting pixels that
-                          differ (slow; a test of the first) [damaged]
+  --redraw auto|damaged|full|check   draw only what changed since the last frame (damaged), or
+                          everything every frame (full), or check: what changed, then everything,
+                          counting pixels that differ (slow; a test of the first). auto: damaged
+                          under a software rasteriser, full on a GPU [auto]
   --views LIST            views to open: training,curves,pad,image,interpolation,gallery,grid,lessons or all
                           [all but lessons]
   --pad X,Y               the pad's point (its two latent dims)

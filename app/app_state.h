@@ -35,9 +35,10 @@ struct CurveMarker {
 
 enum class PadBackground { Scatter, Manifold, Aggregate };
 enum class CurveLayout { Separate, Stacked };
-// How frames are drawn: only what changed (the default), everything every frame (to compare), or
-// what changed and then everything again to count pixels that differ (a test of the damage tracking).
-enum class Redraw { Damaged, Full, Check };
+// How frames are drawn: only what changed, everything every frame, or what changed and then
+// everything again to count pixels that differ (a test of the damage tracking). Auto is Damaged
+// under a software rasteriser (where pixels cost CPU time) and Full on a GPU (ui::redraw_for).
+enum class Redraw { Auto, Damaged, Full, Check };
 
 struct Views {
   bool training = true, curves = true, pad = true, image = true, interpolation = true, gallery = true, grid = true;
@@ -49,7 +50,7 @@ struct AppOptions {
   RunOptions run;
   bool train = false;
   int frames = 0;  // quit after N frames (0 = run until closed)
-  Redraw redraw = Redraw::Damaged;
+  Redraw redraw = Redraw::Auto;
   std::string screenshot, stats, frame_log;
   std::optional<std::pair<float, float>> pad;
   std::optional<std::pair<int, int>> interpolate;

@@ -26,6 +26,7 @@
 #include <iterator>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "app_state.h"
 #include "gfx.h"
@@ -34,6 +35,7 @@
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "panels/panels.h"
+#include "ui/damage.h"
 #include "startup_heap.h"
 
 namespace {
@@ -158,6 +160,32 @@ HeapMib heap_mib() {
   return {double(m.uordblks + m.hblkhd) / (1024.0 * 1024.0), double(m.fordblks) / (1024.0 * 1024.0)};
 }
 
+// Closing the app mid-run keeps the work: the model is saved where the next start can resume it
+// (--autosave, else <data home>/autosave.ckpt; --frames runs only when --autosave is given).
+void autosave(AppState& state) {
+  if (!state.trainer) return;
+  std::string path = state.options.autosave;
+  if (path.empty() && state.options.frames == 0) path = data_home() + "/autosave.ckpt";
+  if (path.empty() || state.trainer->snapshot()->step <= 0) return;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string problem = state.trainer->save(path).get();
+  if (problem.empty()) std::fprintf(stderr, "autosaved to %s (resume with --resume %s)\n", path.c_str(), path.c_str());
+  else std::fprintf(stderr, "autosave failed: %s\n", problem.c_str());
+}
+
+// The state an emergency exit saves (the X server gone, an uncaught exception): set while the
+// frame loop runs, on the main thread, which is where both of those happen.
+AppState* g_state = nullptr;
+void autosave_before_exit() {
+  AppState* state = std::exchange(g_state, nullptr);  // once, even if saving fails the same way
+  if (!state) return;
+  try {
+    autosave(*state);
+  } catch (...) {
+  }
+}
+
 void glfw_error(int code, const char* text) { std::fprintf(stderr, "glfw error %d: %s\n", code, text); }
 
 void apply_style(float scale) {
@@ -194,6 +222,7 @@ int main(int argc, char** argv) {
   // its font atlas (measured: ~50 ms off the first frame; bench/explorer prints the breakdown).
   const ui::Colormap colormap = options.colormap;
   const std::string layout_option = options.layout;
+  const Redraw options_redraw = options.redraw;
   auto pending_state = std::async(std::launch::async, [opts = std::move(options)]() mutable {
     const auto begin = Clock::now();
     auto state = std::make_unique<AppState>(std::move(opts));
@@ -243,14 +272,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   const WindowPresenter presenter(window);
-  // LATENT_PRESENT=swap takes the path of drivers without GLX_MESA_copy_sub_buffer (the frame kept in
-  // a framebuffer object, blitted and swapped whole), so that it is tested here too.
+  install_x_error_handlers(autosave_before_exit);
+  // Damage tracking pays only where pixels cost CPU time; on a GPU every frame is drawn whole and
+  // swapped, the path every driver does best (--redraw overrides).
+  const char* gl_renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+  Redraw redraw = options_redraw;
+  if (redraw == Redraw::Auto) redraw = ui::is_software_rasterizer(gl_renderer) ? Redraw::Damaged : Redraw::Full;
+  // Damaged frames are shown by copying their rectangles out of a back buffer that is never swapped
+  // (GLX_MESA_copy_sub_buffer); without the extension, or with LATENT_PRESENT=swap (so that this path
+  // is tested too), the frame is kept in a framebuffer object, blitted and swapped whole.
   const char* present_env = std::getenv("LATENT_PRESENT");
-  const bool copy_rects = presenter.copies_sub_buffers() && !(present_env && std::string(present_env) == "swap");
+  bool copy_rects = redraw != Redraw::Full && presenter.copies_sub_buffers() &&
+                    !(present_env && std::string(present_env) == "swap");
   renderer.keep_frame_in_back_buffer(copy_rects);
   // Uncovered or resized: what the window shows may be gone, so the next frame draws it all.
   glfwSetWindowUserPointer(window, &renderer);
   glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) { static_cast<UiRenderer*>(glfwGetWindowUserPointer(w))->invalidate(); });
+  int shown_width = 0, shown_height = 0;  // the framebuffer size the last frame was presented at
+  int x_errors_seen = 0;
   const double gl_init_ms = ms_since(launched);
 
   std::vector<double> frame_ms, frame_triangles;
@@ -274,6 +313,12 @@ int main(int argc, char** argv) {
     if (!shader_problem.empty()) state.notify(shader_problem, true, 15);
     if (!ui_problem.empty()) state.notify(ui_problem, true, 15);
 
+    g_state = &state;
+    std::set_terminate([] {
+      std::fprintf(stderr, "error: unexpected failure; saving the model before exiting\n");
+      autosave_before_exit();
+      std::abort();
+    });
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::unique_ptr<std::ofstream> frame_log;
@@ -337,11 +382,30 @@ int main(int argc, char** argv) {
       ImGui::Render();
       const auto built = Clock::now();
 
+      install_x_error_handlers(autosave_before_exit);  // GLFW may have put Xlib's fatal default back
+      if (copy_rects && x_errors() != x_errors_seen) {
+        // The server refused a copy of rectangles: present whole frames from now on.
+        copy_rects = false;
+        renderer.keep_frame_in_back_buffer(false);
+        renderer.invalidate();
+        state.notify("the X server refused a partial update of the window; it is now drawn whole each frame", true, 10);
+      }
+      x_errors_seen = x_errors();
       const ImDrawData& draw_data = *ImGui::GetDrawData();
-      if (state.options.redraw == Redraw::Full) renderer.invalidate();
+      const int fb_width = int(draw_data.DisplaySize.x * draw_data.FramebufferScale.x);
+      const int fb_height = int(draw_data.DisplaySize.y * draw_data.FramebufferScale.y);
+      if (fb_width != shown_width || fb_height != shown_height) {
+        // A new size: everything is drawn again. A back buffer that is never swapped keeps the size
+        // it was made at (Mesa resizes it on a swap), so copying rectangles of the new size out of it
+        // would show a shifted frame, or fail in the X server when the window grew: one swap first.
+        if (copy_rects && shown_width > 0) glfwSwapBuffers(window);
+        shown_width = fb_width, shown_height = fb_height;
+        renderer.invalidate();
+      }
+      if (redraw == Redraw::Full) renderer.invalidate();
       const bool drawn = renderer.render(draw_data);
       damaged.push_back(drawn ? renderer.damaged_fraction() : 0.0);
-      if (state.options.redraw == Redraw::Check) {
+      if (redraw == Redraw::Check) {
         const int64_t unlike = renderer.count_pixels_unlike_full_redraw(draw_data);
         pixels_unlike_full += unlike;
         frames_unlike_full += unlike > 0;
@@ -352,7 +416,7 @@ int main(int argc, char** argv) {
       const bool last = state.options.frames > 0 && frame >= state.options.frames;
       if (drawn) {
         if (copy_rects) {
-          presenter.present_rects(renderer.drawn_rects(), int(draw_data.DisplaySize.y * draw_data.FramebufferScale.y));
+          presenter.present_rects(renderer.drawn_rects(), fb_height);
         } else {
           renderer.present();
           glfwSwapBuffers(window);
@@ -402,17 +466,9 @@ int main(int argc, char** argv) {
       batch = s->train.batch_size;
       train_seconds = state.train_started >= 0 ? glfwGetTime() - state.train_started : 0;
       step_samples_per_s = s->step_seconds > 0 ? double(s->stepped_samples) / s->step_seconds : 0;
-      // Closing the window mid-run keeps the work: autosave where the next start can resume it.
-      std::string path = state.options.autosave;
-      if (path.empty() && state.options.frames == 0) path = data_home() + "/autosave.ckpt";
-      if (!path.empty() && s->step > 0) {
-        std::error_code ec;
-        std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-        std::string problem = state.trainer->save(path).get();
-        std::fprintf(stderr, problem.empty() ? "autosaved to %s (resume with --resume %s)\n" : "autosave failed: %s%s\n",
-                     problem.empty() ? path.c_str() : problem.c_str(), problem.empty() ? path.c_str() : "");
-      }
+      autosave(state);
     }
+    g_state = nullptr;
     const std::string stats = state.options.stats;
     if (!stats.empty()) {
       std::ofstream out(stats);

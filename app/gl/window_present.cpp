@@ -7,9 +7,39 @@
 #define GLFW_EXPOSE_NATIVE_GLX
 #include <GLFW/glfw3native.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstring>
 
 namespace latent::app {
+namespace {
+
+std::atomic<int> g_x_errors{0};
+void (*g_on_lost_display)() = nullptr;
+
+int report_x_error(Display* display, XErrorEvent* event) {
+  char text[256] = "";
+  XGetErrorText(display, event->error_code, text, sizeof text);
+  if (g_x_errors.fetch_add(1) < 5)
+    std::fprintf(stderr, "X error (request %d.%d): %s; the app goes on\n", int(event->request_code), int(event->minor_code), text);
+  return 0;
+}
+
+int lost_display(Display*) {
+  std::fprintf(stderr, "error: the connection to the X server was lost\n");
+  if (g_on_lost_display) g_on_lost_display();
+  return 0;  // Xlib exits after this returns
+}
+
+}  // namespace
+
+void install_x_error_handlers(void (*on_lost_display)()) {
+  g_on_lost_display = on_lost_display;
+  XSetErrorHandler(report_x_error);
+  XSetIOErrorHandler(lost_display);
+}
+
+int x_errors() { return g_x_errors.load(); }
 
 WindowPresenter::WindowPresenter(GLFWwindow* window) {
   Display* display = glfwGetX11Display();

@@ -12,6 +12,14 @@ struct GLFWwindow;
 
 namespace latent::app {
 
+// X errors are reported, not fatal: Xlib's default handler exits the process, which under a
+// software rasteriser a resize could trigger (a copy from a back buffer of the old size), and the
+// training would be lost. Each error is printed and counted; x_errors() says how many so far.
+// `on_lost_display` runs when the connection to the X server is gone (nothing can be drawn any
+// more): the app saves what it can there, and the process then exits.
+void install_x_error_handlers(void (*on_lost_display)());
+int x_errors();
+
 class WindowPresenter {
  public:
   explicit WindowPresenter(GLFWwindow* window);

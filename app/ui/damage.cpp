@@ -1,5 +1,8 @@
 #include "ui/damage.h"
 
+#include <cctype>
+#include <string>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -47,6 +50,15 @@ PixelRect bounds(const PixelRect& a, const PixelRect& b) {
 }
 
 }  // namespace
+
+bool is_software_rasterizer(const char* gl_renderer) {
+  if (!gl_renderer) return false;
+  std::string name(gl_renderer);
+  for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* cpu : {"llvmpipe", "softpipe", "swrast", "software rasterizer", "swr ", "gdi generic"})
+    if (name.find(cpu) != std::string::npos) return true;
+  return false;
+}
 
 PixelRect intersect(const PixelRect& a, const PixelRect& b) {
   PixelRect r{std::max(a.x0, b.x0), std::max(a.y0, b.y0), std::min(a.x1, b.x1), std::min(a.y1, b.y1)};

@@ -29,6 +29,11 @@ struct PixelRect {
 
 PixelRect intersect(const PixelRect& a, const PixelRect& b);
 
+// Whether GL_RENDERER names a rasteriser that runs on the CPU (Mesa's llvmpipe, softpipe, swrast,
+// SWR, Microsoft's GDI renderer). Only there does drawing just the damaged tiles pay: on a GPU a
+// whole frame costs about nothing, and a plain swap is what every driver does best.
+bool is_software_rasterizer(const char* gl_renderer);
+
 // The scissor rectangle a draw command's ClipRect gives, in framebuffer pixels, as ImGui's OpenGL3
 // backend computes it (truncated toward zero), clamped to the framebuffer.
 PixelRect clip_to_pixels(const ImVec4& clip, const ImDrawData& frame, int fb_width, int fb_height);
