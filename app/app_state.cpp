@@ -4,11 +4,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <ctime>
+#include <fstream>
 #include <random>
 
 #include "latent/checkpoint.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
+#include "ui/export_image.h"
 
 namespace latent::app {
 namespace {
@@ -21,6 +25,17 @@ std::pair<float, float> parse_pair(const std::string& flag, const std::string& t
 }
 
 }  // namespace
+
+int step_to_label(const std::vector<uint8_t>& labels, int current, int label, int direction) {
+  const int n = int(labels.size());
+  if (n == 0) return -1;
+  const int step = direction < 0 ? -1 : 1;
+  for (int k = 1; k <= n; ++k) {
+    const int i = ((current + step * k) % n + n) % n;
+    if (labels[size_t(i)] == label) return i;
+  }
+  return -1;
+}
 
 AppOptions parse_app_options(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--frame-log", "--pad", "--interpolate", "--views",
@@ -60,21 +75,12 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
       if (a < 0 || b < 0 || a != std::floor(a) || b != std::floor(b)) throw Error(f + ": expected two test-image indices like 3,7");
       o.interpolate = std::make_pair(int(a), int(b));
     } else if (f == "--views") {
-      o.views = Views{false, false, false, false, false, false, false, false};
+      // Checked against the view registry by the explorer, before its window opens.
+      o.views.clear();
       size_t start = 0;
       while (start <= v.size()) {
-        size_t end = v.find(',', start);
-        std::string name = v.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        if (name == "training") o.views.training = true;
-        else if (name == "curves") o.views.curves = true;
-        else if (name == "pad") o.views.pad = true;
-        else if (name == "image") o.views.image = true;
-        else if (name == "interpolation") o.views.interpolation = true;
-        else if (name == "gallery") o.views.gallery = true;
-        else if (name == "grid") o.views.grid = true;
-        else if (name == "lessons") o.views.lessons = true;
-        else if (name == "all") o.views = Views{};
-        else throw Error(f + ": unknown view '" + name + "' (training, curves, pad, image, interpolation, gallery, grid, lessons, all)");
+        const size_t end = v.find(',', start);
+        o.views.push_back(v.substr(start, end == std::string::npos ? std::string::npos : end - start));
         if (end == std::string::npos) break;
         start = end + 1;
       }
@@ -126,8 +132,8 @@ std::string app_options_help() {
                           everything every frame (full), or check: what changed, then everything,
                           counting pixels that differ (slow; a test of the first). auto: damaged
                           under a software rasteriser, full on a GPU [auto]
-  --views LIST            views to open: training,curves,pad,image,interpolation,gallery,grid,lessons or all
-                          [all but lessons]
+  --views LIST            views to open: training,curves,pad,image,interpolation,gallery,grid,
+                          lessons,messages, or all [all but lessons and messages]
   --pad X,Y               the pad's point (its two latent dims)
   --interpolate A,B       interpolation endpoints (test-image indices) [0,1]
   --grid K                manifold grid size, 2..40 [20]
@@ -201,6 +207,43 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
 
 AppState::~AppState() = default;
 
+std::string AppState::export_path(const std::string& file_name) {
+  if (export_dir.empty()) export_dir = ui::default_export_dir();
+  std::error_code ec;
+  std::filesystem::create_directories(export_dir, ec);
+  if (!std::filesystem::is_directory(export_dir, ec))
+    throw Error("cannot make the export folder " + export_dir + (ec ? ": " + ec.message() : ""));
+  return export_dir + "/" + file_name;
+}
+
+void AppState::export_curves_csv() {
+  try {
+    const std::string path = export_path("curves.csv");
+    std::ofstream out(path);
+    out << "kind,step,epoch,recon,kl,beta,loss,learning_rate,test_recon,test_kl,test_loss\n";
+    for (const auto& r : steps)
+      out << "step," << r.step << ',' << r.epoch << ',' << r.recon << ',' << r.kl << ',' << r.beta << ',' << r.loss << ','
+          << r.learning_rate << ",,,\n";
+    for (const auto& e : epochs)
+      out << "epoch," << e.step << ',' << e.epoch << ",,,," << e.train_loss << ",," << e.test_recon << ',' << e.test_kl << ','
+          << e.test_loss << '\n';
+    if (!out) throw std::runtime_error("write failed");
+    notify("exported " + path, false, 6);
+  } catch (const std::exception& e) {
+    notify(std::string("CSV export failed: ") + e.what(), true, 0);
+  }
+}
+
+std::string AppState::export_caption_text() const {
+  if (!snapshot) return "";
+  char text[160];
+  int n = std::snprintf(text, sizeof text, "step %lld, epoch %.2f", (long long)snapshot->step,
+                        snapshot->step > 0 ? snapshot->last_step.epoch : 0.0);
+  if (snapshot->have_epoch && n > 0 && n < int(sizeof text))
+    std::snprintf(text + n, sizeof text - size_t(n), ", test -ELBO %.2f nats", snapshot->last_epoch.test_loss);
+  return text;
+}
+
 void AppState::make_trainer(Dataset d, const ModelConfig& model, const TrainConfig& train) {
   auto fresh = std::make_unique<Trainer>(d, model, train);  // may throw: nothing replaced yet
   install_trainer(std::move(fresh), std::move(d));
@@ -210,14 +253,28 @@ void AppState::install_trainer(std::unique_ptr<Trainer> fresh, Dataset d) {
   fresh->set_thread_nice(kTrainerNice);
   trainer = std::move(fresh);
   notices_seen_ = 0;
+  run_id_ = -1;  // another trainer counts its runs afresh: whatever its first run_id, it is a new run
   data = std::move(d);
 }
 
 void AppState::notify(std::string text, bool error, double seconds) {
-  for (const auto& b : banners)
-    if (b.text == text) return;
+  const double expires = seconds > 0 ? now + seconds : 0;
+  for (auto& b : banners)
+    if (b.text == text) {  // shown already: keep it up for as long again, and count it
+      if (b.expires > 0) b.expires = expires == 0 ? 0 : std::max(b.expires, expires);
+      if (!messages.empty() && messages.back().text == text) ++messages.back().repeats;
+      return;
+    }
   if (error) std::fprintf(stderr, "%s\n", text.c_str());  // for logs and scripted runs
-  banners.push_back({std::move(text), error, seconds > 0 ? now + seconds : 0});
+  char clock[16] = "";
+  const std::time_t t = std::time(nullptr);
+  std::tm local{};
+  if (localtime_r(&t, &local)) std::strftime(clock, sizeof clock, "%H:%M:%S", &local);
+  messages.push_back({text, error, clock});
+  if (messages.size() > kMessagesMax) messages.erase(messages.begin());
+  banners.push_back({std::move(text), error, expires});
+  // A stack of at most five: the oldest of them gives way (it stays in the Messages view).
+  if (banners.size() > 5) banners.erase(banners.begin());
 }
 
 void AppState::update(double t) {
@@ -226,10 +283,11 @@ void AppState::update(double t) {
                 banners.end());
   worker_.run_main_thread_tasks();
   if (!trainer) return;
-  auto previous = snapshot;
   snapshot = trainer->snapshot();
   if (snapshot->run_id != run_id_) {
     run_id_ = snapshot->run_id;
+    ++run_generation;
+    message_seen_.clear();
     if (!pending_data_.empty()) data = std::move(pending_data_), pending_data_ = Dataset();
     steps.clear();
     epochs.clear();
@@ -259,8 +317,10 @@ void AppState::update(double t) {
   epochs.insert(epochs.end(), new_epochs.begin(), new_epochs.end());
 
   // Banners for state changes (divergence, errors, a finished run) and for refused commands.
-  if (previous && previous->run_id == snapshot->run_id && !snapshot->message.empty() &&
-      snapshot->message != previous->message) {
+  // Compared with the last message shown rather than the previous frame's snapshot: a run that
+  // diverges in its first step has no earlier snapshot, and its reason must still be seen.
+  if (!snapshot->message.empty() && snapshot->message != message_seen_) {
+    message_seen_ = snapshot->message;
     bool bad = snapshot->state == TrainerState::Diverged || snapshot->state == TrainerState::Error;
     notify(snapshot->message, bad, bad ? 0 : 6);
   }
@@ -301,18 +361,19 @@ void AppState::refresh_inference() {
   auto vae = weights();
   if (!vae) return;
   // Cheap enough for the frame: one image, and the strip when the user changed it.
-  if (decoded_dirty) decode_now();
+  if (decoded_dirty && (refresh_wanted & kRefreshDecoded)) decode_now();
   if (data.test_size() > 0) {
     interp_a = std::clamp(interp_a, 0, int(data.test_size()) - 1);
     interp_b = std::clamp(interp_b, 0, int(data.test_size()) - 1);
   }
-  if (interp_dirty && data.test_size() > 0) {
+  const bool want_interp = refresh_wanted & kRefreshInterpolation;
+  if (interp_dirty && want_interp && data.test_size() > 0) {
     apply_interpolation(compute_interpolation(*vae, data, interp_a, interp_b, interp_steps, interp_kind));
     interp_dirty = interp_stale_ = false;
   }
   // New weights redraw the strip too, but that is 12 images through both halves of the model (up
   // to ~4 ms of a frame): the worker does it, and a result the user has since changed is dropped.
-  if (interp_stale_ && data.test_size() > 0 && !worker_.busy("interp")) {
+  if (interp_stale_ && want_interp && data.test_size() > 0 && !worker_.busy("interp")) {
     interp_stale_ = false;
     const Dataset d = data;
     const int a = interp_a, b = interp_b, steps = interp_steps;
@@ -330,7 +391,7 @@ void AppState::refresh_inference() {
   }
   // Heavier work goes to the worker, at most a few times a second, never queued twice.
   const Dataset d = data;
-  if (scatter_dirty && now - last_scatter_ > 1.0 && !worker_.busy("scatter")) {
+  if (scatter_dirty && (refresh_wanted & kRefreshScatter) && now - last_scatter_ > 1.0 && !worker_.busy("scatter")) {
     last_scatter_ = now;
     scatter_dirty = false;
     const int dx = pad_dim_x, dy = pad_dim_y, size = pad_raster_size;
@@ -351,7 +412,7 @@ void AppState::refresh_inference() {
       };
     });
   }
-  if (grid_dirty && now - last_grid_ > 0.4 && !worker_.busy("grid")) {
+  if (grid_dirty && (refresh_wanted & kRefreshGrid) && now - last_grid_ > 0.4 && !worker_.busy("grid")) {
     last_grid_ = now;
     grid_dirty = false;
     GridSpec spec;
@@ -374,7 +435,8 @@ void AppState::refresh_inference() {
       };
     });
   }
-  // The bound's estimates cost a few hundred milliseconds of a core: only while their views show,
+  // The bound's estimates cost a few hundred milliseconds of a core: only while their views show
+  // (the panels say so each frame: kRefreshBound alone would run them behind a closed tab),
   // and at most every 2 s (digit) or 5 s (test set), so the trainer keeps its CPU.
   const bool digit_visible = elbo.digit_views_visible, test_visible = elbo.test_views_visible;
   elbo.digit_views_visible = elbo.test_views_visible = false;  // the panels set them again this frame
@@ -421,7 +483,7 @@ void AppState::refresh_inference() {
       };
     });
   }
-  if (gallery_dirty && now - last_gallery_ > 0.4 && !worker_.busy("gallery")) {
+  if (gallery_dirty && (refresh_wanted & kRefreshGallery) && now - last_gallery_ > 0.4 && !worker_.busy("gallery")) {
     last_gallery_ = now;
     gallery_dirty = false;
     uint64_t seed = sample_seed;
@@ -511,6 +573,7 @@ void AppState::decode_now() {
 
 void AppState::set_pad_point(float x, float y) {
   if (z.empty()) return;
+  interp_morph = false;  // the Decoded image view shows the pad's point again
   z[size_t(pad_dim_x)] = x;
   if (pad_dim_y != pad_dim_x) z[size_t(pad_dim_y)] = y;
   decode_now();

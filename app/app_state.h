@@ -2,6 +2,8 @@
 // Everything the panels share, on the main thread: the dataset, the trainer and its latest
 // snapshot, the loss history, the user's selections, and the results of background inference.
 // No GL here (see gl/), so the logic stays testable without a display.
+#include <algorithm>
+#include <cmath>
 #include <future>
 #include <memory>
 #include <optional>
@@ -21,10 +23,29 @@
 
 namespace latent::app {
 
+// A message to the user: every refusal, error and notice. All of them stay in the Messages view;
+// the recent ones are also banners above every window until they expire or are dismissed.
+struct Message {
+  std::string text;
+  bool error = true;
+  std::string clock;  // local time it was posted, HH:MM:SS
+  int repeats = 1;    // the same text posted again while its banner showed
+};
 struct Banner {
   std::string text;
   bool error = true;
   double expires = 0;  // glfwGetTime() seconds; 0 = until dismissed
+};
+
+// What new weights refresh in the background, by the views that show it (ViewInfo::recomputes):
+// nothing is computed for a view that is closed; it is computed when the view opens.
+enum Refresh : unsigned {
+  kRefreshDecoded = 1u << 0,        // the pad's image
+  kRefreshInterpolation = 1u << 1,  // the strip between two test images
+  kRefreshGallery = 1u << 2,        // reconstructions and prior samples
+  kRefreshGrid = 1u << 3,           // the K x K manifold
+  kRefreshScatter = 1u << 4,        // the encoded test set and q(z) against p(z)
+  kRefreshBound = 1u << 5,          // the ELBO and IW bound for one digit and the test set
 };
 
 // A change of lr or β, drawn as a vertical line on the curves.
@@ -40,11 +61,6 @@ enum class CurveLayout { Separate, Stacked };
 // under a software rasteriser (where pixels cost CPU time) and Full on a GPU (ui::redraw_for).
 enum class Redraw { Auto, Damaged, Full, Check };
 
-struct Views {
-  bool training = true, curves = true, pad = true, image = true, interpolation = true, gallery = true, grid = true;
-  bool lessons = false;  // opened from the Training panel or with --views
-};
-
 // App flags on top of latent-train's (see parse_app_options).
 struct AppOptions {
   RunOptions run;
@@ -54,7 +70,7 @@ struct AppOptions {
   std::string screenshot, stats, frame_log;
   std::optional<std::pair<float, float>> pad;
   std::optional<std::pair<int, int>> interpolate;
-  Views views;
+  std::vector<std::string> views;  // --views: names from the view registry, or "all"; empty = the defaults
   std::string tab = "curves";  // the curves window's tab: curves, elbo or kl
   int digit = 0;               // the test digit the ELBO views explain
   bool sample_eps = false;     // draw the reparameterization's samples as soon as there are weights
@@ -69,6 +85,10 @@ struct AppOptions {
   // runs, which save only when --autosave is given.
   std::string autosave;
 };
+// The next (direction +1) or previous (-1) index from `current` whose label is `label`, going round
+// the end; `current` itself only when it is the one such image; -1 when none has that label.
+int step_to_label(const std::vector<uint8_t>& labels, int current, int label, int direction);
+
 // Throws latent::Error naming the flag, like parse_run_options.
 AppOptions parse_app_options(int argc, const char* const* argv);
 std::string app_options_help();
@@ -154,6 +174,8 @@ class AppState {
   void switch_dataset(const std::string& spec);
 
   void notify(std::string text, bool error, double seconds = 6);
+  // The Training panel's "Lessons" button and the View menu open the lessons (main opens the view).
+  bool open_lessons_requested = false;
   bool training() const { return snapshot && snapshot->state == TrainerState::Running; }
 
   // ---- what the panels read ----
@@ -165,6 +187,13 @@ class AppState {
   std::vector<EpochRecord> epochs;
   std::vector<CurveMarker> markers;
   std::vector<Banner> banners;
+  std::vector<Message> messages;  // every message of this session, oldest first (capped)
+  static constexpr size_t kMessagesMax = 500;
+  // Bumped when a new run begins (Reset, a dataset switch, a loaded checkpoint): views clear the
+  // history they keep of the old run (View::restart).
+  int64_t run_generation = 0;
+  // Refresh bits of the views open this frame (main sets it); refresh_inference computes only those.
+  unsigned refresh_wanted = ~0u;
   double now = 0;
   TrainingForm form;
   ElboViews elbo;
@@ -185,6 +214,11 @@ class AppState {
 
   // Interpolation between two test digits.
   int interp_a = 0, interp_b = 1, interp_steps = 10;
+  bool interp_morph = false;  // play the path, large, in the Decoded image view
+  // The strip's image the morph shows now: once along the path every two seconds.
+  int morph_frame() const {
+    return interp_images.count > 0 ? std::min(int(interp_images.count) - 1, int(std::fmod(now * 0.5, 1.0) * double(interp_images.count))) : 0;
+  }
   Interpolation interp_kind = Interpolation::Linear;
   bool interp_dirty = true;
   LatentMatrix interp_path;  // z along the path
@@ -211,6 +245,19 @@ class AppState {
   uint64_t sample_seed = 1;
   bool gallery_dirty = true, grid_dirty = true, scatter_dirty = true;
   int64_t grid_generation = 0, gallery_generation = 0;  // bumped when the grid or the gallery's images arrive
+
+  // Exports (File -> Export, the views' PNG buttons): the folder, created when first written to, and
+  // how images are written: scaled by a whole factor, with a caption naming the model's state.
+  std::string export_dir;  // default ui::default_export_dir()
+  int export_scale = 4;    // 1..8
+  bool export_caption = true;
+  // The path of `file_name` in export_dir, the folder made if need be. Throws latent::Error naming
+  // the folder when it cannot be made.
+  std::string export_path(const std::string& file_name);
+  // This run's loss history as CSV (a row per step, then a row per epoch) in the export folder.
+  void export_curves_csv();
+  // "step 1234, epoch 2.31, test -ELBO 98.4 nats": what the caption of an export says.
+  std::string export_caption_text() const;
 
   // Frame statistics for --stats.
   double train_started = -1;
@@ -254,6 +301,7 @@ class AppState {
   std::string pending_save_path_;
   int run_id_ = -1;
   int notices_seen_ = 0;  // the trainer's refusals already shown as banners
+  std::string message_seen_;  // the trainer's last state message shown (divergence, an error, the end)
   uint64_t weights_seen_ = 0;
   const Vae* weights_ptr_seen_ = nullptr;
   int64_t weights_step_seen_ = -1;

@@ -8,6 +8,9 @@ namespace latent::app {
 struct Gfx {
   ImageRenderer renderer;
   GrayTexture decoded, interpolation, endpoints, gallery, samples, grid;
+  GrayTexture morph;  // the interpolation image the morph shows now
+  int64_t morph_generation = -1;
+  int morph_frame = -1;
   // The true posterior p(z|x) as a heatmap over the pad, and the reparameterization's decodings.
   RgbaTexture posterior, close_up, aggregate;
   GrayTexture reparam;

@@ -34,8 +34,9 @@
 #include "gl/window_present.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
-#include "panels/panels.h"
+#include "views/view.h"
 #include "ui/damage.h"
+#include "shell.h"
 #include "startup_heap.h"
 
 namespace {
@@ -43,10 +44,6 @@ namespace {
 using namespace latent;
 using namespace latent::app;
 using Clock = std::chrono::steady_clock;
-
-// The views --frame-log times, in its columns' order.
-constexpr std::array<const char*, 8> kFrameLogViews = {"training", "curves",  "pad",  "image",
-                                                       "interpolation", "gallery", "grid", "lessons"};
 
 std::atomic<bool> g_quit{false};
 void on_signal(int) { g_quit = true; }  // Ctrl-C or SIGTERM: close like the window's close button
@@ -199,6 +196,21 @@ void apply_style(float scale) {
   style.Colors[ImGuiCol_WindowBg] = ImVec4(kPanelBackground[0], kPanelBackground[1], kPanelBackground[2], 1.0f);
 }
 
+// The font atlas and the style for a UI scale (the display's content scale times the user's).
+void build_fonts(float scale) {
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  if (std::filesystem::exists(kUiFont)) {
+    io.Fonts->AddFontFromFileTTF(kUiFont, std::round(15.0f * scale));
+    io.FontGlobalScale = 1;
+  } else {
+    io.Fonts->AddFontDefault();
+    io.FontGlobalScale = scale;
+  }
+  io.Fonts->Build();
+  apply_style(scale);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -208,6 +220,13 @@ int main(int argc, char** argv) {
   AppOptions options;
   try {
     options = parse_app_options(argc, argv);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  std::vector<bool> open_views;
+  try {
+    open_views = views_to_open(options.views);  // before any window opens: a bad name is one error line
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
@@ -238,7 +257,14 @@ int main(int argc, char** argv) {
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
   glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GL_TRUE);
-  GLFWwindow* window = glfwCreateWindow(1600, 1000, "Latent Explorer", nullptr, nullptr);
+  // 1600 x 1000, or less on a smaller screen: the window starts inside the monitor's work area.
+  int window_width = 1600, window_height = 1000;
+  if (GLFWmonitor* monitor = glfwGetPrimaryMonitor()) {
+    int x = 0, y = 0, w = 0, h = 0;
+    glfwGetMonitorWorkarea(monitor, &x, &y, &w, &h);
+    if (w > 0 && h > 0) window_width = std::min(window_width, w), window_height = std::min(window_height, h);
+  }
+  GLFWwindow* window = glfwCreateWindow(std::max(800, window_width), std::max(600, window_height), "Latent Explorer", nullptr, nullptr);
   if (!window) {
     std::fprintf(stderr, "error: cannot create an OpenGL 3.3 core window\n");
     glfwTerminate();
@@ -255,16 +281,21 @@ int main(int argc, char** argv) {
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
   const std::string layout = layout_option.empty() ? config_dir() + "/layout.ini" : layout_option;
-  std::filesystem::create_directories(std::filesystem::path(layout).parent_path());
+  std::string layout_problem;
+  {
+    // A bare file name has no parent to make; an unwritable place is said once, and the app runs on.
+    std::error_code ec;
+    const std::filesystem::path parent = std::filesystem::path(layout).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) layout_problem = "cannot make " + parent.string() + " for the window layout (" + ec.message() + "); it will not be remembered";
+  }
+  const bool first_start = !std::filesystem::exists(layout);
   io.IniFilename = layout.c_str();
   float xscale = 1, yscale = 1;
   glfwGetWindowContentScale(window, &xscale, &yscale);
-  const float scale = std::max(1.0f, xscale);
-  apply_style(scale);
-  const char* font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-  if (std::filesystem::exists(font)) io.Fonts->AddFontFromFileTTF(font, 15.0f * scale);
-  else io.FontGlobalScale = scale;
+  const float display_scale = std::max(1.0f, xscale);
   ImGui_ImplGlfw_InitForOpenGL(window, true);
+  build_fonts(display_scale);
   UiRenderer renderer;
   const std::string ui_problem = renderer.init(shader_dir(), kPanelBackground);
   if (!renderer.ready()) {
@@ -311,6 +342,9 @@ int main(int argc, char** argv) {
     AppState& state = *state_owner;
     model_ready_ms = state_ms;
     if (!shader_problem.empty()) state.notify(shader_problem, true, 15);
+    if (!layout_problem.empty()) state.notify(layout_problem, true, 10);
+    Shell shell(std::move(open_views), config_dir() + "/settings.ini", first_start, state);
+    const auto& registry = view_registry();
     if (!ui_problem.empty()) state.notify(ui_problem, true, 15);
 
     g_state = &state;
@@ -330,7 +364,7 @@ int main(int argc, char** argv) {
         frame_log.reset();
       } else {
         *frame_log << "frame,seconds,frame_ms,update_ms,textures_ms";
-        for (const char* view : kFrameLogViews) *frame_log << ',' << view << "_ms";
+        for (const ViewInfo& view : registry) *frame_log << ',' << view.name << "_ms";
         *frame_log << ",draw_ms,present_ms,damaged_share,triangles,trainer_step,cpu_ms,waiting_ms,page_faults\n";
       }
     }
@@ -349,36 +383,18 @@ int main(int argc, char** argv) {
       const auto updated = Clock::now();
       ++gfx.frame;
 
+      if (shell.take_scale_change()) {  // between frames: the atlas a frame draws with must not change under it
+        build_fonts(display_scale * shell.ui_scale());
+        renderer.upload_fonts();
+      }
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();
-      if (!io.WantCaptureKeyboard) {
-        // ImGui 1.86 indexes keys by the backend's codes: GLFW's.
-        if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) state.training() ? state.pause() : state.start_or_resume();
-        if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) state.step();
-        if (ImGui::IsKeyPressed(GLFW_KEY_G, false)) ++state.sample_seed, state.gallery_dirty = true;
-        if (ImGui::IsKeyPressed(GLFW_KEY_R, false) && state.snapshot) state.reset(state.snapshot->model, state.snapshot->train);
-      }
       const auto textures_start = Clock::now();
       sync_textures(state, gfx);
       const double textures_ms = ms_since(textures_start);
-      const Views& v = state.options.views;
-      // Each view's panel, timed for --frame-log (kFrameLogViews order).
-      std::array<double, kFrameLogViews.size()> view_ms{};
-      auto timed = [&](size_t index, bool open, auto&& panel) {
-        if (!open) return;
-        const auto t0 = Clock::now();
-        panel();
-        view_ms[index] = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      };
-      timed(0, v.training, [&] { training_panel(state); });
-      timed(1, v.curves, [&] { loss_curves_panel(state, gfx); });
-      timed(2, v.pad, [&] { latent_pad_panel(state, gfx); });  // before the image: a drag decodes in this frame
-      timed(3, v.image, [&] { decoded_image_panel(state, gfx); });
-      timed(4, v.interpolation, [&] { interpolation_panel(state, gfx); });
-      timed(5, v.gallery, [&] { gallery_panel(state, gfx); });
-      timed(6, v.grid, [&] { manifold_panel(state, gfx); });
-      timed(7, v.lessons, [&] { lessons_panel(state); });
-      banners_overlay(state);
+      std::vector<double> view_ms;  // each view's time, registry order (--frame-log)
+      shell.build(state, gfx, window, view_ms);
+      if (shell.quit_requested()) glfwSetWindowShouldClose(window, GLFW_TRUE);
       ImGui::Render();
       const auto built = Clock::now();
 
@@ -508,6 +524,7 @@ int main(int argc, char** argv) {
           << ",\n  \"triangles_p50\": " << percentile(frame_triangles, 0.5) << "\n}\n";
       if (!out) std::fprintf(stderr, "error: cannot write stats %s\n", stats.c_str());
     }
+    shell.save_settings(state);
     gfx.renderer.shutdown();
   }
   renderer.shutdown();

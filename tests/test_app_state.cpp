@@ -117,7 +117,7 @@ TEST(AppOptions, ParsesTheScriptingFlags) {
   EXPECT_FLOAT_EQ(o.pad->first, 0.5f);
   EXPECT_FLOAT_EQ(o.pad->second, -1.0f);
   EXPECT_EQ(o.interpolate->second, 7);
-  EXPECT_TRUE(o.views.pad && o.views.grid && !o.views.training && !o.views.curves);
+  EXPECT_EQ(o.views, (std::vector<std::string>{"pad", "grid"}));  // checked against the view registry in main
   EXPECT_EQ(o.grid, 12);
   EXPECT_EQ(o.colormap, ui::Colormap::Viridis);
   EXPECT_EQ(o.pad_background, PadBackground::Manifold);

@@ -39,20 +39,26 @@ std::string UiRenderer::init(const std::string& shader_dir, const float clear_rg
   glVertexAttribPointer(2, 4, GL_UNSIGNED_BYTE, GL_TRUE, sizeof(ImDrawVert), reinterpret_cast<void*>(offsetof(ImDrawVert, col)));
   glBindVertexArray(0);
 
+  upload_fonts();
+  ImGuiIO& io = ImGui::GetIO();
+  io.BackendRendererName = "latent_ui_renderer";
+  io.BackendFlags |= ImGuiBackendFlags_RendererHasVtxOffset;  // our indices are 32-bit, into all lists' vertices
+  return built.problem;
+}
+
+void UiRenderer::upload_fonts() {
   ImGuiIO& io = ImGui::GetIO();
   unsigned char* pixels = nullptr;
   int width = 0, height = 0;
   io.Fonts->GetTexDataAsRGBA32(&pixels, &width, &height);
-  glGenTextures(1, &font_texture_);
+  if (!font_texture_) glGenTextures(1, &font_texture_);
   glBindTexture(GL_TEXTURE_2D, font_texture_);
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
   glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
   glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, pixels);
   io.Fonts->SetTexID(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(font_texture_)));
-  io.BackendRendererName = "latent_ui_renderer";
-  io.BackendFlags |= ImGuiBackendFlags_RendererHasVtxOffset;  // our indices are 32-bit, into all lists' vertices
-  return built.problem;
+  damage_.invalidate();
 }
 
 void UiRenderer::shutdown() {

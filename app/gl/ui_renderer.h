@@ -20,6 +20,8 @@ class UiRenderer {
   // Returns "" or what failed (the app then has nothing to draw with).
   std::string init(const std::string& shader_dir, const float clear_rgb[3]);
   void shutdown();
+  // (Re)uploads ImGui's font atlas after it was built again (a new UI scale), between frames.
+  void upload_fonts();
   // Whether init() built the program (without it nothing can be drawn).
   bool ready() const { return program_ != 0; }
 

@@ -1,6 +1,7 @@
 #include "ui/plot_math.h"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstdio>
 
@@ -226,6 +227,36 @@ std::pair<double, double> ColumnSummary::extremes() const {
   double lo = INFINITY, hi = -INFINITY;
   for (const Column& c : columns_) lo = std::min(lo, c.low), hi = std::max(hi, c.high);
   return {lo, hi};
+}
+
+std::vector<int> label_rows(const std::vector<float>& lefts, const std::vector<float>& widths, float gap, int max_rows) {
+  std::vector<size_t> order(lefts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lefts[a] < lefts[b]; });
+  std::vector<float> row_end(size_t(std::max(0, max_rows)), -std::numeric_limits<float>::infinity());
+  std::vector<int> rows(lefts.size(), -1);
+  for (size_t i : order)
+    for (size_t r = 0; r < row_end.size(); ++r)
+      if (lefts[i] >= row_end[r] + gap) {
+        rows[i] = int(r);
+        row_end[r] = lefts[i] + widths[i];
+        break;
+      }
+  return rows;
+}
+
+bool labels_fit(const std::vector<float>& centres, const std::vector<float>& widths, float gap) {
+  for (size_t i = 1; i < centres.size(); ++i)
+    if (centres[i] - centres[i - 1] < (widths[i] + widths[i - 1]) / 2 + gap) return false;
+  return true;
+}
+
+double nice_ceiling(double v) {
+  if (!(v > 0) || !std::isfinite(v)) return 1;
+  const double power = std::pow(10.0, std::floor(std::log10(v)));
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * power >= v * (1 - 1e-12)) return m * power;
+  return 10 * power;
 }
 
 }  // namespace latent::ui

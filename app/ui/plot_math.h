@@ -39,6 +39,17 @@ std::vector<double> log_ticks(Range range);
 // neighbouring ticks apart (4689.5 and 4690 rather than 4690 twice).
 std::string format_tick(double value, double step = 0);
 
+// The smallest of 1, 2, 5 times a power of ten that is >= v (v > 0): an axis end that reads well.
+double nice_ceiling(double v);
+
+// Rows for labels placed left to right (each starting at lefts[i], widths[i] wide), so that no two
+// in one row come closer than `gap`: each takes the lowest row where it fits. -1 for a label that
+// fits in none of `max_rows` rows (it is left out; its marker line still shows).
+std::vector<int> label_rows(const std::vector<float>& lefts, const std::vector<float>& widths, float gap, int max_rows);
+
+// Whether tick labels `widths` wide, centred at `centres` (ascending), keep at least `gap` apart.
+bool labels_fit(const std::vector<float>& centres, const std::vector<float>& widths, float gap);
+
 // Exponential moving average with weight `smoothing` in [0, 1) on the past (0 = raw data), with
 // the bias correction TensorBoard uses so the first points are not pulled towards 0.
 std::vector<double> smooth(const std::vector<double>& y, double smoothing);

@@ -79,11 +79,26 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
     ImVec2 ts = ImGui::CalcTextSize(label.c_str());
     dl->AddText(ImVec2(t.left - ts.x - 4, y - ts.y / 2), text, label.c_str());
   }
-  const auto x_ticks = linear_ticks(t.x, x_tick_target);
-  for (double v : x_ticks) {
-    float x = t.to_screen(v, t.y.min).first;
+  // As many x ticks as their labels leave room for: fewer when the labels are long (large steps,
+  // or a narrow range that needs decimals).
+  std::vector<double> x_ticks;
+  std::vector<std::string> x_labels;
+  for (int target = x_tick_target; target >= 2; --target) {
+    x_ticks = linear_ticks(t.x, target);
+    x_labels.clear();
+    std::vector<float> centres, widths;
+    for (double v : x_ticks) {
+      x_labels.push_back(format_tick(v, x_ticks.size() < 2 ? 0 : x_ticks[1] - x_ticks[0]));
+      centres.push_back(t.to_screen(v, t.y.min).first);
+      widths.push_back(ImGui::CalcTextSize(x_labels.back().c_str()).x);
+    }
+    if (labels_fit(centres, widths, font_size * 0.6f)) break;
+    if (target == 2 && x_ticks.size() > 2) x_ticks.resize(1), x_labels.resize(1);  // nothing fits: the first only
+  }
+  for (size_t i = 0; i < x_ticks.size(); ++i) {
+    float x = t.to_screen(x_ticks[i], t.y.min).first;
     dl->AddLine(ImVec2(x, t.top), ImVec2(x, t.top + t.height), grid);
-    std::string label = format_tick(v, x_ticks.size() < 2 ? 0 : x_ticks[1] - x_ticks[0]);
+    const std::string& label = x_labels[i];
     ImVec2 ts = ImGui::CalcTextSize(label.c_str());
     // Centred under its tick, but kept inside the plot (the last tick sits on the right edge).
     const float label_x = std::clamp(x - ts.x / 2, origin.x, origin.x + size.x - ts.x);
@@ -141,21 +156,41 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
     if (s.points || line.size() == 1)
       for (const auto& p : line) dl->AddCircleFilled(p, 3.0f, s.color);
   }
-  for (const auto& m : markers) {
-    float x = t.to_screen(m.x, t.y.min).first;
-    dl->AddLine(ImVec2(x, t.top), ImVec2(x, t.top + t.height), IM_COL32(255, 220, 80, 150), 1.0f);
-    dl->AddText(ImVec2(x + 3, t.top + 2), IM_COL32(255, 220, 80, 220), m.label.c_str());
+  // Marker labels sit along the bottom of the plot, away from the legend at the top, in rows so
+  // that no two overlap; one that fits in no row keeps its line and shows its label on hover.
+  {
+    std::vector<float> lefts, widths;
+    for (const auto& m : markers) {
+      lefts.push_back(t.to_screen(m.x, t.y.min).first + 3);
+      widths.push_back(ImGui::CalcTextSize(m.label.c_str()).x);
+    }
+    const int max_rows = std::max(1, std::min(3, int(t.height / (font_size * 3))));
+    const std::vector<int> rows = label_rows(lefts, widths, font_size * 0.5f, max_rows);
+    for (size_t i = 0; i < markers.size(); ++i) {
+      const float x = lefts[i] - 3;
+      dl->AddLine(ImVec2(x, t.top), ImVec2(x, t.top + t.height), IM_COL32(255, 220, 80, 150), 1.0f);
+      if (rows[i] < 0) continue;
+      const float y = t.top + t.height - font_size * 1.15f * float(rows[i] + 1) - 2;
+      dl->AddRectFilled(ImVec2(lefts[i] - 1, y), ImVec2(lefts[i] + widths[i] + 1, y + font_size), IM_COL32(20, 22, 28, 200));
+      dl->AddText(ImVec2(lefts[i], y), IM_COL32(255, 220, 80, 230), markers[i].label.c_str());
+    }
   }
   dl->PopClipRect();
 
-  // Legend, top right.
+  // Legend, top right, inside the plot: a name too long for the plot is shortened with "...", and
+  // entries that would run below it are left out.
   float ly = t.top + 4;
   for (const auto& s : series) {
-    ImVec2 ts = ImGui::CalcTextSize(s.name.c_str());
+    if (ly + font > t.top + t.height) break;
+    std::string name = s.name;
+    const float room = t.width - font * 1.6f - 8;
+    while (name.size() > 4 && ImGui::CalcTextSize(name.c_str()).x > room) name = name.substr(0, name.size() - 4) + "...";
+    if (room <= font) break;
+    ImVec2 ts = ImGui::CalcTextSize(name.c_str());
     float lx = t.left + t.width - ts.x - font * 1.6f;
     dl->AddRectFilled(ImVec2(lx - 4, ly - 1), ImVec2(t.left + t.width - 2, ly + ts.y + 1), IM_COL32(20, 22, 28, 200));
     dl->AddLine(ImVec2(lx, ly + ts.y / 2), ImVec2(lx + font, ly + ts.y / 2), s.color, 2.5f);
-    dl->AddText(ImVec2(lx + font * 1.2f, ly), text, s.name.c_str());
+    dl->AddText(ImVec2(lx + font * 1.2f, ly), text, name.c_str());
     ly += ts.y + 2;
   }
 

@@ -119,6 +119,14 @@ std::vector<std::string> dataset_search_dirs(const std::string& name) {
   return {data_home() + "/" + name, "/usr/share/datasets/" + name};
 }
 
+std::string class_name(const std::string& dataset, int label) {
+  // Zalando's labels for Fashion-MNIST, in label order.
+  static const char* const kFashion[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                         "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  if (dataset == "fashion-mnist" && label >= 0 && label < 10) return kFashion[label];
+  return std::to_string(label);
+}
+
 std::string mnist_mirror() {
   if (const char* v = std::getenv("LATENT_MNIST_MIRROR"); v && *v) return v;
   return "https://ossci-datasets.s3.amazonaws.com/mnist";

@@ -17,6 +17,10 @@ std::vector<std::string> dataset_search_dirs(const std::string& name);
 // mnist_mirror() into <data home>/mnist. Throws latent::Error naming what was tried.
 std::string resolve_dataset_dir(const std::string& spec);
 
+// The name of class `label` in a named dataset (Fashion-MNIST's "T-shirt/top", "Trouser", ...);
+// the label's number for MNIST, for a directory, and for a label the dataset does not name.
+std::string class_name(const std::string& dataset, int label);
+
 // $LATENT_MNIST_MIRROR, else the PyTorch project's public MNIST mirror.
 std::string mnist_mirror();
 

@@ -3,32 +3,36 @@
 #include <algorithm>
 #include <cmath>
 
-#include "panels/panels.h"
+#include "latent/data_sources.h"
+#include "views/view.h"
 
 namespace latent::app {
 namespace {
-
-// The first test image with `label`, or -1.
-int first_with_label(const AppState& state, int label) {
-  const auto& labels = state.data.test_labels();
-  for (size_t i = 0; i < labels.size(); ++i)
-    if (labels[i] == label) return int(i);
-  return -1;
-}
 
 void endpoint_picker(AppState& state, const char* name, int& index) {
   ImGui::PushID(name);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
   if (ImGui::InputInt(name, &index)) state.interp_dirty = true;
   index = std::clamp(index, 0, int(state.data.test_size()) - 1);  // read below, this frame
+  const auto& labels = state.data.test_labels();
   ImGui::SameLine();
-  ImGui::TextDisabled("or label");
+  ImGui::TextDisabled("%s", class_name(state.data.name(), labels[size_t(index)]).c_str());
+  ImGui::SameLine();
+  ImGui::TextDisabled("| next of label");
+  // Each click on a label steps to the next test image with it (right click: the previous one), so
+  // that a teacher can look through the 7s, not only at the first one.
   for (int label = 0; label < 10; ++label) {
     ImGui::SameLine(0, 2);
     ImGui::PushID(label);
-    if (ImGui::SmallButton(std::to_string(label).c_str())) {
-      int i = first_with_label(state, label);
-      if (i >= 0) index = i, state.interp_dirty = true;
+    const bool next = ImGui::SmallButton(std::to_string(label).c_str());
+    const bool previous = ImGui::IsItemClicked(ImGuiMouseButton_Right);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s: left click the next test image of this class, right click the previous one",
+                        class_name(state.data.name(), label).c_str());
+    if (next || previous) {
+      const int i = step_to_label(labels, index, label, next ? 1 : -1);
+      if (i >= 0 && i != index) index = i, state.interp_dirty = true;
+      else if (i < 0) state.notify("no test image has label " + std::to_string(label), true, 4);
     }
     ImGui::PopID();
   }
@@ -37,11 +41,13 @@ void endpoint_picker(AppState& state, const char* name, int& index) {
 
 }  // namespace
 
-void interpolation_panel(AppState& state, Gfx& gfx) {
-  static bool animate = true;
-  ImGui::SetNextWindowPos(ImVec2(1010, 0), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(590, 330), ImGuiCond_FirstUseEver);
-  if (!begin_panel("Interpolation")) return ImGui::End();
+class InterpolationView final : public View {
+ public:
+  void draw(AppState& state, Gfx& gfx, bool* open) override;
+};
+
+void InterpolationView::draw(AppState& state, Gfx& gfx, bool* open) {
+  if (!begin_panel("Interpolation", open)) return ImGui::End();
   if (state.data.empty()) {
     ImGui::TextDisabled("no dataset");
     return ImGui::End();
@@ -50,38 +56,41 @@ void interpolation_panel(AppState& state, Gfx& gfx) {
   endpoint_picker(state, "B", state.interp_b);
   int kind = state.interp_kind == Interpolation::Spherical ? 1 : 0;
   if (ImGui::RadioButton("lerp", &kind, 0) | ImGui::RadioButton("slerp", &kind, 1)) state.interp_dirty = true;
-  help_marker("Both endpoints are mu of q(z|x) for the two digits. lerp walks the straight line; slerp walks the "
+  help_marker("Both endpoints are mu of q(z|x) for the two images. lerp walks the straight line; slerp walks the "
               "arc, keeping the norm where N(0, I) puts its mass in many dimensions.");
   state.interp_kind = kind ? Interpolation::Spherical : Interpolation::Linear;
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
   if (ImGui::SliderInt("steps", &state.interp_steps, 2, 24)) state.interp_dirty = true;
   ImGui::SameLine();
-  ImGui::Checkbox("animate", &animate);
+  ImGui::Checkbox("morph", &state.interp_morph);
+  help_marker("Plays the path as an animation, large, in the Decoded image view (and marks the frame shown here).");
   ImGui::SameLine();
-  if (ImGui::Button("PNG")) export_png(state, "interpolation", state.interp_images, 1, int(state.interp_images.count));
+  if (ImGui::Button("PNG")) export_png(state, gfx, "interpolation", state.interp_images, 1, int(state.interp_images.count));
 
   const float width = ImGui::GetContentRegionAvail().x;
   if (gfx.endpoints.valid()) {
     const float h = ImGui::GetFontSize() * 4;
     gfx.renderer.image(gfx.endpoints, ImVec2(h * 2 + h / 28, h), gfx.colormap);
     ImGui::SameLine();
-    ImGui::TextDisabled("A = test #%d (label %d)\nB = test #%d (label %d)", state.interp_a,
-                        state.data.test_labels()[size_t(state.interp_a)], state.interp_b,
-                        state.data.test_labels()[size_t(state.interp_b)]);
+    const auto& labels = state.data.test_labels();
+    ImGui::TextDisabled("A = test #%d (%s)\nB = test #%d (%s)", state.interp_a,
+                        class_name(state.data.name(), labels[size_t(state.interp_a)]).c_str(), state.interp_b,
+                        class_name(state.data.name(), labels[size_t(state.interp_b)]).c_str());
   }
   if (gfx.interpolation.valid() && state.interp_images.count > 0) {
     const float cell = width / float(state.interp_images.count);
     const ImVec2 p = ImGui::GetCursorScreenPos();
     gfx.renderer.image(gfx.interpolation, ImVec2(width, cell * float(gfx.interpolation.height()) / float(gfx.interpolation.width()) * float(state.interp_images.count)), gfx.colormap);
-    if (animate) {
-      // A frame marches along the strip, once per two seconds.
-      int frame = int(std::fmod(state.now * 0.5, 1.0) * double(state.interp_images.count));
+    if (state.interp_morph) {
+      const int frame = state.morph_frame();
       ImGui::GetWindowDrawList()->AddRect(ImVec2(p.x + cell * float(frame), p.y),
                                           ImVec2(p.x + cell * float(frame + 1), p.y + cell), IM_COL32(255, 220, 80, 255), 0, 0, 2);
     }
   }
   ImGui::End();
 }
+
+std::unique_ptr<View> make_interpolation_view() { return make_view<InterpolationView>(); }
 
 }  // namespace latent::app

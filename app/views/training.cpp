@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "latent/error.h"
-#include "panels/panels.h"
+#include "views/view.h"
 
 namespace latent::app {
 namespace {
@@ -22,10 +22,13 @@ ImVec4 state_color(TrainerState state) {
 
 }  // namespace
 
-void training_panel(AppState& state) {
-  ImGui::SetNextWindowPos(ImVec2(0, 0), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(390, 560), ImGuiCond_FirstUseEver);
-  if (!begin_panel("Training")) return ImGui::End();
+class TrainingView final : public View {
+ public:
+  void draw(AppState& state, Gfx& gfx, bool* open) override;
+};
+
+void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
+  if (!begin_panel("Training", open)) return ImGui::End();
   TrainingForm& f = state.form;
   ImGui::PushItemWidth(ImGui::GetFontSize() * 9);
 
@@ -81,7 +84,10 @@ void training_panel(AppState& state) {
   if (ImGui::Button("Step (S)")) state.step();
   ImGui::SameLine();
   if (ImGui::Button("Reset (R)")) state.reset_from_form();
-  help_marker("Reset starts a new model with the fields above (latent dim, hidden, batch...).");
+  help_marker("Reset starts a new model with the fields above (latent dim, hidden, batch...). R does the same.");
+  ImGui::SameLine();
+  if (ImGui::Button("Lessons (L)")) state.open_lessons_requested = true;
+  help_marker("A guided walk through the ELBO in seven steps, each opening the views it talks about.");
   if (state.snapshot) {
     const Snapshot& s = *state.snapshot;
     char overlay[64];
@@ -93,6 +99,7 @@ void training_panel(AppState& state) {
     if (s.last_step.step > 0) {  // a step taken in this session (a resumed run has none yet)
       ImGui::Text("lr %.2e  beta %.3g  recon %.1f  KL %.2f", s.last_step.learning_rate, s.last_step.beta, s.last_step.recon,
                   s.last_step.kl);
+      if (s.model.likelihood == ReconstructionLikelihood::Gaussian) help_marker(kNegativeNatsHelp);
       help_marker("recon = -E_q[log p(x|z)]: how badly a z drawn from q(z|x) = N(mu, sigma^2), z = mu + sigma * eps, "
                   "reconstructs x (nats per image). KL = KL(q(z|x) || p(z)) = 1/2 sum(mu^2 + sigma^2 - log sigma^2 - 1): "
                   "how far each code is from the prior N(0, I). Their sum is -ELBO, an upper bound on -log p(x); "
@@ -116,5 +123,7 @@ void training_panel(AppState& state) {
 
   ImGui::End();
 }
+
+std::unique_ptr<View> make_training_view() { return make_view<TrainingView>(); }
 
 }  // namespace latent::app

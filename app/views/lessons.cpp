@@ -1,6 +1,6 @@
 // Lessons: a short guided walk through the derivation, each step opening the views it talks about,
 // with one sentence and one thing to try.
-#include "panels/panels.h"
+#include "views/view.h"
 
 namespace latent::app {
 namespace {
@@ -9,7 +9,8 @@ struct Lesson {
   const char* title;
   const char* text;
   const char* try_this;
-  void (*show)(AppState&);
+  void (*show)(AppState&);            // opens what the lesson talks about (Back, Next and Show me)
+  void (*set_up)(AppState&) = nullptr;  // and what only Show me does: a new model, say
 };
 
 const Lesson kLessons[] = {
@@ -36,8 +37,15 @@ const Lesson kLessons[] = {
     {"6. Why the KL term",
      "Without it, codes would drift apart and the space between them would decode to nothing. KL pulls every q(z|x) "
      "towards N(0, I), so codes overlap and the space stays smooth; too much of it and codes carry no information.",
-     "In 'KL per dim', set beta to 5 and watch the clusters pack and units switch off; then back to 1.",
-     [](AppState& s) { s.options.tab = "kl", s.options.pad_background = PadBackground::Aggregate, s.scatter_dirty = true; }},
+     "Show me starts a 20-D model at beta = 4: in 'KL per dim' watch most units fall below the line and switch off. "
+     "Then set beta to 1 and watch some come back.",
+     [](AppState& s) { s.options.tab = "kl", s.options.pad_background = PadBackground::Aggregate, s.scatter_dirty = true; },
+     [](AppState& s) {
+       s.form.latent = 20, s.form.beta = 4.0f;
+       s.reset_from_form();
+       s.start_or_resume();
+       s.notify("Lesson 6: a new 20-D model at beta = 4 is training; the KL per dim tab shows each unit", false, 8);
+     }},
     {"7. The gap",
      "log p(x) - ELBO = KL(q(z|x) || p(z|x)): the bound is tight when the encoder's Gaussian matches the true posterior.",
      "Train and watch the gap for one digit shrink; scrub the timeline back to see it wide.",
@@ -47,29 +55,41 @@ constexpr int kLessonCount = int(sizeof kLessons / sizeof kLessons[0]);
 
 }  // namespace
 
-void lessons_panel(AppState& state) {
-  // Over the manifold, the view the lessons need least.
-  ImGui::SetNextWindowPos(ImVec2(1010, 660), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(590, 230), ImGuiCond_FirstUseEver);
-  if (!begin_panel("Lessons", &state.options.views.lessons)) return ImGui::End();
+class LessonsView final : public View {
+ public:
+  void draw(AppState& state, Gfx& gfx, bool* open) override;
+};
+
+void LessonsView::draw(AppState& state, Gfx& gfx, bool* open) {
+  if (!begin_panel("Lessons", open)) return ImGui::End();
   int& step = state.lesson;
   step = std::clamp(step, 0, kLessonCount - 1);
+  // The buttons first, so that they stay where they are whatever the length of the text below.
+  ImGui::BeginDisabled(step == 0);
+  if (ImGui::Button("< Back")) kLessons[--step].show(state);
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::BeginDisabled(step + 1 >= kLessonCount);
+  if (ImGui::Button("Next >")) kLessons[++step].show(state);
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (ImGui::Button("Show me")) {
+    kLessons[step].show(state);
+    if (kLessons[step].set_up) kLessons[step].set_up(state);
+  }
+  ImGui::SameLine();
+  ImGui::TextDisabled("%d / %d", step + 1, kLessonCount);
   const Lesson& lesson = kLessons[step];
+  ImGui::Separator();
   ImGui::TextColored(ImVec4(0.55f, 0.75f, 1.0f, 1.0f), "%s", lesson.title);
   ImGui::PushTextWrapPos(0);
   ImGui::TextUnformatted(lesson.text);
   ImGui::Spacing();
   ImGui::TextColored(ImVec4(1.0f, 0.86f, 0.31f, 1), "Try: %s", lesson.try_this);
   ImGui::PopTextWrapPos();
-  ImGui::Spacing();
-  if (ImGui::Button("< Back") && step > 0) kLessons[--step].show(state);
-  ImGui::SameLine();
-  if (ImGui::Button("Show me")) lesson.show(state);
-  ImGui::SameLine();
-  if (ImGui::Button("Next >") && step + 1 < kLessonCount) kLessons[++step].show(state);
-  ImGui::SameLine();
-  ImGui::TextDisabled("%d / %d", step + 1, kLessonCount);
   ImGui::End();
 }
+
+std::unique_ptr<View> make_lessons_view() { return make_view<LessonsView>(); }
 
 }  // namespace latent::app

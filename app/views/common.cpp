@@ -4,7 +4,8 @@
 
 #include "latent/error.h"
 #include "latent/image_io.h"
-#include "panels/panels.h"
+#include "ui/export_image.h"
+#include "views/view.h"
 
 namespace latent::app {
 
@@ -27,6 +28,12 @@ bool begin_panel(const char* name, bool* open) {
   ImGui::SetNextWindowBgAlpha(overlaps ? 1.0f : 0.0f);
   return ImGui::Begin(name, open);
 }
+
+const char* const kNegativeNatsHelp =
+    "With a Gaussian p(x|z) the reconstruction term is a density, not a probability: -log p(x|z) = "
+    "||x - mu||^2 / (2 sigma^2) + D log(sigma sqrt(2 pi)). A density can exceed 1 where sigma is small, so its "
+    "negative log, and the loss, can be below zero. Only differences between such numbers mean something; they "
+    "cannot be compared with a Bernoulli model's nats.";
 
 void hover_explanation(const char* text) {
   if (!ImGui::IsItemHovered()) return;
@@ -69,7 +76,15 @@ void sync_textures(const AppState& state, Gfx& gfx) {
     gfx.reparam.upload_tiled(state.elbo.reparam_images, 1, int(state.elbo.reparam_images.count));
     gfx.reparam_generation = state.elbo.reparam_generation;
   }
-  for (GrayTexture* t : {&gfx.decoded, &gfx.interpolation, &gfx.endpoints, &gfx.gallery, &gfx.samples, &gfx.grid, &gfx.reparam})
+  if (state.interp_morph && state.interp_images.count > 0 &&
+      (gfx.morph_generation != state.interp_generation || gfx.morph_frame != state.morph_frame())) {
+    const int frame = state.morph_frame();
+    gfx.morph.upload(state.interp_images.pixels.data() + size_t(frame) * size_t(state.interp_images.pixels_per_image()),
+                     state.interp_images.width, state.interp_images.height);
+    gfx.morph_generation = state.interp_generation;
+    gfx.morph_frame = frame;
+  }
+  for (GrayTexture* t : {&gfx.morph, &gfx.decoded, &gfx.interpolation, &gfx.endpoints, &gfx.gallery, &gfx.samples, &gfx.grid, &gfx.reparam})
     t->set_smooth(gfx.smooth);
 }
 
@@ -79,13 +94,15 @@ void section(const char* title) {
   ImGui::Separator();
 }
 
-void export_png(AppState& state, const char* name, const ImageBatch& images, int rows, int cols) {
+void export_png(AppState& state, const Gfx& gfx, const char* name, const ImageBatch& images, int rows, int cols) {
   if (images.count == 0) return state.notify("nothing to export yet", true, 4);
   try {
-    std::filesystem::create_directories("exports");
-    std::string path = std::string("exports/") + name + ".png";
-    write_png(path, upscale(tile_images(images, rows, cols, 1), 4));
-    state.notify("exported " + path, false, 4);
+    const std::string file = std::string(name) + "-step" + std::to_string(state.snapshot ? state.snapshot->step : 0) + ".png";
+    const std::string path = state.export_path(file);
+    ui::RgbImage image = ui::colorize(tile_images(images, rows, cols, 1), gfx.colormap, state.export_scale);
+    if (state.export_caption) image = ui::with_caption(image, state.export_caption_text(), kUiFont);
+    ui::write_rgb_png(path, image);
+    state.notify("exported " + path, false, 8);
   } catch (const std::exception& e) {
     state.notify(std::string("export failed: ") + e.what(), true, 0);
   }
@@ -99,6 +116,8 @@ void banners_overlay(AppState& state) {
   ImGui::Begin("##banners", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
                    ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav);
+  // Above every window, whichever was clicked last (a click raises a window over the others).
+  ImGui::BringWindowToDisplayFront(ImGui::GetCurrentWindow());
   for (size_t i = 0; i < state.banners.size(); ++i) {
     const Banner& b = state.banners[i];
     ImGui::PushID(int(i));

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "panels/panels.h"
+#include "views/view.h"
 #include "ui/plot_math.h"
 #include "ui/plot_widget.h"
 
@@ -15,6 +15,7 @@ constexpr ImU32 kRecon = IM_COL32(90, 160, 255, 255);
 constexpr ImU32 kKl = IM_COL32(255, 150, 60, 255);
 constexpr ImU32 kBetaKl = IM_COL32(255, 210, 140, 200);
 constexpr ImU32 kElbo = IM_COL32(120, 230, 140, 255);
+constexpr ImU32 kTrainElbo = IM_COL32(230, 230, 230, 255);
 
 // Series derived from the logs: new steps are appended (the smoothing is causal, so earlier points
 // never change); everything is rebuilt only when the view options change or the logs restart.
@@ -22,22 +23,23 @@ struct Curves {
   size_t steps = size_t(-1), epochs = size_t(-1);
   double smoothing = -1;
   bool in_epochs = false;
-  std::vector<double> x, recon, kl, beta_kl, loss, stacked_total;
+  std::vector<double> x, recon, kl, beta_kl, loss, elbo, stacked_total;
+  bool beta_not_one = false;  // some step had β ≠ 1 (a set β or the warm-up): −ELBO differs from the loss
   std::vector<double> ex, test_recon, test_kl, test_loss;
-  ui::Smoother smooth_recon, smooth_kl, smooth_beta_kl, smooth_loss;
-  int64_t first_step = -1;  // the log's first step: another value means another run's log
+  ui::Smoother smooth_recon, smooth_kl, smooth_beta_kl, smooth_loss, smooth_elbo;
+  int64_t run_generation = -1;  // AppState::run_generation of the run the series were built from
   uint64_t generation = 0;  // bumped when the step series are rebuilt rather than appended to
 };
 
 void rebuild(Curves& c, const AppState& s, double smoothing, bool in_epochs) {
-  const int64_t first_step = s.steps.empty() ? -1 : int64_t(s.steps.front().step);
   const bool append = c.smoothing == smoothing && c.in_epochs == in_epochs && c.steps <= s.steps.size() &&
-                      (c.x.empty() || c.first_step == first_step);
-  c.first_step = first_step;
+                      c.run_generation == s.run_generation;
+  c.run_generation = s.run_generation;
   if (!append) {
     ++c.generation;
-    c.x.clear(), c.recon.clear(), c.kl.clear(), c.beta_kl.clear(), c.loss.clear(), c.stacked_total.clear();
-    c.smooth_recon = c.smooth_kl = c.smooth_beta_kl = c.smooth_loss = ui::Smoother(smoothing);
+    c.x.clear(), c.recon.clear(), c.kl.clear(), c.beta_kl.clear(), c.loss.clear(), c.elbo.clear(), c.stacked_total.clear();
+    c.smooth_recon = c.smooth_kl = c.smooth_beta_kl = c.smooth_loss = c.smooth_elbo = ui::Smoother(smoothing);
+    c.beta_not_one = false;
   }
   for (size_t i = c.x.size(); i < s.steps.size(); ++i) {
     const auto& r = s.steps[i];
@@ -46,6 +48,8 @@ void rebuild(Curves& c, const AppState& s, double smoothing, bool in_epochs) {
     c.kl.push_back(c.smooth_kl.push(r.kl));
     c.beta_kl.push_back(c.smooth_beta_kl.push(r.beta * r.kl));
     c.loss.push_back(c.smooth_loss.push(r.loss));
+    c.elbo.push_back(c.smooth_elbo.push(r.recon + r.kl));  // −ELBO at β = 1, comparable with the test set's
+    c.beta_not_one = c.beta_not_one || r.beta != 1.0;
     c.stacked_total.push_back(c.recon.back() + c.kl.back());
   }
   c.steps = s.steps.size();
@@ -61,24 +65,6 @@ void rebuild(Curves& c, const AppState& s, double smoothing, bool in_epochs) {
     c.test_recon.push_back(e.test_recon);
     c.test_kl.push_back(e.test_kl);
     c.test_loss.push_back(e.test_loss);
-  }
-}
-
-void export_csv(AppState& state) {
-  try {
-    std::filesystem::create_directories("exports");
-    std::ofstream out("exports/curves.csv");
-    out << "kind,step,epoch,recon,kl,beta,loss,learning_rate,test_recon,test_kl,test_loss\n";
-    for (const auto& r : state.steps)
-      out << "step," << r.step << ',' << r.epoch << ',' << r.recon << ',' << r.kl << ',' << r.beta << ',' << r.loss << ','
-          << r.learning_rate << ",,,\n";
-    for (const auto& e : state.epochs)
-      out << "epoch," << e.step << ',' << e.epoch << ",,,," << e.train_loss << ",," << e.test_recon << ',' << e.test_kl << ','
-          << e.test_loss << '\n';
-    if (!out) throw std::runtime_error("write failed");
-    state.notify("exported exports/curves.csv", false, 4);
-  } catch (const std::exception& e) {
-    state.notify(std::string("CSV export failed: ") + e.what(), true, 0);
   }
 }
 
@@ -103,28 +89,40 @@ void timeline_row(AppState& state) {
 
 }  // namespace
 
-void loss_curves_panel(AppState& state, Gfx& gfx) {
-  static Curves curves;
-  static float smoothing = 0.9f;
-  static int x_axis = 0;  // 0 steps, 1 epochs
-  ImGui::SetNextWindowPos(ImVec2(390, 0), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(620, 430), ImGuiCond_FirstUseEver);
-  if (!begin_panel("Loss curves")) return ImGui::End();
+class LossCurvesView final : public View {
+ public:
+  void draw(AppState& state, Gfx& gfx, bool* open) override;
+  void restart() override {
+    curves_ = Curves{};
+    elbo_tab_ = ElboTabState{};
+    kl_tab_ = KlTabState{};
+  }
+
+ private:
+  Curves curves_;
+  float smoothing_ = 0.9f;
+  int x_axis_ = 0;      // 0 steps, 1 epochs
+  std::string shown_;   // the tab open last frame
+  ElboTabState elbo_tab_;
+  KlTabState kl_tab_;
+};
+
+void LossCurvesView::draw(AppState& state, Gfx& gfx, bool* open) {
+  if (!begin_panel("Loss curves", open)) return ImGui::End();
   AppOptions& o = state.options;
   timeline_row(state);
   // --tab and the lessons ask for a tab by setting options.tab; a click on a tab sets it too.
-  static std::string shown;  // the tab open last frame
-  const bool select = o.tab != shown;
+  const bool select = o.tab != shown_;
   std::string current;
   if (!ImGui::BeginTabBar("loss tabs")) return ImGui::End();
   const auto flags = [&](const char* tab) { return select && o.tab == tab ? ImGuiTabItemFlags_SetSelected : 0; };
   if (ImGui::BeginTabItem("ELBO", nullptr, flags("elbo"))) {
-    elbo_tab(state, gfx);
+    elbo_tab(state, gfx, elbo_tab_);
     ImGui::EndTabItem();
     current = "elbo";
   }
   if (ImGui::BeginTabItem("KL per dim", nullptr, flags("kl"))) {
-    kl_tab(state);
+    kl_tab(state, kl_tab_);
     ImGui::EndTabItem();
     current = "kl";
   }
@@ -132,11 +130,12 @@ void loss_curves_panel(AppState& state, Gfx& gfx) {
   if (curves_open) current = "curves";
   // A request takes a frame to open its tab; until then keep asking. Otherwise adopt the user's click.
   if (!select || current == o.tab) o.tab = current;
-  shown = current;
+  shown_ = current;
   if (!curves_open) {
     ImGui::EndTabBar();
     return ImGui::End();
   }
+  Curves& curves = curves_;
   int layout = o.curve_layout == CurveLayout::Stacked ? 1 : 0;
   ImGui::RadioButton("separate", &layout, 0);
   ImGui::SameLine();
@@ -149,38 +148,46 @@ void loss_curves_panel(AppState& state, Gfx& gfx) {
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
   const char* axes[] = {"steps", "epochs"};
-  ImGui::Combo("x", &x_axis, axes, 2);
+  ImGui::Combo("x", &x_axis_, axes, 2);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
-  ImGui::SliderFloat("smoothing", &smoothing, 0.0f, 0.99f, "%.2f");
+  ImGui::SliderFloat("smoothing", &smoothing_, 0.0f, 0.99f, "%.2f");
   ImGui::SameLine();
-  if (ImGui::Button("CSV")) export_csv(state);
+  if (ImGui::Button("CSV")) state.export_curves_csv();
+  if (state.snapshot && state.snapshot->model.likelihood == ReconstructionLikelihood::Gaussian) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("(negative?)");
+    hover_explanation(kNegativeNatsHelp);
+  }
 
-  if (curves.steps != state.steps.size() || curves.epochs != state.epochs.size() || curves.smoothing != smoothing ||
-      curves.in_epochs != (x_axis == 1))
-    rebuild(curves, state, smoothing, x_axis == 1);
+  if (curves.steps != state.steps.size() || curves.epochs != state.epochs.size() || curves.smoothing != smoothing_ ||
+      curves.in_epochs != (x_axis_ == 1) || curves.run_generation != state.run_generation)
+    rebuild(curves, state, smoothing_, x_axis_ == 1);
 
   std::vector<ui::PlotMarker> markers;
   for (const auto& m : state.markers) {
     double x = m.step;
-    if (x_axis == 1 && !state.steps.empty())
+    if (x_axis_ == 1 && !state.steps.empty())
       x = state.steps[size_t(std::clamp<double>(m.step - 1, 0, double(state.steps.size() - 1)))].epoch;
     markers.push_back({x, m.label});
   }
   ui::PlotStyle style;
   style.log_y = o.log_y;
-  style.x_label = axes[x_axis];
+  style.x_label = axes[x_axis_];
   style.generation = curves.generation;
   const float avail = ImGui::GetContentRegionAvail().y;
   if (o.curve_layout == CurveLayout::Separate) {
     style.size = ImVec2(-1, avail * 0.6f);
     style.y_label = "nats per image";
-    ui::plot("elbo",
-             {{"train -ELBO", &curves.x, &curves.loss, kElbo, 1.5f},
-              {"train recon", &curves.x, &curves.recon, kRecon, 1.5f},
-              {"test -ELBO", &curves.ex, &curves.test_loss, IM_COL32(200, 255, 200, 255), 2.0f, true},
-              {"test recon", &curves.ex, &curves.test_recon, IM_COL32(170, 210, 255, 255), 2.0f, true}},
-             markers, style);
+    // What training minimises is recon + beta * KL; only at beta = 1 is that -ELBO. When beta is
+    // not 1 (set, or during the warm-up), train -ELBO at beta = 1 is drawn as well: it is the
+    // curve to compare with test -ELBO.
+    std::vector<ui::PlotSeries> series = {{"train loss (recon + b*KL)", &curves.x, &curves.loss, kElbo, 1.5f}};
+    if (curves.beta_not_one) series.push_back({"train -ELBO (b = 1)", &curves.x, &curves.elbo, kTrainElbo, 1.5f});
+    series.push_back({"train recon", &curves.x, &curves.recon, kRecon, 1.5f});
+    series.push_back({"test -ELBO", &curves.ex, &curves.test_loss, IM_COL32(200, 255, 200, 255), 2.0f, true});
+    series.push_back({"test recon", &curves.ex, &curves.test_recon, IM_COL32(170, 210, 255, 255), 2.0f, true});
+    ui::plot("elbo", series, markers, style);
     style.size = ImVec2(-1, -1);
     style.y_label = "KL nats";
     ui::plot("kl",
@@ -201,5 +208,7 @@ void loss_curves_panel(AppState& state, Gfx& gfx) {
   ImGui::EndTabBar();
   ImGui::End();
 }
+
+std::unique_ptr<View> make_loss_curves_view() { return make_view<LossCurvesView>(); }
 
 }  // namespace latent::app

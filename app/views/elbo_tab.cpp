@@ -3,7 +3,7 @@
 // importance-weighted bound beside it, with its curve over training; and the reparameterization.
 #include <cmath>
 
-#include "panels/panels.h"
+#include "views/view.h"
 #include "ui/colormap.h"
 #include "ui/pad_mapping.h"
 #include "ui/plot_widget.h"
@@ -69,7 +69,7 @@ void inequality(const char* label, double log_px, bool log_px_known, double reco
 
 }  // namespace
 
-void elbo_tab(AppState& state, Gfx& gfx) {
+void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
   ElboViews& e = state.elbo;
   e.digit_views_visible = e.test_views_visible = true;
   if (state.data.empty() || !state.weights()) {
@@ -131,7 +131,7 @@ void elbo_tab(AppState& state, Gfx& gfx) {
   ImGui::PopTextWrapPos();
 
   // −ELBO and −IW over training, as losses like the other curves.
-  static std::vector<double> xs, elbo_loss, iw_loss;
+  std::vector<double>& xs = tab.xs, &elbo_loss = tab.elbo_loss, &iw_loss = tab.iw_loss;
   xs.clear(), elbo_loss.clear(), iw_loss.clear();
   for (const auto& p : e.history) xs.push_back(double(p.step)), elbo_loss.push_back(p.elbo_loss), iw_loss.push_back(p.iw_loss);
   ui::PlotStyle style;

@@ -1,18 +1,24 @@
 // The latent pad: drag a point over z and see its decoding in the same frame, over the encoded test
 // set (coloured by label) or the decoded manifold; the interpolation path is drawn on top.
+#include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <string>
 
-#include "panels/panels.h"
+#include "latent/data_sources.h"
+#include "views/view.h"
 #include "ui/pad_mapping.h"
 #include "ui/scatter_raster.h"
 
 namespace latent::app {
 
-void latent_pad_panel(AppState& state, Gfx& gfx) {
-  ImGui::SetNextWindowPos(ImVec2(390, 430), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(620, 570), ImGuiCond_FirstUseEver);
-  if (!begin_panel("Latent pad")) return ImGui::End();
+class LatentPadView final : public View {
+ public:
+  void draw(AppState& state, Gfx& gfx, bool* open) override;
+};
+
+void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
+  if (!begin_panel("Latent pad", open)) return ImGui::End();
   const int dims = state.latent_dim();
   if (state.z.empty()) {
     ImGui::TextDisabled("no model yet");
@@ -39,10 +45,11 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
   if (ImGui::SliderFloat("extent", &state.pad_extent, 1.0f, 6.0f, "%.1f")) state.grid_dirty = state.scatter_dirty = true;
   if (dims > 2) {
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
+    // Wide enough for two digits beside ImGui's - and + buttons.
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6.5f);
     if (ImGui::InputInt("x dim", &state.pad_dim_x)) state.grid_dirty = state.scatter_dirty = true;
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6.5f);
     if (ImGui::InputInt("y dim", &state.pad_dim_y)) state.grid_dirty = state.scatter_dirty = true;
     state.pad_dim_x = std::clamp(state.pad_dim_x, 0, dims - 1);
     state.pad_dim_y = std::clamp(state.pad_dim_y, 0, dims - 1);
@@ -157,8 +164,24 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     }
     dl->AddPolyline(path.data(), int(path.size()), IM_COL32(255, 220, 80, 220), 0, 2.0f);
     for (const auto& p : path) dl->AddCircleFilled(p, 2.5f, IM_COL32(255, 220, 80, 220));
-    dl->AddText(ImVec2(path.front().x + 5, path.front().y - 16), IM_COL32(255, 220, 80, 255), "A");
-    dl->AddText(ImVec2(path.back().x + 5, path.back().y - 16), IM_COL32(255, 220, 80, 255), "B");
+    // An endpoint outside the pad's window is marked where it leaves it: an arrow on the edge,
+    // pointing at it, with its coordinates.
+    const auto endpoint = [&](ImVec2 p, const char* name, int64_t row) {
+      const ImU32 yellow = IM_COL32(255, 220, 80, 255);
+      if (map.contains(p.x, p.y)) return dl->AddText(ImVec2(p.x + 5, p.y - 16), yellow, name);
+      const ImVec2 edge(std::clamp(p.x, p0.x + 8, p0.x + size - 8), std::clamp(p.y, p0.y + 8, p0.y + size - 8));
+      const float ddx = p.x - edge.x, ddy = p.y - edge.y, len = std::max(1e-3f, std::sqrt(ddx * ddx + ddy * ddy));
+      const ImVec2 u(ddx / len, ddy / len), n(-u.y, u.x);
+      dl->AddTriangleFilled(ImVec2(edge.x + u.x * 8, edge.y + u.y * 8), ImVec2(edge.x - u.x * 4 + n.x * 6, edge.y - u.y * 4 + n.y * 6),
+                            ImVec2(edge.x - u.x * 4 - n.x * 6, edge.y - u.y * 4 - n.y * 6), yellow);
+      char text[64];
+      std::snprintf(text, sizeof text, "%s (%.1f, %.1f)", name, state.interp_path.at(row, dx), dims > 1 ? state.interp_path.at(row, dy) : 0.0f);
+      const ImVec2 ts = ImGui::CalcTextSize(text);
+      dl->AddText(ImVec2(std::clamp(edge.x - u.x * (ts.x / 2 + 12) - ts.x / 2, p0.x, p0.x + size - ts.x),
+                         std::clamp(edge.y - u.y * (ts.y + 8) - ts.y / 2, p0.y, p0.y + size - ts.y)), yellow, text);
+    };
+    endpoint(path.front(), "A", 0);
+    endpoint(path.back(), "B", state.interp_path.rows - 1);
   }
   // Dragging moves the point; the decode happens now, so the image panel shows it this frame.
   const ImVec2 mouse = ImGui::GetIO().MousePos;
@@ -174,10 +197,10 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
     auto [hx, hy] = map.to_latent(mouse.x, mouse.y);
     ImGui::SetTooltip("z%d = %.2f, z%d = %.2f\ndrag to decode", dx, hx, dy, hy);
   }
-  // Legend and readout.
+  // Legend (the dataset's class names) and readout.
   for (int label = 0; label < 10; ++label) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(ui::label_color(label)));
-    ImGui::Text("%d", label);
+    ImGui::TextUnformatted(class_name(state.data.name(), label).c_str());
     ImGui::PopStyleColor();
     ImGui::SameLine();
   }
@@ -185,5 +208,7 @@ void latent_pad_panel(AppState& state, Gfx& gfx) {
                       state.decode_ms);
   ImGui::End();
 }
+
+std::unique_ptr<View> make_latent_pad_view() { return make_view<LatentPadView>(); }
 
 }  // namespace latent::app

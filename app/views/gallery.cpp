@@ -1,20 +1,23 @@
 // Reconstructions of a fixed test batch (originals over reconstructions) and samples from the prior.
 #include <algorithm>
 
-#include "panels/panels.h"
+#include "views/view.h"
 
 namespace latent::app {
 
-void gallery_panel(AppState& state, Gfx& gfx) {
-  ImGui::SetNextWindowPos(ImVec2(1010, 330), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(590, 330), ImGuiCond_FirstUseEver);
-  if (!begin_panel("Reconstructions and samples")) return ImGui::End();
+class GalleryView final : public View {
+ public:
+  void draw(AppState& state, Gfx& gfx, bool* open) override;
+};
+
+void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
+  if (!begin_panel("Reconstructions and samples", open)) return ImGui::End();
   const float width = ImGui::GetContentRegionAvail().x;
   ImGui::TextDisabled("test digits (top) and their reconstructions decode(mu(x))");
   help_marker("The reconstruction term E_q[log p(x|z)] rewards these for matching the originals.");
   ImGui::SameLine();
   if (ImGui::SmallButton("PNG##recon"))
-    export_png(state, "reconstructions", state.originals_over_reconstructions(), 2, int(state.originals.count));
+    export_png(state, gfx, "reconstructions", state.originals_over_reconstructions(), 2, int(state.originals.count));
   if (gfx.gallery.valid() && state.originals.count > 0) {
     const ImVec2 p = ImGui::GetCursorScreenPos();
     gfx.renderer.image(gfx.gallery, ImVec2(width, width * float(gfx.gallery.height()) / float(gfx.gallery.width())), gfx.colormap);
@@ -34,7 +37,7 @@ void gallery_panel(AppState& state, Gfx& gfx) {
     state.gallery_dirty = true;
   }
   ImGui::SameLine();
-  if (ImGui::SmallButton("PNG")) export_png(state, "samples", state.samples, 4, 8);
+  if (ImGui::SmallButton("PNG")) export_png(state, gfx, "samples", state.samples, 4, 8);
   if (gfx.samples.valid()) {
     const float h = ImGui::GetContentRegionAvail().y;
     const float aspect = float(gfx.samples.width()) / float(gfx.samples.height());
@@ -43,5 +46,7 @@ void gallery_panel(AppState& state, Gfx& gfx) {
   }
   ImGui::End();
 }
+
+std::unique_ptr<View> make_gallery_view() { return make_view<GalleryView>(); }
 
 }  // namespace latent::app

@@ -1,0 +1,324 @@
+#include "shell.h"
+
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_internal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "ui/export_image.h"
+
+namespace latent::app {
+namespace {
+
+constexpr float kMinScale = 0.75f, kMaxScale = 3.0f;
+
+const char* const kKeys[][2] = {
+    {"Space", "start or pause training"},
+    {"S", "one training step"},
+    {"R", "Reset: a new model from the Training panel's fields"},
+    {"G", "new samples from the prior"},
+    {"L", "open the lessons"},
+    {"M", "open the messages"},
+    {"F11", "fullscreen"},
+    {"Ctrl + =  /  Ctrl + -", "larger / smaller UI (Ctrl + 0: as the display suggests)"},
+    {"F1", "this list"},
+};
+
+void copy_to(char* out, size_t size, const std::string& text) { std::snprintf(out, size, "%s", text.c_str()); }
+
+}  // namespace
+
+Shell::Shell(std::vector<bool> open, std::string settings_path, bool lay_out, AppState& state)
+    : open_(std::move(open)), settings_path_(std::move(settings_path)), relayout_(lay_out), layout_auto_(lay_out) {
+  for (const ViewInfo& info : view_registry()) views_.push_back(info.make());
+  assigned_.resize(views_.size());
+  std::ifstream in(settings_path_);
+  for (std::string line; std::getline(in, line);) {
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    // A bad value keeps the default: a hand-edited file must not stop the app.
+    char* end = nullptr;
+    const double number = std::strtod(value.c_str(), &end);
+    const bool numeric = end != value.c_str() && *end == '\0' && std::isfinite(number);
+    if (key == "ui_scale" && numeric) scale_ = std::clamp(float(number), kMinScale, kMaxScale), scale_changed_ = true;
+    else if (key == "export_scale" && numeric) state.export_scale = std::clamp(int(number), 1, 8);
+    else if (key == "export_caption" && numeric) state.export_caption = number != 0;
+    else if (key == "export_dir" && !value.empty()) state.export_dir = value;
+  }
+}
+
+bool Shell::take_scale_change() { return std::exchange(scale_changed_, false); }
+
+void Shell::set_scale(float scale) {
+  scale = std::clamp(std::round(scale * 20.0f) / 20.0f, kMinScale, kMaxScale);
+  if (scale == scale_) return;
+  scale_ = scale;
+  scale_changed_ = true;
+}
+
+void Shell::save_settings(AppState& state) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(settings_path_).parent_path(), ec);
+  std::ofstream out(settings_path_);
+  out << "ui_scale=" << scale_ << "\nexport_scale=" << state.export_scale << "\nexport_caption=" << (state.export_caption ? 1 : 0)
+      << "\nexport_dir=" << state.export_dir << "\n";
+  out.flush();
+  if (!out) state.notify("cannot save the settings to " + settings_path_ + " (they apply until the app closes)", true, 8);
+}
+
+void Shell::toggle_fullscreen(GLFWwindow* window) {
+  if (GLFWmonitor* monitor = glfwGetWindowMonitor(window)) {
+    (void)monitor;
+    glfwSetWindowMonitor(window, nullptr, windowed_[0], windowed_[1], std::max(800, windowed_[2]), std::max(600, windowed_[3]), 0);
+    return;
+  }
+  GLFWmonitor* monitor = glfwGetPrimaryMonitor();
+  const GLFWvidmode* mode = monitor ? glfwGetVideoMode(monitor) : nullptr;
+  if (!mode) return;
+  glfwGetWindowPos(window, &windowed_[0], &windowed_[1]);
+  glfwGetWindowSize(window, &windowed_[2], &windowed_[3]);
+  glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height, mode->refreshRate);
+}
+
+void Shell::keys(AppState& state, GLFWwindow* window) {
+  const ImGuiIO& io = ImGui::GetIO();
+  // ImGui 1.86 indexes keys by the backend's codes: GLFW's. The scale keys work even while a
+  // field has the keyboard.
+  if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD))) set_scale(scale_ + 0.1f);
+  if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_MINUS) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT))) set_scale(scale_ - 0.1f);
+  if (ImGui::IsKeyPressed(GLFW_KEY_F11, false)) toggle_fullscreen(window);
+  if (io.WantCaptureKeyboard || io.KeyCtrl || io.KeyAlt) return;
+  if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) state.training() ? state.pause() : state.start_or_resume();
+  if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) state.step();
+  if (ImGui::IsKeyPressed(GLFW_KEY_G, false)) ++state.sample_seed, state.gallery_dirty = true;
+  if (ImGui::IsKeyPressed(GLFW_KEY_R, false)) state.reset_from_form();  // exactly what the Reset button does
+  if (ImGui::IsKeyPressed(GLFW_KEY_L, false)) state.open_lessons_requested = true;
+  if (ImGui::IsKeyPressed(GLFW_KEY_F1, false)) show_keys_ = true;
+  if (ImGui::IsKeyPressed(GLFW_KEY_M, false)) {
+    const auto& reg = view_registry();
+    for (size_t i = 0; i < reg.size(); ++i)
+      if (std::string(reg[i].name) == "messages") open_[i] = true;
+  }
+}
+
+void Shell::export_view(AppState& state, Gfx& gfx, const std::string& name) {
+  if (name == "decoded") export_png(state, gfx, "decoded", state.decoded, 1, 1);
+  else if (name == "reconstructions")
+    export_png(state, gfx, "reconstructions", state.originals_over_reconstructions(), 2, int(state.originals.count));
+  else if (name == "samples") export_png(state, gfx, "samples", state.samples, 4, 8);
+  else if (name == "manifold") export_png(state, gfx, "manifold", state.grid_images, state.grid_k_shown, state.grid_k_shown);
+  else if (name == "interpolation")
+    export_png(state, gfx, "interpolation", state.interp_images, 1, int(state.interp_images.count));
+}
+
+void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
+  if (!ImGui::BeginMainMenuBar()) return;
+  if (ImGui::BeginMenu("File")) {
+    if (ImGui::MenuItem("Open dataset...")) open_dataset_ = true, copy_to(path_, sizeof path_, state.form.directory);
+    if (ImGui::MenuItem("Open checkpoint...")) open_checkpoint_ = true, copy_to(path_, sizeof path_, state.form.checkpoint);
+    if (ImGui::MenuItem("Save checkpoint as...")) save_checkpoint_ = true, copy_to(path_, sizeof path_, state.form.checkpoint);
+    ImGui::Separator();
+    if (ImGui::BeginMenu("Export")) {
+      if (ImGui::MenuItem("Loss curves (CSV)")) state.export_curves_csv();
+      for (const char* name : {"decoded", "reconstructions", "samples", "manifold", "interpolation"}) {
+        const std::string label = std::string(1, char(std::toupper(name[0]))) + (name + 1) + " (PNG)";
+        if (ImGui::MenuItem(label.c_str())) export_view(state, gfx, name);
+      }
+      ImGui::Separator();
+      if (ImGui::MenuItem("Export settings...")) {
+        export_settings_ = true;
+        if (state.export_dir.empty()) state.export_dir = ui::default_export_dir();
+        copy_to(export_dir_, sizeof export_dir_, state.export_dir);
+      }
+      ImGui::EndMenu();
+    }
+    ImGui::Separator();
+    if (ImGui::MenuItem("Quit")) quit_ = true;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("Run")) {
+    const bool running = state.training();
+    if (ImGui::MenuItem(running ? "Pause" : "Start", "Space")) running ? state.pause() : state.start_or_resume();
+    if (ImGui::MenuItem("Step", "S")) state.step();
+    if (ImGui::MenuItem("Reset with the Training fields", "R")) state.reset_from_form();
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("View")) {
+    const auto& reg = view_registry();
+    for (size_t i = 0; i < reg.size(); ++i) {
+      bool open = open_[i];
+      if (ImGui::MenuItem(reg[i].title, reg[i].key, &open)) {
+        open_[i] = open;
+        if (layout_auto_) relayout_ = true;  // an arranged window makes room for it
+      }
+    }
+    ImGui::Separator();
+    if (ImGui::MenuItem("Reset layout")) relayout_ = layout_auto_ = true;
+    if (ImGui::BeginMenu("UI scale")) {
+      if (ImGui::MenuItem("Larger", "Ctrl+=")) set_scale(scale_ + 0.1f);
+      if (ImGui::MenuItem("Smaller", "Ctrl+-")) set_scale(scale_ - 0.1f);
+      for (float s : {1.0f, 1.25f, 1.5f, 2.0f}) {
+        char label[16];
+        std::snprintf(label, sizeof label, "%.0f %%", s * 100);
+        if (ImGui::MenuItem(label, nullptr, std::fabs(scale_ - s) < 0.01f)) set_scale(s);
+      }
+      ImGui::EndMenu();
+    }
+    if (ImGui::MenuItem("Fullscreen", "F11", glfwGetWindowMonitor(window) != nullptr)) toggle_fullscreen(window);
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("Help")) {
+    if (ImGui::MenuItem("Keys", "F1")) show_keys_ = true;
+    if (ImGui::MenuItem("Lessons", "L")) state.open_lessons_requested = true;
+    if (ImGui::MenuItem("About")) show_about_ = true;
+    ImGui::EndMenu();
+  }
+  // The run's state at the right end of the bar, where it is seen from every view.
+  if (state.snapshot) {
+    char status[96];
+    std::snprintf(status, sizeof status, "%s  step %lld", to_string(state.snapshot->state), (long long)state.snapshot->step);
+    ImGui::SameLine(ImGui::GetWindowWidth() - ImGui::CalcTextSize(status).x - ImGui::GetStyle().ItemSpacing.x * 2);
+    ImGui::TextDisabled("%s", status);
+  }
+  ImGui::EndMainMenuBar();
+}
+
+void Shell::dialogs(AppState& state) {
+  const auto path_dialog = [&](bool& flag, const char* title, const char* hint, const char* action, auto&& act) {
+    if (flag) ImGui::OpenPopup(title), flag = false;
+    if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+    ImGui::TextUnformatted(hint);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+    const bool enter = ImGui::InputText("##path", path_, sizeof path_, ImGuiInputTextFlags_EnterReturnsTrue);
+    if (ImGui::Button(action) || enter) {
+      act(std::string(path_));
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(GLFW_KEY_ESCAPE)) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  };
+  path_dialog(open_dataset_, "Open dataset", "A name (mnist, fashion-mnist) or a directory with the four IDX files:", "Open",
+              [&](const std::string& p) { state.switch_dataset(p); });
+  path_dialog(open_checkpoint_, "Open checkpoint", "A checkpoint file (.ckpt):", "Open",
+              [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.load_checkpoint(p); });
+  path_dialog(save_checkpoint_, "Save checkpoint", "Where to save the model, its optimizer state and progress:", "Save",
+              [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.save_checkpoint(p); });
+
+  if (export_settings_) ImGui::OpenPopup("Export settings"), export_settings_ = false;
+  if (ImGui::BeginPopupModal("Export settings", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
+    ImGui::InputText("folder", export_dir_, sizeof export_dir_);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+    ImGui::SliderInt("scale", &state.export_scale, 1, 8, "x%d");
+    ImGui::Checkbox("caption (step, epoch, test -ELBO)", &state.export_caption);
+    if (ImGui::Button("OK")) {
+      state.export_dir = export_dir_;
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+
+  if (show_keys_) ImGui::OpenPopup("Keys"), show_keys_ = false;
+  if (ImGui::BeginPopupModal("Keys", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
+      for (const auto& k : kKeys) {
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(k[0]);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(k[1]);
+      }
+      ImGui::EndTable();
+    }
+    ImGui::TextDisabled("Keys other than the scale act when no text field has the keyboard.");
+    if (ImGui::Button("Close") || ImGui::IsKeyPressed(GLFW_KEY_ESCAPE)) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+  if (show_about_) ImGui::OpenPopup("About Latent Explorer"), show_about_ = false;
+  if (ImGui::BeginPopupModal("About Latent Explorer", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted("Latent Explorer: watch a variational autoencoder learn, and look inside it.");
+    ImGui::TextUnformatted("log p(x) >= E_q[log p(x|z)] - KL(q(z|x) || p(z))");
+    ImGui::TextDisabled("LibTorch, Dear ImGui, GLFW, OpenGL.");
+    if (ImGui::Button("Close") || ImGui::IsKeyPressed(GLFW_KEY_ESCAPE)) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+}
+
+void Shell::lay_out_views(float width, float height, float top) {
+  const auto& reg = view_registry();
+  std::vector<ui::LayoutEntry> entries;
+  for (size_t i = 0; i < reg.size(); ++i) entries.push_back({reg[i].slot.column, reg[i].slot.height_share, bool(open_[i])});
+  assigned_ = ui::column_layout(width, height, top, entries);
+}
+
+void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<double>& view_ms) {
+  const auto& reg = view_registry();
+  view_ms.assign(reg.size(), 0.0);
+  keys(state, window);
+  if (std::exchange(state.open_lessons_requested, false))
+    for (size_t i = 0; i < reg.size(); ++i)
+      if (std::string(reg[i].name) == "lessons" && !open_[i]) open_[i] = true, relayout_ = relayout_ || layout_auto_;
+  menu_bar(state, gfx, window);
+
+  // A new run: every view forgets the old one's history, shown or not.
+  if (state.run_generation != run_generation_) {
+    run_generation_ = state.run_generation;
+    for (auto& v : views_) v->restart();
+  }
+
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  const float width = vp->WorkSize.x, height = vp->WorkSize.y + vp->WorkPos.y, top = vp->WorkPos.y;
+  const bool resized = width != last_width_ || height != last_height_;
+  last_width_ = width, last_height_ = height;
+  const bool arrange = relayout_ || (resized && layout_auto_);
+  relayout_ = false;
+  if (arrange) lay_out_views(width, height, top);
+
+  unsigned wanted = 0;
+  for (size_t i = 0; i < reg.size(); ++i) {
+    if (!open_[i]) continue;
+    wanted |= reg[i].recomputes;
+    if (arrange) {
+      ImGui::SetNextWindowPos(ImVec2(assigned_[i].x, assigned_[i].y), ImGuiCond_Always);
+      ImGui::SetNextWindowSize(ImVec2(assigned_[i].width, assigned_[i].height), ImGuiCond_Always);
+    } else if (resized) {
+      // A layout of the user's own: keep every window's title bar inside the smaller window.
+      if (ImGuiWindow* w = ImGui::FindWindowByName(reg[i].title)) {
+        const ImVec2 size(std::min(w->Size.x, width), std::min(w->Size.y, height - top));
+        const ImVec2 pos(std::clamp(w->Pos.x, 0.0f, std::max(0.0f, width - size.x)),
+                         std::clamp(w->Pos.y, top, std::max(top, height - size.y)));
+        if (pos.x != w->Pos.x || pos.y != w->Pos.y) ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
+        if (size.x != w->Size.x || size.y != w->Size.y) ImGui::SetNextWindowSize(size, ImGuiCond_Always);
+      }
+    }
+    bool open = true;
+    const auto t0 = std::chrono::steady_clock::now();
+    views_[i]->draw(state, gfx, &open);
+    view_ms[i] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    open_[i] = open;
+    // A window the user moved or resized ends the automatic layout: theirs is kept from now on.
+    if (layout_auto_ && !arrange && !ImGui::IsMouseDown(ImGuiMouseButton_Left))
+      if (ImGuiWindow* w = ImGui::FindWindowByName(reg[i].title)) {
+        const ui::WindowRect& r = assigned_[i];
+        if (r.width > 0 && (std::fabs(w->Pos.x - r.x) > 1 || std::fabs(w->Pos.y - r.y) > 1 ||
+                            std::fabs(w->Size.x - r.width) > 1 || std::fabs(w->Size.y - r.height) > 1))
+          layout_auto_ = false;
+      }
+  }
+  // What the open views show is what new weights refresh (closed views catch up when opened).
+  state.refresh_wanted = wanted | kRefreshDecoded;  // the pad's image is one decode, and the pad's drag needs it
+  dialogs(state);
+  banners_overlay(state);
+}
+
+}  // namespace latent::app

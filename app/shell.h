@@ -1,0 +1,66 @@
+#pragma once
+// The explorer's window around its views: the main menu bar (File, Run, View, Help), the keys,
+// the dialogs those open, the layout of the views from the window's size, the UI scale, and the
+// settings remembered between runs. The views themselves come from the registry (views/view.h).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app_state.h"
+#include "gfx.h"
+#include "ui/layout.h"
+#include "views/view.h"
+
+struct GLFWwindow;
+
+namespace latent::app {
+
+class Shell {
+ public:
+  // `open`: which registry views start open. `settings_path`: the remembered UI scale and export
+  // settings (read now, written by save_settings). `lay_out`: arrange the views from the window's
+  // size in the first frame (no remembered layout yet).
+  Shell(std::vector<bool> open, std::string settings_path, bool lay_out, AppState& state);
+
+  // The UI scale changed since the last call (main then builds the font atlas again, between frames).
+  bool take_scale_change();
+  float ui_scale() const { return scale_; }
+
+  // Within a frame (after ImGui::NewFrame): keys, the menu bar, every open view (its time in
+  // view_ms[i], registry order), the dialogs and the message banners on top of it all.
+  void build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<double>& view_ms);
+  bool quit_requested() const { return quit_; }
+
+  // Writes the settings; an unwritable place becomes a message, and the app goes on.
+  void save_settings(AppState& state);
+
+ private:
+  void keys(AppState& state, GLFWwindow* window);
+  void menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window);
+  void dialogs(AppState& state);
+  void lay_out_views(float width, float height, float top);
+  void toggle_fullscreen(GLFWwindow* window);
+  void set_scale(float scale);
+  void export_view(AppState& state, Gfx& gfx, const std::string& name);
+
+  std::vector<std::unique_ptr<View>> views_;
+  std::vector<bool> open_;  // std::vector<bool> has no bool*: copied in and out around each view
+  std::string settings_path_;
+  bool relayout_ = false;     // arrange the views in the next frame
+  bool layout_auto_ = false;  // the views follow the window's size (until the user moves one)
+  std::vector<ui::WindowRect> assigned_;  // where the layout put each view last
+  float last_width_ = 0, last_height_ = 0;
+  float scale_ = 1;
+  bool scale_changed_ = false;
+  int64_t run_generation_ = -1;
+  bool quit_ = false;
+  // Dialogs.
+  bool open_dataset_ = false, open_checkpoint_ = false, save_checkpoint_ = false, export_settings_ = false;
+  bool show_keys_ = false, show_about_ = false;
+  char path_[512] = "";
+  char export_dir_[512] = "";
+  // Fullscreen: where the window was before it.
+  int windowed_[4] = {0, 0, 0, 0};
+};
+
+}  // namespace latent::app

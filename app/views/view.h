@@ -1,0 +1,97 @@
+#pragma once
+// A view is one window of the explorer: one file in app/views/ with a class derived from View, and
+// one line in registry.cpp (kViews). The registry gives the --views names, the View menu, the
+// frame log's columns, which background results are refreshed when the weights change, and the
+// default layout; a view owns the state that is its own (what it shows and how), and reads the
+// model, the data and the shared results from AppState.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app_state.h"
+#include "gfx.h"
+
+namespace latent::app {
+
+class View {
+ public:
+  virtual ~View() = default;
+  // Builds the view's window (ImGui::Begin ... End); its close button clears `*open`.
+  virtual void draw(AppState& state, Gfx& gfx, bool* open) = 0;
+  // A new run began (Reset, another dataset, a loaded checkpoint): what the view kept of the old
+  // run's history goes, whether or not the view is showing.
+  virtual void restart() {}
+};
+
+// Where a view sits in the default layout: a column of the window (0 left, 1 middle, 2 right) and
+// its share of that column's height.
+struct LayoutSlot {
+  int column = 0;
+  float height_share = 1;
+};
+
+struct ViewInfo {
+  const char* name;   // --views and the frame log's "<name>_ms" column
+  const char* title;  // the window's title and its View-menu entry
+  const char* key;    // its shortcut in the View menu ("" for none)
+  bool open_at_start;
+  unsigned recomputes;  // Refresh bits: what new weights refresh for it (AppState::refresh_wanted)
+  LayoutSlot slot;
+  std::unique_ptr<View> (*make)();
+};
+
+// Every view, in the order their windows are built (the pad before the decoded image, so that a
+// drag decodes within the frame).
+const std::vector<ViewInfo>& view_registry();
+// Which views --views opens: its names, or "all"; none given opens those marked open_at_start.
+// Throws Error naming the flag for an unknown name.
+std::vector<bool> views_to_open(const std::vector<std::string>& names);
+
+template <class V>
+std::unique_ptr<View> make_view() {
+  return std::make_unique<V>();
+}
+
+// Tabs of the loss window: the bound written out for one digit and the test set, and KL per dim.
+struct ElboTabState {
+  std::vector<double> xs, elbo_loss, iw_loss;  // the test-set history as the small plot draws it
+};
+void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab);
+struct KlTabState {
+  std::vector<double> activity;  // Var_x(mu_d) of the encoded test set, per dim
+  int64_t activity_generation = -1;
+  bool relative = false;  // bars scaled to the tallest one instead of in nats
+  double scale_nats = 0;  // the run's absolute scale so far (it only grows until a restart)
+};
+void kl_tab(AppState& state, KlTabState& tab);
+// The ELBO views' overlay on the pad: the true posterior, q's ellipses, reparameterized samples.
+void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* list, float left, float top, float size);
+// A posterior grid as a heatmap (uploaded into `texture` when `generation` changed) with q's 1σ and
+// 2σ ellipses, in the screen rectangle [min, max] showing z ∈ [zx0, zx1] × [zy0, zy1].
+void draw_posterior(ImDrawList* list, RgbaTexture& texture, int64_t& texture_generation, int64_t generation,
+                    const PosteriorGrid& grid, ImVec2 min, ImVec2 max, float zx0, float zx1, float zy0, float zy1);
+// The messages: banners drawn above every window, each dismissable.
+void banners_overlay(AppState& state);
+
+// Shared by the panels: a "(?)" marker whose tooltip explains the control before it, and the
+// wrapped tooltip itself for the last item.
+void help_marker(const char* text);
+// ImGui::Begin for the main views, drawing the window's background only where it overlaps another
+// window (elsewhere the framebuffer's clear colour, kPanelBackground, is the background).
+bool begin_panel(const char* name, bool* open = nullptr);
+// WindowBg of the style, which main() clears the framebuffer to.
+constexpr float kPanelBackground[3] = {0.06f, 0.06f, 0.06f};
+void hover_explanation(const char* text);
+// Why a Gaussian model's loss can be below zero (shown beside its numbers).
+extern const char* const kNegativeNatsHelp;
+// Uploads whichever image results changed since the last call into gfx's textures (cheap if none).
+void sync_textures(const AppState& state, Gfx& gfx);
+// A titled separator (ImGui 1.86 has no SeparatorText).
+void section(const char* title);
+// Writes the images tiled rows x cols as a PNG in the export folder, as the screen shows them (the
+// colormap, the export scale and caption), and says where in a message.
+void export_png(AppState& state, const Gfx& gfx, const char* name, const ImageBatch& images, int rows, int cols);
+// The UI's font (Debian's fonts-dejavu-core), also used for export captions.
+constexpr const char* kUiFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+}  // namespace latent::app
