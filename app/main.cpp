@@ -294,6 +294,7 @@ int main(int argc, char** argv) {
   float xscale = 1, yscale = 1;
   glfwGetWindowContentScale(window, &xscale, &yscale);
   const float display_scale = std::max(1.0f, xscale);
+  record_key_presses(window);  // before the backend, which chains to it
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   build_fonts(display_scale);
   UiRenderer renderer;

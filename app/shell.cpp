@@ -32,7 +32,15 @@ const char* const kKeys[][2] = {
 
 void copy_to(char* out, size_t size, const std::string& text) { std::snprintf(out, size, "%s", text.c_str()); }
 
+std::vector<KeyPress> g_key_presses;  // main thread only: GLFW calls back from glfwPollEvents
+
 }  // namespace
+
+void record_key_presses(GLFWwindow* window) {
+  glfwSetKeyCallback(window, [](GLFWwindow*, int key, int, int action, int mods) {
+    if (action == GLFW_PRESS && g_key_presses.size() < 64) g_key_presses.push_back({key, mods});
+  });
+}
 
 Shell::Shell(std::vector<bool> open, std::string settings_path, bool lay_out, AppState& state)
     : open_(std::move(open)), settings_path_(std::move(settings_path)), relayout_(lay_out), layout_auto_(lay_out) {
@@ -89,22 +97,30 @@ void Shell::toggle_fullscreen(GLFWwindow* window) {
 
 void Shell::keys(AppState& state, GLFWwindow* window) {
   const ImGuiIO& io = ImGui::GetIO();
-  // ImGui 1.86 indexes keys by the backend's codes: GLFW's. The scale keys work even while a
-  // field has the keyboard.
-  if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD))) set_scale(scale_ + 0.1f);
-  if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_MINUS) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT))) set_scale(scale_ - 0.1f);
-  if (ImGui::IsKeyPressed(GLFW_KEY_F11, false)) toggle_fullscreen(window);
-  if (io.WantCaptureKeyboard || io.KeyCtrl || io.KeyAlt) return;
-  if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) state.training() ? state.pause() : state.start_or_resume();
-  if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) state.step();
-  if (ImGui::IsKeyPressed(GLFW_KEY_G, false)) ++state.sample_seed, state.gallery_dirty = true;
-  if (ImGui::IsKeyPressed(GLFW_KEY_R, false)) state.reset_from_form();  // exactly what the Reset button does
-  if (ImGui::IsKeyPressed(GLFW_KEY_L, false)) state.open_lessons_requested = true;
-  if (ImGui::IsKeyPressed(GLFW_KEY_F1, false)) show_keys_ = true;
-  if (ImGui::IsKeyPressed(GLFW_KEY_M, false)) {
-    const auto& reg = view_registry();
-    for (size_t i = 0; i < reg.size(); ++i)
-      if (std::string(reg[i].name) == "messages") open_[i] = true;
+  const std::vector<KeyPress> presses = std::exchange(g_key_presses, {});
+  for (const KeyPress& k : presses) {
+    const bool ctrl = k.mods & GLFW_MOD_CONTROL;
+    // The scale keys work even while a field has the keyboard.
+    if (ctrl && (k.key == GLFW_KEY_EQUAL || k.key == GLFW_KEY_KP_ADD)) set_scale(scale_ + 0.1f);
+    if (ctrl && (k.key == GLFW_KEY_MINUS || k.key == GLFW_KEY_KP_SUBTRACT)) set_scale(scale_ - 0.1f);
+    if (ctrl && (k.key == GLFW_KEY_0 || k.key == GLFW_KEY_KP_0)) set_scale(1.0f);
+    if (k.key == GLFW_KEY_F11) toggle_fullscreen(window);
+    if (io.WantCaptureKeyboard || (k.mods & (GLFW_MOD_CONTROL | GLFW_MOD_ALT | GLFW_MOD_SUPER))) continue;
+    switch (k.key) {
+      case GLFW_KEY_SPACE: state.training() ? state.pause() : state.start_or_resume(); break;
+      case GLFW_KEY_S: state.step(); break;
+      case GLFW_KEY_G: ++state.sample_seed, state.gallery_dirty = true; break;
+      case GLFW_KEY_R: state.reset_from_form(); break;  // exactly what the Reset button does
+      case GLFW_KEY_L: state.open_lessons_requested = true; break;
+      case GLFW_KEY_F1: show_keys_ = true; break;
+      case GLFW_KEY_M: {
+        const auto& reg = view_registry();
+        for (size_t i = 0; i < reg.size(); ++i)
+          if (std::string(reg[i].name) == "messages") open_[i] = true;
+        break;
+      }
+      default: break;
+    }
   }
 }
 

@@ -15,6 +15,14 @@ struct GLFWwindow;
 
 namespace latent::app {
 
+// Keys pressed since the last frame, with their modifiers, recorded by a GLFW key callback: a tap
+// shorter than a frame still counts (ImGui 1.86 only sees whether a key is down at each frame).
+struct KeyPress {
+  int key = 0, mods = 0;
+};
+// Installs the recording callback; call before ImGui's GLFW backend, which chains to it.
+void record_key_presses(GLFWwindow* window);
+
 class Shell {
  public:
   // `open`: which registry views start open. `settings_path`: the remembered UI scale and export

@@ -444,6 +444,49 @@ TEST(AppState, DivergenceIsABannerThePreviousWeightsStayAndTrainingCanGoOn) {
   ASSERT_TRUE(run_until(state, [&] { return state.snapshot->step == step + 1; }, 30));
 }
 
+// A run that diverges in its very first step (no earlier snapshot to compare with) still says why:
+// the term that went non-finite, the step, lr and beta.
+TEST(AppState, DivergenceInTheFirstStepNamesTheTerm) {
+  AppState state(options({"--likelihood", "gaussian", "--sigma", "1e-30", "--hidden", "32", "--limit", "500", "--train"}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->state == TrainerState::Diverged; }, 60));
+  state.update(state.now + 0.1);
+  const Banner* b = banner_with(state, {"diverged: non-finite reconstruction term", "at step 1", "lr=", "beta="});
+  ASSERT_NE(b, nullptr) << "banners:\n" << banners_text(state);
+  ASSERT_FALSE(state.messages.empty());
+  EXPECT_NE(state.messages.back().text.find("diverged"), std::string::npos);
+}
+
+// Every message stays in the Messages list with its time; the banners are a stack of the recent
+// ones, and the same text again refreshes its banner instead of stacking a copy.
+TEST(AppState, MessagesKeepEveryNoticeAndBannersStackWithoutCopies) {
+  AppState state(options({"--hidden", "32", "--limit", "200"}));
+  state.update(10);
+  const size_t before = state.messages.size();
+  for (int i = 0; i < 8; ++i) state.notify("problem " + std::to_string(i), true, 5);
+  state.notify("problem 7", true, 5);
+  EXPECT_EQ(state.messages.size(), before + 8);
+  EXPECT_EQ(state.messages.back().repeats, 2);
+  EXPECT_EQ(state.messages.back().clock.size(), 8u);  // HH:MM:SS
+  EXPECT_LE(state.banners.size(), 5u);
+  EXPECT_EQ(state.banners.back().text, "problem 7");
+  state.update(20);  // past their expiry: the banners go, the messages stay
+  EXPECT_TRUE(state.banners.empty());
+  EXPECT_EQ(state.messages.size(), before + 8);
+}
+
+// The interpolation's label buttons step through the test images of that label, both ways, round
+// the end.
+TEST(AppState, LabelButtonsStepThroughTheImagesOfThatLabel) {
+  const std::vector<uint8_t> labels = {3, 1, 3, 7, 3, 1};
+  EXPECT_EQ(step_to_label(labels, 0, 3, 1), 2);
+  EXPECT_EQ(step_to_label(labels, 2, 3, 1), 4);
+  EXPECT_EQ(step_to_label(labels, 4, 3, 1), 0);  // round the end
+  EXPECT_EQ(step_to_label(labels, 0, 3, -1), 4);
+  EXPECT_EQ(step_to_label(labels, 3, 7, 1), 3);  // the only one
+  EXPECT_EQ(step_to_label(labels, 0, 9, 1), -1);
+  EXPECT_EQ(step_to_label({}, 0, 1, 1), -1);
+}
+
 // Issue 6, item 4: what closing the app saved, the next start resumes.
 TEST(AppState, StartsFromAnAutosavedCheckpoint) {
   const std::string dir = test::temp_dir();

@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "latent/checkpoint.h"
 #include "test_support.h"
@@ -310,6 +311,144 @@ TEST(Explorer, BadInputShowsABannerAndTheAppKeepsRunning) {
   r = explorer(dir, {"--views", "pad,nonsense"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown view 'nonsense'"), std::string::npos) << r.err;
+}
+
+// A person at a desktop, scripted with xdotool: the window is resized while training (grown, shrunk,
+// grown), a bad learning rate is typed twice with another window clicked in between (the banner
+// must be on top of it), Reset is pressed with that bad field, the latent dim is changed and R
+// pressed, and the Lessons and Messages views are opened from the View menu. The coordinates are
+// those of the default layout at 1280x720 (a fixed font; the Training view at the top left).
+TEST(Explorer, ADesktopUserResizesTypesResetsAndOpensViews) {
+  const std::string dir = test::temp_dir();
+  const std::string steps = R"(
+size 1900 1050
+sleep 2
+shot grown
+size 1280 720
+sleep 2
+click 60 158
+key ctrl+a
+type 5
+click 640 500
+click 60 284
+key ctrl+a
+type -1
+key Return
+sleep 7
+click 640 200
+click 60 284
+key ctrl+a
+type -3
+key Return
+sleep 1
+shot banner
+click 640 500
+tap r
+sleep 1
+click 60 284
+key ctrl+a
+type 0.003
+key Return
+click 640 500
+key r
+sleep 1
+key space
+sleep 4
+size 1700 1000
+sleep 2
+click 107 10
+click 107 169
+click 107 10
+click 107 188
+sleep 3
+shot final
+)";
+  test::write_bytes(dir + "/steps.txt", std::vector<uint8_t>(steps.begin(), steps.end()));
+  // Each line: a window size, a pause, a screenshot of the window, a click at window coordinates,
+  // a key, or text to type.
+  const std::string script =
+      "\"$0\" \"$@\" & pid=$!; win=$(xdotool search --sync --onlyvisible --name 'Latent Explorer' | head -n1); sleep 3; "
+      "while read -r cmd a b; do case \"$cmd\" in "
+      "size) xdotool windowsize $win $a $b;; "
+      "sleep) sleep $a;; "
+      "shot) import -window $win " + dir + "/$a.png;; "
+      "click) xdotool mousemove --window $win $a $b; sleep 0.3; xdotool click 1; sleep 0.5;; "
+      "key) xdotool key $a; sleep 0.5;; "
+      "tap) xdotool keydown $a; sleep 0.1; xdotool keyup $a; sleep 0.5;; "
+      "type) xdotool type --delay 60 -- \"$a\"; sleep 0.5;; "
+      "esac; kill -0 $pid || break; done < " + dir + "/steps.txt; "
+      "kill -TERM $pid; wait $pid";
+  std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a",
+                                  "-s", "-screen 0 1920x1080x24", "sh", "-c", script, LATENT_EXPLORER_BIN, "--train", "--autosave",
+                                  dir + "/auto.ckpt", "--frame-log", dir + "/frames.csv"};
+  auto r = test::run_process(cmd, 300);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("X Error"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("X error"), std::string::npos) << r.err;
+
+  // Each size was drawn whole: the window's capture has the new size and is not one flat colour.
+  for (const auto& [name, width, height] : std::vector<std::tuple<std::string, int, int>>{{"grown", 1900, 1050}, {"final", 1700, 1000}}) {
+    const Png shot = load_png(dir + "/" + name + ".png");
+    EXPECT_EQ(shot.width, width) << name;
+    EXPECT_EQ(shot.height, height) << name;
+    std::set<uint32_t> colours;
+    for (size_t i = 0; i + 2 < shot.rgb.size(); i += 3) colours.insert(shot.rgb[i] << 16 | shot.rgb[i + 1] << 8 | shot.rgb[i + 2]);
+    EXPECT_GT(colours.size(), 500u) << name;
+    // The views reach the right and bottom edges (laid out for this size, no empty part): the last
+    // 15 % of the width and of the height hold text and images, not just the background.
+    std::set<uint32_t> right, bottom;
+    for (int y = 0; y < shot.height; ++y)
+      for (int x = 0; x < shot.width; ++x) {
+        const unsigned char* p = &shot.rgb[(size_t(y) * size_t(shot.width) + size_t(x)) * 3];
+        const uint32_t c = p[0] << 16 | p[1] << 8 | p[2];
+        if (x > shot.width * 85 / 100) right.insert(c);
+        if (y > shot.height * 85 / 100) bottom.insert(c);
+      }
+    EXPECT_GT(right.size(), 50u) << name << ": nothing drawn near the right edge";
+    EXPECT_GT(bottom.size(), 50u) << name << ": nothing drawn near the bottom edge";
+  }
+  // The second bad value's banner is drawn over the Loss curves window just clicked: its red text
+  // in the banner's place at the top centre.
+  const Png banner = load_png(dir + "/banner.png");
+  ASSERT_EQ(banner.width, 1280);
+  int red = 0;
+  for (int y = 20; y < 90; ++y)
+    for (int x = 340; x < 940; ++x) {
+      const unsigned char* p = &banner.rgb[(size_t(y) * 1280 + size_t(x)) * 3];
+      red += p[0] > 200 && p[1] > 80 && p[1] < 150 && p[2] > 70 && p[2] < 140;
+    }
+  EXPECT_GT(red, 40) << "no banner text on top at the top centre";
+  EXPECT_NE(r.err.find("learning rate must be in (0, 10]"), std::string::npos) << r.err;
+  // R with the bad field still in the form is refused with a message naming it, like the button.
+  EXPECT_NE(r.err.find("reset refused: learning rate"), std::string::npos) << r.err;
+
+  // R made the model the form describes, and it trained: the autosave has 5 latent dims.
+  const Checkpoint saved = read_checkpoint(dir + "/auto.ckpt");
+  EXPECT_EQ(saved.model.latent_dim, 5) << r.err;
+  EXPECT_EQ(saved.model.hidden, (std::vector<int>{512, 256})) << "a click landed on another field";
+  EXPECT_GT(saved.progress.step, 0);
+
+  // The View menu opened Lessons and Messages: their columns in the frame log were timed.
+  std::ifstream log(dir + "/frames.csv");
+  std::string line;
+  ASSERT_TRUE(std::getline(log, line));
+  std::map<std::string, size_t> column;
+  {
+    std::stringstream names(line);
+    for (std::string name; std::getline(names, name, ',');) column.emplace(name, column.size());
+  }
+  ASSERT_TRUE(column.count("lessons_ms") && column.count("messages_ms")) << line;
+  double lessons = 0, messages = 0;
+  while (std::getline(log, line)) {
+    std::vector<double> v;
+    std::stringstream fields(line);
+    for (std::string f; std::getline(fields, f, ',');) v.push_back(std::stod(f));
+    if (v.size() != column.size()) continue;
+    lessons += v[column["lessons_ms"]];
+    messages += v[column["messages_ms"]];
+  }
+  EXPECT_GT(lessons, 0) << "the Lessons view never showed";
+  EXPECT_GT(messages, 0) << "the Messages view never showed";
 }
 
 }  // namespace

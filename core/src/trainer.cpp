@@ -508,7 +508,9 @@ struct Trainer::Impl {
       terms = r.step->run(x, eps, beta);
     }
     if (!std::isfinite(terms.loss) || !std::isfinite(terms.recon) || !std::isfinite(terms.kl)) {
-      diverge("loss", terms.loss, beta);
+      // Name the term that went non-finite: the reconstruction (a tiny Gaussian sigma, say) or the KL.
+      diverge(!std::isfinite(terms.recon) ? "reconstruction term" : !std::isfinite(terms.kl) ? "KL term" : "loss",
+              terms.loss, beta);
       return;
     }
     // These weights just gave a finite loss: worth keeping as the state to roll back to.
