@@ -147,7 +147,7 @@ struct TrainingForm {
 
 // Who gets the CPU when the frame, a training step and the worker's views all want it (nice values;
 // the main thread, which draws, and Mesa's rasteriser threads it starts stay at 0): the frame first,
-// then training, then the views the worker refreshes. Measured with bench/explorer: see README.
+// then training, then the views the worker refreshes. Measured with bench/explorer: see docs/benchmarks.md.
 constexpr int kTrainerNice = 5;
 
 class AppState {

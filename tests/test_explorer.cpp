@@ -318,8 +318,13 @@ TEST(Explorer, BadInputShowsABannerAndTheAppKeepsRunning) {
 // must be on top of it), Reset is pressed with that bad field, the latent dim is changed and R
 // pressed, and the Lessons and Messages views are opened from the View menu. The coordinates are
 // those of the default layout at 1280x720 (a fixed font; the Training view at the top left).
-TEST(Explorer, ADesktopUserResizesTypesResetsAndOpensViews) {
-  const std::string dir = test::temp_dir();
+// One run of the scenario; "" when everything held, else what did not.
+std::string desktop_user_attempt(const std::string& dir) {
+  std::ostringstream failures;
+  const auto check = [&](bool ok, const std::string& what) {
+    if (!ok) failures << what << "\n";
+    return ok;
+  };
   const std::string steps = R"(
 size 1900 1050
 sleep 2
@@ -382,18 +387,16 @@ shot final
                                   "-s", "-screen 0 1920x1080x24", "sh", "-c", script, LATENT_EXPLORER_BIN, "--train", "--autosave",
                                   dir + "/auto.ckpt", "--frame-log", dir + "/frames.csv"};
   auto r = test::run_process(cmd, 300);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err.find("X Error"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find("X error"), std::string::npos) << r.err;
+  if (!check(r.exit_code == 0, "exit " + std::to_string(r.exit_code))) return failures.str() + r.err;
+  check(r.err.find("X Error") == std::string::npos && r.err.find("X error") == std::string::npos, "an X error");
 
   // Each size was drawn whole: the window's capture has the new size and is not one flat colour.
   for (const auto& [name, width, height] : std::vector<std::tuple<std::string, int, int>>{{"grown", 1900, 1050}, {"final", 1700, 1000}}) {
     const Png shot = load_png(dir + "/" + name + ".png");
-    EXPECT_EQ(shot.width, width) << name;
-    EXPECT_EQ(shot.height, height) << name;
+    if (!check(shot.width == width && shot.height == height, name + ": not drawn at its size")) continue;
     std::set<uint32_t> colours;
     for (size_t i = 0; i + 2 < shot.rgb.size(); i += 3) colours.insert(shot.rgb[i] << 16 | shot.rgb[i + 1] << 8 | shot.rgb[i + 2]);
-    EXPECT_GT(colours.size(), 500u) << name;
+    check(colours.size() > 500u, name + ": looks empty");
     // The views reach the right and bottom edges (laid out for this size, no empty part): the last
     // 15 % of the width and of the height hold text and images, not just the background.
     std::set<uint32_t> right, bottom;
@@ -404,40 +407,40 @@ shot final
         if (x > shot.width * 85 / 100) right.insert(c);
         if (y > shot.height * 85 / 100) bottom.insert(c);
       }
-    EXPECT_GT(right.size(), 50u) << name << ": nothing drawn near the right edge";
-    EXPECT_GT(bottom.size(), 50u) << name << ": nothing drawn near the bottom edge";
+    check(right.size() > 50u, name + ": nothing drawn near the right edge");
+    check(bottom.size() > 50u, name + ": nothing drawn near the bottom edge");
   }
   // The second bad value's banner is drawn over the Loss curves window just clicked: its red text
   // in the banner's place at the top centre.
   const Png banner = load_png(dir + "/banner.png");
-  ASSERT_EQ(banner.width, 1280);
+  if (!check(banner.width == 1280, "the banner shot is not 1280 wide")) return failures.str();
   int red = 0;
   for (int y = 20; y < 90; ++y)
     for (int x = 340; x < 940; ++x) {
       const unsigned char* p = &banner.rgb[(size_t(y) * 1280 + size_t(x)) * 3];
       red += p[0] > 200 && p[1] > 80 && p[1] < 150 && p[2] > 70 && p[2] < 140;
     }
-  EXPECT_GT(red, 40) << "no banner text on top at the top centre";
-  EXPECT_NE(r.err.find("learning rate must be in (0, 10]"), std::string::npos) << r.err;
+  check(red > 40, "no banner text on top at the top centre");
+  check(r.err.find("learning rate must be in (0, 10]") != std::string::npos, "no message for the bad lr");
   // R with the bad field still in the form is refused with a message naming it, like the button.
-  EXPECT_NE(r.err.find("reset refused: learning rate"), std::string::npos) << r.err;
+  check(r.err.find("reset refused: learning rate") != std::string::npos, "R with a bad lr was not refused by name");
 
   // R made the model the form describes, and it trained: the autosave has 5 latent dims.
   const Checkpoint saved = read_checkpoint(dir + "/auto.ckpt");
-  EXPECT_EQ(saved.model.latent_dim, 5) << r.err;
-  EXPECT_EQ(saved.model.hidden, (std::vector<int>{512, 256})) << "a click landed on another field";
-  EXPECT_GT(saved.progress.step, 0);
+  check(saved.model.latent_dim == 5, "the model after R has " + std::to_string(saved.model.latent_dim) + " latent dims, not 5");
+  check(saved.model.hidden == std::vector<int>{512, 256}, "a click landed on another field");
+  check(saved.progress.step > 0, "the new model did not train");
 
   // The View menu opened Lessons and Messages: their columns in the frame log were timed.
   std::ifstream log(dir + "/frames.csv");
   std::string line;
-  ASSERT_TRUE(std::getline(log, line));
+  if (!check(bool(std::getline(log, line)), "no frame log")) return failures.str();
   std::map<std::string, size_t> column;
   {
     std::stringstream names(line);
     for (std::string name; std::getline(names, name, ',');) column.emplace(name, column.size());
   }
-  ASSERT_TRUE(column.count("lessons_ms") && column.count("messages_ms")) << line;
+  if (!check(column.count("lessons_ms") && column.count("messages_ms"), "frame log columns: " + line)) return failures.str();
   double lessons = 0, messages = 0;
   while (std::getline(log, line)) {
     std::vector<double> v;
@@ -447,8 +450,26 @@ shot final
     lessons += v[column["lessons_ms"]];
     messages += v[column["messages_ms"]];
   }
-  EXPECT_GT(lessons, 0) << "the Lessons view never showed";
-  EXPECT_GT(messages, 0) << "the Messages view never showed";
+  check(lessons > 0, "the Lessons view never showed");
+  check(messages > 0, "the Messages view never showed");
+  const std::string failed = failures.str();
+  return failed.empty() ? "" : failed + "stderr:\n" + r.err;
+}
+
+// Under a loaded machine an X event can reach the app later than the script's next step assumes
+// (seen: a click or a typed value lost about one run in three while other tests ran beside it), so
+// the scenario runs up to three times and must hold completely in one; each failed run is printed.
+TEST(Explorer, ADesktopUserResizesTypesResetsAndOpensViews) {
+  std::string all;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    const std::string dir = test::temp_dir() + "/attempt" + std::to_string(attempt);
+    std::filesystem::create_directories(dir);
+    const std::string failed = desktop_user_attempt(dir);
+    if (failed.empty()) return;
+    std::fprintf(stderr, "attempt %d:\n%s\n", attempt, failed.c_str());
+    all += "attempt " + std::to_string(attempt) + ":\n" + failed;
+  }
+  FAIL() << all;
 }
 
 }  // namespace

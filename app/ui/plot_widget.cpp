@@ -150,7 +150,7 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
     }
     // A whole-pixel width lets ImGui draw the line from its baked anti-aliased line texture: 2
     // triangles a segment instead of 6 for a fractional width, which llvmpipe sets up one by one
-    // (the loss curves were 25,000 of a frame's 30,000 triangles; see README, Performance).
+    // (the loss curves were 25,000 of a frame's 30,000 triangles; see docs/benchmarks.md).
     const float thickness = std::max(1.0f, std::round(s.thickness));
     if (line.size() >= 2) dl->AddPolyline(line.data(), int(line.size()), s.color, 0, thickness);
     if (s.points || line.size() == 1)

@@ -24,7 +24,7 @@ std::string to_string(LearningRateSchedule schedule);
 LearningRateSchedule parse_lr_schedule(const std::string& text);
 // How training on the CPU uses more than one thread: each thread a forward and backward over its
 // share of the batch's images (gradients summed, Adam split by slices), or OpenBLAS splitting each
-// matrix product (LibTorch's own operations on one thread). Measured in README, Performance.
+// matrix product (LibTorch's own operations on one thread). Measured in docs/benchmarks.md.
 enum class ParallelMode { Batch, Blas };
 std::string to_string(ParallelMode mode);
 // Throws latent::Error for anything but "batch" or "blas".
@@ -36,7 +36,7 @@ struct ModelConfig {
   int image_height = 28;
   int image_width = 28;
   int latent_dim = 2;
-  // Hidden layer widths of the encoder MLP; the decoder mirrors them. Chosen by measurement (README).
+  // Hidden layer widths of the encoder MLP; the decoder mirrors them. Chosen by measurement (docs/benchmarks.md).
   std::vector<int> hidden = {512, 256};
   Activation activation = Activation::Elu;
   ReconstructionLikelihood likelihood = ReconstructionLikelihood::Bernoulli;
@@ -51,7 +51,7 @@ struct ModelConfig {
 
 struct TrainConfig {
   int batch_size = 128;
-  // Chosen by measurement with the default model (README): 3e-3 annealed to 0 reaches a better
+  // Chosen by measurement with the default model (docs/benchmarks.md): 3e-3 annealed to 0 reaches a better
   // bound in 10 epochs than a constant 1e-3 (98.9 vs 102.3 nats, 20-D).
   double learning_rate = 3e-3;
   LearningRateSchedule lr_schedule = LearningRateSchedule::Cosine;
