@@ -84,7 +84,7 @@ TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
   std::string line;
   ASSERT_TRUE(std::getline(log, line));
   const std::vector<std::string> parts_columns = {"update_ms", "textures_ms", "training_ms", "curves_ms", "pad_ms",
-                                                  "image_ms", "interpolation_ms", "gallery_ms", "grid_ms", "lessons_ms",
+                                                  "image_ms", "interpolation_ms", "gallery_ms", "grid_ms", "lessons_ms", "messages_ms",
                                                   "draw_ms", "present_ms"};
   std::string expected_header = "frame,seconds,frame_ms";
   for (const auto& c : parts_columns) expected_header += "," + c;
