@@ -82,8 +82,7 @@ void Shell::save_settings(AppState& state) {
 }
 
 void Shell::toggle_fullscreen(GLFWwindow* window) {
-  if (GLFWmonitor* monitor = glfwGetWindowMonitor(window)) {
-    (void)monitor;
+  if (glfwGetWindowMonitor(window)) {  // fullscreen: back to the window it was
     glfwSetWindowMonitor(window, nullptr, windowed_[0], windowed_[1], std::max(800, windowed_[2]), std::max(600, windowed_[3]), 0);
     return;
   }
