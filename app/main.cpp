@@ -294,8 +294,8 @@ int main(int argc, char** argv) {
   float xscale = 1, yscale = 1;
   glfwGetWindowContentScale(window, &xscale, &yscale);
   const float display_scale = std::max(1.0f, xscale);
-  record_key_presses(window);  // before the backend, which chains to it
   ImGui_ImplGlfw_InitForOpenGL(window, true);
+  queue_keyboard_input(window);  // between GLFW and the backend's callbacks
   build_fonts(display_scale);
   UiRenderer renderer;
   const std::string ui_problem = renderer.init(shader_dir(), kPanelBackground);
@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
     }
     int frame = 0;
     while (!glfwWindowShouldClose(window) && !g_quit) {
-      const bool busy = state.training() || state.options.frames > 0;
+      const bool busy = state.training() || state.options.frames > 0 || keyboard_input_pending();
       if (busy) glfwPollEvents();
       else glfwWaitEventsTimeout(0.1);  // idle: sleep until input, or 10 times a second
       const auto frame_start = Clock::now();
@@ -388,6 +388,7 @@ int main(int argc, char** argv) {
         build_fonts(display_scale * shell.ui_scale());
         renderer.upload_fonts();
       }
+      deliver_keyboard_input(window);
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();
       const auto textures_start = Clock::now();

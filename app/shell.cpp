@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "ui/export_image.h"
+#include "ui/input_trickle.h"
 
 namespace latent::app {
 namespace {
@@ -32,15 +33,37 @@ const char* const kKeys[][2] = {
 
 void copy_to(char* out, size_t size, const std::string& text) { std::snprintf(out, size, "%s", text.c_str()); }
 
-std::vector<KeyPress> g_key_presses;  // main thread only: GLFW calls back from glfwPollEvents
+// Main thread only: GLFW calls back from glfwPollEvents, and frames deliver from the same thread.
+std::vector<KeyPress> g_key_presses;
+ui::InputTrickle g_input;
+GLFWkeyfun g_imgui_key = nullptr;
+GLFWcharfun g_imgui_char = nullptr;
 
 }  // namespace
 
-void record_key_presses(GLFWwindow* window) {
-  glfwSetKeyCallback(window, [](GLFWwindow*, int key, int, int action, int mods) {
-    if (action == GLFW_PRESS && g_key_presses.size() < 64) g_key_presses.push_back({key, mods});
+void queue_keyboard_input(GLFWwindow* window) {
+  g_imgui_key = glfwSetKeyCallback(window, [](GLFWwindow*, int key, int scancode, int action, int mods) {
+    const auto kind = action == GLFW_PRESS ? ui::InputEvent::Press : action == GLFW_RELEASE ? ui::InputEvent::Release : ui::InputEvent::Repeat;
+    g_input.push({kind, key, scancode, mods, 0});
+  });
+  g_imgui_char = glfwSetCharCallback(window, [](GLFWwindow*, unsigned int code) {
+    g_input.push({ui::InputEvent::Char, 0, 0, 0, code});
   });
 }
+
+void deliver_keyboard_input(GLFWwindow* window) {
+  for (const ui::InputEvent& e : g_input.take_frame()) {
+    if (e.kind == ui::InputEvent::Char) {
+      if (g_imgui_char) g_imgui_char(window, e.code);
+      continue;
+    }
+    const int action = e.kind == ui::InputEvent::Press ? GLFW_PRESS : e.kind == ui::InputEvent::Release ? GLFW_RELEASE : GLFW_REPEAT;
+    if (g_imgui_key) g_imgui_key(window, e.key, e.scancode, action, e.mods);
+    if (action == GLFW_PRESS && g_key_presses.size() < 64) g_key_presses.push_back({e.key, e.mods});
+  }
+}
+
+bool keyboard_input_pending() { return g_input.pending(); }
 
 Shell::Shell(std::vector<bool> open, std::string settings_path, bool lay_out, AppState& state)
     : open_(std::move(open)), settings_path_(std::move(settings_path)), relayout_(lay_out), layout_auto_(lay_out) {

@@ -15,13 +15,18 @@ struct GLFWwindow;
 
 namespace latent::app {
 
-// Keys pressed since the last frame, with their modifiers, recorded by a GLFW key callback: a tap
-// shorter than a frame still counts (ImGui 1.86 only sees whether a key is down at each frame).
+// Keys pressed in this frame's input, with their modifiers (the shell's shortcuts read them).
 struct KeyPress {
   int key = 0, mods = 0;
 };
-// Installs the recording callback; call before ImGui's GLFW backend, which chains to it.
-void record_key_presses(GLFWwindow* window);
+// Puts a queue between GLFW's key and character callbacks and ImGui's (ui/input_trickle.h), so that
+// a tap shorter than a frame and text typed after Enter or Ctrl+A reach ImGui whole and in order.
+// Call after ImGui's GLFW backend has installed its callbacks.
+void queue_keyboard_input(GLFWwindow* window);
+// Hands ImGui this frame's share of the queued input; call after polling, before ImGui's NewFrame.
+void deliver_keyboard_input(GLFWwindow* window);
+// Queued input is waiting: the next frame must not sleep until new events.
+bool keyboard_input_pending();
 
 class Shell {
  public:
