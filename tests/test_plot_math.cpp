@@ -256,5 +256,26 @@ TEST(PlotMath, ColumnSummaryFollowsAppendedDataAsColumnSamplesDoes) {
   EXPECT_EQ(summary.samples(t), column_samples(x, y, t));
 }
 
+TEST(PlotMath, ColourBarTicksSitWhereTheHeatmapPutsTheirColour) {
+  // A peak of 0.53: 0 and the peak at the ends, then nice values on the square-root scale.
+  const auto ticks = sqrt_bar_ticks(0.53, 0.12);
+  ASSERT_GE(ticks.size(), 3u);
+  EXPECT_EQ(ticks.front().value, 0);
+  EXPECT_DOUBLE_EQ(ticks.back().value, 0.53);
+  EXPECT_EQ(ticks.back().position, 1);
+  for (size_t i = 0; i < ticks.size(); ++i) {
+    EXPECT_NEAR(ticks[i].position, std::sqrt(ticks[i].value / 0.53), 1e-12);
+    if (i > 0) EXPECT_GE(ticks[i].position - ticks[i - 1].position, 0.12 - 1e-12);
+  }
+  // 0.5, 0.2, 0.1, 0.05, 0.02 and 0.01 would sit at 0.97, 0.61, 0.43, 0.31, 0.19 and 0.14: 0.5 is
+  // too close to the peak's label, 0.02 to 0.05's.
+  std::vector<double> values;
+  for (const auto& t : ticks) values.push_back(t.value);
+  EXPECT_EQ(values, (std::vector<double>{0, 0.01, 0.05, 0.1, 0.2, 0.53}));
+  // Nothing to show: one tick at zero; never a NaN.
+  EXPECT_EQ(sqrt_bar_ticks(0, 0.1).size(), 1u);
+  EXPECT_EQ(sqrt_bar_ticks(NAN, 0.1).size(), 1u);
+}
+
 }  // namespace
 }  // namespace latent::ui

@@ -259,4 +259,26 @@ double nice_ceiling(double v) {
   return 10 * power;
 }
 
+std::vector<BarTick> sqrt_bar_ticks(double peak, double min_gap) {
+  if (!(peak > 0) || !std::isfinite(peak)) return {{0, 0}};
+  std::vector<BarTick> ticks = {{0, 0}, {1, peak}};
+  const auto free_at = [&](double position) {
+    for (const BarTick& t : ticks)
+      if (std::abs(t.position - position) < min_gap) return false;
+    return true;
+  };
+  // From the largest nice value below the peak downwards; below peak / 10^4 a tick sits within 1 %
+  // of the bottom, where 0 already is.
+  const double top = std::pow(10.0, std::floor(std::log10(peak)));
+  for (double power = top; power >= peak * 1e-4; power /= 10)
+    for (double m : {5.0, 2.0, 1.0}) {
+      const double value = m * power;
+      if (value >= peak * (1 - 1e-9)) continue;
+      const double position = std::sqrt(value / peak);
+      if (free_at(position)) ticks.push_back({position, value});
+    }
+  std::sort(ticks.begin(), ticks.end(), [](const BarTick& a, const BarTick& b) { return a.position < b.position; });
+  return ticks;
+}
+
 }  // namespace latent::ui

@@ -42,6 +42,15 @@ std::string format_tick(double value, double step = 0);
 // The smallest of 1, 2, 5 times a power of ten that is >= v (v > 0): an axis end that reads well.
 double nice_ceiling(double v);
 
+// Labelled ticks of a colour bar for densities in [0, peak] drawn on a square-root scale (colour
+// position = sqrt(value / peak), as the heatmaps are): 0, the peak, and between them the values 1, 2 or
+// 5 × 10^k whose positions keep at least `min_gap` (a share of the bar's length) from every other.
+struct BarTick {
+  double position = 0;  // 0 = bottom, 1 = top
+  double value = 0;
+};
+std::vector<BarTick> sqrt_bar_ticks(double peak, double min_gap);
+
 // Rows for labels placed left to right (each starting at lefts[i], widths[i] wide), so that no two
 // in one row come closer than `gap`: each takes the lowest row where it fits. -1 for a label that
 // fits in none of `max_rows` rows (it is left out; its marker line still shows).
@@ -56,7 +65,8 @@ std::vector<double> smooth(const std::vector<double>& y, double smoothing);
 // The same, one value at a time, for series that grow: push(y) returns the smoothed value.
 class Smoother {
  public:
-  explicit Smoother(double smoothing = 0);
+  Smoother() : Smoother(0) {}
+  explicit Smoother(double smoothing);
   double push(double y);
 
  private:

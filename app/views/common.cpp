@@ -4,7 +4,9 @@
 
 #include "latent/error.h"
 #include "latent/image_io.h"
+#include "ui/colormap.h"
 #include "ui/export_image.h"
+#include "ui/plot_math.h"
 #include "views/view.h"
 
 namespace latent::app {
@@ -88,10 +90,75 @@ void sync_textures(const AppState& state, Gfx& gfx) {
     t->set_smooth(gfx.smooth);
 }
 
+void same_line_if_fits(float width) {
+  const ImGuiWindow* window = ImGui::GetCurrentWindow();
+  float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  if (window->DC.TextWrapPos > 0) right = std::min(right, window->Pos.x - window->Scroll.x + window->DC.TextWrapPos);
+  const float next = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x;
+  if (next + width <= right) ImGui::SameLine();
+}
+
+float button_width(const char* label) {
+  return ImGui::CalcTextSize(label, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x;
+}
+
+float checkbox_width(const char* label) {
+  return ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label, nullptr, true).x;
+}
+
 void section(const char* title) {
   ImGui::Spacing();
   ImGui::TextColored(ImVec4(0.55f, 0.75f, 1.0f, 1.0f), "%s", title);
   ImGui::Separator();
+}
+
+float density_colour_bar_height(float length, const char* caption, bool hole) {
+  const float font = ImGui::GetFontSize(), pad = font * 0.3f;
+  return ImGui::CalcTextSize(caption).y + 3 * pad + length + (hole ? font + pad : 0);
+}
+
+void density_colour_bar(ImDrawList* dl, ImVec2 top_right, float length, double peak, const char* caption, bool hole) {
+  if (!(peak > 0) || !std::isfinite(peak)) return;
+  const float font = ImGui::GetFontSize(), pad = font * 0.3f;
+  const float bar_w = std::max(6.0f, font * 0.55f);
+  const float caption_h = ImGui::CalcTextSize(caption).y + pad;
+  const float bar_h = length;
+  if (bar_h < font * 2) return;  // too small to read: the caption and the tooltip say enough
+  const std::vector<ui::BarTick> ticks = ui::sqrt_bar_ticks(peak, double(font * 1.05f / bar_h));
+  std::vector<std::string> labels;
+  float label_w = 0;
+  for (const ui::BarTick& t : ticks) {
+    labels.push_back(ui::format_tick(t.value));
+    label_w = std::max(label_w, ImGui::CalcTextSize(labels.back().c_str()).x);
+  }
+  const float caption_w = ImGui::CalcTextSize(caption).x;
+  const float width = std::max(caption_w, label_w + pad + bar_w);
+  const ImVec2 box_min(top_right.x - width - 2 * pad, top_right.y),
+      box_max(top_right.x, top_right.y + density_colour_bar_height(length, caption, hole));
+  dl->AddRectFilled(box_min, box_max, IM_COL32(10, 10, 14, 190), 3.0f);
+  const ImU32 text = IM_COL32(230, 230, 230, 235);
+  dl->AddText(ImVec2(top_right.x - pad - caption_w, top_right.y + pad), text, caption);
+  const float x1 = top_right.x - pad, x0 = x1 - bar_w, y_top = top_right.y + pad + caption_h, y_bottom = y_top + bar_h;
+  constexpr int kSteps = 48;
+  for (int i = 0; i < kSteps; ++i) {
+    const float lo = float(i) / kSteps, hi = float(i + 1) / kSteps;
+    const auto c = ui::colormap(ui::Colormap::Magma, (lo + hi) / 2);
+    dl->AddRectFilled(ImVec2(x0, y_bottom - hi * bar_h), ImVec2(x1, y_bottom - lo * bar_h + 0.5f),
+                      IM_COL32(int(c[0] * 255), int(c[1] * 255), int(c[2] * 255), 255));
+  }
+  dl->AddRect(ImVec2(x0, y_top), ImVec2(x1, y_bottom), IM_COL32(200, 200, 200, 120));
+  for (size_t i = 0; i < ticks.size(); ++i) {
+    const float y = y_bottom - float(ticks[i].position) * bar_h;
+    dl->AddLine(ImVec2(x0 - pad * 0.7f, y), ImVec2(x0, y), text);
+    const ImVec2 size = ImGui::CalcTextSize(labels[i].c_str());
+    dl->AddText(ImVec2(x0 - pad - size.x, std::clamp(y - size.y / 2, y_top - size.y / 2, y_bottom - size.y / 2)), text, labels[i].c_str());
+  }
+  if (hole) {
+    const float y = y_bottom + pad;
+    dl->AddRectFilled(ImVec2(x0, y + 2), ImVec2(x1, y + font - 2), IM_COL32(255, 60, 60, 200));
+    const char* what = "hole";
+    dl->AddText(ImVec2(x0 - pad - ImGui::CalcTextSize(what).x, y), text, what);
+  }
 }
 
 void export_png(AppState& state, const Gfx& gfx, const char* name, const ImageBatch& images, int rows, int cols) {

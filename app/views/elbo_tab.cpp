@@ -44,22 +44,24 @@ void inequality(const char* label, double log_px, bool log_px_known, double reco
   const double elbo = -recon - kl;
   ImGui::TextDisabled("%s", label);
   char buf[64];
+  // Each piece continues the line where it fits, else starts the next one (a narrow window).
+  const auto next = [](const char* text) { same_line_if_fits(ImGui::CalcTextSize(text).x); };
   std::snprintf(buf, sizeof buf, "log p(x) %s %.2f", log_px_known ? "=" : "~", log_px);
   term(buf, kLogPx, kExplainLogPx);
-  ImGui::SameLine();
+  next(" >= ");
   term(" >= ", ImVec4(1, 1, 1, 1), kExplainInequality);
-  ImGui::SameLine();
   std::snprintf(buf, sizeof buf, "E_q[log p(x|z)] %.2f", -recon);
+  next(buf);
   term(buf, kRecon, kExplainRecon);
-  ImGui::SameLine();
+  next(" - ");
   ImGui::TextUnformatted(" - ");
-  ImGui::SameLine();
   std::snprintf(buf, sizeof buf, "KL(q||p) %.2f", kl);
+  next(buf);
   term(buf, kKl, kExplainKl);
   std::snprintf(buf, sizeof buf, "ELBO = %.2f", elbo);
   term(buf, kElbo, kExplainInequality);
-  ImGui::SameLine();
   std::snprintf(buf, sizeof buf, "   gap = KL(q(z|x)||p(z|x)) = %.2f nats", log_px - elbo);
+  next(buf);
   term(buf, log_px - elbo >= -0.05 ? ImVec4(0.8f, 0.8f, 0.8f, 1) : ImVec4(1, 0.4f, 0.4f, 1), kExplainGap);
   if (k > 0) {
     std::snprintf(buf, sizeof buf, "IW bound (K = %d) = %.2f", k, iw);
@@ -81,7 +83,7 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
   e.digit = std::clamp(e.digit, 0, int(state.data.test_size()) - 1);
   ImGui::SameLine();
   ImGui::TextDisabled("(test #%d, label %d)", e.digit, state.data.test_labels()[size_t(e.digit)]);
-  ImGui::SameLine();
+  same_line_if_fits(button_width("= interpolation A"));
   if (ImGui::SmallButton("= interpolation A")) e.digit = state.interp_a, e.digit_dirty = true;
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
@@ -89,10 +91,11 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
   help_marker("Samples of the importance-weighted bound; computed off the UI thread.");
   const bool two_d = state.latent_dim() == 2;
   if (two_d) {
-    ImGui::SameLine();
+    same_line_if_fits(checkbox_width("posterior on pad"));
     ImGui::Checkbox("posterior on pad", &e.show_posterior);
     help_marker("Shows the true posterior p(z|x) of this digit as a heatmap on the latent pad (log p(x|z) + log p(z) "
-                "on a grid, normalised), with q(z|x)'s 1 and 2 sigma ellipses on top.");
+                "on a grid, normalised), with q(z|x)'s 1 and 2 sigma ellipses on top. Its colour bar gives the density per "
+                "unit area of z, on a square-root scale so that the tails stay visible.");
   }
 
   if (e.have_digit && e.close_up.resolution > 0) {
@@ -102,8 +105,9 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
     const PosteriorGrid& c = e.close_up;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(at, ImVec2(at.x + side, at.y + side), IM_COL32(16, 18, 24, 255));
-    draw_posterior(dl, gfx.close_up, gfx.close_up_generation, e.posterior_generation, c, at, ImVec2(at.x + side, at.y + side),
-                   c.x0, c.x1, c.y0, c.y1);
+    const double peak = draw_posterior(dl, gfx.close_up, gfx.close_up_generation, e.posterior_generation, c, at,
+                                       ImVec2(at.x + side, at.y + side), c.x0, c.x1, c.y0, c.y1);
+    density_colour_bar(dl, ImVec2(at.x + side, at.y), side * 0.5f, peak, "per unit area");
     char caption[64];
     std::snprintf(caption, sizeof caption, "p(z|x) vs q, +-%.2f", (c.x1 - c.x0) / 2);
     dl->AddText(ImVec2(at.x + 3, at.y + side - ImGui::GetFontSize() - 2), IM_COL32(220, 220, 220, 220), caption);
@@ -152,16 +156,16 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
   }
 }
 
-void draw_posterior(ImDrawList* dl, RgbaTexture& texture, int64_t& texture_generation, int64_t generation,
-                    const PosteriorGrid& p, ImVec2 min, ImVec2 max, float zx0, float zx1, float zy0, float zy1) {
-  if (p.resolution == 0) return;
+double draw_posterior(ImDrawList* dl, RgbaTexture& texture, int64_t& texture_generation, int64_t generation,
+                      const PosteriorGrid& p, ImVec2 min, ImVec2 max, float zx0, float zx1, float zy0, float zy1) {
+  if (p.resolution == 0) return 0;
   auto to_screen = [&](float zx, float zy) {
     return ImVec2(min.x + (zx - zx0) / (zx1 - zx0) * (max.x - min.x), min.y + (zy1 - zy) / (zy1 - zy0) * (max.y - min.y));
   };
+  float peak = 0;
+  for (float d : p.density) peak = std::max(peak, d);
   if (texture_generation != generation) {
     // Density → magma, alpha rising with density so that what lies under it stays visible.
-    float peak = 0;
-    for (float d : p.density) peak = std::max(peak, d);
     std::vector<uint32_t> rgba(p.density.size());
     for (size_t i = 0; i < rgba.size(); ++i) {
       const float t = peak > 0 ? std::sqrt(p.density[i] / peak) : 0;
@@ -183,14 +187,17 @@ void draw_posterior(ImDrawList* dl, RgbaTexture& texture, int64_t& texture_gener
     dl->AddPolyline(ring.data(), int(ring.size()), IM_COL32(120, 230, 255, 230), ImDrawFlags_Closed, 1.5f);
   }
   dl->PopClipRect();
+  return peak;
 }
 
-void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* dl, float left, float top, float size) {
+void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* dl, float left, float top, float size, float bar_length) {
   ElboViews& e = state.elbo;
   const float extent = state.pad_extent;
-  if (e.show_posterior && state.latent_dim() == 2)
-    draw_posterior(dl, gfx.posterior, gfx.posterior_generation, e.posterior_generation, e.posterior, ImVec2(left, top),
-                   ImVec2(left + size, top + size), -extent, extent, -extent, extent);
+  if (e.show_posterior && state.latent_dim() == 2) {
+    const double peak = draw_posterior(dl, gfx.posterior, gfx.posterior_generation, e.posterior_generation, e.posterior,
+                                       ImVec2(left, top), ImVec2(left + size, top + size), -extent, extent, -extent, extent);
+    density_colour_bar(dl, ImVec2(left + size, top), bar_length, peak, kPosteriorBarCaption);
+  }
   const LatentMatrix& z = e.reparam_z;
   const ui::PadMapping map{left, top, size, extent};
   if (z.rows > 0 && z.cols == state.latent_dim())

@@ -28,10 +28,10 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
   ImGui::RadioButton("encoded test set", &background, 0);
   help_marker("Each dot is mu(x) of q(z|x) for one test digit, coloured by its label. The KL term pulls them "
               "towards N(0, I): watch the clusters pack around the origin as training goes on.");
-  ImGui::SameLine();
+  same_line_if_fits(checkbox_width("decoded manifold"));
   ImGui::RadioButton("decoded manifold", &background, 1);
   help_marker("The decoder's mean image at each point of a grid over the pad: p(x|z) as a map.");
-  ImGui::SameLine();
+  same_line_if_fits(checkbox_width("q(z) vs p(z)"));
   ImGui::RadioButton("q(z) vs p(z)", &background, 2);
   help_marker("The aggregate posterior q(z) = mean over test digits of q(z|x), against the prior N(0, I) (circles at "
               "1, 2, 3 sigma). Red: holes, where the prior has mass (inside 2 sigma) but q(z) is under 5 % of it. "
@@ -41,7 +41,7 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     state.options.pad_background = chosen;
     state.grid_dirty = true;
   }
-  ImGui::SameLine();
+  same_line_if_fits(ImGui::GetFontSize() * 5 + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("extent").x);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
   if (ImGui::SliderFloat("extent", &state.pad_extent, 1.0f, 6.0f, "%.1f")) state.grid_dirty = state.scatter_dirty = true;
   if (dims > 2) {
@@ -54,13 +54,13 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     state.pad_dim_x = std::clamp(state.pad_dim_x, 0, dims - 1);
     state.pad_dim_y = std::clamp(state.pad_dim_y, 0, dims - 1);
     if (state.pad_dim_y == state.pad_dim_x) state.pad_dim_y = (state.pad_dim_x + 1) % dims;
-    ImGui::SameLine();
+    same_line_if_fits(button_width("zero the rest"));
     if (ImGui::Button("zero the rest")) {
       for (int d = 0; d < dims; ++d)
         if (d != state.pad_dim_x && d != state.pad_dim_y) state.z[size_t(d)] = 0;
       state.decoded_dirty = state.grid_dirty = true;
     }
-    ImGui::SameLine();
+    same_line_if_fits(button_width("rest = mu of A"));
     if (ImGui::Button("rest = mu of A") && state.scatter.posterior.mu.rows > state.interp_a) {
       for (int d = 0; d < dims; ++d)
         if (d != state.pad_dim_x && d != state.pad_dim_y) state.z[size_t(d)] = state.scatter.posterior.mu.at(state.interp_a, d);
@@ -95,6 +95,14 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
   const bool manifold = state.options.pad_background == PadBackground::Manifold && gfx.grid.valid() && state.grid_k_shown > 1;
   const bool aggregate = state.options.pad_background == PadBackground::Aggregate && state.aggregate.resolution > 0;
   const bool scatter = !manifold && !aggregate && state.scatter.posterior.mu.rows > 0;  // also while the others load
+  // The heatmaps' colour bars: the true posterior's at the top right, the aggregate's below it, both
+  // as long as fits (up to 8 lines of text each).
+  const bool posterior_bar = state.elbo.show_posterior && dims == 2 && state.elbo.posterior.resolution > 0;
+  const float bar_room = aggregate && posterior_bar
+                             ? (size - density_colour_bar_height(0, kPosteriorBarCaption) - density_colour_bar_height(0, kAggregateBarCaption, true) -
+                                ImGui::GetFontSize()) / 2
+                             : size * 0.3f;
+  const float bar_length = std::min(ImGui::GetFontSize() * 8, bar_room);
   if (!manifold && !scatter) dl->AddRectFilled(p0, ImVec2(p0.x + size, p0.y + size), ui::kPadBackground);
   if (manifold) {
     // Grid points sit at ±extent; each tile covers half a cell beyond them.
@@ -123,6 +131,10 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     auto [ax0, ay0] = map.to_screen(-g.extent, g.extent);
     auto [ax1, ay1] = map.to_screen(g.extent, -g.extent);
     dl->AddImage(gfx.aggregate.id(), ImVec2(ax0, ay0), ImVec2(ax1, ay1));
+    float peak = 0;
+    for (float v : g.q) peak = std::max(peak, v);
+    density_colour_bar(dl, ImVec2(p0.x + size, p0.y + size - density_colour_bar_height(bar_length, kAggregateBarCaption, true)),
+                       bar_length, peak, kAggregateBarCaption, true);
   } else if (scatter) {
     const Gfx::ScatterKey key{state.scatter_generation, dx, dy, std::min(2048, int(size)), state.pad_extent};
     state.pad_raster_size = key.size;
@@ -139,7 +151,7 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     }
     dl->AddImage(gfx.scatter.id(), p0, ImVec2(p0.x + size, p0.y + size));
   }
-  draw_posterior_overlay(state, gfx, dl, p0.x, p0.y, size);
+  draw_posterior_overlay(state, gfx, dl, p0.x, p0.y, size, bar_length);
   // Axes through the origin, ticks at whole numbers.
   const ImU32 axis = IM_COL32(255, 255, 255, 60);
   auto [ox, oy] = map.to_screen(0, 0);

@@ -80,12 +80,12 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   section("Run");
   const bool running = state.training();
   if (ImGui::Button(running ? "Pause (space)" : "Start (space)")) running ? state.pause() : state.start_or_resume();
-  ImGui::SameLine();
+  same_line_if_fits(button_width("Step (S)"));
   if (ImGui::Button("Step (S)")) state.step();
-  ImGui::SameLine();
+  same_line_if_fits(button_width("Reset (R)"));
   if (ImGui::Button("Reset (R)")) state.reset_from_form();
   help_marker("Reset starts a new model with the fields above (latent dim, hidden, batch...). R does the same.");
-  ImGui::SameLine();
+  same_line_if_fits(button_width("Lessons (L)"));
   if (ImGui::Button("Lessons (L)")) state.open_lessons_requested = true;
   help_marker("A guided walk through the ELBO in seven steps, each opening the views it talks about.");
   if (state.snapshot) {

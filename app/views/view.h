@@ -65,11 +65,13 @@ struct KlTabState {
 };
 void kl_tab(AppState& state, KlTabState& tab);
 // The ELBO views' overlay on the pad: the true posterior, q's ellipses, reparameterized samples.
-void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* list, float left, float top, float size);
+// `bar_length`: the heatmap's colour bar (at the pad's top right).
+void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* list, float left, float top, float size, float bar_length);
 // A posterior grid as a heatmap (uploaded into `texture` when `generation` changed) with q's 1σ and
-// 2σ ellipses, in the screen rectangle [min, max] showing z ∈ [zx0, zx1] × [zy0, zy1].
-void draw_posterior(ImDrawList* list, RgbaTexture& texture, int64_t& texture_generation, int64_t generation,
-                    const PosteriorGrid& grid, ImVec2 min, ImVec2 max, float zx0, float zx1, float zy0, float zy1);
+// 2σ ellipses, in the screen rectangle [min, max] showing z ∈ [zx0, zx1] × [zy0, zy1]. Returns the
+// grid's peak density (for its colour bar; 0 when there is no grid).
+double draw_posterior(ImDrawList* list, RgbaTexture& texture, int64_t& texture_generation, int64_t generation,
+                      const PosteriorGrid& grid, ImVec2 min, ImVec2 max, float zx0, float zx1, float zy0, float zy1);
 // The messages: banners drawn above every window, each dismissable.
 void banners_overlay(AppState& state);
 
@@ -86,6 +88,22 @@ void hover_explanation(const char* text);
 extern const char* const kNegativeNatsHelp;
 // Uploads whichever image results changed since the last call into gfx's textures (cheap if none).
 void sync_textures(const AppState& state, Gfx& gfx);
+// The colour bar of a density heatmap drawn as draw_posterior and the aggregate posterior draw it
+// (magma, colour position = sqrt(density / peak)), hanging from `top_right` on a dark backing: above,
+// `caption` (the quantity and its units); below it a bar `length` pixels long with labelled ticks from
+// 0 to `peak`; and, with `hole`, the swatch of the prior's holes.
+void density_colour_bar(ImDrawList* list, ImVec2 top_right, float length, double peak, const char* caption, bool hole = false);
+// The height of that, backing included.
+float density_colour_bar_height(float length, const char* caption, bool hole = false);
+// The captions of the pad's two heatmaps.
+constexpr const char* kPosteriorBarCaption = "p(z|x)\nper unit area";
+constexpr const char* kAggregateBarCaption = "q(z)\nper unit area";
+// Continues the line after the last item when `width` more pixels fit in the window, else starts a
+// new one (a row of controls wraps in a narrow window instead of running past its edge). The widths
+// of a button and of a checkbox with their label.
+void same_line_if_fits(float width);
+float button_width(const char* label);
+float checkbox_width(const char* label);
 // A titled separator (ImGui 1.86 has no SeparatorText).
 void section(const char* title);
 // Writes the images tiled rows x cols as a PNG in the export folder, as the screen shows them (the
