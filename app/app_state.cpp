@@ -150,6 +150,19 @@ std::string app_options_help() {
 )";
 }
 
+void TrainingForm::describe(const ModelConfig& m, const TrainConfig& t) {
+  latent = m.latent_dim;
+  std::snprintf(hidden, sizeof hidden, "%s", format_hidden(m.hidden).c_str());
+  activation = m.activation == Activation::Elu ? 1 : 0;
+  likelihood = m.likelihood == ReconstructionLikelihood::Gaussian ? 1 : 0;
+  sigma = float(m.gaussian_sigma);
+  learn_sigma = m.learn_sigma;
+  batch = t.batch_size;
+  lr = t.learning_rate;
+  beta = float(t.beta);
+  warmup = float(t.warmup_epochs);
+}
+
 AppState::AppState(AppOptions o) : options(std::move(o)) {
   worker_.on_error = [this](const std::string& message) { notify("inference failed: " + message, true); };
   {
@@ -157,16 +170,7 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
     const auto& t = options.run.train;
     form.dataset = options.run.data == "mnist" ? 0 : options.run.data == "fashion-mnist" ? 1 : 2;
     if (form.dataset == 2) std::snprintf(form.directory, sizeof form.directory, "%s", options.run.data.c_str());
-    form.latent = m.latent_dim;
-    std::snprintf(form.hidden, sizeof form.hidden, "%s", format_hidden(m.hidden).c_str());
-    form.activation = m.activation == Activation::Elu ? 1 : 0;
-    form.likelihood = m.likelihood == ReconstructionLikelihood::Gaussian ? 1 : 0;
-    form.sigma = float(m.gaussian_sigma);
-    form.learn_sigma = m.learn_sigma;
-    form.batch = t.batch_size;
-    form.lr = t.learning_rate;
-    form.beta = float(t.beta);
-    form.warmup = float(t.warmup_epochs);
+    form.describe(m, t);
     std::string ckpt = options.checkpoint.empty() ? data_home() + "/explorer.ckpt" : options.checkpoint;
     std::snprintf(form.checkpoint, sizeof form.checkpoint, "%s", ckpt.c_str());
   }
@@ -287,6 +291,8 @@ void AppState::update(double t) {
   if (snapshot->run_id != run_id_) {
     run_id_ = snapshot->run_id;
     ++run_generation;
+    // The form describes the model now shown (loaded, resumed or reset), so that Reset starts from it.
+    form.describe(snapshot->model, snapshot->train);
     message_seen_.clear();
     if (!pending_data_.empty()) data = std::move(pending_data_), pending_data_ = Dataset();
     steps.clear();

@@ -143,6 +143,8 @@ struct TrainingForm {
   float beta = 1.0f;
   float warmup = 0.0f;
   char checkpoint[512] = "";
+  // The model and hyperparameter fields set from a run's configuration.
+  void describe(const ModelConfig& model, const TrainConfig& train);
 };
 
 // Who gets the CPU when the frame, a training step and the worker's views all want it (nice values;

@@ -26,6 +26,7 @@ struct Gfx {
     }
   } scatter_key;
   int64_t gallery_generation = -1, grid_generation = -1;
+  int samples_rows = 4;  // the samples' grid as the gallery last laid it out for its window
   int64_t decoded_generation = -1, interp_generation = -1;
   // While training, new weights refresh every view within a few frames of each other, and under a
   // software rasteriser a frame that redraws several of them at once is the slow one (the gallery,

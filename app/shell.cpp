@@ -127,6 +127,12 @@ void Shell::keys(AppState& state, GLFWwindow* window) {
     if (ctrl && (k.key == GLFW_KEY_MINUS || k.key == GLFW_KEY_KP_SUBTRACT)) set_scale(scale_ - 0.1f);
     if (ctrl && (k.key == GLFW_KEY_0 || k.key == GLFW_KEY_KP_0)) set_scale(1.0f);
     if (k.key == GLFW_KEY_F11) toggle_fullscreen(window);
+    // Escape closes an open menu or dialog (ImGui does so only with keyboard navigation, which
+    // would take Space and the arrows from the shortcuts).
+    if (k.key == GLFW_KEY_ESCAPE && ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) {
+      ImGui::ClosePopupToLevel(0, true);
+      continue;
+    }
     if (io.WantCaptureKeyboard || (k.mods & (GLFW_MOD_CONTROL | GLFW_MOD_ALT | GLFW_MOD_SUPER))) continue;
     switch (k.key) {
       case GLFW_KEY_SPACE: state.training() ? state.pause() : state.start_or_resume(); break;

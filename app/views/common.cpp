@@ -47,7 +47,7 @@ void hover_explanation(const char* text) {
 }
 
 void help_marker(const char* text) {
-  ImGui::SameLine();
+  same_line_if_fits(ImGui::CalcTextSize("(?)").x);
   ImGui::TextDisabled("(?)");
   hover_explanation(text);
 }
@@ -67,7 +67,8 @@ void sync_textures(const AppState& state, Gfx& gfx) {
     gfx.gallery_generation = state.gallery_generation;
     if (ImageBatch both = state.originals_over_reconstructions(); both.count > 0)
       gfx.gallery.upload_tiled(both, 2, int(state.originals.count));
-    if (state.samples.count > 0) gfx.samples.upload_tiled(state.samples, 4, 8);
+    if (state.samples.count > 0 && state.samples.count % gfx.samples_rows == 0)
+      gfx.samples.upload_tiled(state.samples, gfx.samples_rows, int(state.samples.count) / gfx.samples_rows);
   }
   if (gfx.grid_generation != state.grid_generation && gfx.take_refresh_turn()) {
     gfx.grid_generation = state.grid_generation;

@@ -37,9 +37,20 @@ void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
     state.gallery_dirty = true;
   }
   ImGui::SameLine();
-  if (ImGui::SmallButton("PNG")) export_png(state, gfx, "samples", state.samples, 4, 8);
-  if (gfx.samples.valid()) {
+  const int count = int(state.samples.count);
+  if (ImGui::SmallButton("PNG")) export_png(state, gfx, "samples", state.samples, gfx.samples_rows, count / std::max(1, gfx.samples_rows));
+  if (gfx.samples.valid() && count > 0) {
+    // The grid (1 x 32, 2 x 16, 4 x 8 ...) with the largest images that fit what is left of the window.
     const float h = ImGui::GetContentRegionAvail().y;
+    const auto side_for = [&](int rows) { return std::min(width / float(count / rows), h / float(rows)); };
+    int best = gfx.samples_rows;
+    float best_side = count % best == 0 ? side_for(best) : 0;
+    for (int rows = 1; rows <= count; rows *= 2)
+      if (count % rows == 0 && side_for(rows) > best_side * 1.05f) best = rows, best_side = side_for(rows);  // a clear gain only
+    if (best != gfx.samples_rows) {
+      gfx.samples_rows = best;
+      gfx.samples.upload_tiled(state.samples, best, count / best);
+    }
     const float aspect = float(gfx.samples.width()) / float(gfx.samples.height());
     const float w = std::min(width, h * aspect);
     gfx.renderer.image(gfx.samples, ImVec2(w, w / aspect), gfx.colormap);

@@ -143,19 +143,20 @@ void LossCurvesView::draw(AppState& state, Gfx& gfx, bool* open) {
   help_marker("Stacked: the reconstruction term (blue) with the KL term (orange) on top; together they are -ELBO "
               "(beta = 1), the bound on -log p(x).");
   o.curve_layout = layout ? CurveLayout::Stacked : CurveLayout::Separate;
-  ImGui::SameLine();
+  const float inner = ImGui::GetStyle().ItemInnerSpacing.x;
+  same_line_if_fits(checkbox_width("log y"));
   ImGui::Checkbox("log y", &o.log_y);
-  ImGui::SameLine();
+  same_line_if_fits(ImGui::GetFontSize() * 5 + inner + ImGui::CalcTextSize("x").x);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
   const char* axes[] = {"steps", "epochs"};
   ImGui::Combo("x", &x_axis_, axes, 2);
-  ImGui::SameLine();
+  same_line_if_fits(ImGui::GetFontSize() * 6 + inner + ImGui::CalcTextSize("smoothing").x);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
   ImGui::SliderFloat("smoothing", &smoothing_, 0.0f, 0.99f, "%.2f");
-  ImGui::SameLine();
+  same_line_if_fits(button_width("CSV"));
   if (ImGui::Button("CSV")) state.export_curves_csv();
   if (state.snapshot && state.snapshot->model.likelihood == ReconstructionLikelihood::Gaussian) {
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("(negative?)").x);
     ImGui::TextDisabled("(negative?)");
     hover_explanation(kNegativeNatsHelp);
   }
