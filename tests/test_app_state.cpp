@@ -492,7 +492,7 @@ TEST(AppState, StartsFromAnAutosavedCheckpoint) {
   const std::string dir = test::temp_dir();
   int64_t saved_step = 0;
   {
-    AppState first(options({"--latent", "3"}));
+    AppState first(options({"--latent", "3", "--hidden", "64", "--beta", "2.5"}));
     first.step();
     first.step();
     ASSERT_TRUE(run_until(first, [&] { return first.snapshot && first.snapshot->step == 2; }));
@@ -504,6 +504,10 @@ TEST(AppState, StartsFromAnAutosavedCheckpoint) {
   EXPECT_EQ(next.snapshot->step, saved_step);
   EXPECT_EQ(next.snapshot->model.latent_dim, 3);
   EXPECT_TRUE(has_banner(next, "loaded " + dir + "/autosave.ckpt"));
+  // The form shows the resumed model, so that Reset (and R) start from it, not from the defaults.
+  EXPECT_EQ(next.form.latent, 3);
+  EXPECT_STREQ(next.form.hidden, "64");
+  EXPECT_FLOAT_EQ(next.form.beta, 2.5f);
   next.step();
   ASSERT_TRUE(run_until(next, [&] { return next.snapshot->step == saved_step + 1; }));
 }
