@@ -1,7 +1,11 @@
 #include "bad_inputs.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <climits>
+#include <cmath>
 
 #include <filesystem>
 #include <functional>
@@ -105,6 +109,19 @@ const std::vector<std::pair<std::string, DatasetCase>>& dataset_cases() {
       {"missing-file", {"missing file", "", "missing t10k-labels-idx1-ubyte", [](const std::string& d) {
          fs::remove(d + "/" + kLabels);
        }}},
+      // A FIFO would block the first read for ever; a file beside its own .gz is ambiguous.
+      {"fifo", {"a FIFO instead of the file", kImages, "is a FIFO, not a regular file", [](const std::string& d) {
+         fs::remove(d + "/" + kImages);
+         if (::mkfifo((d + "/" + kImages).c_str(), 0644) != 0) ADD_FAILURE() << "mkfifo failed";
+       }}},
+      {"fifo-beside-gz", {"a FIFO beside the valid .gz", "", "both t10k-images-idx3-ubyte and t10k-images-idx3-ubyte.gz",
+                          [n](const std::string& d) {
+                            write_bytes(d + "/" + kImages + ".gz", file_bytes({n, kSide, kSide}, pattern(n * kSide * kSide), true));
+                            fs::remove(d + "/" + kImages);
+                            if (::mkfifo((d + "/" + kImages).c_str(), 0644) != 0) ADD_FAILURE() << "mkfifo failed";
+                          }}},
+      {"raw-and-gz", {"the file and its .gz both", "", "both t10k-labels-idx1-ubyte and t10k-labels-idx1-ubyte.gz",
+                      [n](const std::string& d) { write_bytes(d + "/" + kLabels + ".gz", file_bytes({n}, labels(n), true)); }}},
   };
   return cases;
 }
@@ -176,8 +193,10 @@ std::string make_good_checkpoint(const std::string& dir) {
 }
 
 const std::vector<std::string>& bad_checkpoint_cases() {
-  static const std::vector<std::string> names = {"truncated", "random-bytes", "empty-file", "directory",
-                                                 "missing", "other-architecture", "other-image-size"};
+  static const std::vector<std::string> names = {"truncated",        "random-bytes",     "empty-file",      "directory",
+                                                 "missing",          "other-architecture", "other-image-size", "fifo",
+                                                 "huge-wrong-magic", "huge-right-header", "epoch-overflow",  "step-overflow",
+                                                 "negative-adam-v",  "nan-weight"};
   return names;
 }
 
@@ -211,6 +230,38 @@ BadInput make_bad_checkpoint(const std::string& dir, const std::string& name) {
     c.model.hidden = {32};
     write_checkpoint(path, c);
     return {"another architecture", path, path, "another architecture"};
+  }
+  if (name == "fifo") {
+    if (::mkfifo(path.c_str(), 0644) != 0) ADD_FAILURE() << "mkfifo failed";
+    return {"a FIFO", path, path, "is a FIFO, not a regular file"};
+  }
+  // 1.9 GB, sparse: a reader that takes the whole file before looking at its first bytes shows it in
+  // its peak memory.
+  if (name == "huge-wrong-magic" || name == "huge-right-header") {
+    std::vector<uint8_t> head(64, 0);
+    if (name == "huge-right-header") {
+      const auto good = read_bytes(make_good_checkpoint(dir));
+      head.assign(good.begin(), good.end() - 4);  // a whole valid start, then nothing but zeros
+    }
+    write_bytes(path, head);
+    std::filesystem::resize_file(path, (int64_t(19) << 30) / 10);
+    return {name == "huge-wrong-magic" ? "1.9 GB, wrong magic" : "1.9 GB behind a valid header", path, path,
+            name == "huge-wrong-magic" ? "wrong magic" : "more than the"};
+  }
+  // Values a save of ours never writes, made by hand: counters past what a run reaches, an Adam
+  // second moment below zero, a NaN weight.
+  if (name == "epoch-overflow" || name == "step-overflow" || name == "negative-adam-v" || name == "nan-weight") {
+    Checkpoint c = read_checkpoint(make_good_checkpoint(dir));
+    std::string problem;
+    if (name == "epoch-overflow") c.progress.epoch = INT32_MAX, problem = "epoch = 2147483647 is outside";
+    if (name == "step-overflow") c.progress.step = INT64_MAX, problem = "step = 9223372036854775807 is outside";
+    for (auto& a : c.arrays) {
+      if (!problem.empty() || a.values.size() < 2) continue;
+      if (name == "negative-adam-v" && a.name.rfind("adam.v.", 0) == 0) a.values[1] = -0.5f, problem = "negative value";
+      if (name == "nan-weight" && a.name.rfind("vae.", 0) == 0) a.values[1] = NAN, problem = "non-finite values";
+    }
+    write_bytes(path, serialize_checkpoint(c));
+    return {name, path, path, problem};
   }
   if (name == "other-image-size") {
     const std::string small = dir + "/small8";

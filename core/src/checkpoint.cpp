@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <sstream>
 
 #include "latent/error.h"
+#include "latent/files.h"
 #include "latent/options.h"
 
 namespace latent {
@@ -82,6 +84,30 @@ std::string format_meta(const Checkpoint& c) {
   return m.str();
 }
 
+// Progress counters a run can reach and still count on: 2^50 steps is decades of training, and a
+// million epochs leaves room to add any --epochs without overflowing an int.
+constexpr int64_t kMaxSteps = int64_t(1) << 50, kMaxEpochs = 1000000, kMaxEpochOffset = int64_t(1) << 40;
+
+std::string validate_progress(const TrainingProgress& p) {
+  if (p.step < 0 || p.step > kMaxSteps) return "step = " + std::to_string(p.step) + " is outside 0.." + std::to_string(kMaxSteps);
+  if (p.epoch < 0 || p.epoch > kMaxEpochs) return "epoch = " + std::to_string(p.epoch) + " is outside 0.." + std::to_string(kMaxEpochs);
+  if (p.epoch_offset < 0 || p.epoch_offset > kMaxEpochOffset)
+    return "epoch_offset = " + std::to_string(p.epoch_offset) + " is outside 0.." + std::to_string(kMaxEpochOffset);
+  return "";
+}
+
+// What every array must hold to be state a run can continue from: finite values (a NaN would only
+// diverge again), and Adam's second moments, running means of squared gradients, never below zero.
+std::string validate_values(const NamedArray& a) {
+  const bool second_moment = a.name.rfind("adam.v.", 0) == 0;
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    if (!std::isfinite(a.values[i])) return "array '" + a.name + "' holds non-finite values (the first at index " + std::to_string(i) + ")";
+    if (second_moment && a.values[i] < 0)
+      return "array '" + a.name + "' (Adam's second moment) holds a negative value at " + std::to_string(i);
+  }
+  return "";
+}
+
 // A metadata integer that must fit an int: "image_height=4294967324" is an error, not 28.
 int parse_int32(const char* key, const std::string& text) {
   int64_t v = parse_int(key, text);
@@ -139,9 +165,9 @@ void parse_meta(const std::string& text, Checkpoint& c, const std::string& what)
   }
   std::string problem = validate(c.model);
   if (problem.empty()) problem = validate(c.train);
-  if (problem.empty() && (c.progress.step < 0 || c.progress.epoch < 0 || c.progress.epoch_offset < 0))
-    problem = "negative progress counters";
   if (!problem.empty()) throw Error(what + ": invalid checkpoint config: " + problem);
+  problem = validate_progress(c.progress);
+  if (!problem.empty()) throw Error(what + ": invalid checkpoint progress: " + problem);
 }
 
 }  // namespace
@@ -173,11 +199,13 @@ std::vector<uint8_t> serialize_checkpoint(const Checkpoint& c) {
 }
 
 void write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
-  // A checkpoint is the state to come back to: weights that are not finite would only diverge again.
-  for (const auto& a : checkpoint.arrays)
-    for (float v : a.values)
-      if (!std::isfinite(v))
-        throw Error(path + ": not saved: array '" + a.name + "' holds non-finite values (the file on disk is unchanged)");
+  // Nothing is written that read_checkpoint would refuse: the same checks on the config, the
+  // counters and the values.
+  std::string problem = validate(checkpoint.model);
+  if (problem.empty()) problem = validate(checkpoint.train);
+  if (problem.empty()) problem = validate_progress(checkpoint.progress);
+  for (size_t i = 0; problem.empty() && i < checkpoint.arrays.size(); ++i) problem = validate_values(checkpoint.arrays[i]);
+  if (!problem.empty()) throw Error(path + ": not saved: " + problem + " (the file on disk is unchanged)");
   std::vector<uint8_t> bytes = serialize_checkpoint(checkpoint);
   // Unique per save, so that two saves to one path from one process (two trainers) cannot share it.
   static std::atomic<uint64_t> saves{0};
@@ -254,6 +282,7 @@ Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string
     // An array with a zero dimension has no values, and memcpy to an empty vector's null data() is UB.
     if (elements > 0) std::memcpy(a.values.data(), values, size_t(elements) * sizeof(float));
     if (c.find(a.name)) throw Error(what + ": malformed checkpoint (array '" + a.name + "' appears twice)");
+    if (const std::string problem = validate_values(a); !problem.empty()) throw Error(what + ": invalid checkpoint state: " + problem);
     c.arrays.push_back(std::move(a));
   }
   if (r.remaining() != 0) throw Error(what + ": malformed checkpoint (trailing bytes)");
@@ -261,23 +290,44 @@ Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
-  const auto check = [&](const struct stat& st) {
-    if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
-    if (st.st_size > kCheckpointMaxBytes) throw Error(path + ": too large to be a checkpoint");
-  };
-  // stat() before opening, so that a FIFO is refused instead of blocking the open; then the size of
-  // the file opened, not of the one stat() saw: a save may have renamed another file over the path
-  // in between (TrainerStress read a newer, larger checkpoint with the older size).
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw Error(path + ": checkpoint not found");
-  check(st);
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!f) throw Error(path + ": cannot open checkpoint (" + std::strerror(errno) + ")");
-  if (::fstat(::fileno(f.get()), &st) != 0) throw Error(path + ": cannot stat checkpoint (" + std::strerror(errno) + ")");
-  check(st);
-  std::vector<uint8_t> bytes(size_t(st.st_size));
-  if (!bytes.empty() && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
-    throw Error(path + ": read error");
+  if (!path_exists(path)) throw Error(path + ": checkpoint not found");
+  int64_t size = 0;
+  FilePtr f = open_regular_file(path, &size);
+  if (size > kCheckpointMaxBytes) throw Error(path + ": too large to be a checkpoint (" + std::to_string(size) + " bytes)");
+  // The magic, version and metadata length first: a file that is no checkpoint is refused before
+  // the rest of it is read.
+  constexpr size_t kHead = sizeof kMagic + 4 + 8;
+  std::vector<uint8_t> bytes(std::min<size_t>(size_t(size), kHead));
+  if (!bytes.empty() && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size()) throw Error(path + ": read error");
+  if (bytes.size() >= 6 && std::memcmp(bytes.data(), kMagic, 6) != 0)
+    throw Error(path + ": not a latent-explorer checkpoint (wrong magic)");
+  if (bytes.size() == kHead) {
+    if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) throw Error(path + ": unsupported checkpoint variant");
+    uint32_t version;
+    std::memcpy(&version, bytes.data() + sizeof kMagic, 4);
+    if (version != kVersion)
+      throw Error(path + ": checkpoint format version " + std::to_string(version) + " is not supported (this build reads " +
+                  std::to_string(kVersion) + ")");
+    uint64_t meta_len;
+    std::memcpy(&meta_len, bytes.data() + sizeof kMagic + 4, 8);
+    if (meta_len > (1u << 20)) throw Error(path + ": malformed checkpoint (metadata too long)");
+    if (meta_len > uint64_t(size) - kHead) throw Error(path + ": checkpoint is truncated or corrupt (its metadata runs past the end)");
+    // The metadata describes the model, and so bounds how large its file can be: weights and two
+    // Adam moments, and per array at most a 256-byte name and four dims.
+    bytes.resize(kHead + size_t(meta_len));
+    if (std::fread(bytes.data() + kHead, 1, size_t(meta_len), f.get()) != size_t(meta_len)) throw Error(path + ": read error");
+    Checkpoint described;
+    parse_meta(std::string(reinterpret_cast<const char*>(bytes.data() + kHead), size_t(meta_len)), described, path);
+    const int64_t most = int64_t(kHead + meta_len) + 4 + int64_t(kMaxArrays) * (4 + 256 + 4 + 8 * kMaxRank) +
+                         3 * parameter_count(described.model) * int64_t(sizeof(float)) + 4;
+    if (size > most)
+      throw Error(path + ": not a valid checkpoint (" + std::to_string(size) + " bytes, more than the " + std::to_string(most) +
+                  " its model can take)");
+  }
+  const size_t have = bytes.size();
+  bytes.resize(size_t(size));
+  if (bytes.size() > have && std::fread(bytes.data() + have, 1, bytes.size() - have, f.get()) != bytes.size() - have)
+    throw Error(path + ": read error (the file changed while it was read?)");
   return parse_checkpoint(bytes.data(), bytes.size(), path);
 }
 

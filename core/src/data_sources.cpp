@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <iterator>
 
 #include "latent/error.h"
+#include "latent/files.h"
 #include "latent/sha256.h"
 
 extern char** environ;
@@ -40,9 +42,11 @@ void make_dirs(const std::string& path) {
   }
 }
 
+// Each of the four files is there in some form (what it is, and whether it opens, is for the reader
+// to say, naming it: a FIFO must not make a dataset look absent).
 bool holds_idx_set(const std::string& dir) {
   for (const auto& f : mnist_files())
-    if (!is_file(dir + "/" + f.name) && !is_file(dir + "/" + f.name + ".gz")) return false;
+    if (!path_exists(dir + "/" + f.name) && !path_exists(dir + "/" + f.name + ".gz")) return false;
   return true;
 }
 
@@ -192,9 +196,10 @@ std::string resolve_dataset_dir(const std::string& spec) {
     return dir;
   }
   if (is_dir(spec)) {
+    if (::access(spec.c_str(), R_OK | X_OK) != 0 && errno == EACCES) throw Error(spec + ": permission denied (cannot read the directory)");
     std::string missing;
     for (const auto& f : mnist_files())
-      if (!is_file(spec + "/" + f.name) && !is_file(spec + "/" + f.name + ".gz"))
+      if (!path_exists(spec + "/" + f.name) && !path_exists(spec + "/" + f.name + ".gz"))
         missing += (missing.empty() ? "" : ", ") + std::string(f.name);
     if (!missing.empty())
       throw Error(spec + ": not a dataset directory: missing " + missing +
@@ -202,8 +207,10 @@ std::string resolve_dataset_dir(const std::string& spec) {
                   "t10k-labels-idx1-ubyte, each optionally .gz)");
     return spec;
   }
-  if (is_file(spec)) throw Error(spec + ": is a file; --data takes a directory, mnist or fashion-mnist");
-  throw Error(spec + ": no such directory (--data takes a directory, mnist or fashion-mnist)");
+  const std::string what = describe_path(spec);
+  if (what == "missing") throw Error(spec + ": no such directory (--data takes a directory, mnist or fashion-mnist)");
+  if (what == "permission denied") throw Error(spec + ": permission denied");
+  throw Error(spec + ": is " + (what.empty() ? "a file" : what) + "; --data takes a directory, mnist or fashion-mnist");
 }
 
 }  // namespace latent

@@ -1,6 +1,9 @@
 #include "latent/dataset.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <filesystem>
 
@@ -8,15 +11,20 @@
 #include "kernels.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
+#include "latent/files.h"
 #include "latent/idx.h"
 
 namespace latent {
 namespace {
 
 std::string find_idx(const std::string& dir, const std::string& name) {
-  struct stat st {};
-  for (const std::string& candidate : {dir + "/" + name, dir + "/" + name + ".gz"})
-    if (::stat(candidate.c_str(), &st) == 0) return candidate;
+  const std::string raw = dir + "/" + name, gz = raw + ".gz";
+  const bool have_raw = path_exists(raw), have_gz = path_exists(gz);
+  if (have_raw && have_gz)
+    throw Error(dir + ": both " + name + " and " + name + ".gz are there; keep one (they may differ)");
+  if (have_raw) return raw;
+  if (have_gz) return gz;
+  if (::access(dir.c_str(), R_OK | X_OK) != 0 && errno == EACCES) throw Error(dir + ": permission denied");
   throw Error(dir + ": missing " + name + " (or " + name + ".gz)");
 }
 

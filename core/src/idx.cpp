@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "latent/error.h"
+#include "latent/files.h"
 
 namespace latent {
 namespace {
@@ -82,10 +83,6 @@ void check_payload_size(const Header& h, int64_t payload_available, const std::s
                 std::to_string(h.payload_bytes) + " payload bytes, file holds " +
                 std::to_string(payload_available) + ")");
 }
-
-struct FileCloser {
-  void operator()(FILE* f) const { std::fclose(f); }
-};
 
 Header read_raw_header(FILE* f, int64_t file_size, const std::string& what) {
   uint8_t head[20] = {};
@@ -225,19 +222,14 @@ IdxArray parse_idx(const uint8_t* bytes, size_t size, const std::string& what) {
 namespace {
 
 struct OpenedIdx {
-  std::unique_ptr<FILE, FileCloser> file;
+  FilePtr file;
   int64_t size = 0;
   bool gzip = false;
 };
 
 OpenedIdx open_idx(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw Error(path + ": file not found");
-  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not an IDX file");
   OpenedIdx o;
-  o.file.reset(std::fopen(path.c_str(), "rb"));
-  if (!o.file) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-  o.size = int64_t(st.st_size);
+  o.file = open_regular_file(path, &o.size);
   if (o.size == 0) throw Error(path + ": file is empty");
   uint8_t magic[2] = {};
   size_t got = std::fread(magic, 1, 2, o.file.get());

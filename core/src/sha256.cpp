@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "latent/error.h"
+#include "latent/files.h"
 
 namespace latent {
 namespace {
@@ -89,8 +90,7 @@ std::string sha256_hex(const void* data, size_t size) {
 }
 
 std::string sha256_file(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!f) throw Error(path + ": cannot open for hashing");
+  FilePtr f = open_regular_file(path);
   Sha256 hash;
   std::vector<uint8_t> buf(1 << 16);
   size_t n;

@@ -1,0 +1,27 @@
+#pragma once
+// Opening what a user names as an input file: only regular files (a FIFO, socket or device would
+// block or never end), with a message that says what the path is instead, or why it cannot be read.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace latent {
+
+struct FileCloser {
+  void operator()(FILE* f) const { if (f) std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<FILE, FileCloser>;
+
+// Opens `path` for reading, never blocking: a path that is not a regular file, is missing or cannot be
+// read throws Error("<path>: <what it is or why>"), e.g. "is a FIFO, not a regular file",
+// "permission denied". `size` receives the opened file's size.
+FilePtr open_regular_file(const std::string& path, int64_t* size = nullptr);
+
+// What a path is, in words, for messages ("a directory", "a FIFO", "a socket", "a device"); ""
+// for a regular file, "missing" when it does not exist.
+std::string describe_path(const std::string& path);
+
+// Whether a path exists at all (any kind, even a dangling entry a stat cannot follow).
+bool path_exists(const std::string& path);
+
+}  // namespace latent
