@@ -1,5 +1,7 @@
 // Dataset resolution and the checksum-verified MNIST download, against a mirror on localhost.
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -134,6 +136,33 @@ TEST(DataSources, RejectsAFileThatFailsItsChecksum) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("nothing-here/train-images-idx3-ubyte.gz"), std::string::npos) << e.what();
   }
+}
+
+TEST(DataSources, AMirrorThatSendsMoreThanTheFileCanBeIsCutOffAndLeavesNothing) {
+  std::string root = test::temp_dir();
+  fs::create_directories(root + "/mirror");
+  // 60 MB for the training images' 47 MB (which gzip makes 10 MB): no MNIST file is that large.
+  {
+    std::ofstream big(root + "/mirror/train-images-idx3-ubyte.gz", std::ios::binary);
+    std::vector<char> block(1 << 20, 'x');
+    for (int i = 0; i < 60; ++i) big.write(block.data(), std::streamsize(block.size()));
+  }
+  LocalMirror server(root + "/mirror");
+  ASSERT_FALSE(server.url().empty());
+  fs::create_directories(root + "/out");
+  // What an older, interrupted download left: a temporary of a process that is gone.
+  test::write_bytes(root + "/out/train-images-idx3-ubyte.gz.download-999999999", {1, 2, 3});
+  try {
+    download_mnist(server.url(), root + "/out");
+    FAIL() << "expected a size error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("train-images-idx3-ubyte.gz"), std::string::npos) << what;
+    EXPECT_TRUE(what.find("larger than") != std::string::npos || what.find("more than") != std::string::npos) << what;
+  }
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(root + "/out")) left.push_back(e.path().filename().string());
+  EXPECT_TRUE(left.empty()) << left.size() << " files left, the first " << left.front();
 }
 
 TEST(DataSources, OfflineWithoutDataSaysWhatToDo) {

@@ -167,6 +167,56 @@ TEST(LatentTrain, TrainsWritesOutputsAndResumes) {
   EXPECT_FALSE(fs::exists(out + "/d/manifold.png"));
 }
 
+std::vector<std::string> csv_rows(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(line);
+  return rows;
+}
+
+TEST(LatentTrain, ResumingIntoTheSameOutKeepsTheEarlierRows) {
+  const std::string out = test::temp_dir() + "/run";
+  auto r = train({"--limit", "1000", "--epochs", "2", "--hidden", "32", "--batch", "100", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> before = csv_rows(out + "/metrics.csv");
+  ASSERT_EQ(before.size(), 1u + 20 + 2);  // header, 20 steps, 2 epochs
+  r = train({"--resume", out + "/checkpoint.ckpt", "--epochs", "1", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> after = csv_rows(out + "/metrics.csv");
+  ASSERT_EQ(after.size(), before.size() + 10 + 1);
+  EXPECT_TRUE(std::equal(before.begin(), before.end(), after.begin())) << "the first run's rows changed";
+  EXPECT_EQ(after[before.size()].rfind("step,21,", 0), 0u) << after[before.size()];
+  EXPECT_EQ(after.back().rfind("epoch,30,3,", 0), 0u) << after.back();
+  // Resuming the older checkpoint again drops the rows of the steps it never took (21..30 of the
+  // second run) rather than mixing two histories.
+  fs::copy_file(out + "/checkpoint.ckpt", out + "/later.ckpt");
+  r = train({"--limit", "1000", "--epochs", "1", "--hidden", "32", "--batch", "100", "--out", out + "/first"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  fs::copy_file(out + "/metrics.csv", out + "/first/metrics.csv", fs::copy_options::overwrite_existing);
+  r = train({"--resume", out + "/first/checkpoint.ckpt", "--epochs", "1", "--out", out + "/first"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> again = csv_rows(out + "/first/metrics.csv");
+  ASSERT_EQ(again.size(), 1u + 10 + 1 + 10 + 1);
+  EXPECT_TRUE(std::equal(before.begin(), before.begin() + 11, again.begin()));
+  // A file in --out that is not our metrics is not overwritten by a resume.
+  test::write_bytes(out + "/first/metrics.csv", {'n', 'o', 't', 'e', 's', '\n'});
+  r = train({"--resume", out + "/first/checkpoint.ckpt", "--epochs", "1", "--out", out + "/first"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("metrics.csv: exists and is not latent-train's metrics"), std::string::npos) << r.err;
+}
+
+TEST(LatentTrain, AnOutputPathThatCannotBeWrittenIsRefusedBeforeTraining) {
+  const std::string out = test::temp_dir() + "/run";
+  for (const char* name : {"checkpoint.ckpt", "metrics.csv", "samples.png"}) {
+    fs::remove_all(out);
+    fs::create_directories(out + "/" + name);  // a directory where the file goes
+    auto r = train({"--limit", "1000", "--epochs", "3", "--hidden", "32", "--out", out});
+    EXPECT_EQ(r.exit_code, 2) << name;
+    EXPECT_EQ(r.err, "error: --out " + out + ": " + name + " is a directory; cannot write " + out + "/" + name + "\n");
+    EXPECT_TRUE(r.out.empty()) << name << ": trained first:\n" << r.out;
+  }
+}
+
 TEST(LatentTrain, FinalEvaluationPrintsTheBoundsInOrder) {
   std::string out = test::temp_dir();
   auto r = train({"--limit", "5000", "--epochs", "2", "--hidden", "128", "--eval-iw", "100", "--eval-exact", "--eval-limit",

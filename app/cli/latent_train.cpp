@@ -2,6 +2,7 @@
 // Contract (scripts and benchmarks depend on it): one key=value line per epoch on stdout; exit 0 on
 // success, 2 on any bad flag, value, dataset or checkpoint (one "error:" line on stderr), 3 when
 // training diverges, 130 when interrupted (after saving a checkpoint).
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "latent/checkpoint.h"
 #include "latent/dataset.h"
 #include "latent/error.h"
+#include "latent/files.h"
 #include "latent/image_io.h"
 #include "latent/inference.h"
 #include "latent/options.h"
@@ -102,23 +104,67 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
   }
 }
 
-void make_output_dir(const std::string& dir) {
+constexpr const char* kMetricsHeader =
+    "kind,step,epoch,recon,kl,beta,loss,learning_rate,test_recon,test_kl,test_loss,seconds,samples_per_s";
+
+// The files a run writes into --out.
+const char* const kOutputs[] = {"metrics.csv",      "checkpoint.ckpt",   "reconstructions.png",
+                                "samples.png",      "interpolation.png", "manifold.png"};
+
+// --out made and writable, and no output's name taken by something that is not a file: refused now,
+// not after the training.
+void check_output_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error("--out " + dir + ": cannot create directory (" + ec.message() + ")");
-  std::string probe = dir + "/.write-test";
-  std::ofstream test(probe);
-  if (!test) throw Error("--out " + dir + ": directory is not writable");
-  test.close();
-  std::remove(probe.c_str());
+  if (!std::filesystem::is_directory(dir, ec)) throw Error("--out " + dir + ": is not a directory");
+  const std::string probe = dir + "/.write-test-" + std::to_string(::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("--out " + dir + ": cannot write there (" + std::strerror(errno) + ")");
+  ::close(fd);
+  ::unlink(probe.c_str());
+  for (const char* name : kOutputs) {
+    const std::string path = dir + "/" + name;
+    const std::string what = describe_path(path);
+    if (what != "" && what != "missing") throw Error("--out " + dir + ": " + name + " is " + what + "; cannot write " + path);
+    if (what.empty() && ::access(path.c_str(), W_OK) != 0)
+      throw Error("--out " + dir + ": cannot overwrite " + path + " (" + std::strerror(errno) + ")");
+  }
 }
 
 class MetricsCsv {
  public:
-  explicit MetricsCsv(const std::string& path, bool append) : out_(path, append ? std::ios::app : std::ios::trunc) {
-    if (!out_) throw Error(path + ": cannot write");
-    if (!append)
-      out_ << "kind,step,epoch,recon,kl,beta,loss,learning_rate,test_recon,test_kl,test_loss,seconds,samples_per_s\n";
+  // A new run writes a new file. A resumed run keeps the rows of the file it continues, up to the
+  // checkpoint's step (rows past it belong to a later save that was not resumed), and appends.
+  MetricsCsv(const std::string& path, int64_t resumed_step) {
+    bool append = false;
+    if (resumed_step >= 0 && describe_path(path).empty()) {
+      std::ifstream in(path);
+      std::string line;
+      const bool ours = std::getline(in, line) && line == kMetricsHeader;
+      if (!ours) throw Error(path + ": exists and is not latent-train's metrics; resume into another --out");
+      const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+      {
+        std::ofstream kept(tmp, std::ios::trunc);
+        kept << kMetricsHeader << '\n';
+        while (std::getline(in, line)) {
+          const size_t comma = line.find(',');
+          if (comma == std::string::npos) continue;
+          char* end = nullptr;
+          const long long step = std::strtoll(line.c_str() + comma + 1, &end, 10);
+          if (end && *end == ',' && step <= resumed_step) kept << line << '\n';
+        }
+        if (!kept) throw Error(path + ": cannot keep the earlier rows (" + std::strerror(errno) + ")");
+      }
+      if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw Error(path + ": cannot keep the earlier rows (" + std::strerror(errno) + ")");
+      }
+      append = true;
+    }
+    out_.open(path, append ? std::ios::app : std::ios::trunc);
+    if (!out_) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
+    if (!append) out_ << kMetricsHeader << '\n';
   }
   void step(const StepRecord& s) {
     char line[256];
@@ -199,7 +245,7 @@ int run(int argc, char** argv) {
   if (std::string problem = validate(o.model); !problem.empty()) throw Error(problem);
   if (std::string problem = validate(o.train); !problem.empty()) throw Error(problem);
   resolve_device(o.train.device);
-  make_output_dir(o.out);
+  check_output_dir(o.out);
   set_compute_threads(o.train.threads, o.train.parallel);
   Dataset data = Dataset::load_dir(shape.directory, shape.name);
 
@@ -209,7 +255,7 @@ int run(int argc, char** argv) {
   } catch (const Error& e) {
     throw Error(resuming ? o.resume + ": " + e.what() : e.what());
   }
-  MetricsCsv csv(o.out + "/metrics.csv", false);
+  MetricsCsv csv(o.out + "/metrics.csv", resuming ? resume.progress.step : -1);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const bool show_progress = ::isatty(STDERR_FILENO);

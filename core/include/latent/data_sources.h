@@ -27,12 +27,14 @@ std::string mnist_mirror();
 struct MnistFile {
   const char* name;           // e.g. "train-images-idx3-ubyte"
   const char* sha256;         // of the uncompressed IDX file
+  int64_t bytes;              // its size: what a download may inflate to, and the cap on what it fetches
 };
 const std::vector<MnistFile>& mnist_files();
 
 // Downloads <mirror>/<name>.gz for each MNIST file with curl, checks the SHA-256 of the
 // decompressed bytes, and writes <dir>/<name> atomically. Files already present and valid are kept.
-// Throws latent::Error on a network failure or a checksum mismatch (nothing bad is left behind).
+// Throws latent::Error on a network failure, a file larger than MNIST's, or a checksum mismatch
+// (nothing is left behind: the download goes to memory, capped, and only a verified file is written).
 void download_mnist(const std::string& mirror, const std::string& dir);
 
 // True when every MNIST file in `dir` exists and matches its checksum.
