@@ -120,6 +120,20 @@ const std::vector<std::pair<std::string, DatasetCase>>& dataset_cases() {
                             fs::remove(d + "/" + kImages);
                             if (::mkfifo((d + "/" + kImages).c_str(), 0644) != 0) ADD_FAILURE() << "mkfifo failed";
                           }}},
+      // 822 MB of test images claimed (2^20 of them, the most a dimension may say, with as many
+      // labels), padded past the size check with a 640 kB gzip comment, with a trailer forged to agree:
+      // a reader that allocates from the claim shows it in its peak memory. 200 kB of noise follow the
+      // header, more than zlib reads at once, so the stream's end is not seen with the header.
+      {"gzip-padded-claim", {"a gzip whose header claims 822 MB, padded to pass the size check", kImages + ".gz", "corrupt gzip",
+                             [](const std::string& d) {
+                               std::vector<uint8_t> idx = {0, 0, 8, 3, 0x00, 0x10, 0x00, 0x00, 0, 0, 0, kSide, 0, 0, 0, kSide};
+                               std::mt19937 rng(11);
+                               for (int i = 0; i < 200000; ++i) idx.push_back(uint8_t(rng()));
+                               const uint32_t count = uint32_t(1) << 20, claimed = uint32_t(16 + uint64_t(count) * kSide * kSide);
+                               fs::remove(d + "/" + kImages);
+                               write_bytes(d + "/" + kImages + ".gz", gzip_with_comment(idx, size_t(640) << 10, claimed));
+                               write_idx(d + "/" + kLabels, {count}, labels(count));
+                             }}},
       {"raw-and-gz", {"the file and its .gz both", "", "both t10k-labels-idx1-ubyte and t10k-labels-idx1-ubyte.gz",
                       [n](const std::string& d) { write_bytes(d + "/" + kLabels + ".gz", file_bytes({n}, labels(n), true)); }}},
   };

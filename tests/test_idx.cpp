@@ -78,7 +78,7 @@ TEST_P(IdxFormat, RejectsUnsupportedType) {
 TEST_P(IdxFormat, RejectsTruncatedPayload) {
   std::string path = temp_dir() + "/short";
   write_idx(path, {10, 4, 4}, std::vector<uint8_t>(100), GetParam());
-  EXPECT_ERROR(path, GetParam() ? "header counts disagree" : "truncated payload");
+  EXPECT_ERROR(path, "truncated payload (header says 160 bytes,");
 }
 
 TEST_P(IdxFormat, RejectsHeaderCountsLargerThanTheFile) {
@@ -86,7 +86,9 @@ TEST_P(IdxFormat, RejectsHeaderCountsLargerThanTheFile) {
   // Claims 60000 28x28 images but holds one: rejected before allocating 47 MB.
   write_idx(path, {60000, 28, 28}, std::vector<uint8_t>(784), GetParam());
   std::string message = error_reading(path);
-  EXPECT_TRUE(message.find("truncated") != std::string::npos || message.find("disagree") != std::string::npos) << message;
+  EXPECT_TRUE(message.find("truncated") != std::string::npos || message.find("disagree") != std::string::npos ||
+              message.find("larger than the file") != std::string::npos)
+      << message;
 }
 
 TEST_P(IdxFormat, RejectsExtraBytes) {
@@ -186,6 +188,42 @@ TEST(Idx, HeaderAloneMakesTheReadersChecks) {
   write_bytes(dir + "/empty", {});
   EXPECT_THROW(read_idx_header(dir + "/empty"), Error);
   EXPECT_THROW(read_idx_header(dir + "/none"), Error);
+}
+
+// A gzip stream's trailer and its header's claim are never a reason to allocate: a 4 GiB claim,
+// padded past the size check with a 4 MB FCOMMENT and a trailer forged to agree, is read for what it
+// holds and refused. (Its peak memory is measured in the bad-dataset catalogue, through latent-train.)
+TEST(Idx, AHeaderThatLiesIsReadForWhatTheStreamHolds) {
+  const std::string dir = temp_dir();
+  // 65536 x 256 x 255 bytes claimed: just under the reader's 4 GiB limit, and within what deflate
+  // could pack into 4 MB.
+  std::vector<uint8_t> idx = {0, 0, 8, 3, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0xFF};
+  idx.resize(idx.size() + 1000, 7);
+  write_bytes(dir + "/padded.gz", test::gzip_with_comment(idx, size_t(4) << 20, uint32_t(16 + 65536ull * 256 * 255)));
+  EXPECT_ERROR(dir + "/padded.gz", "corrupt gzip");
+}
+
+// `cat a.gz b.gz` is a valid gzip file (gzip -d reads it whole), and so a valid IDX file.
+TEST(Idx, AMultiMemberGzipReads) {
+  const std::string dir = temp_dir();
+  std::vector<uint8_t> payload(3 * 5 * 7);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i);
+  write_idx(dir + "/whole", {3, 5, 7}, payload, false);
+  const std::vector<uint8_t> raw = read_bytes(dir + "/whole");
+  std::vector<uint8_t> joined;
+  for (const auto& [from, to] : {std::pair<size_t, size_t>{0, 40}, {40, raw.size()}}) {
+    write_bytes(dir + "/part", std::vector<uint8_t>(raw.begin() + long(from), raw.begin() + long(to)));
+    gzFile gz = gzopen((dir + "/part.gz").c_str(), "wb");
+    const std::vector<uint8_t> part = read_bytes(dir + "/part");
+    gzwrite(gz, part.data(), unsigned(part.size()));
+    gzclose(gz);
+    const std::vector<uint8_t> member = read_bytes(dir + "/part.gz");
+    joined.insert(joined.end(), member.begin(), member.end());
+  }
+  write_bytes(dir + "/joined.gz", joined);
+  IdxArray a = read_idx(dir + "/joined.gz");
+  EXPECT_EQ(a.dims, (std::vector<int64_t>{3, 5, 7}));
+  EXPECT_EQ(std::vector<uint8_t>(a.data.begin(), a.data.end()), payload);
 }
 
 TEST(Idx, ParsesInMemory) {

@@ -150,4 +150,24 @@ ProcessResult run_process(const std::vector<std::string>& args, double timeout_s
   return result;
 }
 
+std::vector<uint8_t> gzip_with_comment(const std::vector<uint8_t>& data, size_t comment_bytes, uint32_t isize) {
+  std::vector<uint8_t> gz = {0x1f, 0x8b, 8, 0x10 /* FCOMMENT */, 0, 0, 0, 0, 0, 3};
+  gz.insert(gz.end(), comment_bytes, 'c');
+  gz.push_back(0);
+  z_stream zs{};
+  if (deflateInit2(&zs, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) ADD_FAILURE() << "deflateInit2";
+  std::vector<uint8_t> deflated(compressBound(uLong(data.size())) + 64);
+  zs.next_in = const_cast<Bytef*>(data.data());
+  zs.avail_in = uInt(data.size());
+  zs.next_out = deflated.data();
+  zs.avail_out = uInt(deflated.size());
+  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) ADD_FAILURE() << "deflate";
+  gz.insert(gz.end(), deflated.begin(), deflated.begin() + long(zs.total_out));
+  deflateEnd(&zs);
+  const uint32_t crc = uint32_t(crc32(0, data.data(), uInt(data.size())));
+  for (uint32_t v : {crc, isize})
+    for (int i = 0; i < 4; ++i) gz.push_back(uint8_t(v >> (8 * i)));
+  return gz;
+}
+
 }  // namespace latent::test
