@@ -34,6 +34,7 @@
 #include "gl/window_present.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
+#include "latent/files.h"
 #include "views/view.h"
 #include "ui/damage.h"
 #include "shell.h"
@@ -52,8 +53,7 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 
 std::string config_dir() {
   if (const char* v = std::getenv("XDG_CONFIG_HOME"); v && *v) return std::string(v) + "/latent-explorer";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.config/latent-explorer";
+  return home_directory() + "/.config/latent-explorer";
 }
 
 // shaders/ next to the sources (a build tree), else $LATENT_SHADER_DIR; the embedded copy otherwise.
@@ -159,10 +159,26 @@ HeapMib heap_mib() {
 
 // Closing the app mid-run keeps the work: the model is saved where the next start can resume it
 // (--autosave, else <data home>/autosave.ckpt; --frames runs only when --autosave is given).
+std::string autosave_path(const AppState& state) {
+  if (!state.options.autosave.empty()) return state.options.autosave;
+  return state.options.frames == 0 ? data_home() + "/autosave.ckpt" : "";
+}
+
+// Said at the start, while there is still time to choose another place: not when the window closes.
+std::string autosave_problem(const AppState& state) {
+  const std::string path = autosave_path(state);
+  if (path.empty()) return "";
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  const std::string problem = write_problem(path);
+  if (problem.empty()) return "";
+  return "closing will not autosave to " + path + " (" + problem + "); Save the model yourself, or start with another --autosave";
+}
+
 void autosave(AppState& state) {
   if (!state.trainer) return;
-  std::string path = state.options.autosave;
-  if (path.empty() && state.options.frames == 0) path = data_home() + "/autosave.ckpt";
+  const std::string path = autosave_path(state);
   if (path.empty() || state.trainer->snapshot()->step <= 0) return;
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
@@ -289,8 +305,15 @@ int main(int argc, char** argv) {
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) layout_problem = "cannot make " + parent.string() + " for the window layout (" + ec.message() + "); it will not be remembered";
   }
-  const bool first_start = !std::filesystem::exists(layout);
-  io.IniFilename = layout.c_str();
+  // ImGui opens the layout file itself: anything but a regular file (a directory, a FIFO, which would
+  // block the open) is not used, and said so.
+  const std::string layout_kind = describe_path(layout);
+  const bool layout_usable = layout_kind.empty() || layout_kind == "missing";
+  if (layout_problem.empty())
+    if (const std::string problem = write_problem(layout); !problem.empty())
+      layout_problem = "cannot use " + layout + " for the window layout (" + problem + "); it will not be remembered";
+  const bool first_start = !layout_kind.empty();
+  io.IniFilename = layout_usable ? layout.c_str() : nullptr;
   float xscale = 1, yscale = 1;
   glfwGetWindowContentScale(window, &xscale, &yscale);
   const float display_scale = std::max(1.0f, xscale);
@@ -344,6 +367,7 @@ int main(int argc, char** argv) {
     model_ready_ms = state_ms;
     if (!shader_problem.empty()) state.notify(shader_problem, true, 15);
     if (!layout_problem.empty()) state.notify(layout_problem, true, 10);
+    if (const std::string problem = autosave_problem(state); !problem.empty()) state.notify(problem, true, 0);
     Shell shell(std::move(open_views), config_dir() + "/settings.ini", first_start, state);
     const auto& registry = view_registry();
     if (!ui_problem.empty()) state.notify(ui_problem, true, 15);

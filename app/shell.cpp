@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "latent/files.h"
 #include "ui/export_image.h"
 #include "ui/input_trickle.h"
 
@@ -69,7 +70,14 @@ Shell::Shell(std::vector<bool> open, std::string settings_path, bool lay_out, Ap
     : open_(std::move(open)), settings_path_(std::move(settings_path)), relayout_(lay_out), layout_auto_(lay_out) {
   for (const ViewInfo& info : view_registry()) views_.push_back(info.make());
   assigned_.resize(views_.size());
-  std::ifstream in(settings_path_);
+  // Only a regular file is read (a FIFO would block the start), and only one of a sane size.
+  const std::string kind = describe_path(settings_path_);
+  settings_usable_ = kind.empty() || kind == "missing";
+  if (!settings_usable_)
+    state.notify("cannot use " + settings_path_ + " for the settings (" + describe_unusable(kind) + "); they will not be remembered", true, 10);
+  std::ifstream in;
+  std::error_code size_error;
+  if (kind.empty() && std::filesystem::file_size(settings_path_, size_error) < (1u << 20)) in.open(settings_path_);
   for (std::string line; std::getline(in, line);) {
     const size_t eq = line.find('=');
     if (eq == std::string::npos) continue;
@@ -95,6 +103,7 @@ void Shell::set_scale(float scale) {
 }
 
 void Shell::save_settings(AppState& state) {
+  if (!settings_usable_) return;  // said at the start
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(settings_path_).parent_path(), ec);
   std::ofstream out(settings_path_);

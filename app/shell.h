@@ -59,6 +59,7 @@ class Shell {
   std::vector<std::unique_ptr<View>> views_;
   std::vector<bool> open_;  // std::vector<bool> has no bool*: copied in and out around each view
   std::string settings_path_;
+  bool settings_usable_ = true;  // a regular file, or none yet
   bool relayout_ = false;     // arrange the views in the next frame
   bool layout_auto_ = false;  // the views follow the window's size (until the user moves one)
   std::vector<ui::WindowRect> assigned_;  // where the layout put each view last

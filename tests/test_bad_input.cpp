@@ -152,6 +152,38 @@ TEST_P(BadFlag, ExitTwoWithOneLineNamingTheFlag) {
 INSTANTIATE_TEST_SUITE_P(EveryCase, BadFlag, ::testing::ValuesIn(flag_cases()),
                          [](const auto& info) { return info.param.name; });
 
+// A run that cannot fit in memory is refused before anything large is allocated, with its estimate
+// and the limit: a model too wide, images too large for the MLP, and an address-space limit.
+TEST(BadInput, ARunTooLargeForTheMachineIsRefusedWithItsEstimate) {
+  const std::string dir = test::temp_dir();
+  const std::string data = test::make_good_dataset(dir);
+  expect_rejected(train({"--data", data, "--hidden", "8192,8192,8192,8192,8192,8192,8192,8192", "--out", dir + "/out"}),
+                  "this model (952550164 parameters) needs about", "more than the");
+  for (int side : {1000, 4096}) {
+    const std::string big = dir + "/side" + std::to_string(side);
+    fs::create_directories(big);
+    test::write_dataset(big, 2, 1, side, side);
+    expect_rejected(train({"--data", big, "--out", dir + "/out"}), "this model (", "parameters) needs about");
+  }
+  // 3 GB of address space: LibTorch alone reserves most of a gigabyte of it.
+  auto r = test::run_process({"/usr/bin/prlimit", "--as=3000000000", LATENT_TRAIN_BIN, "--data", data, "--hidden", "4096,4096",
+                              "--out", dir + "/out"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("that RLIMIT_AS (ulimit -v) allows"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// More threads than cores x 4 only split the same cores finer, at a memory cost per thread: capped,
+// with a note, and the run goes on.
+TEST(BadInput, AbsurdThreadCountsAreCappedWithANote) {
+  const std::string dir = test::temp_dir();
+  const auto r = train({"--data", test::make_good_dataset(dir), "--threads", "1024", "--epochs", "1", "--hidden", "16",
+                        "--out", dir + "/out"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("note: --threads 1024 is more than"), std::string::npos) << r.err;
+  EXPECT_LT(r.max_rss_kb, baseline().max_rss_kb + 200 * 1024) << "peak RSS " << r.max_rss_kb << " kB";
+}
+
 // The memory bound is not vacuous: a run that does load the same dataset (here only to evaluate an
 // untrained model) goes well past it.
 TEST(BadInput, LoadingTheDatasetWouldExceedTheMemoryBound) {

@@ -1,6 +1,7 @@
 // latent-explorer as a person (or a script) runs it: under Xvfb, training on, a few hundred frames,
 // then its screenshot and stats are checked; bad input shows a banner and the app keeps running.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <stb_image.h>
 
 #include <algorithm>
@@ -311,6 +312,50 @@ TEST(Explorer, BadInputShowsABannerAndTheAppKeepsRunning) {
   r = explorer(dir, {"--views", "pad,nonsense"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown view 'nonsense'"), std::string::npos) << r.err;
+}
+
+// Places the app writes to (the layout, the settings, the autosave, HOME itself) that cannot be
+// used: each is one message, and the app starts, runs and closes (exit 0) instead of aborting or
+// blocking on a FIFO.
+TEST(Explorer, UnusablePlacesGiveAMessageAndTheAppRuns) {
+  const std::string dir = test::temp_dir();
+  fs::create_directories(dir + "/a-directory");
+  ASSERT_EQ(::mkfifo((dir + "/a-fifo").c_str(), 0644), 0);
+  fs::create_directories(dir + "/config-fifo/latent-explorer");
+  ASSERT_EQ(::mkfifo((dir + "/config-fifo/latent-explorer/settings.ini").c_str(), 0644), 0);
+  const std::string data = test::mnist_dir();
+  struct Case {
+    std::vector<std::string> env, args;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{}, {"--layout", dir + "/a-directory"}, "cannot use " + dir + "/a-directory for the window layout (it is a directory)"},
+      {{}, {"--layout", dir + "/a-fifo"}, "cannot use " + dir + "/a-fifo for the window layout (it is a FIFO)"},
+      {{}, {"--layout", "/proc/layout.ini"}, "cannot use /proc/layout.ini for the window layout (cannot write in /proc"},
+      {{}, {"--layout", "layout.ini"}, ""},  // a bare file name: beside the app's working directory
+      {{}, {"--train", "--autosave", dir + "/a-directory"}, "closing will not autosave to " + dir + "/a-directory (it is a directory)"},
+      {{}, {"--train", "--autosave", "/proc/auto.ckpt"}, "closing will not autosave to /proc/auto.ckpt (cannot write in /proc"},
+      {{"XDG_CONFIG_HOME=" + dir + "/config-fifo"}, {}, "for the settings (it is a FIFO)"},
+      {{"XDG_CONFIG_HOME=", "HOME=/proc/self"}, {}, "cannot make /proc/self/.config/latent-explorer for the window layout"},
+      {{"XDG_CONFIG_HOME=", "HOME="}, {}, ""},
+      {{"-u", "HOME", "XDG_CONFIG_HOME="}, {}, ""},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> cmd = {"/usr/bin/env"};
+    if (!c.env.empty() && c.env[0] == "-u") cmd.insert(cmd.end(), c.env.begin(), c.env.begin() + 2);  // options first
+    cmd.insert(cmd.end(), {"XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1"});
+    cmd.insert(cmd.end(), c.env.begin() + (!c.env.empty() && c.env[0] == "-u" ? 2 : 0), c.env.end());
+    for (const std::string& a : {"xvfb-run", "-a", "-s", "-screen 0 1280x720x24", LATENT_EXPLORER_BIN, "--data", data.c_str(), "--frames", "20"})
+      cmd.push_back(a);
+    cmd.insert(cmd.end(), c.args.begin(), c.args.end());
+    if (std::find(c.args.begin(), c.args.end(), "--autosave") == c.args.end()) cmd.insert(cmd.end(), {"--autosave", dir + "/auto.ckpt"});
+    const std::string label = (c.env.empty() ? "" : c.env.back() + " ") + (c.args.empty() ? "" : c.args.back());
+    const auto r = test::run_process(cmd, 120);
+    EXPECT_EQ(r.exit_code, 0) << label << "\n" << r.err;
+    EXPECT_EQ(r.err.find("terminate"), std::string::npos) << label << "\n" << r.err;
+    if (!c.expected.empty()) EXPECT_NE(r.err.find(c.expected), std::string::npos) << label << "\n" << r.err;
+  }
+  fs::remove("layout.ini");  // the bare name's file, in the working directory
 }
 
 // A person at a desktop, scripted with xdotool: the window is resized while training (grown, shrunk,

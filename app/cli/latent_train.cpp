@@ -24,6 +24,7 @@
 #include "latent/image_io.h"
 #include "latent/inference.h"
 #include "latent/options.h"
+#include "latent/resources.h"
 #include "latent/trainer.h"
 #include "startup_heap.h"
 
@@ -244,6 +245,9 @@ int run(int argc, char** argv) {
   }
   if (std::string problem = validate(o.model); !problem.empty()) throw Error(problem);
   if (std::string problem = validate(o.train); !problem.empty()) throw Error(problem);
+  // From the headers alone, before the dataset is loaded (the trainer checks again with it).
+  check_memory_fits(estimate_training_memory(o.model, o.train, shape.train_size, shape.test_size),
+                    "this model (" + std::to_string(parameter_count(o.model)) + " parameters)");
   resolve_device(o.train.device);
   check_output_dir(o.out);
   set_compute_threads(o.train.threads, o.train.parallel);
@@ -350,7 +354,7 @@ int main(int argc, char** argv) {
   } catch (const latent::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "error: %s\n", latent::describe_exception(e).c_str());  // one line, no backtrace
   }
   return 2;
 }

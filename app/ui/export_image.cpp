@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "latent/error.h"
+#include "latent/files.h"
 
 namespace latent::ui {
 
@@ -83,14 +84,16 @@ RgbImage with_caption(const RgbImage& image, const std::string& caption, const s
 
 void write_rgb_png(const std::string& path, const RgbImage& image) {
   if (image.width <= 0 || image.height <= 0) throw Error(path + ": nothing to write");
+  // Opening a FIFO for writing would wait for a reader: only a regular file is written over.
+  if (const std::string kind = describe_path(path); !kind.empty() && kind != "missing")
+    throw Error("cannot write " + path + " (" + describe_unusable(kind) + ")");
   stbi_flip_vertically_on_write(0);  // a process-wide setting: the screenshot turns it on
   if (!stbi_write_png(path.c_str(), image.width, image.height, 3, image.rgb.data(), image.width * 3))
     throw Error(path + ": cannot write the PNG there");
 }
 
 std::string default_export_dir() {
-  const char* home_env = std::getenv("HOME");
-  const std::string home = home_env && *home_env ? home_env : ".";
+  const std::string home = home_directory();
   std::string pictures;
   if (const char* v = std::getenv("XDG_PICTURES_DIR"); v && *v) pictures = v;
   if (pictures.empty()) {

@@ -161,8 +161,7 @@ const std::vector<MnistFile>& mnist_files() {
 std::string data_home() {
   if (const char* v = std::getenv("LATENT_DATA_HOME"); v && *v) return v;
   if (const char* v = std::getenv("XDG_DATA_HOME"); v && *v) return std::string(v) + "/latent-explorer";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.local/share/latent-explorer";
+  return home_directory() + "/.local/share/latent-explorer";
 }
 
 std::vector<std::string> dataset_search_dirs(const std::string& name) {

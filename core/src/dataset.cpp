@@ -13,6 +13,7 @@
 #include "latent/error.h"
 #include "latent/files.h"
 #include "latent/idx.h"
+#include "latent/resources.h"
 
 namespace latent {
 namespace {
@@ -121,6 +122,15 @@ DatasetShape Dataset::probe(const std::string& spec) {
 
 Dataset Dataset::load_dir(const std::string& dir, const std::string& name) {
   auto [train_files, test_files] = check_dataset(dir);
+  {
+    // What the headers say the images will take (bytes, and the test split again as floats), against
+    // what the machine allows, before any of it is read.
+    MemoryEstimate need;
+    const int64_t pixels = train_files.images.dims[1] * train_files.images.dims[2];
+    const int64_t train_n = train_files.images.dims[0], test_n = test_files.images.dims[0];
+    need.dataset = (train_n + test_n) * (pixels + 1) + test_n * pixels * 4;
+    check_memory_fits(need, "loading " + dir);
+  }
   struct Split {
     IdxArray images, labels;
   };

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <pwd.h>
 #include <signal.h>
 
 #include <cerrno>
@@ -37,6 +38,30 @@ std::string describe_path(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "missing" : reason(errno);
   return kind(st.st_mode);
+}
+
+std::string describe_unusable(const std::string& kind) {
+  if (kind.rfind("a ", 0) == 0 || kind == "not a regular file") return "it is " + kind;
+  return kind;
+}
+
+std::string write_problem(const std::string& path) {
+  const std::string kind = describe_path(path);
+  if (!kind.empty() && kind != "missing") return describe_unusable(kind);
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string probe = dir + "/.latent-write-test-" + std::to_string(::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return "cannot write in " + dir + ": " + reason(errno);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return "";
+}
+
+std::string home_directory() {
+  if (const char* home = std::getenv("HOME"); home && *home) return home;
+  if (const passwd* entry = ::getpwuid(::getuid()); entry && entry->pw_dir && *entry->pw_dir) return entry->pw_dir;
+  return "/";
 }
 
 bool path_exists(const std::string& path) {

@@ -2,11 +2,13 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
 
 #include "latent/error.h"
+#include "latent/resources.h"
 
 namespace latent {
 
@@ -89,7 +91,15 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
          if (x < 0) throw Error(f + ": seed must be >= 0");
          o.train.seed = uint64_t(x);
        }},
-      {"--threads", [&](auto& f, auto& v) { o.train.threads = parse_int_in(f, v, 1, 1024); }},
+      {"--threads", [&](auto& f, auto& v) {
+         o.train.threads = parse_int_in(f, v, 1, 1024);
+         // More threads than this only divide the same cores finer, and each costs memory.
+         if (const int most = max_useful_threads(); o.train.threads > most) {
+           std::fprintf(stderr, "note: %s %d is more than %d (4 per hardware thread here); using %d\n", f.c_str(), o.train.threads,
+                        most, most);
+           o.train.threads = most;
+         }
+       }},
       {"--parallel", [&](auto& f, auto& v) {
          try { o.train.parallel = parse_parallel(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
        }},

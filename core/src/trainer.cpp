@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "adam.h"
+#include "latent/resources.h"
 #include "dataset_impl.h"
 #include "kernels.h"
 #include "latent/checkpoint.h"
@@ -168,6 +169,10 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
     throw Error("the model is for " + std::to_string(model.image_height) + "x" + std::to_string(model.image_width) +
                 " images but dataset " + data.name() + " has " + std::to_string(data.height()) + "x" +
                 std::to_string(data.width()));
+  // Before anything of the model is allocated: a run too large for the machine is refused with its
+  // estimate, not killed half-way.
+  check_memory_fits(estimate_training_memory(model, train, data.train_size(), data.test_size()),
+                    "this model (" + std::to_string(parameter_count(model)) + " parameters)");
   auto run = std::make_unique<Run>();
   run->device_name = resolve_device(train.device);
   run->device = to_torch_device(run->device_name);
@@ -328,7 +333,7 @@ struct Trainer::Impl {
           train_step();
         } catch (const std::exception& e) {
           state = TrainerState::Error;
-          message = std::string("training step failed: ") + e.what();
+          message = std::string("training step failed: ") + describe_exception(e);
           pending_steps = 0;
         }
         if (pending_steps > 0 && --pending_steps == 0 && state == TrainerState::Running) state = TrainerState::Paused;
@@ -374,7 +379,7 @@ struct Trainer::Impl {
           state = TrainerState::Idle;
           message.clear();
         } catch (const std::exception& e) {
-          refuse(std::string("reset rejected, the current model is kept: ") + e.what());
+          refuse(std::string("reset rejected, the current model is kept: ") + describe_exception(e));
         }
         break;
       case Command::SetLearningRate:
@@ -400,8 +405,10 @@ struct Trainer::Impl {
         try {
           write_checkpoint(c.path, checkpoint());
           c.done->set_value("");
-        } catch (const std::exception& e) {
+        } catch (const Error& e) {
           c.done->set_value(e.what());
+        } catch (const std::exception& e) {
+          c.done->set_value(c.path + ": not saved: " + describe_exception(e));
         }
         break;
     }

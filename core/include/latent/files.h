@@ -21,6 +21,19 @@ FilePtr open_regular_file(const std::string& path, int64_t* size = nullptr);
 // for a regular file, "missing" when it does not exist.
 std::string describe_path(const std::string& path);
 
+// describe_path's answer for a path that cannot be used as a file, as a phrase: "it is a FIFO",
+// "permission denied".
+std::string describe_unusable(const std::string& kind);
+
+// Why `path` could not be written as a file, or "" when it can: it is something else (a directory,
+// a FIFO), or its directory takes no new file (found by creating and removing a probe there, which
+// also holds for root, whom permission bits do not stop).
+std::string write_problem(const std::string& path);
+
+// The user's home: $HOME, or when it is unset or empty the password database's entry, else "/"
+// (never the working directory, which would scatter settings wherever the app was started).
+std::string home_directory();
+
 // Whether a path exists at all (any kind, even a dangling entry a stat cannot follow).
 bool path_exists(const std::string& path);
 

@@ -1,0 +1,152 @@
+#include "latent/resources.h"
+
+#include <c10/util/Exception.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <new>
+#include <sstream>
+#include <thread>
+
+#include "latent/error.h"
+
+namespace latent {
+namespace {
+
+// Measured (docs/design.md): the trainer keeps about 15 copies of the parameters with one thread,
+// and one more gradient buffer per extra thread; a thread costs about 1.5 MB of its own; one image
+// in a batch costs about 4 bytes per activation of the encoder and decoder, plus its pixels four
+// times; LibTorch and the rest about 170 MB.
+constexpr int64_t kParameterCopies = 16;
+constexpr int64_t kBytesPerThread = int64_t(2) << 20;
+constexpr int64_t kRuntimeBytes = int64_t(200) << 20;
+
+int64_t read_int(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  if (!(in >> text) || text == "max") return -1;
+  try {
+    return std::stoll(text);
+  } catch (...) {
+    return -1;
+  }
+}
+
+int64_t meminfo_kb(const char* key) {
+  std::ifstream in("/proc/meminfo");
+  std::string name;
+  int64_t kb = 0;
+  std::string unit;
+  while (in >> name >> kb >> unit)
+    if (name == key) return kb;
+  return -1;
+}
+
+int64_t own_address_space() {
+  std::ifstream in("/proc/self/statm");
+  int64_t pages = 0;
+  in >> pages;
+  return pages * ::sysconf(_SC_PAGESIZE);
+}
+
+// The cgroup this process is in ("0::/path" for v2; "N:memory:/path" for v1).
+std::string cgroup_path(bool v2) {
+  std::ifstream in("/proc/self/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    if (v2 && line.rfind("0::", 0) == 0) return line.substr(3);
+    const size_t memory = line.find(":memory:");
+    if (!v2 && memory != std::string::npos) return line.substr(memory + 8);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string format_bytes(int64_t bytes) {
+  char text[32];
+  const double b = double(bytes);
+  if (b >= 1e9) std::snprintf(text, sizeof text, "%.1f GB", b / 1e9);
+  else if (b >= 1e6) std::snprintf(text, sizeof text, "%.0f MB", b / 1e6);
+  else std::snprintf(text, sizeof text, "%.0f kB", b / 1e3);
+  return text;
+}
+
+std::string MemoryEstimate::describe() const {
+  return "about " + format_bytes(total()) + ": parameters " + format_bytes(parameters) + ", activations " +
+         format_bytes(activations) + ", dataset " + format_bytes(dataset) + ", threads " + format_bytes(threads) +
+         ", runtime " + format_bytes(runtime);
+}
+
+MemoryEstimate estimate_training_memory(const ModelConfig& model, const TrainConfig& train, int64_t train_images,
+                                        int64_t test_images) {
+  MemoryEstimate e;
+  const int64_t pixels = int64_t(model.image_height) * model.image_width;
+  const int64_t used = train.limit > 0 ? std::min(train.limit, train_images) : train_images;
+  e.dataset = (train_images + test_images) * pixels + test_images * pixels * 4 + used * pixels * 4 / 16;
+  const int threads = std::max(1, train.threads);
+  e.parameters = parameter_count(model) * int64_t(sizeof(float)) * (kParameterCopies + (threads - 1));
+  int64_t widths = 0;
+  for (int h : model.hidden) widths += h;
+  const int64_t per_image = int64_t(sizeof(float)) * (4 * widths + 4 * pixels + 8 * model.latent_dim);
+  e.activations = int64_t(std::max(1, train.batch_size)) * per_image;
+  e.threads = threads * kBytesPerThread;
+  e.runtime = kRuntimeBytes;
+  return e;
+}
+
+MemoryLimit memory_limit() {
+  MemoryLimit limit;
+  const int64_t available_kb = meminfo_kb("MemAvailable:");
+  limit.bytes = available_kb > 0 ? available_kb * 1024 : INT64_MAX;
+  limit.source = "the memory available on this machine (MemAvailable)";
+  struct rlimit as {};
+  if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+    // Address space, not memory: threads' stacks and OpenBLAS's buffers reserve more than they touch
+    // (about 1 GB more than the resident peak for the runs measured), so that much is kept aside.
+    constexpr int64_t kReservedBeyondResident = int64_t(1) << 30;
+    const int64_t left = int64_t(as.rlim_cur) - own_address_space() - kReservedBeyondResident;
+    if (left < limit.bytes) limit = {std::max<int64_t>(0, left), "RLIMIT_AS (ulimit -v)"};
+  }
+  const std::string v2 = cgroup_path(true);
+  if (!v2.empty()) {
+    const std::string dir = "/sys/fs/cgroup" + v2;
+    const int64_t max = read_int(dir + "/memory.max"), current = read_int(dir + "/memory.current");
+    if (max > 0 && current >= 0 && max - current < limit.bytes) limit = {std::max<int64_t>(0, max - current), "the cgroup's memory.max"};
+  } else if (const std::string v1 = cgroup_path(false); !v1.empty()) {
+    const std::string dir = "/sys/fs/cgroup/memory" + v1;
+    const int64_t max = read_int(dir + "/memory.limit_in_bytes"), usage = read_int(dir + "/memory.usage_in_bytes");
+    if (max > 0 && max < (int64_t(1) << 60) && usage >= 0 && max - usage < limit.bytes)
+      limit = {std::max<int64_t>(0, max - usage), "the cgroup's memory limit"};
+  }
+  return limit;
+}
+
+void check_memory_fits(const MemoryEstimate& estimate, const std::string& what) {
+  const MemoryLimit limit = memory_limit();
+  if (estimate.total() <= limit.bytes) return;
+  throw Error(what + " needs " + estimate.describe() + "; more than the " + format_bytes(limit.bytes) + " that " + limit.source +
+              " allows (a smaller --hidden, --batch, --threads or image size fits)");
+}
+
+int max_useful_threads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return std::max(4, int(cores == 0 ? 1 : cores) * 4);
+}
+
+std::string describe_exception(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return "out of memory";
+  std::string text = e.what();
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) text = c10->what_without_backtrace();
+  // LibTorch's allocator says "DefaultCPUAllocator: can't allocate memory: you tried to allocate N bytes."
+  if (text.find("can't allocate memory") != std::string::npos) {
+    const size_t at = text.find("you tried to allocate");
+    return "out of memory" + (at == std::string::npos ? std::string() : " (" + text.substr(at, text.find_first_of(".\n", at) - at) + ")");
+  }
+  const size_t newline = text.find('\n');
+  return newline == std::string::npos ? text : text.substr(0, newline);
+}
+
+}  // namespace latent
