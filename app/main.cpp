@@ -202,8 +202,12 @@ void autosave_before_exit() {
 void glfw_error(int code, const char* text) { std::fprintf(stderr, "glfw error %d: %s\n", code, text); }
 
 void apply_style(float scale) {
-  ImGui::StyleColorsDark();
+  // From a fresh style each time: ScaleAllSizes multiplies what is there, so scaling the previous
+  // style compounded every change (four Ctrl+− and a Ctrl+0 took the scrollbars to zero width, and
+  // an ImGui assertion ended the app).
   ImGuiStyle& style = ImGui::GetStyle();
+  style = ImGuiStyle();
+  ImGui::StyleColorsDark(&style);
   style.WindowRounding = 4;
   style.FrameRounding = 3;
   style.WindowPadding = ImVec2(8, 8);

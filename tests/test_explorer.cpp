@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <set>
@@ -356,6 +358,39 @@ TEST(Explorer, UnusablePlacesGiveAMessageAndTheAppRuns) {
     if (!c.expected.empty()) EXPECT_NE(r.err.find(c.expected), std::string::npos) << label << "\n" << r.err;
   }
   fs::remove("layout.ini");  // the bare name's file, in the working directory
+}
+
+// Random clicks, drags, keys, typed values, menu entries and resizes (tests/helpers/monkey.sh, seeded)
+// while the app trains: no crash, no hang, no X error, and the resident memory at the end within
+// 10 % of what it was after the first minute. LATENT_MONKEY_EVENTS runs more (the default fits CI).
+TEST(Explorer, SurvivesAMonkey) {
+  const std::string dir = test::temp_dir();
+  const char* events = std::getenv("LATENT_MONKEY_EVENTS");
+  const auto r = test::run_process({"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a", "-s",
+                                    "-screen 0 1920x1080x24", LATENT_MONKEY_SCRIPT, "20261202", events && *events ? events : "600",
+                                    dir + "/monkey", LATENT_EXPLORER_BIN, "--data", test::mnist_dir(), "--train", "--hidden", "128",
+                                    "--autosave", dir + "/monkey/auto.ckpt"},
+                                   900);
+  const std::string app_err = [&] {
+    std::ifstream in(dir + "/monkey/app.err");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  std::string last_events;
+  {
+    std::ifstream log(dir + "/monkey/monkey.log");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(log, line);) lines.push_back(line);
+    for (size_t i = lines.size() > 10 ? lines.size() - 10 : 0; i < lines.size(); ++i) last_events += lines[i] + "\n";
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.err << "\napp stderr:\n" << app_err << "\nlast events:\n" << last_events;
+  EXPECT_EQ(app_err.find("X Error"), std::string::npos) << app_err;
+  EXPECT_EQ(app_err.find("Assertion"), std::string::npos) << app_err;
+  long first_minute = 0, end = 0;
+  std::ifstream rss(dir + "/monkey/rss.txt");
+  ASSERT_TRUE(rss >> first_minute >> end) << "no memory figures";
+  ASSERT_GT(first_minute, 0) << "the run was shorter than a minute";
+  EXPECT_LE(double(end), 1.10 * double(first_minute)) << "resident memory grew from " << first_minute << " kB to " << end << " kB";
+  std::fprintf(stderr, "  monkey: resident %ld kB after a minute, %ld kB at the end\n", first_minute, end);
 }
 
 // A person at a desktop, scripted with xdotool: the window is resized while training (grown, shrunk,
