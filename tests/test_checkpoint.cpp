@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <climits>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -98,6 +99,49 @@ TEST(Checkpoint, RefusesToSaveNonFiniteValuesAndKeepsTheOldFile) {
     }
     EXPECT_EQ(read_bytes(path), before);
   }
+}
+
+// What the reader refuses is never written: counters past what a run reaches, and a negative Adam
+// second moment, like a NaN.
+TEST(Checkpoint, RefusesToSaveWhatItWouldNotLoad) {
+  const std::string path = temp_dir() + "/a.ckpt";
+  const Checkpoint c = sample_checkpoint();
+  write_checkpoint(path, c);
+  const auto before = read_bytes(path);
+  std::vector<std::pair<Checkpoint, std::string>> cases;
+  cases.push_back({c, "step = 9223372036854775807 is outside"});
+  cases.back().first.progress.step = INT64_MAX;
+  cases.push_back({c, "epoch = 2147483647 is outside"});
+  cases.back().first.progress.epoch = INT32_MAX;
+  cases.push_back({c, "'adam.v.w' (Adam's second moment) holds a negative value"});
+  cases.back().first.arrays.push_back({"adam.v.w", {2, 3}, {1, 2, -3, 4, 5, 6}});
+  for (const auto& [bad, problem] : cases) {
+    try {
+      write_checkpoint(path, bad);
+      ADD_FAILURE() << "saved: " << problem;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(problem), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("not saved"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(read_bytes(path), before);
+    // And made by hand, the reader refuses it.
+    const auto bytes = serialize_checkpoint(bad);
+    EXPECT_THROW(parse_checkpoint(bytes.data(), bytes.size(), "hand-made"), Error) << problem;
+  }
+}
+
+// A save killed half-way leaves "<path>.tmp-<pid>-<n>"; the next save removes those of processes
+// that are gone, and leaves a live writer's alone.
+TEST(Checkpoint, TheNextSaveRemovesTemporariesOfDeadProcesses) {
+  const std::string dir = temp_dir();
+  const std::string dead = dir + "/a.ckpt.tmp-999999999-0", live = dir + "/a.ckpt.tmp-" + std::to_string(::getppid()) + "-3",
+                    other = dir + "/b.ckpt.tmp-999999999-0";
+  for (const auto& p : {dead, live, other}) write_bytes(p, std::vector<uint8_t>(1000, 1));
+  write_checkpoint(dir + "/a.ckpt", sample_checkpoint());
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  EXPECT_TRUE(std::filesystem::exists(other)) << "another file's temporaries are not this save's to judge";
+  EXPECT_NO_THROW(read_checkpoint(dir + "/a.ckpt"));
 }
 
 // parameter_count is what a checkpoint is checked against before its model is built: it must count

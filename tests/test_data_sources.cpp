@@ -1,5 +1,6 @@
 // Dataset resolution and the checksum-verified MNIST download, against a mirror on localhost.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <signal.h>
@@ -163,6 +164,42 @@ TEST(DataSources, AMirrorThatSendsMoreThanTheFileCanBeIsCutOffAndLeavesNothing) 
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(root + "/out")) left.push_back(e.path().filename().string());
   EXPECT_TRUE(left.empty()) << left.size() << " files left, the first " << left.front();
+}
+
+// A directory the user may not read is "permission denied", not "missing files". Root reads
+// anything, so as root the check runs in a child that has become nobody.
+TEST(DataSources, AnUnreadableDirectoryIsPermissionDeniedNotMissingFiles) {
+  const std::string dir = test::temp_dir() + "/locked";
+  fs::create_directories(dir);
+  test::write_dataset(dir, 10, 5, 4, 4);
+  ::chmod(dir.c_str(), 0700);  // its owner's only
+  const bool root = ::geteuid() == 0;
+  if (!root) ::chmod(dir.c_str(), 0);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (root && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    std::string message = "accepted";
+    try {
+      resolve_dataset_dir(dir);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    (void)!::write(fds[1], message.data(), message.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string message;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, size_t(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::chmod(dir.c_str(), 0755);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child could not become nobody";
+  EXPECT_NE(message.find("permission denied"), std::string::npos) << message;
+  EXPECT_EQ(message.find("missing"), std::string::npos) << message;
 }
 
 TEST(DataSources, OfflineWithoutDataSaysWhatToDo) {
