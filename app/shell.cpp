@@ -329,8 +329,10 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
     for (auto& v : views_) v->restart();
   }
 
+  // Below the menu bar, whose height the viewport's work area takes in only from the next frame:
+  // laid out in the first frame from the work area, the views covered the menu bar until a resize.
   const ImGuiViewport* vp = ImGui::GetMainViewport();
-  const float width = vp->WorkSize.x, height = vp->WorkSize.y + vp->WorkPos.y, top = vp->WorkPos.y;
+  const float width = vp->Size.x, height = vp->Pos.y + vp->Size.y, top = vp->Pos.y + ImGui::GetFrameHeight();
   const bool resized = width != last_width_ || height != last_height_;
   last_width_ = width, last_height_ = height;
   const bool arrange = relayout_ || (resized && layout_auto_);

@@ -138,6 +138,14 @@ TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
   std::set<uint32_t> colours;
   for (size_t i = 0; i + 2 < shot.rgb.size(); i += 3) colours.insert(shot.rgb[i] << 16 | shot.rgb[i + 1] << 8 | shot.rgb[i + 2]);
   EXPECT_GT(colours.size(), 500u) << "the screenshot looks empty";
+  // The menu bar shows from the first frame, above the views: its background (ImGui's dark
+  // MenuBarBg, 36,36,36) along the top row, not the views' title bars laid out over it.
+  int menu_background = 0;
+  for (int x = 200; x < 1400; ++x) {
+    const unsigned char* p = &shot.rgb[(size_t(3) * 1600 + size_t(x)) * 3];
+    menu_background += std::abs(p[0] - 36) < 4 && std::abs(p[1] - 36) < 4 && std::abs(p[2] - 36) < 4;
+  }
+  EXPECT_GT(menu_background, 1000) << "the views cover the menu bar";
   // The scatter's label colours (Tableau 10 blue and orange) and the curves' recon blue are on screen.
   EXPECT_GT(shot.count_near(0x1f, 0x77, 0xb4, 30), 50);
   EXPECT_GT(shot.count_near(0xff, 0x7f, 0x0e, 30), 50);

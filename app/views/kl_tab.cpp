@@ -117,7 +117,9 @@ void kl_tab(AppState& state, KlTabState& tab) {
     const size_t d = std::min(kl.size() - 1, size_t(std::max(0.0f, ImGui::GetIO().MousePos.x - p0.x) / bar));
     ImGui::SetTooltip("z%zu: KL %.3f nats, Var_x(mu) %.4f%s", d, kl[d], activity[d], activity[d] > 0.01 ? "" : " (inactive)");
   }
-  ImGui::TextDisabled("bars: KL of each dim in nats (grey: inactive unit); below: Var_x(mu_d), active above the red line");
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("bars: KL of each dim in nats (grey: inactive unit); below: Var_x(mu_d), active above the red line");
+  ImGui::PopStyleColor();
 
   // β and the warm-up, right where their effect shows.
   TrainingForm& f = state.form;
