@@ -320,7 +320,7 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
   keys(state, window);
   if (std::exchange(state.open_lessons_requested, false))
     for (size_t i = 0; i < reg.size(); ++i)
-      if (std::string(reg[i].name) == "lessons" && !open_[i]) open_[i] = true, relayout_ = relayout_ || layout_auto_;
+      if (std::string(reg[i].name) == "lessons") open_[i] = true;
   menu_bar(state, gfx, window);
 
   // A new run: every view forgets the old one's history, shown or not.
@@ -335,15 +335,22 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
   const float width = vp->Size.x, height = vp->Pos.y + vp->Size.y, top = vp->Pos.y + ImGui::GetFrameHeight();
   const bool resized = width != last_width_ || height != last_height_;
   last_width_ = width, last_height_ = height;
-  const bool arrange = relayout_ || (resized && layout_auto_);
+  // A view opened since the last frame (View menu, M, L, the Lessons button) gets its place in the
+  // layout: all views are arranged again while the layout is automatic; in a layout of the user's
+  // own only the new one is put in its slot (ImGui would give it a tiny window of its own choosing).
+  std::vector<bool> opened(reg.size(), false);
+  bool any_opened = false;
+  was_open_.resize(reg.size(), true);
+  for (size_t i = 0; i < reg.size(); ++i) opened[i] = open_[i] && !was_open_[i], any_opened = any_opened || opened[i];
+  const bool arrange = relayout_ || (resized && layout_auto_) || (any_opened && layout_auto_);
   relayout_ = false;
-  if (arrange) lay_out_views(width, height, top);
+  if (arrange || any_opened) lay_out_views(width, height, top);
 
   unsigned wanted = 0;
   for (size_t i = 0; i < reg.size(); ++i) {
     if (!open_[i]) continue;
     wanted |= reg[i].recomputes;
-    if (arrange) {
+    if (arrange || opened[i]) {
       ImGui::SetNextWindowPos(ImVec2(assigned_[i].x, assigned_[i].y), ImGuiCond_Always);
       ImGui::SetNextWindowSize(ImVec2(assigned_[i].width, assigned_[i].height), ImGuiCond_Always);
     } else if (resized) {
@@ -370,6 +377,7 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
           layout_auto_ = false;
       }
   }
+  for (size_t i = 0; i < reg.size(); ++i) was_open_[i] = open_[i];
   // What the open views show is what new weights refresh (closed views catch up when opened).
   state.refresh_wanted = wanted | kRefreshDecoded;  // the pad's image is one decode, and the pad's drag needs it
   dialogs(state);

@@ -58,6 +58,7 @@ class Shell {
 
   std::vector<std::unique_ptr<View>> views_;
   std::vector<bool> open_;  // std::vector<bool> has no bool*: copied in and out around each view
+  std::vector<bool> was_open_;  // open_ at the end of the last frame: what opened since
   std::string settings_path_;
   bool settings_usable_ = true;  // a regular file, or none yet
   bool relayout_ = false;     // arrange the views in the next frame
