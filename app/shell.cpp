@@ -44,8 +44,8 @@ GLFWcharfun g_imgui_char = nullptr;
 
 void queue_keyboard_input(GLFWwindow* window) {
   g_imgui_key = glfwSetKeyCallback(window, [](GLFWwindow*, int key, int scancode, int action, int mods) {
-    const auto kind = action == GLFW_PRESS ? ui::InputEvent::Press : action == GLFW_RELEASE ? ui::InputEvent::Release : ui::InputEvent::Repeat;
-    g_input.push({kind, key, scancode, mods, 0});
+    if (action == GLFW_REPEAT) return;  // ImGui repeats a held key itself (input_trickle.h)
+    g_input.push({action == GLFW_PRESS ? ui::InputEvent::Press : ui::InputEvent::Release, key, scancode, mods, 0});
   });
   g_imgui_char = glfwSetCharCallback(window, [](GLFWwindow*, unsigned int code) {
     g_input.push({ui::InputEvent::Char, 0, 0, 0, code});
@@ -58,7 +58,7 @@ void deliver_keyboard_input(GLFWwindow* window) {
       if (g_imgui_char) g_imgui_char(window, e.code);
       continue;
     }
-    const int action = e.kind == ui::InputEvent::Press ? GLFW_PRESS : e.kind == ui::InputEvent::Release ? GLFW_RELEASE : GLFW_REPEAT;
+    const int action = e.kind == ui::InputEvent::Press ? GLFW_PRESS : GLFW_RELEASE;
     if (g_imgui_key) g_imgui_key(window, e.key, e.scancode, action, e.mods);
     if (action == GLFW_PRESS && g_key_presses.size() < 64) g_key_presses.push_back({e.key, e.mods});
   }

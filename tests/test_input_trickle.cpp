@@ -17,7 +17,7 @@ std::string describe(const std::vector<InputEvent>& frame) {
   for (const InputEvent& e : frame) {
     if (!out.empty()) out += ' ';
     if (e.kind == InputEvent::Char) out += "'" + std::string(1, char(e.code)) + "'";
-    else out += (e.kind == InputEvent::Press ? "+" : e.kind == InputEvent::Release ? "-" : "~") + std::to_string(e.key);
+    else out += (e.kind == InputEvent::Press ? "+" : "-") + std::to_string(e.key);
   }
   return out;
 }

@@ -9,7 +9,7 @@ bool is_modifier(int key) { return key >= kFirstModifierKey && key <= kLastModif
 
 // A press that edits or moves rather than types: a function key, or any key with Ctrl, Alt or Super.
 bool is_command(const InputEvent& e) {
-  if (e.kind != InputEvent::Press && e.kind != InputEvent::Repeat) return false;
+  if (e.kind != InputEvent::Press) return false;
   if (is_modifier(e.key)) return false;
   if (e.mods & kCommandMods) return true;
   return e.key >= kFirstFunctionKey && !(e.key >= kFirstKeypadKey && e.key <= kLastKeypadTextKey);
@@ -30,10 +30,9 @@ std::vector<InputEvent> InputTrickle::take_frame() {
   while (!queue_.empty()) {
     const InputEvent& e = queue_.front();
     if (e.kind == InputEvent::Release && has(pressed, e.key)) break;
-    if ((e.kind == InputEvent::Press || e.kind == InputEvent::Repeat) && has(released, e.key)) break;
-    if (e.kind == InputEvent::Repeat && has(pressed, e.key)) break;  // one press or repeat per key per frame
+    if (e.kind == InputEvent::Press && (has(released, e.key) || has(pressed, e.key))) break;
     if (e.kind == InputEvent::Char && command) break;
-    if (e.kind == InputEvent::Press || e.kind == InputEvent::Repeat) pressed.push_back(e.key);
+    if (e.kind == InputEvent::Press) pressed.push_back(e.key);
     if (e.kind == InputEvent::Release) released.push_back(e.key);
     command = command || is_command(e);
     out.push_back(e);

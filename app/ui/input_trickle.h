@@ -11,8 +11,10 @@
 namespace latent::ui {
 
 struct InputEvent {
-  enum Kind { Press, Release, Repeat, Char } kind = Press;
-  int key = 0;           // GLFW key code (Press, Release, Repeat)
+  // No Repeat: ImGui 1.86 makes its own repeats from how long a key is down (its GLFW backend ignores
+  // GLFW's), and queued repeats would only hold a key down after it was let go.
+  enum Kind { Press, Release, Char } kind = Press;
+  int key = 0;           // GLFW key code (Press, Release)
   int scancode = 0;
   int mods = 0;          // GLFW modifier bits
   unsigned int code = 0;  // the character (Char)
