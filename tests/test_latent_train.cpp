@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -215,6 +216,41 @@ TEST(LatentTrain, AnOutputPathThatCannotBeWrittenIsRefusedBeforeTraining) {
     EXPECT_EQ(r.err, "error: --out " + out + ": " + name + " is a directory; cannot write " + out + "/" + name + "\n");
     EXPECT_TRUE(r.out.empty()) << name << ": trained first:\n" << r.out;
   }
+}
+
+// Checkpoints written by an earlier release (tests/fixtures/checkpoints) load and evaluate to the
+// bounds recorded when they were made: a change of format must keep reading them.
+TEST(LatentTrain, OldCheckpointsEvaluateToTheirRecordedBounds) {
+  const std::string fixtures = std::string(LATENT_FIXTURES) + "/checkpoints";
+  std::ifstream expected(fixtures + "/expected.txt");
+  int checked = 0;
+  for (std::string header, line; std::getline(expected, header) && std::getline(expected, line);) {
+    std::istringstream words(header);
+    std::string file, flag;
+    words >> file;
+    std::vector<std::string> args = {"--resume", fixtures + "/" + file, "--epochs", "0", "--eval-iw", "50", "--eval-limit", "200",
+                                     "--out", test::temp_dir() + "/" + file};
+    while (words >> flag) args.push_back(flag);
+    const auto r = train(args);
+    ASSERT_EQ(r.exit_code, 0) << file << "\n" << r.err;
+    std::string got;
+    for (std::istringstream out(r.out); std::getline(out, got);)
+      if (got.rfind("eval ", 0) == 0) break;
+    // Field by field, within 0.01 nats: another CPU's BLAS kernels may round the last digit apart.
+    const std::regex field(R"(([a-z_]+)=([-0-9.]+))");
+    std::map<std::string, double> want, have;
+    for (auto it = std::sregex_iterator(line.begin(), line.end(), field); it != std::sregex_iterator(); ++it)
+      want[(*it)[1]] = std::stod((*it)[2]);
+    for (auto it = std::sregex_iterator(got.begin(), got.end(), field); it != std::sregex_iterator(); ++it)
+      have[(*it)[1]] = std::stod((*it)[2]);
+    ASSERT_EQ(want.size(), have.size()) << file << "\nwant " << line << "\nhave " << got;
+    for (const auto& [key, value] : want) {
+      ASSERT_TRUE(have.count(key)) << file << ": no " << key << " in " << got;
+      EXPECT_NEAR(have[key], value, 0.01) << file << ": " << key;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
 }
 
 TEST(LatentTrain, FinalEvaluationPrintsTheBoundsInOrder) {
