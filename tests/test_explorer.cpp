@@ -374,7 +374,9 @@ TEST(Explorer, UnusablePlacesGiveAMessageAndTheAppRuns) {
 TEST(Explorer, SurvivesAMonkey) {
   const std::string dir = test::temp_dir();
   const char* events = std::getenv("LATENT_MONKEY_EVENTS");
-  const auto r = test::run_process({"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a", "-s",
+  // Its own data home too: a Save the monkey clicks must not land in the user's.
+  const auto r = test::run_process({"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_DATA_HOME=" + dir + "/data",
+                                    "XDG_PICTURES_DIR=" + dir + "/pictures", "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a", "-s",
                                     "-screen 0 1920x1080x24", LATENT_MONKEY_SCRIPT, "20261202", events && *events ? events : "600",
                                     dir + "/monkey", LATENT_EXPLORER_BIN, "--data", test::mnist_dir(), "--train", "--hidden", "128",
                                     "--autosave", dir + "/monkey/auto.ckpt"},
