@@ -153,7 +153,7 @@ INSTANTIATE_TEST_SUITE_P(EveryCase, BadFlag, ::testing::ValuesIn(flag_cases()),
                          [](const auto& info) { return info.param.name; });
 
 // A run that cannot fit in memory is refused before anything large is allocated, with its estimate
-// and the limit: a model too wide, images too large for the MLP, and an address-space limit.
+// and the limit: a model too wide, images too large for the MLP; and under an address-space limit.
 TEST(BadInput, ARunTooLargeForTheMachineIsRefusedWithItsEstimate) {
   const std::string dir = test::temp_dir();
   const std::string data = test::make_good_dataset(dir);
@@ -165,6 +165,12 @@ TEST(BadInput, ARunTooLargeForTheMachineIsRefusedWithItsEstimate) {
     test::write_dataset(big, 2, 1, side, side);
     expect_rejected(train({"--data", big, "--out", dir + "/out"}), "this model (", "parameters) needs about");
   }
+}
+
+TEST(BadInput, AnAddressSpaceLimitIsTheMachinesLimit) {
+  if (test::kAddressSanitizer) GTEST_SKIP() << "AddressSanitizer's shadow takes the address space RLIMIT_AS would limit";
+  const std::string dir = test::temp_dir();
+  const std::string data = test::make_good_dataset(dir);
   // 3 GB of address space: LibTorch alone reserves most of a gigabyte of it.
   auto r = test::run_process({"/usr/bin/prlimit", "--as=3000000000", LATENT_TRAIN_BIN, "--data", data, "--hidden", "4096,4096",
                               "--out", dir + "/out"});

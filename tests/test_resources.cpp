@@ -8,6 +8,7 @@
 
 #include "latent/error.h"
 #include "latent/resources.h"
+#include "test_support.h"
 
 namespace latent {
 namespace {
@@ -44,6 +45,7 @@ TEST(Resources, ARunPastTheLimitIsRefusedWithBothFigures) {
 
 // ulimit -v is the limit when it is the tightest: measured in a child, which may lower its own.
 TEST(Resources, AnAddressSpaceLimitIsTheLimit) {
+  if (test::kAddressSanitizer) GTEST_SKIP() << "AddressSanitizer's shadow takes the address space RLIMIT_AS would limit";
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   const pid_t pid = ::fork();
@@ -69,7 +71,8 @@ TEST(Resources, AnAddressSpaceLimitIsTheLimit) {
   EXPECT_LT(bytes, int64_t(5) << 30);  // 6 GB less what the process already holds and the reserve
 }
 
-TEST(Resources, LibTorchErrorsAreOneLineWithoutTheirBacktrace) {
+TEST(Resources, AnAllocationLibTorchCannotMakeIsOutOfMemoryInOneLine) {
+  if (test::kAddressSanitizer) GTEST_SKIP() << "AddressSanitizer aborts on an allocation it cannot make";
   try {
     auto t = torch::empty({int64_t(1) << 50});  // 4 PB: LibTorch's allocator refuses
     FAIL() << "allocated " << t.numel();
@@ -78,6 +81,9 @@ TEST(Resources, LibTorchErrorsAreOneLineWithoutTheirBacktrace) {
     EXPECT_EQ(line.rfind("out of memory", 0), 0u) << line;
     EXPECT_EQ(line.find('\n'), std::string::npos) << line;
   }
+}
+
+TEST(Resources, LibTorchErrorsAreOneLineWithoutTheirBacktrace) {
   try {
     torch::zeros({2, 3}).matmul(torch::zeros({4, 5}));
     FAIL() << "multiplied a 2x3 by a 4x5";

@@ -41,6 +41,20 @@ ProcessResult run_process(const std::vector<std::string>& args, double timeout_s
 // two runs on a loaded 2-core machine (3.39 s against a 2.24 s --help once, for a header-only check).
 inline double rejection_cpu_bound(double help_cpu_seconds) { return 2.0 * help_cpu_seconds + 1.0; }
 
+// Built with AddressSanitizer: it reserves terabytes of address space for its shadow (so RLIMIT_AS
+// cannot be tested under it) and aborts on an allocation it cannot satisfy instead of failing it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 // A gzip member holding `data`, with a `comment_bytes` FCOMMENT before it (padding that inflates to
 // nothing) and `isize` written as the trailer's length (forged when it is not data.size()).
 std::vector<uint8_t> gzip_with_comment(const std::vector<uint8_t>& data, size_t comment_bytes, uint32_t isize);
