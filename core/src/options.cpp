@@ -170,7 +170,7 @@ Training:
   --beta X                KL weight: loss = recon + beta*KL [1]
   --warmup-epochs N       linear KL warm-up from 0 to beta over N epochs [0]
   --seed S                random seed; same seed + same --threads on CPU = same run [1]
-  --threads T             compute threads [1]
+  --threads T             compute threads, at most 4 per hardware thread [1]
   --parallel batch|blas   with T > 1 on the CPU: split each batch's images across the threads,
                           or let OpenBLAS split each matrix product [batch]
   --device cpu|cuda|auto  [cpu]
