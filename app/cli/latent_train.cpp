@@ -246,8 +246,7 @@ int run(int argc, char** argv) {
   if (std::string problem = validate(o.model); !problem.empty()) throw Error(problem);
   if (std::string problem = validate(o.train); !problem.empty()) throw Error(problem);
   // From the headers alone, before the dataset is loaded (the trainer checks again with it).
-  check_memory_fits(estimate_training_memory(o.model, o.train, shape.train_size, shape.test_size),
-                    "this model (" + std::to_string(parameter_count(o.model)) + " parameters)");
+  check_model_fits(o.model, o.train, shape.train_size, shape.test_size);
   resolve_device(o.train.device);
   check_output_dir(o.out);
   set_compute_threads(o.train.threads, o.train.parallel);

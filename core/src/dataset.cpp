@@ -126,9 +126,8 @@ Dataset Dataset::load_dir(const std::string& dir, const std::string& name) {
     // What the headers say the images will take (bytes, and the test split again as floats), against
     // what the machine allows, before any of it is read.
     MemoryEstimate need;
-    const int64_t pixels = train_files.images.dims[1] * train_files.images.dims[2];
     const int64_t train_n = train_files.images.dims[0], test_n = test_files.images.dims[0];
-    need.dataset = (train_n + test_n) * (pixels + 1) + test_n * pixels * 4;
+    need.dataset = dataset_bytes(train_files.images.dims[1] * train_files.images.dims[2], train_n, test_n) + train_n + test_n;  // + labels
     check_memory_fits(need, "loading " + dir);
   }
   struct Split {

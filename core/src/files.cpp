@@ -105,7 +105,7 @@ int remove_stale_temporaries(const std::string& path) {
   int removed = 0;
   while (const dirent* e = ::readdir(d)) {
     const std::string entry = e->d_name;
-    for (const std::string& mark : {name + ".tmp-", name + ".download-", name + ".gz.download-"}) {
+    for (const std::string& mark : {name + ".tmp-", name + ".gz.download-"}) {
       if (entry.compare(0, mark.size(), mark) != 0) continue;
       const char* digits = entry.c_str() + mark.size();
       char* end = nullptr;

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "latent/error.h"
@@ -83,7 +82,7 @@ MemoryEstimate estimate_training_memory(const ModelConfig& model, const TrainCon
   MemoryEstimate e;
   const int64_t pixels = int64_t(model.image_height) * model.image_width;
   const int64_t used = train.limit > 0 ? std::min(train.limit, train_images) : train_images;
-  e.dataset = (train_images + test_images) * pixels + test_images * pixels * 4 + used * pixels * 4 / 16;
+  e.dataset = dataset_bytes(pixels, train_images, test_images) + used * pixels * 4 / 16;
   const int threads = std::max(1, train.threads);
   e.parameters = parameter_count(model) * int64_t(sizeof(float)) * (kParameterCopies + (threads - 1));
   int64_t widths = 0;
@@ -93,6 +92,15 @@ MemoryEstimate estimate_training_memory(const ModelConfig& model, const TrainCon
   e.threads = threads * kBytesPerThread;
   e.runtime = kRuntimeBytes;
   return e;
+}
+
+int64_t dataset_bytes(int64_t pixels, int64_t train_images, int64_t test_images) {
+  return (train_images + test_images) * pixels + test_images * pixels * 4;
+}
+
+void check_model_fits(const ModelConfig& model, const TrainConfig& train, int64_t train_images, int64_t test_images) {
+  check_memory_fits(estimate_training_memory(model, train, train_images, test_images),
+                    "this model (" + std::to_string(parameter_count(model)) + " parameters)");
 }
 
 MemoryLimit memory_limit() {

@@ -171,8 +171,7 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
                 std::to_string(data.width()));
   // Before anything of the model is allocated: a run too large for the machine is refused with its
   // estimate, not killed half-way.
-  check_memory_fits(estimate_training_memory(model, train, data.train_size(), data.test_size()),
-                    "this model (" + std::to_string(parameter_count(model)) + " parameters)");
+  check_model_fits(model, train, data.train_size(), data.test_size());
   auto run = std::make_unique<Run>();
   run->device_name = resolve_device(train.device);
   run->device = to_torch_device(run->device_name);

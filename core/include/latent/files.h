@@ -38,7 +38,7 @@ std::string home_directory();
 bool path_exists(const std::string& path);
 
 // Removes the temporaries that an interrupted write of `path` left beside it: "<name>.tmp-<pid>..."
-// and "<name>.download-<pid>..." whose process is gone (a live writer's files are left alone).
+// and "<name>.gz.download-<pid>" whose process is gone (a live writer's files are left alone).
 // Returns how many it removed; errors are ignored (this is tidying, not the write itself).
 int remove_stale_temporaries(const std::string& path);
 

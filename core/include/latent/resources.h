@@ -25,6 +25,12 @@ struct MemoryEstimate {
 MemoryEstimate estimate_training_memory(const ModelConfig& model, const TrainConfig& train, int64_t train_images,
                                         int64_t test_images);
 
+// The images as bytes and the test split again as floats (the part of a dataset that stays loaded).
+int64_t dataset_bytes(int64_t pixels, int64_t train_images, int64_t test_images);
+
+// check_memory_fits for training `model`, the message naming its parameter count.
+void check_model_fits(const ModelConfig& model, const TrainConfig& train, int64_t train_images, int64_t test_images);
+
 struct MemoryLimit {
   int64_t bytes = 0;
   std::string source;  // what sets it: "available memory", "RLIMIT_AS (ulimit -v)", "the cgroup's memory.max"
