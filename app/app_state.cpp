@@ -1,6 +1,7 @@
 #include "app_state.h"
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -152,7 +153,10 @@ std::string app_options_help() {
 
 void TrainingForm::describe(const ModelConfig& m, const TrainConfig& t) {
   latent = m.latent_dim;
-  std::snprintf(hidden, sizeof hidden, "%s", format_hidden(m.hidden).c_str());
+  const auto names = architecture_names();
+  architecture = int(std::find(names.begin(), names.end(), m.architecture) - names.begin()) % int(names.size());
+  std::snprintf(hidden, sizeof hidden, "%s", format_widths(m.hidden).c_str());
+  std::snprintf(channels, sizeof channels, "%s", format_widths(m.channels).c_str());
   activation = m.activation == Activation::Elu ? 1 : 0;
   likelihood = m.likelihood == ReconstructionLikelihood::Gaussian ? 1 : 0;
   sigma = float(m.gaussian_sigma);
@@ -194,6 +198,7 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
   if (data.empty()) return;
   if (data.name() == "mnist" || data.name() == "fashion-mnist") form.dataset = data.name() == "mnist" ? 0 : 1;
   ModelConfig model = options.run.model;
+  model.image_channels = data.channels();
   model.image_height = data.height();
   model.image_width = data.width();
   TrainConfig train = options.run.train;
@@ -621,7 +626,7 @@ void AppState::reset(const ModelConfig& model, const TrainConfig& train) {
 
 void AppState::set_learning_rate(double lr) {
   if (!trainer) return;
-  if (!std::isfinite(lr) || lr <= 0 || lr > 10) return notify("learning rate must be in (0, 10]", true, 6);
+  if (std::string problem = check_learning_rate(lr); !problem.empty()) return notify(problem, true, 6);
   trainer->set_learning_rate(lr);
   add_marker("lr", lr);
 }
@@ -634,14 +639,14 @@ void AppState::add_marker(const char* name, double value) {
 
 void AppState::set_beta(double beta) {
   if (!trainer) return;
-  if (!std::isfinite(beta) || beta < 0 || beta > 1e4) return notify("beta must be in [0, 10000]", true, 6);
+  if (std::string problem = check_beta(beta); !problem.empty()) return notify(problem, true, 6);
   trainer->set_beta(beta);
   add_marker("beta", beta);
 }
 
 void AppState::set_warmup_epochs(double epochs) {
   if (!trainer) return;
-  if (!std::isfinite(epochs) || epochs < 0) return notify("warm-up epochs must be >= 0", true, 6);
+  if (std::string problem = check_warmup_epochs(epochs); !problem.empty()) return notify(problem, true, 6);
   trainer->set_warmup_epochs(epochs);
 }
 
@@ -657,7 +662,9 @@ void AppState::reset_from_form() {
   ModelConfig model = snapshot ? snapshot->model : options.run.model;
   TrainConfig train = snapshot ? snapshot->train : options.run.train;
   try {
+    model.architecture = architecture_names().at(size_t(std::clamp(form.architecture, 0, int(architecture_names().size()) - 1)));
     model.hidden = parse_hidden(form.hidden);
+    model.channels = parse_channels(form.channels);
   } catch (const Error& e) {
     return notify(std::string("reset refused: ") + e.what(), true, 8);
   }
@@ -675,25 +682,14 @@ void AppState::reset_from_form() {
 
 void AppState::load_checkpoint(const std::string& path) {
   try {
-    Checkpoint c = read_checkpoint(path);
-    try {
-      Vae::from_checkpoint(c, "cpu");  // its weights fit the model it describes
-    } catch (const Error& e) {
-      throw Error(path + ": " + e.what());
-    }
+    Checkpoint c = read_usable_checkpoint(path);
     Dataset d = data;
     if (d.empty() || (c.dataset != d.name() && (c.dataset == "mnist" || c.dataset == "fashion-mnist"))) {
       const DatasetShape shape = Dataset::probe(c.dataset);  // the image size, before loading it
-      if (shape.height != c.model.image_height || shape.width != c.model.image_width)
-        throw Error(path + ": the checkpoint is for " + std::to_string(c.model.image_height) + "x" +
-                    std::to_string(c.model.image_width) + " images, " + shape.name + " has " +
-                    std::to_string(shape.height) + "x" + std::to_string(shape.width));
+      check_checkpoint_fits(c, path, shape.channels, shape.height, shape.width, shape.name);
       d = Dataset::load_dir(shape.directory, shape.name);
     }
-    if (d.height() != c.model.image_height || d.width() != c.model.image_width)
-      throw Error(path + ": the checkpoint is for " + std::to_string(c.model.image_height) + "x" +
-                  std::to_string(c.model.image_width) + " images, the dataset has " + std::to_string(d.height()) +
-                  "x" + std::to_string(d.width()));
+    check_checkpoint_fits(c, path, d.channels(), d.height(), d.width(), "dataset " + d.name());
     TrainConfig train = c.train;
     train.epochs = 0;
     train.threads = options.run.train.threads;
@@ -716,6 +712,7 @@ void AppState::switch_dataset(const std::string& spec) {
   try {
     Dataset d = Dataset::load(spec);
     ModelConfig model = snapshot ? snapshot->model : options.run.model;
+    model.image_channels = d.channels();
     model.image_height = d.height();
     model.image_width = d.width();
     TrainConfig train = snapshot ? snapshot->train : options.run.train;

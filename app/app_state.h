@@ -133,7 +133,9 @@ struct TrainingForm {
   int dataset = 0;  // 0 mnist, 1 fashion-mnist, 2 directory
   char directory[512] = "";
   int latent = 2;
+  int architecture = 0;  // mlp, conv (architecture_names() order)
   char hidden[128] = "512,256";
+  char channels[128] = "32,64";
   int activation = 1;  // relu, elu
   int likelihood = 0;  // bernoulli, gaussian
   float sigma = 0.1f;

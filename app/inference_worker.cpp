@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "latent/platform.h"
 #include "latent/trainer.h"
 
 namespace latent::app {

@@ -38,7 +38,7 @@
 #include "views/view.h"
 #include "ui/damage.h"
 #include "shell.h"
-#include "startup_heap.h"
+#include "latent/startup_heap.h"
 
 namespace {
 

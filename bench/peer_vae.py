@@ -1,5 +1,7 @@
 #!/usr/bin/python3
 """The comparison peer: the PyTorch examples' VAE (784-400-20) in eager Python, Debian's python3-torch.
+--arch conv: the convolutional VAE latent-train builds with --arch conv (the same layers, sizes,
+activation and per-pixel output bias), for a throughput comparison on the same model.
 
 Trains on the same IDX files latent-train reads, prints one line per epoch in latent-train's format:
   epoch= seconds= samples_per_s= train_loss= test_loss= test_recon= test_kl=
@@ -46,6 +48,50 @@ class VAE(nn.Module):
         return self.fc4(F.relu(self.fc3(z))), mu, logvar
 
 
+def conv_sizes(n, layers):
+    sizes = [n]
+    for _ in range(layers):
+        sizes.append((sizes[-1] + 1) // 2)
+    return sizes
+
+
+class ConvVAE(nn.Module):
+    """Stride-2 3x3 convolutions, linear heads; a linear layer, transposed convolutions with the output
+    padding that lands on the encoder's sizes, the last without bias, plus a bias per output value."""
+
+    def __init__(self, h, w, channels, latent, activation):
+        super().__init__()
+        self.h, self.w = h, w
+        hs, ws = conv_sizes(h, len(channels)), conv_sizes(w, len(channels))
+        self.feature_shape = (channels[-1], hs[-1], ws[-1])
+        features = channels[-1] * hs[-1] * ws[-1]
+        act = nn.ELU if activation == "elu" else nn.ReLU
+        layers, c_in = [], 1
+        for c in channels:
+            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), act()]
+            c_in = c
+        self.encoder = nn.Sequential(*layers)
+        self.mu = nn.Linear(features, latent)
+        self.logvar = nn.Linear(features, latent)
+        self.decoder_linear = nn.Linear(latent, features)
+        layers = [act()]
+        for i in range(len(channels), 0, -1):
+            out = 1 if i == 1 else channels[i - 2]
+            pad = (hs[i - 1] - 2 * hs[i] + 1, ws[i - 1] - 2 * ws[i] + 1)
+            layers.append(nn.ConvTranspose2d(channels[i - 1], out, 3, stride=2, padding=1, output_padding=pad, bias=i != 1))
+            if i != 1:
+                layers.append(act())
+        self.decoder = nn.Sequential(*layers)
+        self.pixel_bias = nn.Parameter(torch.zeros(h * w))
+
+    def forward(self, x):
+        h = self.encoder(x.view(-1, 1, self.h, self.w)).flatten(1)
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        out = self.decoder(self.decoder_linear(z).view(-1, *self.feature_shape)).flatten(1) + self.pixel_bias
+        return out, mu, logvar
+
+
 def terms(model, x):
     logits, mu, logvar = model(x)
     recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
@@ -72,10 +118,14 @@ def main():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--latent", type=int, default=20)
     p.add_argument("--hidden", type=int, default=400)
+    p.add_argument("--arch", default="mlp", choices=["mlp", "conv"])
+    p.add_argument("--channels", default="32,64")
+    p.add_argument("--activation", default="relu", choices=["relu", "elu"])
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
     p.add_argument("--device", default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -84,8 +134,13 @@ def main():
     print(f"compute: {a.threads} thread{'' if a.threads == 1 else 's'}, {where}", file=sys.stderr)
     torch.manual_seed(a.seed)
     train = torch.from_numpy(read_idx(a.data + "/train-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784).to(dev)
+    if a.limit > 0:
+        train = train[:a.limit]
     test = torch.from_numpy(read_idx(a.data + "/t10k-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784).to(dev)
-    model = VAE(train.shape[1], a.hidden, a.latent).to(dev)
+    if a.arch == "conv":
+        model = ConvVAE(28, 28, [int(c) for c in a.channels.split(",")], a.latent, a.activation).to(dev)
+    else:
+        model = VAE(train.shape[1], a.hidden, a.latent).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     n = train.shape[0]
     for epoch in range(1, a.epochs + 1):

@@ -1,8 +1,11 @@
 // Where a training step's time goes, how many FLOPs it does, and how that compares with the sgemm
-// rate of the same core(s). The trainer's own pieces (VaeStep, Adam) on random images, so no
-// dataset is needed.
-//   build/bench/step_profile [--hidden 400] [--latent 20] [--activation relu|elu] [--batch 128]
-//                            [--steps 600] [--threads 1] [--parallel batch|blas]
+// rate of the same core(s). The trainer's own pieces (its training step, Adam) on random images, so
+// no dataset is needed.
+//   build/bench/step_profile [--arch mlp|conv] [--hidden 400] [--channels 32,64] [--latent 20]
+//                            [--activation relu|elu] [--batch 128] [--steps 600] [--threads 1]
+//                            [--parallel batch|blas] [--engine auto|autograd|handwritten]
+// --engine picks the step as the trainer does (auto: the hand-written one for the MLP on the CPU),
+// or one of them, to compare the two on the MLP. FLOPs and the sgemm reference are the MLP's only.
 // With --threads T > 1 and --parallel batch (the trainer's default) the step is split as the trainer
 // splits it: T shards of the batch, each a forward and backward on its own thread, then Adam with
 // each thread on a slice of every parameter; the sgemm reference is then T × one core's rate.
@@ -15,13 +18,14 @@
 #include <string>
 #include <vector>
 
-#include "adam.h"
-#include "kernels.h"
+#include "train/adam.h"
+#include "train/kernels.h"
 #include "latent/config.h"
+#include "latent/platform.h"
 #include "latent/trainer.h"
-#include "shard_pool.h"
-#include "vae_net.h"
-#include "vae_step.h"
+#include "train/shard_pool.h"
+#include "model/model.h"
+#include "train/training_step.h"
 
 using namespace latent;
 using Clock = std::chrono::steady_clock;
@@ -46,6 +50,42 @@ double sgemm_gflops(int64_t m, int64_t k, int64_t n, bool trans_a, bool trans_b)
   return best;
 }
 
+// MLP only: its FLOPs per step against this machine's sgemm rate.
+void print_mlp_flops(const ModelConfig& model, int batch, int steps, double total, int shards) {
+  const int64_t pixels = model.pixels();
+  // MACs per image: forward through every Linear; backward computes ∂W for each and ∂input for all
+  // but the first encoder layer (the data needs no gradient). FLOPs = 2 · MACs.
+  std::vector<std::pair<int64_t, int64_t>> layers;  // (in, out)
+  int64_t in = pixels;
+  for (int h : model.hidden) layers.push_back({in, h}), in = h;
+  layers.push_back({in, 2 * int64_t(model.latent_dim)});  // μ and log σ² heads
+  in = model.latent_dim;
+  for (auto it = model.hidden.rbegin(); it != model.hidden.rend(); ++it) layers.push_back({in, *it}), in = *it;
+  layers.push_back({in, pixels});
+  double forward_macs = 0;
+  for (auto [i, o] : layers) forward_macs += double(i * o);
+  const double macs = 3 * forward_macs - double(layers[0].first * layers[0].second);
+  const double step_flops = 2 * macs * batch;
+  const double achieved = step_flops * steps / total / 1e9;
+
+  // The sgemm rate on this machine with the same threads: a large square product, and the shapes
+  // the default model's step runs (forward, ∂input, ∂W).
+  const int64_t h = model.hidden.front();
+  const double square = sgemm_gflops(1024, 1024, 1024, false, false);
+  const double fwd = sgemm_gflops(batch, pixels, h, false, true);
+  const double grad_in = sgemm_gflops(batch, pixels, h, false, false);
+  const double grad_w = sgemm_gflops(h, batch, pixels, true, false);
+  // In batch mode each GEMM runs on one core and `shards` of them at once.
+  const double peak = std::max({square, fwd, grad_in, grad_w}) * shards;
+
+  std::printf("FLOPs per step %.1f M (%.2f MFLOP per image)\n", step_flops / 1e6, 2 * macs / 1e6);
+  std::printf("sgemm GFLOP/s: 1024^3 %.1f, %lldx%lldx%lld (forward) %.1f, (grad input) %.1f, %lldx%lldx%lld (grad W) %.1f\n",
+              square, (long long)batch, (long long)pixels, (long long)h, fwd, grad_in, (long long)h, (long long)batch,
+              (long long)pixels, grad_w);
+  std::printf("achieved %.1f GFLOP/s = %.0f%% of the best sgemm rate%s (%.1f)\n", achieved, 100 * achieved / peak,
+              shards > 1 ? " on one core times the shards" : "", peak);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,9 +95,14 @@ int main(int argc, char** argv) {
   model.activation = Activation::Relu;
   int batch = 128, steps = 600, threads = 1;
   ParallelMode parallel = ParallelMode::Batch;
+  StepEngine engine = StepEngine::Auto;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--hidden") model.hidden = parse_hidden(value);
+    else if (flag == "--arch") model.architecture = value;
+    else if (flag == "--channels") model.channels = parse_channels(value);
+    else if (flag == "--engine")
+      engine = value == "autograd" ? StepEngine::Autograd : value == "handwritten" ? StepEngine::HandWritten : StepEngine::Auto;
     else if (flag == "--latent") model.latent_dim = std::stoi(value);
     else if (flag == "--activation") model.activation = value == "elu" ? Activation::Elu : Activation::Relu;
     else if (flag == "--batch") batch = std::stoi(value);
@@ -73,15 +118,15 @@ int main(int argc, char** argv) {
   const int shards = parallel == ParallelMode::Batch ? threads : 1;
   torch::manual_seed(1);
 
-  VaeNet net(model);
-  initialize(*net, 1);
+  ModelPtr net = make_model(model, 1);
   Adam adam(named_trainables(*net), 1e-3);
-  VaeStep step(*net);
+  std::unique_ptr<TrainingStep> first_step = make_training_step(*net, TrainingStep::Gradients::IntoParameters, engine);
+  TrainingStep& step = *first_step;
   ShardPool pool(shards, "latent-shard");
-  std::vector<std::unique_ptr<VaeStep>> shard_steps;
+  std::vector<std::unique_ptr<TrainingStep>> shard_steps;
   std::vector<const std::vector<torch::Tensor>*> shard_gradients;
   for (int i = 1; i < shards; ++i) {
-    shard_steps.push_back(std::make_unique<VaeStep>(*net, VaeStep::Gradients::Own));
+    shard_steps.push_back(make_training_step(*net, TrainingStep::Gradients::Own, engine));
     shard_gradients.push_back(&shard_steps.back()->gradients());
   }
   std::vector<double> shard_busy(size_t(shards), 0.0);  // seconds each shard spent in its forward+backward
@@ -112,7 +157,7 @@ int main(int argc, char** argv) {
         const auto [a, b] = ShardPool::slice(batch, shard, shards);
         gather_unit_floats(data.data_ptr<uint8_t>(), pixels, order.data_ptr<int64_t>() + first_row + a, b - a,
                            x.data_ptr<float>() + a * pixels);
-        VaeStep& mine = shard == 0 ? step : *shard_steps[size_t(shard - 1)];
+        TrainingStep& mine = shard == 0 ? step : *shard_steps[size_t(shard - 1)];
         mine.run(x.narrow(0, a, b - a), eps.narrow(0, a, b - a), 1.0, batch);
         if (timed) shard_busy[size_t(shard)] += seconds_since(busy_from);
       });
@@ -133,34 +178,10 @@ int main(int argc, char** argv) {
   for (int s = 0; s < steps; ++s) one(s, true);
   const double total = seconds_since(start);
 
-  // MACs per image: forward through every Linear; backward computes ∂W for each and ∂input for all
-  // but the first encoder layer (the data needs no gradient). FLOPs = 2 · MACs.
-  std::vector<std::pair<int64_t, int64_t>> layers;  // (in, out)
-  int64_t in = pixels;
-  for (int h : model.hidden) layers.push_back({in, h}), in = h;
-  layers.push_back({in, 2 * int64_t(model.latent_dim)});  // μ and log σ² heads
-  in = model.latent_dim;
-  for (auto it = model.hidden.rbegin(); it != model.hidden.rend(); ++it) layers.push_back({in, *it}), in = *it;
-  layers.push_back({in, pixels});
-  double forward_macs = 0;
-  for (auto [i, o] : layers) forward_macs += double(i * o);
-  const double macs = 3 * forward_macs - double(layers[0].first * layers[0].second);
-  const double step_flops = 2 * macs * batch;
-  const double achieved = step_flops * steps / total / 1e9;
-
-  // The sgemm rate on this machine with the same threads: a large square product, and the shapes
-  // the default model's step runs (forward, ∂input, ∂W).
-  const int64_t h = model.hidden.front();
-  const double square = sgemm_gflops(1024, 1024, 1024, false, false);
-  const double fwd = sgemm_gflops(batch, pixels, h, false, true);
-  const double grad_in = sgemm_gflops(batch, pixels, h, false, false);
-  const double grad_w = sgemm_gflops(h, batch, pixels, true, false);
-  // In batch mode each GEMM runs on one core and `shards` of them at once.
-  const double peak = std::max({square, fwd, grad_in, grad_w}) * shards;
-
-  std::printf("model %lld-%s-%d %s, Bernoulli, batch %d, %d steps, threads %d (%s)\n", (long long)pixels,
-              format_hidden(model.hidden).c_str(), model.latent_dim, to_string(model.activation).c_str(), batch, steps,
-              threads, shards > 1 ? "each a share of the batch" : threads > 1 ? "OpenBLAS splits each product" : "");
+  std::printf("model %s %s, latent %d, %s, Bernoulli, batch %d, %d steps, threads %d (%s), %s\n", model.architecture.c_str(),
+              format_widths(model.architecture == "mlp" ? model.hidden : model.channels).c_str(), model.latent_dim,
+              to_string(model.activation).c_str(), batch, steps, threads,
+              shards > 1 ? "each a share of the batch" : threads > 1 ? "OpenBLAS splits each product" : "one thread", step.name());
   std::printf("blas: %s\n", blas_description().c_str());
   std::printf("samples/s %.0f   (%.3f ms/step)\n", double(batch) * steps / total, 1e3 * total / steps);
   std::printf("time per step: gather %.3f ms, noise %.3f ms, forward+backward %.3f ms, adam %.3f ms\n",
@@ -170,12 +191,7 @@ int main(int argc, char** argv) {
     for (double b : shard_busy) std::printf(" %.3f", 1e3 * b / steps);
     std::printf(" ms\n");
   }
-  std::printf("FLOPs per step %.1f M (%.2f MFLOP per image)\n", step_flops / 1e6, 2 * macs / 1e6);
-  std::printf("sgemm GFLOP/s: 1024^3 %.1f, %lldx%lldx%lld (forward) %.1f, (grad input) %.1f, %lldx%lldx%lld (grad W) %.1f\n",
-              square, (long long)batch, (long long)pixels, (long long)h, fwd, grad_in, (long long)h, (long long)batch,
-              (long long)pixels, grad_w);
-  std::printf("achieved %.1f GFLOP/s = %.0f%% of the best sgemm rate%s (%.1f)\n", achieved, 100 * achieved / peak,
-              shards > 1 ? " on one core times the shards" : "", peak);
+  if (model.architecture == "mlp") print_mlp_flops(model, batch, steps, total, shards);
   std::printf("command: build/bench/step_profile");
   for (int i = 1; i < argc; ++i) std::printf(" %s", argv[i]);
   std::printf("\n");

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "adam.h"
-#include "shard_pool.h"
+#include "train/adam.h"
+#include "train/shard_pool.h"
 
 namespace latent {
 namespace {

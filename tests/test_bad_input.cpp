@@ -107,6 +107,8 @@ TEST(BadCheckpoint, FlagsForAnotherArchitecture) {
                   "does not match the checkpoint " + good + " (16)");
   expect_rejected(train({"--resume", good, "--data", data, "--latent", "5", "--out", dir + "/out"}), "--latent 5",
                   "does not match the checkpoint");
+  expect_rejected(train({"--resume", good, "--data", data, "--arch", "conv", "--out", dir + "/out"}), "--arch conv",
+                  "does not match the checkpoint " + good + " (mlp)");
 }
 
 struct FlagCase {
@@ -132,6 +134,14 @@ const std::vector<FlagCase>& flag_cases() {
       {"epochs_text", {"--epochs", "ten"}, "--epochs", "not an integer"},
       {"sigma_zero", {"--sigma", "0"}, "--sigma", "must be in (0, 100]"},
       {"hidden_text", {"--hidden", "a,b"}, "--hidden", "not a width"},
+      {"arch_unknown", {"--arch", "transformer"}, "--arch", "unknown architecture 'transformer'"},
+      {"channels_zero", {"--arch", "conv", "--channels", "0"}, "--channels", "'0' is not a width in 1..1024"},
+      {"channels_empty_layer", {"--arch", "conv", "--channels", "32,,64"}, "--channels", "'' is not a width"},
+      {"channels_trailing_comma", {"--channels", "32,"}, "--channels", "expected comma-separated widths"},
+      {"channels_nine_layers", {"--channels", "1,2,3,4,5,6,7,8,9"}, "--channels", "at most 8 layers"},
+      // MNIST's 28x28 halves five times (28, 14, 7, 4, 2) before a side of 1 pixel.
+      {"channels_too_many_for_the_image", {"--arch", "conv", "--channels", "8,8,8,8,8,8"}, "channels 8,8,8,8,8,8",
+       "at most 5 layers"},
       {"device_unknown", {"--device", "gpu"}, "--device", "unknown device"},
       {"unknown_flag", {"--bogus", "1"}, "--bogus", "unknown flag"},
       {"missing_value", {"--batch"}, "--batch", "missing value"},

@@ -5,12 +5,12 @@
 
 #include <cmath>
 
-#include "bounds_math.h"
+#include "objective/bounds_math.h"
 #include "latent/bounds.h"
 #include "latent/error.h"
 #include "latent/dataset.h"
 #include "latent/trainer.h"
-#include "objective.h"
+#include "objective/objective.h"
 #include "test_support.h"
 
 namespace latent {

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "latent/dataset.h"
-#include "dataset_impl.h"
+#include "data/dataset_impl.h"
 #include "latent/error.h"
 #include "test_support.h"
 

@@ -21,7 +21,8 @@ double norm(const std::vector<float>& v) {
   return std::sqrt(s);
 }
 
-struct TinyModel : ::testing::Test {
+// Every test of this fixture runs for each architecture: the views call the same API for all.
+struct TinyModel : ::testing::TestWithParam<std::string> {
   void SetUp() override {
     std::string dir = test::temp_dir();
     test::write_dataset(dir, 64, 30, 5, 6);
@@ -30,7 +31,9 @@ struct TinyModel : ::testing::Test {
     m.image_height = 5;
     m.image_width = 6;
     m.latent_dim = 3;
+    m.architecture = GetParam();
     m.hidden = {16};
+    m.channels = {4, 8};
     TrainConfig t;
     t.batch_size = 16;
     Trainer trainer(data, m, t);
@@ -43,7 +46,7 @@ struct TinyModel : ::testing::Test {
   std::shared_ptr<const Vae> vae;
 };
 
-TEST_F(TinyModel, EncodeDecodeShapes) {
+TEST_P(TinyModel, EncodeDecodeShapes) {
   ImageBatch images = data.test_images({0, 1, 2, 3});
   Posterior q = vae->encode(images);
   EXPECT_EQ(q.mu.rows, 4);
@@ -58,7 +61,7 @@ TEST_F(TinyModel, EncodeDecodeShapes) {
   EXPECT_EQ(vae->reconstruct(images).pixels, decoded.pixels);
 }
 
-TEST_F(TinyModel, RejectsMismatchedInputs) {
+TEST_P(TinyModel, RejectsMismatchedInputs) {
   ImageBatch wrong;
   wrong.count = 1;
   wrong.height = 28;
@@ -69,13 +72,13 @@ TEST_F(TinyModel, RejectsMismatchedInputs) {
   EXPECT_THROW(vae->decode(z), Error);
 }
 
-TEST_F(TinyModel, PriorSamplesRepeatPerSeed) {
+TEST_P(TinyModel, PriorSamplesRepeatPerSeed) {
   EXPECT_EQ(vae->sample_prior(5, 9).pixels, vae->sample_prior(5, 9).pixels);
   EXPECT_NE(vae->sample_prior(5, 9).pixels, vae->sample_prior(5, 10).pixels);
   EXPECT_EQ(vae->sample_prior(5, 9).count, 5);
 }
 
-TEST_F(TinyModel, GridDecodesKSquaredImages) {
+TEST_P(TinyModel, GridDecodesKSquaredImages) {
   GridSpec spec;
   spec.k = 4;
   spec.dim_x = 2;
@@ -85,7 +88,7 @@ TEST_F(TinyModel, GridDecodesKSquaredImages) {
   EXPECT_THROW(decode_grid(*vae, spec), Error);
 }
 
-TEST_F(TinyModel, EvaluationAndEncodedTestSet) {
+TEST_P(TinyModel, EvaluationAndEncodedTestSet) {
   Evaluation e = evaluate_test_set(*vae, data, 20);
   EXPECT_EQ(e.images, 20);
   ASSERT_EQ(e.kl_per_dim.size(), 3u);
@@ -108,7 +111,7 @@ double max_difference(const std::vector<float>& a, const std::vector<float>& b) 
 // A model trained on the test device (LATENT_TEST_DEVICE=cuda on a GPU machine), its checkpoint,
 // and every inference call on that device's copy (on a GPU the chunked paths copy each result back)
 // against the same weights on the CPU. On the CPU: the live copy against the checkpoint's.
-TEST_F(TinyModel, ModelOnTheTestDeviceInfersAsOnTheCpu) {
+TEST_P(TinyModel, ModelOnTheTestDeviceInfersAsOnTheCpu) {
   TrainConfig t;
   t.batch_size = 16;
   t.device = test::device();
@@ -142,6 +145,9 @@ TEST_F(TinyModel, ModelOnTheTestDeviceInfersAsOnTheCpu) {
     EXPECT_NEAR(e_gpu.loss, e_cpu.loss, 1e-3 * std::abs(e_cpu.loss));
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Architectures, TinyModel, ::testing::ValuesIn(architecture_names()),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 TEST(Interpolation, LinearHitsEndpointsAndMidpoint) {
   std::vector<float> a = {1, 2, -1}, b = {3, -2, 1};

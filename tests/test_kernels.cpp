@@ -9,7 +9,7 @@
 
 #include <torch/torch.h>
 
-#include "kernels.h"
+#include "train/kernels.h"
 
 namespace latent {
 namespace {

@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cmath>
+#include <vector>
 
-#include "objective.h"
-#include "vae_net.h"
+#include "objective/objective.h"
 
 namespace latent {
 namespace {
@@ -68,15 +69,15 @@ TEST(Objective, ReparameterizationCarriesGradientsToTheEncoder) {
   config.image_height = config.image_width = 4;
   config.latent_dim = 2;
   config.hidden = {8};
-  VaeNet net(config);
-  initialize(*net, 1);
+  ModelPtr net = make_model(config, 1);
   auto x = torch::rand({5, 16});
-  auto [mu, logvar] = net->encoder->forward(x);
+  auto [mu, logvar] = net->encode(x);
   auto eps = torch::randn({5, 2});
   // Reconstruction alone: its only path to the encoder is through z.
-  auto recon = bernoulli_nll(net->decoder->forward(reparameterize(mu, logvar, eps)), x).sum();
+  auto recon = bernoulli_nll(net->decode(reparameterize(mu, logvar, eps)), x).sum();
   recon.backward();
-  for (const auto& p : net->encoder->named_parameters()) {
+  for (const auto& p : net->named_parameters()) {
+    if (p.key().rfind("encoder.", 0) != 0) continue;
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
     EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
   }
@@ -94,8 +95,7 @@ TEST(Objective, EvaluationSplitsTheBoundIntoItsTerms) {
   config.image_height = config.image_width = 4;
   config.latent_dim = 3;
   config.hidden = {8};
-  VaeNet net(config);
-  initialize(*net, 2);
+  ModelPtr net = make_model(config, 2);
   auto x = torch::rand({2500, 16});
   Evaluation e = evaluate_images(*net, x, 0);
   EXPECT_EQ(e.images, 2500);
@@ -104,10 +104,58 @@ TEST(Objective, EvaluationSplitsTheBoundIntoItsTerms) {
   for (double d : e.kl_per_dim) sum += d;
   EXPECT_NEAR(sum, e.kl, 1e-9);
   torch::NoGradGuard no_grad;
-  auto [mu, logvar] = net->encoder->forward(x);
+  auto [mu, logvar] = net->encode(x);
   EXPECT_NEAR(e.kl, kl_per_image(mu, logvar).mean().item<double>(), 1e-4);
   // Same seed, same numbers.
   EXPECT_DOUBLE_EQ(evaluate_images(*net, x, 0).recon, e.recon);
+}
+
+// The evaluation as the trainer's threads run it, in parts: the noise evaluate_images() draws, each
+// part's sums over its rows (uneven parts, one empty, chunks that do not divide them), added and
+// finished, against evaluate_images() over the whole set with the same seed; and against the terms
+// written out from the model's encode() and decode() with that noise.
+TEST(Objective, EvaluationInPartsAndChunksMatchesTheWhole) {
+  for (const char* arch : {"mlp", "conv"}) {
+    SCOPED_TRACE(arch);
+    ModelConfig config;
+    config.architecture = arch;
+    config.image_height = config.image_width = 8;
+    config.latent_dim = 3;
+    config.hidden = {8};
+    config.channels = {4, 6};
+    ModelPtr net = make_model(config, 3);
+    torch::manual_seed(4);
+    const int64_t n = 2003;
+    auto x = torch::rand({n, 64});
+    const Evaluation whole = evaluate_images(*net, x, 99);
+    EXPECT_EQ(whole.images, n);
+
+    torch::Tensor eps;
+    evaluation_noise(n, config.latent_dim, 99, eps);
+    ASSERT_EQ(eps.size(0), n);
+    {
+      torch::NoGradGuard no_grad;
+      auto [mu, logvar] = net->encode(x);
+      const double recon = reconstruction_nll(*net, net->decode(reparameterize(mu, logvar, eps)), x).mean().item<double>();
+      EXPECT_NEAR(whole.recon, recon, 1e-4 * std::abs(recon));
+    }
+    const std::vector<int64_t> cuts = {0, 0, 777, n};
+    EvaluationSums sums;
+    for (size_t i = 0; i + 1 < cuts.size(); ++i)
+      sums.add(sum_elbo_terms(*net, x.narrow(0, cuts[i], cuts[i + 1] - cuts[i]), eps.narrow(0, cuts[i], cuts[i + 1] - cuts[i]),
+                              i == 1 ? 5 : 128));
+    const Evaluation parts = sums.finish();
+    EXPECT_EQ(parts.images, n);
+    EXPECT_NEAR(parts.recon, whole.recon, 1e-6 * std::abs(whole.recon));
+    EXPECT_NEAR(parts.kl, whole.kl, 1e-6 * std::abs(whole.kl) + 1e-7);
+    ASSERT_EQ(parts.kl_per_dim.size(), whole.kl_per_dim.size());
+    for (size_t d = 0; d < parts.kl_per_dim.size(); ++d)
+      EXPECT_NEAR(parts.kl_per_dim[d], whole.kl_per_dim[d], 1e-6 * std::abs(whole.kl_per_dim[d]) + 1e-7) << "dim " << d;
+    EXPECT_NEAR(evaluate_images(*net, x, 99, 64).loss, whole.loss, 1e-6 * std::abs(whole.loss));  // another chunk, the same ε
+    EXPECT_EQ(EvaluationSums{}.finish().images, 0);
+    std::atomic<bool> stop{true};
+    EXPECT_EQ(evaluate_images(*net, x, 99, 128, &stop).images, 0);
+  }
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The pre-main heap step (app/startup_heap.h), observed from outside: a probe executable linked like
+// The pre-main heap step (core/include/latent/startup_heap.h), observed from outside: a probe executable linked like
 // latent-train reports what the step did and what /proc/self/smaps shows of it.
 #include <gtest/gtest.h>
 

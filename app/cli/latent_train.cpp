@@ -25,8 +25,9 @@
 #include "latent/inference.h"
 #include "latent/options.h"
 #include "latent/resources.h"
+#include "latent/platform.h"
 #include "latent/trainer.h"
-#include "startup_heap.h"
+#include "latent/startup_heap.h"
 
 namespace {
 
@@ -80,7 +81,9 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
       throw Error(std::string(flag) + " " + ours + " does not match the checkpoint " + o.resume + " (" + theirs + ")");
   };
   mismatch("--latent", std::to_string(o.model.latent_dim), std::to_string(c.model.latent_dim));
-  mismatch("--hidden", format_hidden(o.model.hidden), format_hidden(c.model.hidden));
+  mismatch("--arch", o.model.architecture, c.model.architecture);
+  mismatch("--hidden", format_widths(o.model.hidden), format_widths(c.model.hidden));
+  mismatch("--channels", format_widths(o.model.channels), format_widths(c.model.channels));
   mismatch("--activation", to_string(o.model.activation), to_string(c.model.activation));
   mismatch("--likelihood", to_string(o.model.likelihood), to_string(c.model.likelihood));
   o.model = c.model;
@@ -223,23 +226,16 @@ int run(int argc, char** argv) {
   bool resuming = !o.resume.empty();
   Checkpoint resume;
   if (resuming) {
-    resume = read_checkpoint(o.resume);
-    try {
-      Vae::from_checkpoint(resume, "cpu");  // its weights fit the model it describes
-    } catch (const Error& e) {
-      throw Error(o.resume + ": " + e.what());
-    }
+    resume = read_usable_checkpoint(o.resume);
     merge_resume(o, resume);
   }
   if (eval.exact && o.model.latent_dim != 2)
     throw Error("--eval-exact integrates over a 2-D latent; this model has --latent " + std::to_string(o.model.latent_dim));
   const DatasetShape shape = Dataset::probe(o.data);
   if (resuming) {
-    if (shape.height != o.model.image_height || shape.width != o.model.image_width)
-      throw Error(o.resume + ": the checkpoint is for " + std::to_string(o.model.image_height) + "x" +
-                  std::to_string(o.model.image_width) + " images, dataset " + shape.name + " has " +
-                  std::to_string(shape.height) + "x" + std::to_string(shape.width));
+    check_checkpoint_fits(resume, o.resume, shape.channels, shape.height, shape.width, "dataset " + shape.name);
   } else {
+    o.model.image_channels = shape.channels;
     o.model.image_height = shape.height;
     o.model.image_width = shape.width;
   }
@@ -263,11 +259,11 @@ int run(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   const bool show_progress = ::isatty(STDERR_FILENO);
   const int64_t used = o.train.limit > 0 ? std::min(o.train.limit, data.train_size()) : data.train_size();
-  std::fprintf(stderr, "training on %s (%lld images, %dx%d) on %s: latent %d, hidden %s (%s), %s, batch %d, lr %g (%s), beta %g\n",
-               data.name().c_str(), (long long)used, data.width(), data.height(),
-               trainer->snapshot()->device.c_str(), o.model.latent_dim, format_hidden(o.model.hidden).c_str(), to_string(o.model.activation).c_str(),
-               to_string(o.model.likelihood).c_str(), o.train.batch_size, o.train.learning_rate,
-               to_string(o.train.lr_schedule).c_str(), o.train.beta);
+  std::fprintf(stderr, "training on %s (%lld images, %dx%d) on %s: %s, latent %d, %s, batch %d, lr %g (%s), beta %g; %s\n",
+               data.name().c_str(), (long long)used, data.width(), data.height(), trainer->snapshot()->device.c_str(),
+               describe_layers(o.model).c_str(), o.model.latent_dim, to_string(o.model.likelihood).c_str(), o.train.batch_size,
+               o.train.learning_rate, to_string(o.train.lr_schedule).c_str(), o.train.beta,
+               trainer->snapshot()->step_engine.c_str());
   if (trainer->snapshot()->device == "cpu")
     std::fprintf(stderr, "compute: %d thread%s%s, %s\n", o.train.threads, o.train.threads == 1 ? "" : "s",
                  o.train.threads == 1                        ? ""

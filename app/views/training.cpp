@@ -51,8 +51,19 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   section("Model (applies on Reset)");
   ImGui::InputInt("latent dim", &f.latent);  // not clamped: Reset refuses a bad value with a banner
   help_marker("Dimensions of z. With 2, the latent pad shows the whole space; more dims reconstruct better.");
-  ImGui::InputText("hidden", f.hidden, sizeof f.hidden);
-  help_marker("Encoder hidden widths, comma separated (e.g. 512,256). The decoder mirrors them.");
+  const char* architectures[] = {"mlp", "conv"};
+  ImGui::Combo("architecture", &f.architecture, architectures, 2);
+  help_marker("mlp: fully connected layers. conv: stride-2 3x3 convolutions that halve the image at each layer, "
+              "and transposed convolutions that grow it back. Convolutions share their weights across the image, "
+              "so they see strokes wherever they are.");
+  if (f.architecture == 1) {
+    ImGui::InputText("channels", f.channels, sizeof f.channels);
+    help_marker("Filters of each convolution, comma separated (e.g. 32,64: 28x28 -> 14x14x32 -> 7x7x64). "
+                "The decoder mirrors them.");
+  } else {
+    ImGui::InputText("hidden", f.hidden, sizeof f.hidden);
+    help_marker("Encoder hidden widths, comma separated (e.g. 512,256). The decoder mirrors them.");
+  }
   const char* activations[] = {"relu", "elu"};
   ImGui::Combo("activation", &f.activation, activations, 2);
   const char* likelihoods[] = {"bernoulli", "gaussian"};

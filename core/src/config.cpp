@@ -1,11 +1,22 @@
 #include "latent/config.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "latent/error.h"
 
 namespace latent {
+namespace {
+
+std::string format_number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+}  // namespace
 
 std::string to_string(ReconstructionLikelihood likelihood) {
   return likelihood == ReconstructionLikelihood::Bernoulli ? "bernoulli" : "gaussian";
@@ -43,49 +54,147 @@ ParallelMode parse_parallel(const std::string& text) {
   throw Error("unknown parallel mode '" + text + "' (expected batch or blas)");
 }
 
+std::vector<std::string> architecture_names() { return {"mlp", "conv"}; }
+
 bool ModelConfig::operator==(const ModelConfig& o) const {
-  return image_height == o.image_height && image_width == o.image_width &&
-         latent_dim == o.latent_dim && hidden == o.hidden && activation == o.activation && likelihood == o.likelihood &&
-         gaussian_sigma == o.gaussian_sigma && learn_sigma == o.learn_sigma;
+  return architecture == o.architecture && image_channels == o.image_channels && image_height == o.image_height &&
+         image_width == o.image_width && latent_dim == o.latent_dim && hidden == o.hidden && channels == o.channels &&
+         activation == o.activation && likelihood == o.likelihood && gaussian_sigma == o.gaussian_sigma &&
+         learn_sigma == o.learn_sigma;
 }
 
-int64_t parameter_count(const ModelConfig& c) {
-  auto linear = [](int64_t in, int64_t out) { return in * out + out; };
+std::vector<int> conv_sizes(int input, size_t layers) {
+  std::vector<int> sizes = {input};
+  for (size_t i = 0; i < layers; ++i) sizes.push_back((sizes.back() + 1) / 2);
+  return sizes;
+}
+
+namespace {
+
+int64_t linear(int64_t in, int64_t out) { return in * out + out; }
+
+// Each architecture's parameters, layer by layer as model/<name>.cpp builds them.
+int64_t mlp_parameters(const ModelConfig& c) {
   int64_t n = 0, in = c.pixels();
   for (int h : c.hidden) n += linear(in, h), in = h;
   n += 2 * linear(in, c.latent_dim);  // μ and log σ² heads
   in = c.latent_dim;
   for (auto it = c.hidden.rbegin(); it != c.hidden.rend(); ++it) n += linear(in, *it), in = *it;
-  n += linear(in, c.pixels());
+  return n + linear(in, c.pixels());
+}
+
+int64_t conv_parameters(const ModelConfig& c) {
+  const size_t layers = c.channels.size();
+  const int64_t flat = int64_t(c.channels.back()) * conv_sizes(c.image_height, layers).back() *
+                       conv_sizes(c.image_width, layers).back();
+  int64_t n = 0, in = c.image_channels;
+  for (int out : c.channels) n += in * out * 9 + out, in = out;  // 3×3 convolutions with biases
+  n += 2 * linear(flat, c.latent_dim) + linear(c.latent_dim, flat);
+  for (size_t i = layers; i-- > 1;) n += int64_t(c.channels[i]) * c.channels[i - 1] * 9 + c.channels[i - 1];
+  // The last transposed convolution has no bias of its own: the decoder adds one per output value.
+  return n + int64_t(c.channels.front()) * c.image_channels * 9 + c.pixels();
+}
+
+std::string validate_widths(const std::vector<int>& widths, const char* what, int most) {
+  if (widths.empty() || widths.size() > 8) return std::string(what) + ": need 1 to 8 widths, got " + std::to_string(widths.size());
+  for (int w : widths)
+    if (w < 1 || w > most) return std::string(what) + ": width " + std::to_string(w) + " is out of range (1.." + std::to_string(most) + ")";
+  return "";
+}
+
+std::string validate_conv(const ModelConfig& c) {
+  if (std::string problem = validate_widths(c.channels, "channels", 1024); !problem.empty()) return problem;
+  // Every layer halves the image (rounding up); each needs at least 2 pixels per side to halve.
+  const int side = std::min(c.image_height, c.image_width);
+  size_t fit = 0;
+  for (int n = side; n >= 2; n = (n + 1) / 2) ++fit;
+  if (c.channels.size() > fit)
+    return "channels " + format_widths(c.channels) + ": " + std::to_string(c.channels.size()) + " stride-2 layers need images of at least " +
+           std::to_string((1 << (c.channels.size() - 1)) + 1) + " pixels per side; these are " + std::to_string(c.image_height) +
+           "x" + std::to_string(c.image_width) + " (at most " + std::to_string(fit) + " layers)";
+  return "";
+}
+
+}  // namespace
+
+int64_t parameter_count(const ModelConfig& c) {
+  int64_t n = c.architecture == "conv" ? conv_parameters(c) : mlp_parameters(c);
   if (c.learn_sigma && c.likelihood == ReconstructionLikelihood::Gaussian) n += 1;
   return n;
 }
 
+int64_t layer_output_values(const ModelConfig& c) {
+  int64_t n = 0;
+  if (c.architecture == "conv") {
+    const auto hs = conv_sizes(c.image_height, c.channels.size()), ws = conv_sizes(c.image_width, c.channels.size());
+    for (size_t i = 0; i < c.channels.size(); ++i) n += int64_t(c.channels[i]) * hs[i + 1] * ws[i + 1];
+    n += int64_t(c.channels.back()) * hs.back() * ws.back();  // the decoder's linear layer
+  } else {
+    for (int h : c.hidden) n += h;
+  }
+  return 2 * n;  // the encoder's layers and the decoder's mirror of them
+}
+
+std::string check_learning_rate(double lr) {
+  if (!std::isfinite(lr) || lr <= 0 || lr > 10) return "learning rate must be in (0, 10], not " + format_number(lr);
+  return "";
+}
+
+std::string check_beta(double beta) {
+  if (!std::isfinite(beta) || beta < 0 || beta > 1e4) return "beta must be in [0, 10000], not " + format_number(beta);
+  return "";
+}
+
+std::string check_warmup_epochs(double epochs) {
+  if (!std::isfinite(epochs) || epochs < 0 || epochs > 1e6)
+    return "warm-up epochs must be in [0, 1000000], not " + format_number(epochs);
+  return "";
+}
+
+std::string check_gaussian_sigma(double sigma) {
+  if (!std::isfinite(sigma) || sigma <= 0 || sigma > 100) return "gaussian sigma must be in (0, 100], not " + format_number(sigma);
+  return "";
+}
+
+std::string describe_layers(const ModelConfig& m) {
+  return m.architecture + " " + format_widths(m.architecture == "conv" ? m.channels : m.hidden) + " " + to_string(m.activation);
+}
+
+std::string image_mismatch(const ModelConfig& m, int channels, int height, int width, const std::string& dataset,
+                           const std::string& subject) {
+  if (m.image_channels == channels && m.image_height == height && m.image_width == width) return "";
+  auto shape = [](int c, int h, int w) {
+    return std::to_string(h) + "x" + std::to_string(w) + (c == 1 ? "" : "x" + std::to_string(c));
+  };
+  return subject + " is for " + shape(m.image_channels, m.image_height, m.image_width) + " images but " +
+         (dataset.empty() ? std::string("the data") : dataset) + " has " + shape(channels, height, width);
+}
+
 std::string validate(const ModelConfig& c) {
+  const auto names = architecture_names();
+  if (std::find(names.begin(), names.end(), c.architecture) == names.end())
+    return "unknown architecture '" + c.architecture.substr(0, 40) + "' (expected mlp or conv)";
+  if (c.image_channels != 1 && c.image_channels != 3)
+    return "image channels " + std::to_string(c.image_channels) + " must be 1 (gray) or 3 (RGB)";
   if (c.image_height < 1 || c.image_width < 1 || c.image_height > 4096 || c.image_width > 4096)
     return "image size " + std::to_string(c.image_height) + "x" + std::to_string(c.image_width) +
            " is out of range (1..4096 per side)";
   if (c.latent_dim < 1 || c.latent_dim > kMaxLatentDim)
     return "latent dim " + std::to_string(c.latent_dim) + " is out of range (1.." +
            std::to_string(kMaxLatentDim) + ")";
-  if (c.hidden.empty() || c.hidden.size() > 8)
-    return "hidden layers: need 1 to 8 widths, got " + std::to_string(c.hidden.size());
-  for (int h : c.hidden)
-    if (h < 1 || h > 8192) return "hidden width " + std::to_string(h) + " is out of range (1..8192)";
-  if (!std::isfinite(c.gaussian_sigma) || c.gaussian_sigma <= 0 || c.gaussian_sigma > 100)
-    return "gaussian sigma must be in (0, 100]";
-  return "";
+  // Both lists are checked, whichever architecture uses them: a checkpoint or form holds both.
+  if (std::string problem = validate_widths(c.hidden, "hidden sizes", 8192); !problem.empty()) return problem;
+  if (std::string problem = validate_widths(c.channels, "channels", 1024); !problem.empty()) return problem;
+  if (c.architecture == "conv")
+    if (std::string problem = validate_conv(c); !problem.empty()) return problem;
+  return check_gaussian_sigma(c.gaussian_sigma);
 }
 
 std::string validate(const TrainConfig& c) {
   if (c.batch_size < 1 || c.batch_size > 65536)
     return "batch size " + std::to_string(c.batch_size) + " is out of range (1..65536)";
-  if (!std::isfinite(c.learning_rate) || c.learning_rate <= 0 || c.learning_rate > 10)
-    return "learning rate must be a finite number in (0, 10]";
-  if (!std::isfinite(c.beta) || c.beta < 0 || c.beta > 1e4)
-    return "beta must be a finite number in [0, 10000]";
-  if (!std::isfinite(c.warmup_epochs) || c.warmup_epochs < 0 || c.warmup_epochs > 1e6)
-    return "warm-up epochs must be a finite number >= 0";
+  for (const std::string& problem : {check_learning_rate(c.learning_rate), check_beta(c.beta), check_warmup_epochs(c.warmup_epochs)})
+    if (!problem.empty()) return problem;
   if (c.epochs < 0) return "epochs must be >= 0";
   if (c.limit < 0) return "limit must be >= 0";
   if (c.threads < 1 || c.threads > 1024) return "threads must be in 1..1024";
@@ -94,14 +203,14 @@ std::string validate(const TrainConfig& c) {
   return "";
 }
 
-std::string format_hidden(const std::vector<int>& hidden) {
+std::string format_widths(const std::vector<int>& widths) {
   std::string out;
-  for (size_t i = 0; i < hidden.size(); ++i) out += (i ? "," : "") + std::to_string(hidden[i]);
+  for (size_t i = 0; i < widths.size(); ++i) out += (i ? "," : "") + std::to_string(widths[i]);
   return out;
 }
 
-std::vector<int> parse_hidden(const std::string& text) {
-  std::vector<int> hidden;
+std::vector<int> parse_widths(const std::string& text, const std::string& what, int most) {
+  std::vector<int> widths;
   std::stringstream stream(text);
   std::string item;
   while (std::getline(stream, item, ',')) {
@@ -112,13 +221,13 @@ std::vector<int> parse_hidden(const std::string& text) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (item.empty() || used != item.size() || value < 1 || value > 8192)
-      throw Error("hidden sizes '" + text + "': '" + item + "' is not a width in 1..8192");
-    hidden.push_back(int(value));
+    if (item.empty() || used != item.size() || value < 1 || value > most)
+      throw Error(what + " '" + text + "': '" + item + "' is not a width in 1.." + std::to_string(most));
+    widths.push_back(int(value));
   }
-  if (hidden.empty() || text.back() == ',')
-    throw Error("hidden sizes '" + text + "': expected widths like 512,256");
-  return hidden;
+  if (widths.empty() || text.back() == ',') throw Error(what + " '" + text + "': expected comma-separated widths, e.g. 32,64");
+  if (widths.size() > 8) throw Error(what + " '" + text + "': at most 8 layers");
+  return widths;
 }
 
 }  // namespace latent

@@ -1,5 +1,6 @@
 #include "latent/options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -50,27 +51,35 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
       {"--data", [&](auto&, auto& v) { o.data = v; }},
       {"--epochs", [&](auto& f, auto& v) { o.train.epochs = parse_int_in(f, v, 0, 100000); }},
       {"--latent", [&](auto& f, auto& v) { o.model.latent_dim = parse_int_in(f, v, 1, kMaxLatentDim); }},
+      {"--arch", [&](auto& f, auto& v) {
+         const auto names = architecture_names();
+         if (std::find(names.begin(), names.end(), v) == names.end())
+           throw Error(f + ": unknown architecture '" + v + "' (expected mlp or conv)");
+         o.model.architecture = v;
+       }},
       {"--hidden", [&](auto& f, auto& v) {
          try { o.model.hidden = parse_hidden(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
-         if (o.model.hidden.size() > 8) throw Error(f + ": at most 8 hidden layers");
+       }},
+      {"--channels", [&](auto& f, auto& v) {
+         try { o.model.channels = parse_channels(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
        }},
       {"--batch", [&](auto& f, auto& v) { o.train.batch_size = parse_int_in(f, v, 1, 65536); }},
       {"--lr", [&](auto& f, auto& v) {
-         double x = parse_double(f, v);
-         if (x <= 0 || x > 10) throw Error(f + ": learning rate " + v + " must be in (0, 10]");
+         const double x = parse_double(f, v);
+         if (std::string problem = check_learning_rate(x); !problem.empty()) throw Error(f + ": " + problem);
          o.train.learning_rate = x;
        }},
       {"--lr-schedule", [&](auto& f, auto& v) {
          try { o.train.lr_schedule = parse_lr_schedule(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
        }},
       {"--beta", [&](auto& f, auto& v) {
-         double x = parse_double(f, v);
-         if (x < 0 || x > 1e4) throw Error(f + ": beta " + v + " must be in [0, 10000]");
+         const double x = parse_double(f, v);
+         if (std::string problem = check_beta(x); !problem.empty()) throw Error(f + ": " + problem);
          o.train.beta = x;
        }},
       {"--warmup-epochs", [&](auto& f, auto& v) {
-         double x = parse_double(f, v);
-         if (x < 0 || x > 1e6) throw Error(f + ": " + v + " must be >= 0");
+         const double x = parse_double(f, v);
+         if (std::string problem = check_warmup_epochs(x); !problem.empty()) throw Error(f + ": " + problem);
          o.train.warmup_epochs = x;
        }},
       {"--activation", [&](auto& f, auto& v) {
@@ -81,8 +90,8 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
        }},
       {"--sigma", [&](auto& f, auto& v) {
          if (v == "learned") { o.model.learn_sigma = true; return; }
-         double x = parse_double(f, v);
-         if (x <= 0 || x > 100) throw Error(f + ": sigma " + v + " must be in (0, 100] or 'learned'");
+         const double x = parse_double(f, v);
+         if (std::string problem = check_gaussian_sigma(x); !problem.empty()) throw Error(f + ": " + problem + " or 'learned'");
          o.model.gaussian_sigma = x;
          o.model.learn_sigma = false;
        }},
@@ -158,7 +167,10 @@ std::string run_options_help() {
   return R"(Data and model:
   --data DIR|mnist|fashion-mnist  dataset directory (four IDX files, raw or .gz) or name [mnist]
   --latent D              latent dimensions, 1..64 [2]
-  --hidden H[,H2...]      encoder hidden widths; the decoder mirrors them [512,256]
+  --arch mlp|conv         the model: fully connected, or convolutional [mlp]
+  --hidden H[,H2...]      mlp: encoder hidden widths; the decoder mirrors them [512,256]
+  --channels C[,C2...]    conv: filters of each stride-2 3x3 convolution; the decoder mirrors
+                          them with transposed convolutions [32,64]
   --activation relu|elu   hidden-layer nonlinearity [elu]
   --likelihood bernoulli|gaussian   p(x|z) [bernoulli]
   --sigma X|learned       gaussian p(x|z): fixed sigma, or learned [0.1]

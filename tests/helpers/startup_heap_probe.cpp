@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "latent/options.h"
-#include "startup_heap.h"
+#include "latent/startup_heap.h"
 
 namespace {
 

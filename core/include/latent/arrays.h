@@ -6,14 +6,16 @@
 
 namespace latent {
 
-// `count` images of height × width, pixels in [0, 1], row-major, image after image.
+// `count` images of channels × height × width, values in [0, 1], row-major (channel planes one after
+// another), image after image.
 struct ImageBatch {
   int64_t count = 0;
+  int channels = 1;
   int height = 0;
   int width = 0;
   std::vector<float> pixels;
 
-  int64_t pixels_per_image() const { return int64_t(height) * width; }
+  int64_t pixels_per_image() const { return int64_t(channels) * height * width; }
   const float* image(int64_t i) const { return pixels.data() + i * pixels_per_image(); }
 };
 

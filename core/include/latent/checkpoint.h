@@ -2,7 +2,9 @@
 // Checkpoint files: weights, Adam state, config and training progress, written atomically.
 //
 // Layout (little-endian): "LXCKPT\0\1" magic, u32 format version, u64 meta length, meta text
-// (key=value lines), u32 array count, then per array: u32 name length, name, u32 rank, i64 dims,
+// (key=value lines: the model's architecture and config, training config, progress; version 1,
+// written before there were architectures, lacks the architecture's keys and is read as an MLP on
+// gray images), u32 array count, then per array: u32 name length, name, u32 rank, i64 dims,
 // float32 values; finally a CRC-32 of everything before it. The CRC is checked before anything is
 // parsed, so truncated or corrupt files are rejected with a clear message.
 #include <cstdint>

@@ -32,19 +32,31 @@ ParallelMode parse_parallel(const std::string& text);
 // Throws latent::Error for anything but "bernoulli" or "gaussian".
 ReconstructionLikelihood parse_likelihood(const std::string& text);
 
+// The architectures (core/src/model/registry.cpp builds them; docs/design.md shows how to add one):
+//   "mlp"   fully connected: the encoder's hidden widths, then the μ and log σ² heads; the decoder
+//           mirrors the widths.
+//   "conv"  stride-2 3×3 convolutions with `channels` filters each, then linear heads for μ and
+//           log σ²; the decoder is a linear layer, then transposed convolutions back to C×H×W.
+std::vector<std::string> architecture_names();
+
 struct ModelConfig {
+  std::string architecture = "mlp";
+  int image_channels = 1;  // C: 1 (gray) or 3 (RGB)
   int image_height = 28;
   int image_width = 28;
   int latent_dim = 2;
-  // Hidden layer widths of the encoder MLP; the decoder mirrors them. Chosen by measurement (docs/benchmarks.md).
+  // mlp: hidden layer widths of the encoder; the decoder mirrors them. Chosen by measurement (docs/benchmarks.md).
   std::vector<int> hidden = {512, 256};
+  // conv: filters of each stride-2 convolution of the encoder; the decoder mirrors them.
+  std::vector<int> channels = {32, 64};
   Activation activation = Activation::Elu;
   ReconstructionLikelihood likelihood = ReconstructionLikelihood::Bernoulli;
   // Gaussian p(x|z) only: σ of N(x; μ(z), σ²). When learn_sigma, it is a trained scalar starting here.
   double gaussian_sigma = 0.1;
   bool learn_sigma = false;
 
-  int pixels() const { return image_height * image_width; }
+  // Values per image, C·H·W: the length of an image's row, and the number of terms log p(x|z) sums.
+  int pixels() const { return image_channels * image_height * image_width; }
   bool operator==(const ModelConfig& o) const;
   bool operator!=(const ModelConfig& o) const { return !(*this == o); }
 };
@@ -67,16 +79,42 @@ struct TrainConfig {
 
 constexpr int kMaxLatentDim = 64;
 
-// Trainable parameters of the VAE `config` describes: the encoder MLP with its μ and log σ² heads,
-// the mirrored decoder, and σ when learned. Checked against a checkpoint before building its model.
+// Trainable parameters of the VAE `config` describes (its architecture's encoder, decoder and σ when
+// learned), counted from the config alone: a checkpoint is checked against it before its model is
+// built, and memory estimates use it.
 int64_t parameter_count(const ModelConfig& config);
+// Values of every hidden layer's output for one image, encoder and decoder: what one image costs
+// in activations (the memory estimate scales it by the batch).
+int64_t layer_output_values(const ModelConfig& config);
 
 // Each returns an empty string when the config is usable, else a message naming the bad field.
+// These are the only range checks: the flags, the app's fields, the trainer's commands and the
+// checkpoint reader all call them.
 std::string validate(const ModelConfig& config);
 std::string validate(const TrainConfig& config);
+std::string check_learning_rate(double lr);
+std::string check_beta(double beta);
+std::string check_warmup_epochs(double epochs);
+std::string check_gaussian_sigma(double sigma);
 
-// "512,256" <-> {512, 256}; parse throws latent::Error on anything else.
-std::string format_hidden(const std::vector<int>& hidden);
-std::vector<int> parse_hidden(const std::string& text);
+// "conv 32,64 elu" / "mlp 512,256 elu": the architecture and its layers, for logs and the app.
+std::string describe_layers(const ModelConfig& model);
+
+// "" when data of C×H×W images (from `dataset`) fits the model, else a message saying both shapes:
+// "<subject> is for 8x8 images but dataset mnist has 28x28".
+std::string image_mismatch(const ModelConfig& model, int channels, int height, int width, const std::string& dataset,
+                           const std::string& subject = "the model");
+
+// Convolution layers only: the spatial sizes from the input down, one per layer and the last
+// layer's output: 28 → {28, 14, 7}. A stride-2 3×3 convolution with padding 1 maps n to ⌈n/2⌉.
+std::vector<int> conv_sizes(int input, size_t layers);
+
+// "512,256" <-> {512, 256}. parse_widths throws latent::Error naming `what` (e.g. "hidden sizes")
+// on anything but 1 to 8 comma-separated integers in 1..`most`.
+std::string format_widths(const std::vector<int>& widths);
+std::vector<int> parse_widths(const std::string& text, const std::string& what, int most);
+inline std::string format_hidden(const std::vector<int>& hidden) { return format_widths(hidden); }
+inline std::vector<int> parse_hidden(const std::string& text) { return parse_widths(text, "hidden sizes", 8192); }
+inline std::vector<int> parse_channels(const std::string& text) { return parse_widths(text, "channels", 1024); }
 
 }  // namespace latent

@@ -15,6 +15,7 @@ struct DatasetImpl;
 // What Dataset::load would give, known from the files' headers alone.
 struct DatasetShape {
   std::string name, directory;
+  int channels = 1;  // IDX files hold gray images
   int height = 0, width = 0;
   int64_t train_size = 0, test_size = 0;
 };
@@ -36,6 +37,7 @@ class Dataset {
   bool empty() const { return impl_ == nullptr; }
   const std::string& name() const;
   const std::string& directory() const;
+  int channels() const;  // values per pixel: 1 (gray) or 3 (RGB)
   int height() const;
   int width() const;
   int64_t train_size() const;

@@ -41,6 +41,14 @@ class Vae {
   std::shared_ptr<const VaeImpl> impl_;
 };
 
+// A checkpoint read as every program reads one before using it: a valid file whose weights fit the
+// model its metadata describes. Throws latent::Error starting with `path`.
+Checkpoint read_usable_checkpoint(const std::string& path);
+// Throws latent::Error starting with `path` when the checkpoint's model is not for the C×H×W images
+// of `dataset`.
+void check_checkpoint_fits(const Checkpoint& checkpoint, const std::string& path, int channels, int height, int width,
+                           const std::string& dataset);
+
 enum class Interpolation { Linear, Spherical };
 
 // `steps` points from a to b inclusive (steps >= 2): lerp, or slerp along the great circle with

@@ -2,13 +2,13 @@
 
 #include <cmath>
 
-#include "bounds_math.h"
-#include "dataset_impl.h"
+#include "objective/bounds_math.h"
+#include "data/dataset_impl.h"
 #include "latent/dataset.h"
 #include "latent/error.h"
 #include "latent/inference.h"
-#include "objective.h"
-#include "vae_impl.h"
+#include "objective/objective.h"
+#include "model/vae_impl.h"
 
 namespace latent {
 namespace {
@@ -21,9 +21,9 @@ std::pair<float, float> centres(float lo, float hi, int n) {
   return {lo + h / 2, hi - h / 2};
 }
 
-LogLikelihood vae_log_likelihood(VaeNetImpl& net) {
+LogLikelihood vae_log_likelihood(Model& net) {
   return [&net](const torch::Tensor& z, const torch::Tensor& x) {
-    return -reconstruction_nll(net, net.decoder->forward(z), x);
+    return -reconstruction_nll(net, net.decode(z), x);
   };
 }
 
@@ -116,7 +116,7 @@ BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, int iw_sam
     throw Error("exact log p(x) by grid integration needs a 2-D latent (this model has " +
                 std::to_string(vae.config().latent_dim) + ")");
   torch::NoGradGuard no_grad;
-  VaeNetImpl& net = vae.impl().module();
+  Model& net = vae.impl().model();
   BoundEvaluation out;
   out.elbo = evaluate_images(net, x, seed);
   const LogLikelihood log_likelihood = vae_log_likelihood(net);
@@ -127,7 +127,7 @@ BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, int iw_sam
     double sum = 0;
     for (int64_t first = 0; first < x.size(0); first += chunk) {
       auto xb = x.narrow(0, first, std::min(chunk, x.size(0) - first));
-      auto [mu, logvar] = net.encoder->forward(xb);
+      auto [mu, logvar] = net.encode(xb);
       sum += iw_log_marginal(log_likelihood, xb, mu, logvar, iw_samples, gen).sum().item<double>();
     }
     out.iw_loss = -sum / double(x.size(0));
@@ -160,11 +160,11 @@ PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolu
   if (image.count != 1) throw Error("posterior_grid takes one image");
   if (resolution < 4 || resolution > 1024) throw Error("posterior grid resolution must be in 4..1024");
   torch::NoGradGuard no_grad;
-  VaeNetImpl& net = vae.impl().module();
+  Model& net = vae.impl().model();
   auto x = images_tensor(image, vae.impl());
   const LogLikelihood log_likelihood = vae_log_likelihood(net);
   PosteriorGrid out;
-  auto [mu, logvar] = net.encoder->forward(x);
+  auto [mu, logvar] = net.encode(x);
   out.resolution = resolution;
   if (extent > 0) {
     out.x0 = out.y0 = -extent;

@@ -13,6 +13,7 @@ namespace latent {
 struct DatasetImpl {
   std::string name;
   std::string directory;
+  int channels = 1;
   int height = 0;
   int width = 0;
   // The pixels as the files hold them, uint8 [N, H·W], contiguous, CPU: a quarter of the memory of

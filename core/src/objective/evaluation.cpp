@@ -1,27 +1,26 @@
 #include "latent/evaluation.h"
 
-#include "dataset_impl.h"
+#include "data/dataset_impl.h"
 #include "latent/dataset.h"
 #include "latent/error.h"
 #include "latent/inference.h"
-#include "objective.h"
-#include "vae_impl.h"
+#include "objective/objective.h"
+#include "model/vae_impl.h"
 
 namespace latent {
 
 torch::Tensor test_rows(const Vae& vae, const Dataset& data, int64_t limit) {
   if (data.empty()) throw Error("no dataset loaded");
-  if (data.height() != vae.config().image_height || data.width() != vae.config().image_width)
-    throw Error("dataset " + data.name() + " has " + std::to_string(data.height()) + "x" + std::to_string(data.width()) +
-                " images but the model expects " + std::to_string(vae.config().image_height) + "x" +
-                std::to_string(vae.config().image_width));
+  if (std::string problem = image_mismatch(vae.config(), data.channels(), data.height(), data.width(), "dataset " + data.name());
+      !problem.empty())
+    throw Error(problem);
   const torch::Tensor& test = data.impl().test_floats();
   int64_t n = limit > 0 ? std::min(limit, test.size(0)) : test.size(0);
   return test.narrow(0, 0, n).to(vae.impl().device);
 }
 
 Evaluation evaluate_test_set(const Vae& vae, const Dataset& data, int64_t limit, uint64_t seed) {
-  return evaluate_images(vae.impl().module(), test_rows(vae, data, limit), seed);
+  return evaluate_images(vae.impl().model(), test_rows(vae, data, limit), seed);
 }
 
 EncodedSet encode_test_set(const Vae& vae, const Dataset& data, int64_t limit) {

@@ -4,9 +4,10 @@
 
 #include "latent/checkpoint.h"
 #include "latent/error.h"
-#include "latent/trainer.h"
-#include "objective.h"
-#include "vae_impl.h"
+#include "latent/platform.h"
+#include "model/vae_impl.h"
+#include "objective/objective.h"
+#include "platform/platform.h"
 
 namespace latent {
 namespace {
@@ -30,48 +31,6 @@ LatentMatrix to_matrix(const torch::Tensor& t) {
 
 namespace {
 
-// The calling thread's kept activations: one [kInferenceChunkRows, width] tensor per hidden layer
-// of each chain, made on first use (or when the model's shape or device changes) and then reused.
-struct KeptActivations {
-  std::vector<torch::Tensor> encoder, decoder;
-};
-KeptActivations& kept_activations() {
-  thread_local KeptActivations kept;
-  return kept;
-}
-
-torch::Tensor kept_rows(torch::Tensor& kept, int64_t rows, int64_t cols, const torch::TensorOptions& options) {
-  if (!kept.defined() || kept.size(1) != cols || kept.device() != options.device())
-    kept = torch::empty({kInferenceChunkRows, cols}, options);
-  return kept.narrow(0, 0, rows);
-}
-
-// `body`'s Linear layers and in-place activations on `in` (at most kInferenceChunkRows rows); the
-// last Linear writes into `out` when one is given, else into kept storage.
-torch::Tensor run_body(torch::nn::Sequential& body, const torch::Tensor& in, std::vector<torch::Tensor>& kept,
-                       const torch::Tensor* out = nullptr) {
-  torch::Tensor h = in;
-  size_t layer = 0;
-  for (size_t i = 0; i < body->size(); ++i) {
-    if (auto* linear = body[i]->as<torch::nn::LinearImpl>()) {
-      if (kept.size() <= layer) kept.resize(layer + 1);
-      torch::Tensor next = out && i + 1 == body->size()
-                               ? *out
-                               : kept_rows(kept[layer], in.size(0), linear->options.out_features(), in.options());
-      at::addmm_out(next, linear->bias, h, linear->weight.t());
-      h = next;
-      ++layer;
-    } else if (auto* relu = body[i]->as<torch::nn::ReLUImpl>()) {
-      h = relu->forward(h);  // in place: vae_net.cpp builds them so
-    } else if (auto* elu = body[i]->as<torch::nn::ELUImpl>()) {
-      h = elu->forward(h);
-    } else {
-      throw Error("inference: unexpected layer " + body[i]->name());
-    }
-  }
-  return h;
-}
-
 // A CPU float tensor over `values` (resized to rows × cols), or, for a model elsewhere, one on its
 // device to copy back from.
 torch::Tensor result_rows(std::vector<float>& values, int64_t rows, int64_t cols, torch::Device device) {
@@ -90,19 +49,15 @@ void copy_back(const torch::Tensor& result, std::vector<float>& values) {
 
 Posterior encode_rows(const VaeImpl& vae, const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
-  auto& encoder = *vae.module().encoder;
   const int64_t n = x.size(0), d = vae.config.latent_dim;
   Posterior out;
   out.mu.rows = out.logvar.rows = n;
   out.mu.cols = out.logvar.cols = d;
   torch::Tensor mu = result_rows(out.mu.values, n, d, vae.device), logvar = result_rows(out.logvar.values, n, d, vae.device);
-  KeptActivations& kept = kept_activations();
   for (int64_t first = 0; first < n; first += kInferenceChunkRows) {
     const int64_t rows = std::min(kInferenceChunkRows, n - first);
-    const torch::Tensor h = run_body(encoder.body, x.narrow(0, first, rows), kept.encoder);
     torch::Tensor mu_rows = mu.narrow(0, first, rows), logvar_rows = logvar.narrow(0, first, rows);
-    at::addmm_out(mu_rows, encoder.mu->bias, h, encoder.mu->weight.t());
-    at::addmm_out(logvar_rows, encoder.logvar->bias, h, encoder.logvar->weight.t());
+    vae.model().encode_into(x.narrow(0, first, rows), mu_rows, logvar_rows);
   }
   copy_back(mu, out.mu.values);
   copy_back(logvar, out.logvar.values);
@@ -114,15 +69,15 @@ ImageBatch decode_rows(const VaeImpl& vae, const torch::Tensor& z) {
   const int64_t n = z.size(0), pixels = vae.config.pixels();
   ImageBatch out;
   out.count = n;
+  out.channels = vae.config.image_channels;
   out.height = vae.config.image_height;
   out.width = vae.config.image_width;
   torch::Tensor mean = result_rows(out.pixels, n, pixels, vae.device);
-  KeptActivations& kept = kept_activations();
   for (int64_t first = 0; first < n; first += kInferenceChunkRows) {
     const int64_t rows = std::min(kInferenceChunkRows, n - first);
     torch::Tensor mean_rows = mean.narrow(0, first, rows);
-    // The logits into the result's rows, then decoder_mean()'s sigmoid over them in place.
-    run_body(vae.module().decoder->body, z.narrow(0, first, rows), kept.decoder, &mean_rows);
+    // The decoder's outputs into the result's rows, then decoder_mean()'s sigmoid over them in place.
+    vae.model().decode_into(z.narrow(0, first, rows), mean_rows);
     mean_rows.sigmoid_();
   }
   copy_back(mean, out.pixels);
@@ -130,22 +85,13 @@ ImageBatch decode_rows(const VaeImpl& vae, const torch::Tensor& z) {
 }
 
 torch::Tensor images_tensor(const ImageBatch& images, const VaeImpl& v) {
-  if (images.height != v.config.image_height || images.width != v.config.image_width)
-    throw Error("images are " + std::to_string(images.height) + "x" + std::to_string(images.width) +
-                " but the model expects " + std::to_string(v.config.image_height) + "x" +
-                std::to_string(v.config.image_width));
+  if (std::string problem = image_mismatch(v.config, images.channels, images.height, images.width, "the image batch");
+      !problem.empty())
+    throw Error(problem);
   if (int64_t(images.pixels.size()) != images.count * images.pixels_per_image())
     throw Error("image batch holds " + std::to_string(images.pixels.size()) + " values, expected " +
                 std::to_string(images.count * images.pixels_per_image()));
   return to_tensor(images.pixels, images.count, images.pixels_per_image(), v.device);
-}
-
-void copy_weights(VaeNetImpl& from, VaeNetImpl& to) {
-  torch::NoGradGuard no_grad;
-  auto src = from.named_parameters(), dst = to.named_parameters();
-  for (const auto& item : src) dst[item.key()].copy_(item.value());
-  auto src_buffers = from.named_buffers(), dst_buffers = to.named_buffers();
-  for (const auto& item : src_buffers) dst_buffers[item.key()].copy_(item.value());
 }
 
 Vae::Vae(std::shared_ptr<const VaeImpl> impl) : impl_(std::move(impl)) {}
@@ -161,11 +107,27 @@ std::shared_ptr<const Vae> Vae::from_checkpoint(const Checkpoint& checkpoint, co
     throw Error("checkpoint: its weights (" + std::to_string(stored) + " values) do not fit the model its metadata describes (" +
                 std::to_string(needed) + " parameters; another architecture?)");
   torch::Device dev = to_torch_device(resolve_device(device));
-  VaeNet net(checkpoint.model);
-  load_arrays(named_trainables(*net), "vae.", checkpoint, "checkpoint");
-  net->to(dev);
-  net->eval();
-  return std::make_shared<const Vae>(std::make_shared<const VaeImpl>(net, dev));
+  ModelPtr model = make_model(checkpoint.model, 0, /*initialize=*/false);
+  load_arrays(named_trainables(*model), "vae.", checkpoint, "checkpoint");
+  model->to(dev);
+  model->eval();
+  return std::make_shared<const Vae>(std::make_shared<const VaeImpl>(std::move(model), dev));
+}
+
+Checkpoint read_usable_checkpoint(const std::string& path) {
+  Checkpoint c = read_checkpoint(path);
+  try {
+    Vae::from_checkpoint(c, "cpu");
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+  return c;
+}
+
+void check_checkpoint_fits(const Checkpoint& c, const std::string& path, int channels, int height, int width,
+                           const std::string& dataset) {
+  if (std::string problem = image_mismatch(c.model, channels, height, width, dataset, "the checkpoint"); !problem.empty())
+    throw Error(path + ": " + problem);
 }
 
 const ModelConfig& Vae::config() const { return impl_->config; }

@@ -1,10 +1,10 @@
-#include "adam.h"
+#include "train/adam.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "kernels.h"
-#include "shard_pool.h"
+#include "train/kernels.h"
+#include "train/shard_pool.h"
 
 namespace latent {
 

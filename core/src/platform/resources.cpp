@@ -80,14 +80,14 @@ std::string MemoryEstimate::describe() const {
 MemoryEstimate estimate_training_memory(const ModelConfig& model, const TrainConfig& train, int64_t train_images,
                                         int64_t test_images) {
   MemoryEstimate e;
-  const int64_t pixels = int64_t(model.image_height) * model.image_width;
+  const int64_t pixels = model.pixels();
   const int64_t used = train.limit > 0 ? std::min(train.limit, train_images) : train_images;
   e.dataset = dataset_bytes(pixels, train_images, test_images) + used * pixels * 4 / 16;
   const int threads = std::max(1, train.threads);
   e.parameters = parameter_count(model) * int64_t(sizeof(float)) * (kParameterCopies + (threads - 1));
-  int64_t widths = 0;
-  for (int h : model.hidden) widths += h;
-  const int64_t per_image = int64_t(sizeof(float)) * (4 * widths + 4 * pixels + 8 * model.latent_dim);
+  // Each layer's output and its gradient, forward and backward; the decoder's output, its mean, the
+  // gradient and a scratch row; μ, log σ², σ, z and their gradients.
+  const int64_t per_image = int64_t(sizeof(float)) * (2 * layer_output_values(model) + 4 * pixels + 8 * model.latent_dim);
   e.activations = int64_t(std::max(1, train.batch_size)) * per_image;
   e.threads = threads * kBytesPerThread;
   e.runtime = kRuntimeBytes;
@@ -134,7 +134,7 @@ void check_memory_fits(const MemoryEstimate& estimate, const std::string& what) 
   const MemoryLimit limit = memory_limit();
   if (estimate.total() <= limit.bytes) return;
   throw Error(what + " needs " + estimate.describe() + "; more than the " + format_bytes(limit.bytes) + " that " + limit.source +
-              " allows (a smaller --hidden, --batch, --threads or image size fits)");
+              " allows (a smaller --hidden or --channels, --batch, --threads or image size fits)");
 }
 
 int max_useful_threads() {

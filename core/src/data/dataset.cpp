@@ -7,8 +7,8 @@
 
 #include <filesystem>
 
-#include "dataset_impl.h"
-#include "kernels.h"
+#include "data/dataset_impl.h"
+#include "train/kernels.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "latent/files.h"
@@ -91,6 +91,7 @@ torch::Tensor byte_images(IdxArray& a) {
 ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::vector<int64_t>& indices) {
   ImageBatch out;
   out.count = int64_t(indices.size());
+  out.channels = d.channels;
   out.height = d.height;
   out.width = d.width;
   const int64_t n = images.size(0), p = images.size(1);
@@ -175,6 +176,7 @@ torch::Tensor unit_pixel_mean(const torch::Tensor& bytes) {
 
 const std::string& Dataset::name() const { return impl_->name; }
 const std::string& Dataset::directory() const { return impl_->directory; }
+int Dataset::channels() const { return impl_->channels; }
 int Dataset::height() const { return impl_->height; }
 int Dataset::width() const { return impl_->width; }
 int64_t Dataset::train_size() const { return impl_->train.size(0); }

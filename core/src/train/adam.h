@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "kernels.h"
+#include "train/kernels.h"
 
 namespace latent {
 

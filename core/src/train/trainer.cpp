@@ -1,10 +1,6 @@
 #include "latent/trainer.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -16,17 +12,19 @@
 #include <sstream>
 #include <thread>
 
-#include "adam.h"
+#include "train/adam.h"
 #include "latent/resources.h"
-#include "dataset_impl.h"
-#include "kernels.h"
+#include "data/dataset_impl.h"
+#include "train/kernels.h"
 #include "latent/checkpoint.h"
 #include "latent/error.h"
 #include "latent/inference.h"
-#include "objective.h"
-#include "shard_pool.h"
-#include "vae_impl.h"
-#include "vae_step.h"
+#include "latent/platform.h"
+#include "platform/platform.h"
+#include "objective/objective.h"
+#include "train/shard_pool.h"
+#include "model/vae_impl.h"
+#include "train/training_step.h"
 
 namespace latent {
 
@@ -45,61 +43,6 @@ const char* to_string(TrainerState state) {
     case TrainerState::Error: return "error";
   }
   return "?";
-}
-
-bool cuda_available() { return torch::cuda::is_available(); }
-
-std::string resolve_device(const std::string& device) {
-  if (device == "cpu") return "cpu";
-  if (device == "cuda") {
-    if (!cuda_available()) throw Error("--device cuda: CUDA is not available in this build or on this machine");
-    return "cuda";
-  }
-  if (device == "auto") return cuda_available() ? "cuda" : "cpu";
-  throw Error("unknown device '" + device + "' (expected cpu, cuda or auto)");
-}
-
-bool set_this_thread_nice(int nice) {
-#ifdef __linux__
-  // Linux keeps a nice value per thread: PRIO_PROCESS with a thread id sets just that thread's.
-  return setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), nice) == 0;
-#else
-  (void)nice;
-  return false;
-#endif
-}
-
-void set_compute_threads(int threads, ParallelMode mode) {
-  // One threading layer. A step is a few large GEMMs and short elementwise passes; when LibTorch's
-  // OpenMP pool and OpenBLAS's pool both had `threads` threads, each spun on the core the other
-  // needed, and 2 threads ran at a third of 1 thread's speed (bench/step_profile: 7,100 vs 20,600
-  // samples/s). So LibTorch's own ops always run on the calling thread, and the threads go either
-  // to the trainer's shards of the batch (each shard's GEMMs single-threaded) or to OpenBLAS's pool.
-  using SetThreads = void (*)(int);
-  const int blas_threads = mode == ParallelMode::Batch ? 1 : threads;
-  if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-    fn(blas_threads);
-    torch::set_num_threads(1);
-  } else {
-    torch::set_num_threads(blas_threads);  // another BLAS (MKL in PyTorch's LibTorch) runs in LibTorch's pool
-  }
-}
-
-std::string blas_description() {
-  // The same lookup as set_compute_threads: the first OpenBLAS in the global scope is the one whose
-  // sgemm_ LibTorch's calls bind to (Debian loads two copies: libblas.so.3 and libopenblas.so.0).
-  using Name = const char* (*)();
-  const auto config = reinterpret_cast<Name>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
-  const auto core = reinterpret_cast<Name>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  if (!config || !core)
-    return "not OpenBLAS (a reference BLAS trains ~20x slower: install libopenblas0-pthread, see README)";
-  std::istringstream words(config());
-  std::string name, version;
-  words >> name >> version;
-  std::string out = name + " " + version + ", " + core() + " kernels";
-  if (const char* forced = std::getenv("OPENBLAS_CORETYPE"); forced && *forced)
-    out += std::string(" (OPENBLAS_CORETYPE=") + forced + ")";
-  return out;
 }
 
 namespace {
@@ -133,22 +76,22 @@ struct Run {
   TrainConfig train;
   std::string device_name;
   torch::Device device{torch::kCPU};
-  VaeNet net{nullptr};
+  ModelPtr net;
   std::unique_ptr<Adam> adam;
-  std::unique_ptr<VaeStep> step;  // the hand-written forward/backward over `net`
+  std::unique_ptr<TrainingStep> step;  // the forward/backward over `net` (make_training_step picks it)
   // With threads > 1 and ParallelMode::Batch on the CPU: the threads each step's images are split
   // across, and the forward/backward of shards 1.. (shard 0 is `step`), each with gradients of its
   // own that Adam adds to the parameters' (Adam::step(pool, parts)).
   std::unique_ptr<ShardPool> shards;
-  std::vector<std::unique_ptr<VaeStep>> shard_steps;
+  std::vector<std::unique_ptr<TrainingStep>> shard_steps;
   std::vector<const std::vector<torch::Tensor>*> shard_gradients;
-  VaeStep& step_of_shard(int shard) { return shard == 0 ? *step : *shard_steps[size_t(shard - 1)]; }
+  TrainingStep& step_of_shard(int shard) { return shard == 0 ? *step : *shard_steps[size_t(shard - 1)]; }
   torch::Tensor eval_eps;  // with shards: the test set's ε for an evaluation, kept between epochs
   torch::Tensor train_x, order;
   torch::Tensor test_x;  // the test split on the device, from the first evaluation on (not at start-up)
   torch::Generator eps_gen;
   // A step's images (x = byte / 255), its noise and, on a GPU, the batch's bytes gathered there,
-  // kept between steps like VaeStep's buffers: a fresh 400 KB tensor a step is a page-faulted
+  // kept between steps like the MLP step's buffers: a fresh 400 KB tensor a step is a page-faulted
   // mapping of its own where malloc maps large blocks (the explorer sets that up; perf showed the
   // training thread's page faults there).
   torch::Tensor batch_x, batch_eps, batch_bytes;
@@ -165,28 +108,26 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   if (data.empty()) throw Error("no dataset loaded");
   if (std::string problem = validate(model); !problem.empty()) throw Error(problem);
   if (std::string problem = validate(train); !problem.empty()) throw Error(problem);
-  if (model.image_height != data.height() || model.image_width != data.width())
-    throw Error("the model is for " + std::to_string(model.image_height) + "x" + std::to_string(model.image_width) +
-                " images but dataset " + data.name() + " has " + std::to_string(data.height()) + "x" +
-                std::to_string(data.width()));
+  if (std::string problem = image_mismatch(model, data.channels(), data.height(), data.width(), "dataset " + data.name());
+      !problem.empty())
+    throw Error(problem);
   // Before anything of the model is allocated: a run too large for the machine is refused with its
   // estimate, not killed half-way.
   check_model_fits(model, train, data.train_size(), data.test_size());
   auto run = std::make_unique<Run>();
   run->device_name = resolve_device(train.device);
   run->device = to_torch_device(run->device_name);
-  run->net = VaeNet(model);
-  initialize(*run->net, train.seed);
+  run->net = make_model(model, train.seed);
   const auto& d = data.impl();
   int64_t n = train.limit > 0 ? std::min<int64_t>(train.limit, d.train.size(0)) : d.train.size(0);
-  initialize_output_bias(*run->net, unit_pixel_mean(d.train.narrow(0, 0, n)));
+  run->net->initialize_output_bias(unit_pixel_mean(d.train.narrow(0, 0, n)));
   run->net->to(run->device);
   run->adam = std::make_unique<Adam>(named_trainables(*run->net), train.learning_rate);
-  run->step = std::make_unique<VaeStep>(*run->net);
+  run->step = make_training_step(*run->net, TrainingStep::Gradients::IntoParameters);
   if (run->device.is_cpu() && train.threads > 1 && train.parallel == ParallelMode::Batch) {
     run->shards = std::make_unique<ShardPool>(train.threads, "latent-shard");
     for (int i = 1; i < train.threads; ++i) {
-      run->shard_steps.push_back(std::make_unique<VaeStep>(*run->net, VaeStep::Gradients::Own));
+      run->shard_steps.push_back(make_training_step(*run->net, TrainingStep::Gradients::Own));
       run->shard_gradients.push_back(&run->shard_steps.back()->gradients());
     }
   }
@@ -218,18 +159,18 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
 // thread, against 325k headless).
 class WeightsPool {
  public:
-  std::shared_ptr<const Vae> copy_of(VaeNetImpl& net, torch::Device device) {
+  std::shared_ptr<const Vae> copy_of(Model& net, torch::Device device) {
     for (auto& vae : items_)
       if (vae.use_count() == 1) {
         std::atomic_thread_fence(std::memory_order_acquire);
-        copy_weights(net, vae->impl().module());
+        copy_weights(net, vae->impl().model());
         return vae;
       }
-    VaeNet copy(net.config);
+    ModelPtr copy = make_model(net.config(), 0, /*initialize=*/false);
     copy->to(device);
     copy_weights(net, *copy);
     copy->eval();
-    auto vae = std::make_shared<Vae>(std::make_shared<const VaeImpl>(copy, device));
+    auto vae = std::make_shared<Vae>(std::make_shared<const VaeImpl>(std::move(copy), device));
     if (items_.size() < kSize) {
       items_.push_back(vae);
     } else {
@@ -382,21 +323,20 @@ struct Trainer::Impl {
         }
         break;
       case Command::SetLearningRate:
-        if (!std::isfinite(c.value) || c.value <= 0 || c.value > 10) {
-          refuse("learning rate must be a finite number in (0, 10]; kept " + std::to_string(run->train.learning_rate));
-        } else {
+        if (std::string problem = check_learning_rate(c.value); !problem.empty())
+          refuse(problem + "; kept " + std::to_string(run->train.learning_rate));
+        else
           run->train.learning_rate = c.value;  // the base (peak) rate; the schedule scales it
-        }
         break;
       case Command::SetBeta:
-        if (!std::isfinite(c.value) || c.value < 0 || c.value > 1e4)
-          refuse("beta must be a finite number in [0, 10000]; kept " + std::to_string(run->train.beta));
+        if (std::string problem = check_beta(c.value); !problem.empty())
+          refuse(problem + "; kept " + std::to_string(run->train.beta));
         else
           run->train.beta = c.value;
         break;
       case Command::SetWarmup:
-        if (!std::isfinite(c.value) || c.value < 0)
-          refuse("warm-up epochs must be a finite number >= 0");
+        if (std::string problem = check_warmup_epochs(c.value); !problem.empty())
+          refuse(problem + "; kept " + std::to_string(run->train.warmup_epochs));
         else
           run->train.warmup_epochs = c.value;
         break;
@@ -486,7 +426,7 @@ struct Trainer::Impl {
       const int k = r.shards->shards();
       std::vector<StepTerms> parts(static_cast<size_t>(k));
       r.shards->run([&](int shard) {
-        VaeStep& step = r.step_of_shard(shard);
+        TrainingStep& step = r.step_of_shard(shard);
         const auto [first, last] = ShardPool::slice(b, shard, k);
         if (first == last) {  // fewer images than threads: this shard adds nothing
           for (const auto& g : step.gradients())
@@ -580,26 +520,24 @@ struct Trainer::Impl {
     e.seconds = epoch_seconds;
     e.samples_per_s = epoch_seconds > 0 ? double(epoch_samples) / epoch_seconds : 0;
     if (!r.test_x.defined()) r.test_x = r.data.impl().test_floats().to(r.device);
-    // In the step's own buffers, a training batch at a time (see VaeStep::evaluate); with shards,
-    // each sums its share of the test set, with the ε one thread would draw for those rows.
-    Evaluation test;
-    if (r.shards) {
-      const int k = r.shards->shards();
-      const int64_t n_test = r.test_x.size(0);
-      VaeStep::evaluation_noise(n_test, r.model.latent_dim, r.train.seed, r.eval_eps);
-      std::vector<VaeStep::EvaluationSums> parts(static_cast<size_t>(k));
-      r.shards->run([&](int shard) {
-        VaeStep& step = r.step_of_shard(shard);
-        const auto [first, last] = ShardPool::slice(n_test, shard, k);
-        parts[size_t(shard)] = step.sum_rows(r.test_x.narrow(0, first, last - first),
-                                             r.eval_eps.narrow(0, first, last - first), r.train.batch_size, &stop);
-      });
-      VaeStep::EvaluationSums sums;
-      for (const auto& p : parts) sums.add(p);
-      test = VaeStep::finish(sums);
-    } else {
-      test = r.step->evaluate(r.test_x, r.train.batch_size, r.train.seed, &stop);
-    }
+    // The objective without gradients, a training batch at a time; with shards, each sums its
+    // share of the test set, with the ε one thread would draw for those rows.
+    const int64_t n_test = r.test_x.size(0);
+    evaluation_noise(n_test, r.model.latent_dim, r.train.seed, r.eval_eps);
+    const int k = r.shards ? r.shards->shards() : 1;
+    std::vector<EvaluationSums> parts(static_cast<size_t>(k));
+    auto sum_shard = [&](int shard) {
+      const auto [first, last] = ShardPool::slice(n_test, shard, k);
+      parts[size_t(shard)] = sum_elbo_terms(*r.net, r.test_x.narrow(0, first, last - first),
+                                            r.eval_eps.narrow(0, first, last - first), r.train.batch_size, &stop);
+    };
+    if (r.shards)
+      r.shards->run(sum_shard);
+    else
+      sum_shard(0);
+    EvaluationSums sums;
+    for (const auto& p : parts) sums.add(p);
+    const Evaluation test = sums.finish();
     e.test_recon = test.recon;
     e.test_kl = test.kl;
     e.test_loss = test.loss;
@@ -628,6 +566,7 @@ struct Trainer::Impl {
     s->notice = notice;
     s->notices = notices;
     s->device = r.device_name;
+    s->step_engine = r.step->name();
     s->model = r.model;
     s->train = r.train;
     s->dataset = r.data.name();

@@ -1,4 +1,4 @@
-#include "startup_heap.h"
+#include "latent/startup_heap.h"
 
 #include <malloc.h>
 #include <sys/mman.h>

@@ -1,4 +1,4 @@
-#include "shard_pool.h"
+#include "train/shard_pool.h"
 
 #include <pthread.h>
 

@@ -1,4 +1,4 @@
-#include "kernels.h"
+#include "train/kernels.h"
 
 #include <cstring>
 

@@ -25,7 +25,10 @@ namespace latent {
 namespace {
 
 constexpr char kMagic[8] = {'L', 'X', 'C', 'K', 'P', 'T', '\0', '\1'};
-constexpr uint32_t kVersion = 1;
+// Version 2 added the architecture (architecture, image_channels, channels). Version 1 files, all
+// MLPs on gray images, still load: the keys they lack take those values.
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestVersion = 1;
 constexpr uint32_t kMaxArrays = 4096;
 constexpr uint32_t kMaxRank = 4;
 
@@ -62,10 +65,13 @@ class Reader {
 std::string format_meta(const Checkpoint& c) {
   std::ostringstream m;
   m.precision(17);
-  m << "image_height=" << c.model.image_height << "\n"
+  m << "architecture=" << c.model.architecture << "\n"
+    << "image_channels=" << c.model.image_channels << "\n"
+    << "image_height=" << c.model.image_height << "\n"
     << "image_width=" << c.model.image_width << "\n"
     << "latent_dim=" << c.model.latent_dim << "\n"
-    << "hidden=" << format_hidden(c.model.hidden) << "\n"
+    << "hidden=" << format_widths(c.model.hidden) << "\n"
+    << "channels=" << format_widths(c.model.channels) << "\n"
     << "activation=" << to_string(c.model.activation) << "\n"
     << "likelihood=" << to_string(c.model.likelihood) << "\n"
     << "gaussian_sigma=" << c.model.gaussian_sigma << "\n"
@@ -126,7 +132,7 @@ uint64_t parse_seed(const std::string& text) {
   return uint64_t(v);
 }
 
-void parse_meta(const std::string& text, Checkpoint& c, const std::string& what) {
+void parse_meta(const std::string& text, uint32_t version, Checkpoint& c, const std::string& what) {
   std::map<std::string, std::string> kv;
   std::istringstream lines(text);
   std::string line;
@@ -141,6 +147,14 @@ void parse_meta(const std::string& text, Checkpoint& c, const std::string& what)
     return it->second;
   };
   try {
+    if (version >= 2) {
+      c.model.architecture = field("architecture");
+      c.model.image_channels = parse_int32("image_channels", field("image_channels"));
+      c.model.channels = parse_channels(field("channels"));
+    } else {
+      c.model.architecture = "mlp";
+      c.model.image_channels = 1;
+    }
     c.model.image_height = parse_int32("image_height", field("image_height"));
     c.model.image_width = parse_int32("image_width", field("image_width"));
     c.model.latent_dim = parse_int32("latent_dim", field("latent_dim"));
@@ -168,6 +182,11 @@ void parse_meta(const std::string& text, Checkpoint& c, const std::string& what)
   if (!problem.empty()) throw Error(what + ": invalid checkpoint config: " + problem);
   problem = validate_progress(c.progress);
   if (!problem.empty()) throw Error(what + ": invalid checkpoint progress: " + problem);
+}
+
+std::string unsupported_version(uint32_t version) {
+  return "checkpoint format version " + std::to_string(version) + " is not supported (this build reads " +
+         std::to_string(kOldestVersion) + " to " + std::to_string(kVersion) + ")";
 }
 
 }  // namespace
@@ -251,14 +270,12 @@ Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string
   Reader r(bytes, size - 4, what);
   r.take(sizeof kMagic, "magic");
   uint32_t version = r.get<uint32_t>("version");
-  if (version != kVersion)
-    throw Error(what + ": checkpoint format version " + std::to_string(version) + " is not supported (this build reads " +
-                std::to_string(kVersion) + ")");
+  if (version < kOldestVersion || version > kVersion) throw Error(what + ": " + unsupported_version(version));
   uint64_t meta_len = r.get<uint64_t>("metadata length");
   if (meta_len > (1u << 20)) throw Error(what + ": malformed checkpoint (metadata too long)");
   const uint8_t* meta = r.take(size_t(meta_len), "metadata");
   Checkpoint c;
-  parse_meta(std::string(reinterpret_cast<const char*>(meta), size_t(meta_len)), c, what);
+  parse_meta(std::string(reinterpret_cast<const char*>(meta), size_t(meta_len)), version, c, what);
   uint32_t count = r.get<uint32_t>("array count");
   if (count > kMaxArrays) throw Error(what + ": malformed checkpoint (too many arrays)");
   for (uint32_t i = 0; i < count; ++i) {
@@ -306,9 +323,7 @@ Checkpoint read_checkpoint(const std::string& path) {
     if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) throw Error(path + ": unsupported checkpoint variant");
     uint32_t version;
     std::memcpy(&version, bytes.data() + sizeof kMagic, 4);
-    if (version != kVersion)
-      throw Error(path + ": checkpoint format version " + std::to_string(version) + " is not supported (this build reads " +
-                  std::to_string(kVersion) + ")");
+    if (version < kOldestVersion || version > kVersion) throw Error(path + ": " + unsupported_version(version));
     uint64_t meta_len;
     std::memcpy(&meta_len, bytes.data() + sizeof kMagic + 4, 8);
     if (meta_len > (1u << 20)) throw Error(path + ": malformed checkpoint (metadata too long)");
@@ -318,7 +333,7 @@ Checkpoint read_checkpoint(const std::string& path) {
     bytes.resize(kHead + size_t(meta_len));
     if (std::fread(bytes.data() + kHead, 1, size_t(meta_len), f.get()) != size_t(meta_len)) throw Error(path + ": read error");
     Checkpoint described;
-    parse_meta(std::string(reinterpret_cast<const char*>(bytes.data() + kHead), size_t(meta_len)), described, path);
+    parse_meta(std::string(reinterpret_cast<const char*>(bytes.data() + kHead), size_t(meta_len)), version, described, path);
     const int64_t most = int64_t(kHead + meta_len) + 4 + int64_t(kMaxArrays) * (4 + 256 + 4 + 8 * kMaxRank) +
                          3 * parameter_count(described.model) * int64_t(sizeof(float)) + 4;
     if (size > most)

@@ -1,10 +1,9 @@
-#include "vae_step.h"
+#include "train/mlp_step.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "kernels.h"
-#include "objective.h"
+#include "train/kernels.h"
 
 namespace latent {
 namespace {
@@ -15,7 +14,7 @@ void ensure_grad(torch::Tensor& p) {
 
 }  // namespace
 
-VaeStep::VaeStep(VaeNetImpl& net, Gradients where) : net_(net) {
+MlpStep::MlpStep(MlpModel& net, Gradients where) : net_(net) {
   for (auto& [name, p] : named_trainables(net)) {
     ensure_grad(p);
     trainables_.push_back(p);
@@ -42,13 +41,13 @@ VaeStep::VaeStep(VaeNetImpl& net, Gradients where) : net_(net) {
   log_sigma_grad_ = gradient_for(net.log_sigma());
 }
 
-torch::Tensor VaeStep::gradient_for(const torch::Tensor& p) const {
+torch::Tensor MlpStep::gradient_for(const torch::Tensor& p) const {
   for (size_t i = 0; i < trainables_.size(); ++i)
     if (trainables_[i].is_same(p)) return gradients_[i];
   return {};  // not trained (a fixed σ)
 }
 
-void VaeStep::prepare(int64_t batch, const torch::TensorOptions& options) {
+void MlpStep::prepare(int64_t batch, const torch::TensorOptions& options) {
   if (batch > capacity_ || mu_.device() != options.device()) {
     storage_.clear();
     auto add = [&](torch::Tensor* view, int64_t columns) {
@@ -59,7 +58,7 @@ void VaeStep::prepare(int64_t batch, const torch::TensorOptions& options) {
         add(&l.out, l.linear->options.out_features());
         add(&l.grad_in, l.linear->options.in_features());
       }
-    const int64_t d = net_.config.latent_dim, p = net_.config.pixels();
+    const int64_t d = net_.config().latent_dim, p = net_.config().pixels();
     for (auto* t : {&mu_, &logvar_, &std_, &z_, &grad_mu_, &grad_logvar_}) add(t, d);
     add(&grad_h_, encoder_.empty() ? p : encoder_.back().linear->options.out_features());
     for (auto* t : {&mean_, &scratch_, &grad_out_}) add(t, p);
@@ -71,12 +70,12 @@ void VaeStep::prepare(int64_t batch, const torch::TensorOptions& options) {
   batch_ = batch;
 }
 
-void VaeStep::forward(std::vector<Layer>& layers, const torch::Tensor& input) {
+void MlpStep::forward(std::vector<Layer>& layers, const torch::Tensor& input) {
   const torch::Tensor* in = &input;
   for (auto& l : layers) {
     at::addmm_out(l.out, l.linear->bias, *in, l.linear->weight.t());
     if (l.activated) {
-      if (net_.config.activation == Activation::Elu)
+      if (net_.config().activation == Activation::Elu)
         at::elu_(l.out);
       else
         at::relu_(l.out);
@@ -85,15 +84,15 @@ void VaeStep::forward(std::vector<Layer>& layers, const torch::Tensor& input) {
   }
 }
 
-void VaeStep::activation_backward(torch::Tensor& grad, const torch::Tensor& activated_out) const {
+void MlpStep::activation_backward(torch::Tensor& grad, const torch::Tensor& activated_out) const {
   // Both derivatives follow from the output alone: ReLU′ = [y > 0]; ELU′ = 1 if y > 0 else y + 1.
-  if (net_.config.activation == Activation::Elu)
+  if (net_.config().activation == Activation::Elu)
     at::elu_backward_out(grad, grad, 1.0, 1.0, 1.0, /*is_result=*/true, activated_out);
   else
     at::threshold_backward_out(grad, grad, activated_out, 0);
 }
 
-torch::Tensor VaeStep::backward(std::vector<Layer>& layers, const torch::Tensor& input, torch::Tensor grad,
+torch::Tensor MlpStep::backward(std::vector<Layer>& layers, const torch::Tensor& input, torch::Tensor grad,
                                 bool need_input_grad) {
   for (size_t i = layers.size(); i-- > 0;) {
     Layer& l = layers[i];
@@ -108,8 +107,8 @@ torch::Tensor VaeStep::backward(std::vector<Layer>& layers, const torch::Tensor&
   return grad;
 }
 
-torch::Tensor VaeStep::reconstruction(const torch::Tensor& out, const torch::Tensor& x, int64_t images, bool gradients) {
-  if (net_.config.likelihood == ReconstructionLikelihood::Bernoulli) {
+torch::Tensor MlpStep::reconstruction(const torch::Tensor& out, const torch::Tensor& x, int64_t images, bool gradients) {
+  if (net_.config().likelihood == ReconstructionLikelihood::Bernoulli) {
     // Σ BCE(l, x) = Σ softplus(l) − l·x, and its gradient sigmoid(l) − x.
     if (out.device().is_cpu() && x.scalar_type() == torch::kFloat32 && x.is_contiguous()) {
       // One fused pass instead of five (sigmoid, softplus, l·x, sum, difference): measured ~0.4 ms
@@ -135,7 +134,7 @@ torch::Tensor VaeStep::reconstruction(const torch::Tensor& out, const torch::Ten
   at::mul_out(grad_out_, mean_, mean_);
   at::sub_out(grad_out_, mean_, grad_out_);  // s(1 − s)
   grad_out_.mul_(scratch_).mul_(inv_var / double(images));
-  const double pixels = double(net_.config.pixels());
+  const double pixels = double(net_.config().pixels());
   // ∂/∂log σ of the mean over `images` of this batch's rows: (rows·P − Σ (x − s)²/σ²) / images.
   if (gradients && log_sigma_grad_.defined())
     log_sigma_grad_.copy_((double(rows) * pixels - inv_var * sum_sq) / double(images));
@@ -143,12 +142,12 @@ torch::Tensor VaeStep::reconstruction(const torch::Tensor& out, const torch::Ten
   return (0.5 * inv_var * sum_sq + double(rows) * pixels * (log_sigma + half_log_2pi)).squeeze();
 }
 
-void VaeStep::kl_terms() {
+void MlpStep::kl_terms() {
   // ½(μ² + σ² − log σ² − 1), the ½ and the −1 left to the sums.
   at::mul_out(grad_mu_, std_, std_).addcmul_(mu_, mu_).sub_(logvar_);
 }
 
-void VaeStep::encode_decode(const torch::Tensor& x, const torch::Tensor& eps) {
+void MlpStep::encode_decode(const torch::Tensor& x, const torch::Tensor& eps) {
   forward(encoder_, x);
   const torch::Tensor& h = encoder_.empty() ? x : encoder_.back().out;
   at::addmm_out(mu_, mu_head_->bias, h, mu_head_->weight.t());
@@ -158,7 +157,7 @@ void VaeStep::encode_decode(const torch::Tensor& x, const torch::Tensor& eps) {
   forward(decoder_, z_);
 }
 
-StepTerms VaeStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images) {
+StepTerms MlpStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images) {
   torch::NoGradGuard no_grad;
   const int64_t batch = x.size(0);
   if (images <= 0) images = batch;
@@ -193,88 +192,6 @@ StepTerms VaeStep::run(const torch::Tensor& x, const torch::Tensor& eps, double 
   t.kl = values.data_ptr<double>()[1] / double(images);
   t.loss = t.recon + beta * t.kl;
   return t;
-}
-
-Evaluation VaeStep::evaluate(const torch::Tensor& x, int64_t chunk, uint64_t seed, const std::atomic<bool>* stop) {
-  torch::NoGradGuard no_grad;
-  const int64_t n = x.size(0), d = net_.config.latent_dim;
-  // ε is drawn a block of kEvalNoiseRows at a time, as evaluate_images() draws it, whatever the
-  // chunk: the same seed gives the same estimate for any batch size, and the one evaluate_test_set()
-  // gives (up to rounding).
-  const int64_t block_rows = std::min(kEvalNoiseRows, n);
-  if (!eval_eps_.defined() || eval_eps_.size(0) < block_rows) eval_eps_ = torch::empty({block_rows, d}, torch::kFloat32);
-  auto gen = make_generator(seed);
-  EvaluationSums sums;
-  for (int64_t block = 0; block < n && !(stop && stop->load()); block += kEvalNoiseRows) {
-    const int64_t rows = std::min(kEvalNoiseRows, n - block);
-    torch::Tensor block_eps = eval_eps_.narrow(0, 0, rows).normal_(0, 1, gen);
-    if (!x.device().is_cpu()) block_eps = block_eps.to(x.device());
-    sums.add(sum_rows(x.narrow(0, block, rows), block_eps, chunk, stop));
-  }
-  return finish(sums);
-}
-
-void VaeStep::EvaluationSums::add(const EvaluationSums& other) {
-  images += other.images;
-  recon += other.recon;
-  if (kl_terms.size() < other.kl_terms.size()) kl_terms.resize(other.kl_terms.size(), 0.0);
-  for (size_t i = 0; i < other.kl_terms.size(); ++i) kl_terms[i] += other.kl_terms[i];
-}
-
-void VaeStep::evaluation_noise(int64_t images, int64_t latent_dim, uint64_t seed, torch::Tensor& out) {
-  if (!out.defined() || out.size(0) != images || out.size(1) != latent_dim)
-    out = torch::empty({images, latent_dim}, torch::kFloat32);
-  auto gen = make_generator(seed);
-  // Block by block, the calls evaluate() makes: the same draws.
-  for (int64_t block = 0; block < images; block += kEvalNoiseRows)
-    out.narrow(0, block, std::min(kEvalNoiseRows, images - block)).normal_(0, 1, gen);
-}
-
-VaeStep::EvaluationSums VaeStep::sum_rows(const torch::Tensor& x, const torch::Tensor& eps, int64_t chunk,
-                                          const std::atomic<bool>* stop) {
-  torch::NoGradGuard no_grad;
-  EvaluationSums out;
-  const int64_t n = x.size(0), d = net_.config.latent_dim;
-  out.kl_terms.assign(size_t(d), 0.0);
-  if (n == 0) return out;
-  chunk = std::max<int64_t>(1, std::min(chunk, n));
-  const auto sums = x.options().dtype(torch::kFloat64);
-  if (!eval_kl_.defined() || eval_kl_.device() != x.device()) {
-    eval_kl_ = torch::empty({d}, sums);
-    eval_kl_chunk_ = torch::empty({d}, sums);
-    eval_recon_ = torch::empty({}, sums);
-  }
-  eval_kl_.zero_();
-  eval_recon_.zero_();  // summed on the device: no host sync per chunk
-  for (int64_t first = 0; first < n; first += chunk) {
-    if (stop && stop->load()) break;
-    const int64_t m = std::min(chunk, n - first);
-    const torch::Tensor xb = x.narrow(0, first, m);
-    prepare(m, x.options());
-    encode_decode(xb, eps.narrow(0, first, m));
-    eval_recon_ += reconstruction(decoder_.back().out, xb, m, /*gradients=*/false).to(sums);
-    kl_terms();
-    at::sum_out(eval_kl_chunk_, grad_mu_, 0, /*keepdim=*/false, torch::kFloat64);
-    eval_kl_.add_(eval_kl_chunk_);
-    out.images += m;
-  }
-  if (out.images == 0) return out;
-  torch::Tensor kl = eval_kl_.cpu();
-  out.kl_terms.assign(kl.data_ptr<double>(), kl.data_ptr<double>() + d);
-  out.recon = eval_recon_.item<double>();
-  return out;
-}
-
-Evaluation VaeStep::finish(const EvaluationSums& sums) {
-  Evaluation e;
-  e.images = sums.images;
-  if (e.images == 0) return e;
-  // ½ Σ (μ² + σ² − log σ² − 1) per dimension, as a mean over images.
-  for (double v : sums.kl_terms) e.kl_per_dim.push_back((v - double(e.images)) * (0.5 / double(e.images)));
-  for (double v : e.kl_per_dim) e.kl += v;
-  e.recon = sums.recon / double(e.images);
-  e.loss = e.recon + e.kl;
-  return e;
 }
 
 }  // namespace latent

@@ -1,0 +1,123 @@
+// The convolutional VAE. q(z|x): stride-2 3×3 convolutions (padding 1, so each halves the image,
+// rounding up: 28 → 14 → 7), then linear heads for μ and log σ² on the flattened features.
+// p(x|z): a linear layer back to those features, then transposed convolutions that double them,
+// each with the output padding that lands exactly on the encoder's size at that depth (14 → 28, 4 → 7),
+// so any H×W comes back as H×W, odd sizes included. The last transposed convolution has no bias;
+// the decoder adds a bias per output value instead, which starts at logit(mean image) as the MLP's
+// output bias does.
+#include <vector>
+
+#include "model/model.h"
+
+namespace latent {
+namespace nn = torch::nn;
+namespace {
+
+class ConvModel : public Model {
+ public:
+  explicit ConvModel(ModelConfig config);
+
+  std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x) override;
+  torch::Tensor decode(const torch::Tensor& z) override;
+  void initialize(torch::Generator& gen) override;
+  void initialize_output_bias(const torch::Tensor& pixel_mean) override;
+
+  torch::nn::Sequential encoder_body{nullptr};
+  torch::nn::Linear mu{nullptr}, logvar{nullptr};
+  torch::nn::Linear decoder_linear{nullptr};
+  torch::nn::Sequential decoder_body{nullptr};
+  torch::Tensor pixel_bias;  // [C·H·W], added to the last transposed convolution's output
+
+ private:
+  std::vector<int> heights_, widths_;  // the feature maps' sizes, input first (conv_sizes)
+  int64_t features_ = 0;               // values after the last convolution
+};
+
+ConvModel::
+ConvModel::ConvModel(ModelConfig config) : Model(std::move(config)) {
+  const ModelConfig& c = config_;
+  const size_t layers = c.channels.size();
+  heights_ = conv_sizes(c.image_height, layers);
+  widths_ = conv_sizes(c.image_width, layers);
+  features_ = int64_t(c.channels.back()) * heights_.back() * widths_.back();
+
+  encoder_body = register_module("encoder", nn::Sequential());
+  int64_t in = c.image_channels;
+  for (int out : c.channels) {
+    encoder_body->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(2).padding(1)));
+    encoder_body->push_back(make_activation(c.activation));
+    in = out;
+  }
+  mu = register_module("mu", nn::Linear(features_, c.latent_dim));
+  logvar = register_module("logvar", nn::Linear(features_, c.latent_dim));
+
+  decoder_linear = register_module("decoder_linear", nn::Linear(c.latent_dim, features_));
+  decoder_body = register_module("decoder", nn::Sequential());
+  decoder_body->push_back(make_activation(c.activation));
+  for (size_t i = layers; i-- > 0;) {
+    const int64_t out = i == 0 ? c.image_channels : c.channels[i - 1];
+    // (n − 1)·2 − 2 + 3 + p = 2n − 1 + p, so p = target − 2n + 1, which is 0 or 1.
+    const int64_t pad_h = heights_[i] - 2 * heights_[i + 1] + 1, pad_w = widths_[i] - 2 * widths_[i + 1] + 1;
+    decoder_body->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c.channels[i], out, 3)
+                                                    .stride(2)
+                                                    .padding(1)
+                                                    .output_padding({pad_h, pad_w})
+                                                    .bias(i != 0)));
+    if (i != 0) decoder_body->push_back(make_activation(c.activation));
+  }
+  pixel_bias = register_parameter("pixel_bias", torch::zeros({c.pixels()}));
+  register_log_sigma();
+}
+
+std::pair<torch::Tensor, torch::Tensor> ConvModel::encode(const torch::Tensor& x) {
+  const ModelConfig& c = config_;
+  torch::Tensor h = encoder_body->forward(x.reshape({x.size(0), c.image_channels, c.image_height, c.image_width}));
+  h = h.flatten(1);
+  return {mu->forward(h), logvar->forward(h)};
+}
+
+torch::Tensor ConvModel::decode(const torch::Tensor& z) {
+  torch::Tensor h = decoder_linear->forward(z).view({z.size(0), config_.channels.back(), heights_.back(), widths_.back()});
+  return decoder_body->forward(h).flatten(1) + pixel_bias;
+}
+
+void ConvModel::initialize(torch::Generator& gen) {
+  // He-uniform before an activation, U(±1/√fan_in) for the heads and the output (model.h). A
+  // transposed convolution with stride 2 sums about a quarter of its 3×3 taps into each output.
+  for (size_t i = 0; i < encoder_body->size(); ++i)
+    if (auto* conv = encoder_body[i]->as<nn::Conv2dImpl>()) {
+      const double bound = he_bound(double(conv->options.in_channels()) * 9);
+      fill_uniform(conv->weight, bound, gen);
+      fill_uniform(conv->bias, bound, gen);
+    }
+  for (nn::Linear* head : {&mu, &logvar}) {
+    const double bound = head_bound(double(features_));
+    fill_uniform((*head)->weight, bound, gen);
+    fill_uniform((*head)->bias, bound, gen);
+  }
+  const double linear_bound = he_bound(double(config_.latent_dim));
+  fill_uniform(decoder_linear->weight, linear_bound, gen);
+  fill_uniform(decoder_linear->bias, linear_bound, gen);
+  for (size_t i = 0; i < decoder_body->size(); ++i)
+    if (auto* conv = decoder_body[i]->as<nn::ConvTranspose2dImpl>()) {
+      const double fan_in = double(conv->options.in_channels()) * 9 / 4;
+      const bool output = !conv->options.bias();
+      const double bound = output ? head_bound(fan_in) : he_bound(fan_in);
+      fill_uniform(conv->weight, bound, gen);
+      if (!output) fill_uniform(conv->bias, bound, gen);
+    }
+  torch::NoGradGuard no_grad;
+  pixel_bias.zero_();
+}
+
+void ConvModel::initialize_output_bias(const torch::Tensor& pixel_mean) {
+  torch::NoGradGuard no_grad;
+  auto p = pixel_mean.to(torch::kFloat32).clamp(1e-3, 1 - 1e-3);
+  pixel_bias.copy_(torch::log(p) - torch::log1p(-p));
+}
+
+}  // namespace
+
+ModelPtr make_conv(const ModelConfig& config) { return std::make_shared<ConvModel>(config); }
+
+}  // namespace latent

@@ -1,0 +1,84 @@
+#include "model/model.h"
+
+#include <cmath>
+
+#include "latent/error.h"
+
+namespace latent {
+
+void Model::register_log_sigma() {
+  auto value = torch::full({1}, std::log(config_.gaussian_sigma));
+  if (config_.learn_sigma && config_.likelihood == ReconstructionLikelihood::Gaussian)
+    log_sigma_ = register_parameter("log_sigma", value);
+  else
+    log_sigma_ = register_buffer("log_sigma", value);
+}
+
+void Model::encode_into(const torch::Tensor& x, torch::Tensor& mu, torch::Tensor& logvar) {
+  torch::NoGradGuard no_grad;
+  auto [m, l] = encode(x);
+  mu.copy_(m);
+  logvar.copy_(l);
+}
+
+void Model::decode_into(const torch::Tensor& z, torch::Tensor& out) {
+  torch::NoGradGuard no_grad;
+  out.copy_(decode(z));
+}
+
+torch::nn::AnyModule make_activation(Activation a) {
+  namespace nn = torch::nn;
+  if (a == Activation::Elu) return nn::AnyModule(nn::ELU(nn::ELUOptions().inplace(true)));
+  return nn::AnyModule(nn::ReLU(nn::ReLUOptions().inplace(true)));
+}
+
+void fill_uniform(torch::Tensor& t, double bound, torch::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  auto u = torch::rand(t.sizes(), gen, torch::kFloat32);
+  t.copy_(u.mul_(2 * bound).sub_(bound));
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> named_trainables(Model& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+void copy_weights(Model& from, Model& to) {
+  torch::NoGradGuard no_grad;
+  auto src = from.named_parameters(), dst = to.named_parameters();
+  for (const auto& item : src) dst[item.key()].copy_(item.value());
+  auto src_buffers = from.named_buffers(), dst_buffers = to.named_buffers();
+  for (const auto& item : src_buffers) dst_buffers[item.key()].copy_(item.value());
+}
+
+void append_arrays(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::string& prefix,
+                   std::vector<NamedArray>& out) {
+  for (const auto& [name, tensor] : tensors) {
+    auto cpu = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    NamedArray a;
+    a.name = prefix + name;
+    a.shape.assign(cpu.sizes().begin(), cpu.sizes().end());
+    a.values.assign(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());
+    out.push_back(std::move(a));
+  }
+}
+
+void load_arrays(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::string& prefix,
+                 const Checkpoint& checkpoint, const std::string& what) {
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, tensor] : tensors) {
+    const NamedArray* a = checkpoint.find(prefix + name);
+    if (!a) throw Error(what + ": checkpoint lacks '" + prefix + name + "' (another architecture?)");
+    std::vector<int64_t> expected(tensor.sizes().begin(), tensor.sizes().end());
+    if (a->shape != expected)
+      throw Error(what + ": '" + prefix + name + "' has shape " + c10::str(c10::IntArrayRef(a->shape)) +
+                  ", the model expects " + c10::str(tensor.sizes()) + " (another architecture or image size?)");
+    for (float v : a->values)
+      if (!std::isfinite(v)) throw Error(what + ": '" + prefix + name + "' holds non-finite values");
+    auto cpu = torch::from_blob(const_cast<float*>(a->values.data()), tensor.sizes(), torch::kFloat32);
+    tensor.copy_(cpu);
+  }
+}
+
+}  // namespace latent

@@ -1,0 +1,60 @@
+#pragma once
+// Internal: one training step's forward and backward pass, for any model. The trainer holds one per
+// thread of a batch split across threads and knows only this interface.
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+#include "model/model.h"
+
+namespace latent {
+
+// Per-image means of the step's terms: loss = recon + β·kl.
+struct StepTerms {
+  double loss = 0, recon = 0, kl = 0;
+};
+
+class TrainingStep {
+ public:
+  // Where run() writes ∂loss/∂θ: into the parameters' own grad(), or into gradient tensors of this
+  // object's own (gradients(), in named_trainables() order), for a shard of a batch split across
+  // threads whose parts are summed afterwards.
+  enum class Gradients { IntoParameters, Own };
+  virtual ~TrainingStep() = default;
+
+  // Forward and backward over the batch `x` [B, C·H·W] with noise `eps` [B, D]: writes ∂loss/∂θ
+  // into gradients() (overwritten, not accumulated) and returns the terms. The loss is a mean over
+  // `images` (0: B); a shard of a larger batch passes the whole batch's size, so that the shards'
+  // terms and gradients add up to the batch's.
+  virtual StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0) = 0;
+  // The tensors run() writes the gradients into, in named_trainables() order.
+  const std::vector<torch::Tensor>& gradients() const { return gradients_; }
+  // For logs: "autograd step" or "hand-written MLP step".
+  virtual const char* name() const = 0;
+
+ protected:
+  std::vector<torch::Tensor> gradients_;
+};
+
+// The objective's gradient by backpropagation through the model's encode() and decode(): any model,
+// any device.
+class AutogradStep : public TrainingStep {
+ public:
+  explicit AutogradStep(Model& model, Gradients where = Gradients::IntoParameters);
+  StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0) override;
+  const char* name() const override { return "autograd step"; }
+
+ private:
+  Model& model_;
+  std::vector<torch::Tensor> parameters_;
+};
+
+// Which step a run uses: the hand-written one where it applies (the MLP on the CPU: measured in
+// docs/benchmarks.md), else autograd; or one of them by name, for tests and benchmarks.
+enum class StepEngine { Auto, Autograd, HandWritten };
+// Throws latent::Error when HandWritten is asked for a model it does not apply to.
+std::unique_ptr<TrainingStep> make_training_step(Model& model, TrainingStep::Gradients where,
+                                                 StepEngine engine = StepEngine::Auto);
+
+}  // namespace latent
