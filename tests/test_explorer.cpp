@@ -425,13 +425,13 @@ click 60 158
 key ctrl+a
 type 5
 click 640 500
-click 60 284
+click 60 309
 key ctrl+a
 type -1
 key Return
 sleep 7
 click 640 200
-click 60 284
+click 60 309
 key ctrl+a
 type -3
 key Return
@@ -440,7 +440,7 @@ shot banner
 click 640 500
 tap r
 sleep 1
-click 60 284
+click 60 309
 key ctrl+a
 type 0.003
 key Return

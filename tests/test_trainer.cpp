@@ -229,6 +229,37 @@ TEST(Trainer, SameSeedSameRun) {
 // added. The first step (same weights, images and ε) agrees to float rounding; 25 steps later the
 // loss is still within 0.1 %. The split itself is deterministic: the same seed repeats exactly.
 // Batches smaller than the threads (an empty shard) and uneven splits included.
+// The conv model trains through the autograd step; split across threads, each shard backpropagates
+// on its own thread through the shared parameters (torch::autograd::grad, no accumulation into
+// grad()), and the parts add up to the one-thread run's steps and test-set evaluation.
+TEST(Trainer, ConvModelSplitAcrossThreadsFollowsTheOneThreadRun) {
+  if (test::device() != "cpu") GTEST_SKIP() << "shards are a CPU policy";
+  ModelConfig m = small_model();
+  m.architecture = "conv";
+  m.channels = {8, 16};
+  auto run = [&](int threads) {
+    TrainConfig t = small_train();
+    t.threads = threads;
+    t.batch_size = 100;
+    Trainer trainer(mnist(), m, t);
+    EXPECT_EQ(trainer.snapshot()->step_engine, "autograd step");
+    trainer.step(20);
+    EXPECT_TRUE(trainer.wait_until_settled(120));
+    return std::make_pair(trainer.steps_since(0), trainer.epochs_since(0));
+  };
+  const auto [one, one_epochs] = run(1);
+  const auto [two, two_epochs] = run(2);
+  ASSERT_EQ(one.size(), 20u);
+  ASSERT_EQ(two.size(), 20u);
+  EXPECT_NEAR(two[0].loss, one[0].loss, 1e-5 * one[0].loss);
+  EXPECT_NEAR(two[0].kl, one[0].kl, 1e-5 * std::abs(one[0].kl) + 1e-6);
+  EXPECT_NEAR(two.back().loss, one.back().loss, 1e-3 * one.back().loss);
+  EXPECT_LT(one.back().loss, one[0].loss);  // it learns
+  ASSERT_EQ(one_epochs.size(), 1u);
+  ASSERT_EQ(two_epochs.size(), 1u);
+  EXPECT_NEAR(two_epochs[0].test_loss, one_epochs[0].test_loss, 1e-4 * one_epochs[0].test_loss);
+}
+
 TEST(Trainer, ThreadsSplittingTheBatchFollowTheOneThreadRun) {
   if (test::device() != "cpu") GTEST_SKIP() << "shards are a CPU policy";
   auto run = [](int threads, int batch, ParallelMode mode) {
