@@ -25,6 +25,7 @@
 #include "latent/trainer.h"
 #include "train/shard_pool.h"
 #include "model/model.h"
+#include "objective/objective.h"
 #include "train/training_step.h"
 
 using namespace latent;
@@ -84,6 +85,31 @@ void print_mlp_flops(const ModelConfig& model, int batch, int steps, double tota
               (long long)pixels, grad_w);
   std::printf("achieved %.1f GFLOP/s = %.0f%% of the best sgemm rate%s (%.1f)\n", achieved, 100 * achieved / peak,
               shards > 1 ? " on one core times the shards" : "", peak);
+}
+
+// Any model through autograd: the step's phases, one thread, as AutogradStep runs them.
+void print_phases(Model& net, const torch::Tensor& x, int batch, int steps) {
+  torch::AutoGradMode grad_mode(true);
+  auto gen = torch::make_generator<at::CPUGeneratorImpl>(3);
+  std::vector<torch::Tensor> params;
+  for (auto& [name, p] : named_trainables(net)) params.push_back(p);
+  double encode = 0, decode = 0, loss = 0, backward = 0;
+  for (int s = 0; s < steps; ++s) {
+    const auto eps = torch::randn({batch, net.config().latent_dim}, gen, torch::kFloat32);
+    const auto t0 = Clock::now();
+    auto [mu, logvar] = net.encode(x);
+    const auto t1 = Clock::now();
+    const torch::Tensor out = net.decode(reparameterize(mu, logvar, eps));
+    const auto t2 = Clock::now();
+    const torch::Tensor l = (reconstruction_nll(net, out, x).sum() + kl_per_dim(mu, logvar).sum()) / double(batch);
+    const auto t3 = Clock::now();
+    torch::autograd::grad({l}, params, {}, false, false, true);
+    const auto t4 = Clock::now();
+    using D = std::chrono::duration<double>;
+    encode += D(t1 - t0).count(), decode += D(t2 - t1).count(), loss += D(t3 - t2).count(), backward += D(t4 - t3).count();
+  }
+  std::printf("autograd phases per step (1 thread, %d steps): encode %.3f ms, decode %.3f ms, loss %.3f ms, backward %.3f ms\n",
+              steps, 1e3 * encode / steps, 1e3 * decode / steps, 1e3 * loss / steps, 1e3 * backward / steps);
 }
 
 }  // namespace
@@ -192,6 +218,7 @@ int main(int argc, char** argv) {
     std::printf(" ms\n");
   }
   if (model.architecture == "mlp") print_mlp_flops(model, batch, steps, total, shards);
+  else print_phases(*net, x, batch, std::max(10, steps / 5));
   std::printf("command: build/bench/step_profile");
   for (int i = 1; i < argc; ++i) std::printf(" %s", argv[i]);
   std::printf("\n");

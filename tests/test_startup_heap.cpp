@@ -46,10 +46,14 @@ bool kernel_has_thp() {
   return in.good() || !modes.empty();
 }
 
-// What end_startup_heap(kTrainerHeap) sets, huge pages or not (startup_heap.h says why).
+// What end_startup_heap(kTrainerHeap) sets, huge pages or not (startup_heap.h says why): blocks of
+// a step's size from the heap.
 void ExpectRunTimeThresholds(std::map<std::string, std::string>& r) {
   EXPECT_EQ(r["gemm_job_mapped"], "0") << "OpenBLAS's per-GEMM job array should come from the heap";
-  EXPECT_EQ(r["weights_copy_mapped"], "1") << "a weight copy should have its own mapping";
+  EXPECT_EQ(r["weights_copy_mapped"], "0") << "a 4 MiB block (a conv layer's output) should come from the heap";
+  // Kept, not trimmed: at most the probe's 40 MB freed (how much of it grew the top depends on the
+  // holes LibTorch's start-up left in the heap).
+  EXPECT_LT(std::stod(r["kept_mib"]), 41.0);
 }
 
 TEST(StartupHeap, AdvisesTheHeapLibTorchStartsInForHugePages) {
@@ -64,8 +68,6 @@ TEST(StartupHeap, AdvisesTheHeapLibTorchStartsInForHugePages) {
   EXPECT_GE(std::stod(r["advised_mib"]), 63.9);
   EXPECT_LE(std::stod(r["advised_mib"]), 65.0);
   EXPECT_EQ(r["huge_flag"], "1") << "the kernel should list the range with VmFlags hg";
-  // end_startup_heap() lowered the pad again: freed memory at the top goes back to the system.
-  EXPECT_LT(std::stod(r["kept_mib"]), 8.0);
   ExpectRunTimeThresholds(r);
 }
 
@@ -75,7 +77,6 @@ TEST(StartupHeap, LatentHeapHugepagesZeroLeavesTheHeapAlone) {
   EXPECT_EQ(r["why"], "LATENT_HEAP_HUGEPAGES=0");
   EXPECT_EQ(r["advised_mib"], "0.0");
   EXPECT_EQ(r["huge_flag"], "0");
-  EXPECT_LT(std::stod(r["kept_mib"]), 8.0);
   ExpectRunTimeThresholds(r);
   // Any other value is not an opt-out.
   EXPECT_EQ(probe({"LATENT_HEAP_HUGEPAGES=1"})["why"], kernel_has_thp() ? "advised" : probe({})["why"]);

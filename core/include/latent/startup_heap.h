@@ -23,12 +23,15 @@ inline constexpr std::size_t kStartupHeapPad = std::size_t(64) << 20;
 struct HeapPolicy {
   std::size_t mmap_threshold, trim_threshold;
 };
-// latent-train: OpenBLAS allocates a 516 KiB job array per threaded GEMM. As a mapping of its own,
-// each was an munmap, a TLB shootdown across the threads: --threads 2 trained at 18,100 samples/s
-// instead of 30,500-31,400. So blocks under 1 MiB come from the heap, and its top is kept up to
-// 2 MiB (glibc's adaptive rule: twice the mmap threshold) so that the block is not returned and
-// faulted in again at every GEMM.
-inline constexpr HeapPolicy kTrainerHeap{std::size_t(1) << 20, std::size_t(2) << 20};
+// latent-train: a step's temporaries come from the heap and stay there between steps. OpenBLAS
+// allocates a 516 KiB job array per threaded GEMM; as a mapping of its own, each was an munmap, a
+// TLB shootdown across the threads (--threads 2 trained at 18,100 samples/s instead of
+// 30,500-31,400). The autograd step allocates every layer's output afresh: the conv model's are
+// 0.5-3 MB a batch, and as mappings of their own each was faulted in page by page at every step
+// (1,390-1,450 samples/s against 2,360-2,550 with blocks under 64 MiB from the heap, bench in
+// docs/benchmarks.md). The heap's top is kept up to 128 MiB, so that what a step freed is not
+// returned and faulted in again by the next; the MLP's hand-written step allocates nothing either way.
+inline constexpr HeapPolicy kTrainerHeap{std::size_t(64) << 20, std::size_t(128) << 20};
 // latent-explorer: its weight copies (4 MB, up to 10 a second, some kept by the timeline) pinned the
 // heap under glibc's adaptive threshold: RSS less the timeline crept from 570 to 648 MiB in 8
 // minutes. With 256 KiB (and glibc's default trim, 128 KiB), 10 minutes, less the timeline and the
