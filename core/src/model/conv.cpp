@@ -112,8 +112,7 @@ void ConvModel::initialize(torch::Generator& gen) {
 
 void ConvModel::initialize_output_bias(const torch::Tensor& pixel_mean) {
   torch::NoGradGuard no_grad;
-  auto p = pixel_mean.to(torch::kFloat32).clamp(1e-3, 1 - 1e-3);
-  pixel_bias.copy_(torch::log(p) - torch::log1p(-p));
+  pixel_bias.copy_(mean_image_logits(pixel_mean));
 }
 
 }  // namespace

@@ -66,8 +66,7 @@ void MlpModel::initialize(torch::Generator& gen) {
 
 void MlpModel::initialize_output_bias(const torch::Tensor& pixel_mean) {
   torch::NoGradGuard no_grad;
-  auto p = pixel_mean.to(torch::kFloat32).clamp(1e-3, 1 - 1e-3);
-  decoder->output_layer().bias.copy_(torch::log(p) - torch::log1p(-p));
+  decoder->output_layer().bias.copy_(mean_image_logits(pixel_mean));
 }
 
 namespace {

@@ -26,6 +26,11 @@ void Model::decode_into(const torch::Tensor& z, torch::Tensor& out) {
   out.copy_(decode(z));
 }
 
+torch::Tensor mean_image_logits(const torch::Tensor& pixel_mean) {
+  auto p = pixel_mean.to(torch::kFloat32).clamp(1e-3, 1 - 1e-3);
+  return torch::log(p) - torch::log1p(-p);
+}
+
 torch::nn::AnyModule make_activation(Activation a) {
   namespace nn = torch::nn;
   if (a == Activation::Elu) return nn::AnyModule(nn::ELU(nn::ELUOptions().inplace(true)));

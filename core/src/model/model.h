@@ -97,6 +97,10 @@ void fill_uniform(torch::Tensor& t, double bound, torch::Generator& gen);
 inline double he_bound(double fan_in) { return std::sqrt(6.0 / fan_in); }
 inline double head_bound(double fan_in) { return 1.0 / std::sqrt(fan_in); }
 
+// logit(p) of the mean image, its values clamped to [0.001, 0.999]: the output bias that makes an
+// untrained decoder draw the mean image.
+torch::Tensor mean_image_logits(const torch::Tensor& pixel_mean);
+
 // The activation ModelConfig::activation names, in place.
 torch::nn::AnyModule make_activation(Activation activation);
 

@@ -6,21 +6,8 @@
 #include "train/kernels.h"
 
 namespace latent {
-namespace {
 
-void ensure_grad(torch::Tensor& p) {
-  if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-}
-
-}  // namespace
-
-MlpStep::MlpStep(MlpModel& net, Gradients where) : net_(net) {
-  for (auto& [name, p] : named_trainables(net)) {
-    ensure_grad(p);
-    trainables_.push_back(p);
-    // A handle on the parameter's grad() shares its storage: writes through it land there.
-    gradients_.push_back(where == Gradients::Own ? torch::zeros_like(p) : p.grad());
-  }
+MlpStep::MlpStep(MlpModel& net, Gradients where) : TrainingStep(net, where), net_(net) {
   auto add = [this](std::vector<Layer>& layers, torch::nn::Sequential& body) {
     for (size_t i = 0; i < body->size(); ++i) {
       if (auto* linear = body[i]->as<torch::nn::LinearImpl>()) {
@@ -42,8 +29,8 @@ MlpStep::MlpStep(MlpModel& net, Gradients where) : net_(net) {
 }
 
 torch::Tensor MlpStep::gradient_for(const torch::Tensor& p) const {
-  for (size_t i = 0; i < trainables_.size(); ++i)
-    if (trainables_[i].is_same(p)) return gradients_[i];
+  for (size_t i = 0; i < parameters_.size(); ++i)
+    if (parameters_[i].is_same(p)) return gradients_[i];
   return {};  // not trained (a fixed σ)
 }
 

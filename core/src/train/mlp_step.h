@@ -72,7 +72,6 @@ class MlpStep : public TrainingStep {
   torch::nn::LinearImpl* mu_head_;
   torch::nn::LinearImpl* logvar_head_;
   torch::Tensor mu_weight_grad_, mu_bias_grad_, logvar_weight_grad_, logvar_bias_grad_, log_sigma_grad_;
-  std::vector<torch::Tensor> trainables_;  // parallel to gradients_, named_trainables() order
   int64_t batch_ = -1, capacity_ = 0;
   torch::Tensor mu_, logvar_, std_, z_;
   torch::Tensor grad_mu_, grad_logvar_, grad_h_;

@@ -13,7 +13,7 @@ void ensure_grad(torch::Tensor& p) {
 
 }  // namespace
 
-AutogradStep::AutogradStep(Model& model, Gradients where) : model_(model) {
+TrainingStep::TrainingStep(Model& model, Gradients where) {
   for (auto& [name, p] : named_trainables(model)) {
     ensure_grad(p);
     parameters_.push_back(p);
@@ -21,6 +21,8 @@ AutogradStep::AutogradStep(Model& model, Gradients where) : model_(model) {
     gradients_.push_back(where == Gradients::Own ? torch::zeros_like(p) : p.grad());
   }
 }
+
+AutogradStep::AutogradStep(Model& model, Gradients where) : TrainingStep(model, where), model_(model) {}
 
 StepTerms AutogradStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images) {
   torch::AutoGradMode grad_mode(true);

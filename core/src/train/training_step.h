@@ -21,6 +21,7 @@ class TrainingStep {
   // object's own (gradients(), in named_trainables() order), for a shard of a batch split across
   // threads whose parts are summed afterwards.
   enum class Gradients { IntoParameters, Own };
+  TrainingStep(Model& model, Gradients where);
   virtual ~TrainingStep() = default;
 
   // Forward and backward over the batch `x` [B, C·H·W] with noise `eps` [B, D]: writes ∂loss/∂θ
@@ -34,7 +35,9 @@ class TrainingStep {
   virtual const char* name() const = 0;
 
  protected:
-  std::vector<torch::Tensor> gradients_;
+  // The model's trainable parameters (named_trainables() order), each with a grad() allocated, and
+  // the tensors run() writes their gradients into: handles on those grad()s, or tensors of our own.
+  std::vector<torch::Tensor> parameters_, gradients_;
 };
 
 // The objective's gradient by backpropagation through the model's encode() and decode(): any model,
@@ -47,7 +50,6 @@ class AutogradStep : public TrainingStep {
 
  private:
   Model& model_;
-  std::vector<torch::Tensor> parameters_;
 };
 
 // Which step a run uses: the hand-written one where it applies (the MLP on the CPU: measured in
