@@ -157,6 +157,7 @@ void TrainingForm::describe(const ModelConfig& m, const TrainConfig& t) {
   architecture = int(std::find(names.begin(), names.end(), m.architecture) - names.begin()) % int(names.size());
   std::snprintf(hidden, sizeof hidden, "%s", format_widths(m.hidden).c_str());
   std::snprintf(channels, sizeof channels, "%s", format_widths(m.channels).c_str());
+  std::snprintf(dense, sizeof dense, "%s", format_dense(m.dense).c_str());
   activation = m.activation == Activation::Elu ? 1 : 0;
   likelihood = m.likelihood == ReconstructionLikelihood::Gaussian ? 1 : 0;
   sigma = float(m.gaussian_sigma);
@@ -665,6 +666,7 @@ void AppState::reset_from_form() {
     model.architecture = architecture_names().at(size_t(std::clamp(form.architecture, 0, int(architecture_names().size()) - 1)));
     model.hidden = parse_hidden(form.hidden);
     model.channels = parse_channels(form.channels);
+    model.dense = parse_dense(form.dense);
   } catch (const Error& e) {
     return notify(std::string("reset refused: ") + e.what(), true, 8);
   }

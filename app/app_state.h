@@ -135,7 +135,8 @@ struct TrainingForm {
   int latent = 2;
   int architecture = 0;  // mlp, conv (architecture_names() order)
   char hidden[128] = "512,256";
-  char channels[128] = "32,64";
+  char channels[128] = "32,64,128";
+  char dense[128] = "512,256";
   int activation = 1;  // relu, elu
   int likelihood = 0;  // bernoulli, gaussian
   float sigma = 0.1f;

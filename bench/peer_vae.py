@@ -56,10 +56,11 @@ def conv_sizes(n, layers):
 
 
 class ConvVAE(nn.Module):
-    """Stride-2 3x3 convolutions, linear heads; a linear layer, transposed convolutions with the output
-    padding that lands on the encoder's sizes, the last without bias, plus a bias per output value."""
+    """Stride-2 3x3 convolutions, the dense layers, linear heads; the dense layers mirrored, a linear
+    layer, transposed convolutions with the output padding that lands on the encoder's sizes, the last
+    without bias, plus a bias per output value."""
 
-    def __init__(self, h, w, channels, latent, activation):
+    def __init__(self, h, w, channels, dense, latent, activation):
         super().__init__()
         self.h, self.w = h, w
         hs, ws = conv_sizes(h, len(channels)), conv_sizes(w, len(channels))
@@ -70,10 +71,18 @@ class ConvVAE(nn.Module):
         for c in channels:
             layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), act()]
             c_in = c
+        width = features
+        for d in dense:
+            layers += [nn.Flatten(), nn.Linear(width, d), act()] if width == features else [nn.Linear(width, d), act()]
+            width = d
         self.encoder = nn.Sequential(*layers)
-        self.mu = nn.Linear(features, latent)
-        self.logvar = nn.Linear(features, latent)
-        self.decoder_linear = nn.Linear(latent, features)
+        self.mu = nn.Linear(width, latent)
+        self.logvar = nn.Linear(width, latent)
+        layers, width = [], latent
+        for d in reversed(dense):
+            layers += [nn.Linear(width, d), act()]
+            width = d
+        self.decoder_linear = nn.Sequential(*layers, nn.Linear(width, features))
         layers = [act()]
         for i in range(len(channels), 0, -1):
             out = 1 if i == 1 else channels[i - 2]
@@ -120,6 +129,7 @@ def main():
     p.add_argument("--hidden", type=int, default=400)
     p.add_argument("--arch", default="mlp", choices=["mlp", "conv"])
     p.add_argument("--channels", default="32,64")
+    p.add_argument("--dense", default="none", help="conv: fully connected widths after the convolutions, or none")
     p.add_argument("--activation", default="relu", choices=["relu", "elu"])
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -138,7 +148,8 @@ def main():
         train = train[:a.limit]
     test = torch.from_numpy(read_idx(a.data + "/t10k-images-idx3-ubyte").astype(np.float32) / 255).reshape(-1, 784).to(dev)
     if a.arch == "conv":
-        model = ConvVAE(28, 28, [int(c) for c in a.channels.split(",")], a.latent, a.activation).to(dev)
+        dense = [] if a.dense == "none" else [int(d) for d in a.dense.split(",")]
+        model = ConvVAE(28, 28, [int(c) for c in a.channels.split(",")], dense, a.latent, a.activation).to(dev)
     else:
         model = VAE(train.shape[1], a.hidden, a.latent).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)

@@ -1,7 +1,7 @@
 // Where a training step's time goes, how many FLOPs it does, and how that compares with the sgemm
 // rate of the same core(s). The trainer's own pieces (its training step, Adam) on random images, so
 // no dataset is needed.
-//   build/bench/step_profile [--arch mlp|conv] [--hidden 400] [--channels 32,64] [--latent 20]
+//   build/bench/step_profile [--arch mlp|conv] [--hidden 400] [--channels 32,64] [--dense 256] [--latent 20]
 //                            [--activation relu|elu] [--batch 128] [--steps 600] [--threads 1]
 //                            [--parallel batch|blas] [--engine auto|autograd|handwritten]
 // --engine picks the step as the trainer does (auto: the hand-written one for the MLP on the CPU),
@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
     if (flag == "--hidden") model.hidden = parse_hidden(value);
     else if (flag == "--arch") model.architecture = value;
     else if (flag == "--channels") model.channels = parse_channels(value);
+    else if (flag == "--dense") model.dense = parse_dense(value);
     else if (flag == "--engine")
       engine = value == "autograd" ? StepEngine::Autograd : value == "handwritten" ? StepEngine::HandWritten : StepEngine::Auto;
     else if (flag == "--latent") model.latent_dim = std::stoi(value);

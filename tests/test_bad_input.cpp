@@ -139,6 +139,8 @@ const std::vector<FlagCase>& flag_cases() {
       {"channels_empty_layer", {"--arch", "conv", "--channels", "32,,64"}, "--channels", "'' is not a width"},
       {"channels_trailing_comma", {"--channels", "32,"}, "--channels", "expected comma-separated widths"},
       {"channels_nine_layers", {"--channels", "1,2,3,4,5,6,7,8,9"}, "--channels", "at most 8 layers"},
+      {"dense_zero", {"--arch", "conv", "--dense", "0"}, "--dense", "'0' is not a width in 1..8192"},
+      {"dense_text", {"--arch", "conv", "--dense", "wide"}, "--dense", "not a width"},
       // MNIST's 28x28 halves five times (28, 14, 7, 4, 2) before a side of 1 pixel.
       {"channels_too_many_for_the_image", {"--arch", "conv", "--channels", "8,8,8,8,8,8"}, "channels 8,8,8,8,8,8",
        "at most 5 layers"},

@@ -35,6 +35,8 @@ Checkpoint sample_checkpoint() {
   Checkpoint c;
   c.model.latent_dim = 3;
   c.model.hidden = {7, 5};
+  c.model.channels = {3, 8, 5};
+  c.model.dense = {9, 4};
   c.model.activation = Activation::Relu;
   c.model.likelihood = ReconstructionLikelihood::Gaussian;
   c.model.gaussian_sigma = 0.25;

@@ -34,6 +34,7 @@ struct TinyModel : ::testing::TestWithParam<std::string> {
     m.architecture = GetParam();
     m.hidden = {16};
     m.channels = {4, 8};
+    m.dense = {8};
     TrainConfig t;
     t.batch_size = 16;
     Trainer trainer(data, m, t);

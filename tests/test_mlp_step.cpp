@@ -222,6 +222,7 @@ TEST(TrainingStep, TheFastPathIsPickedWhereItApplies) {
   ModelConfig conv = mlp;
   conv.architecture = "conv";
   conv.channels = {4};
+  conv.dense = {};
   ModelPtr b = make_model(conv, 1);
   EXPECT_STREQ(make_training_step(*b, TrainingStep::Gradients::Own)->name(), "autograd step");
   EXPECT_THROW(make_training_step(*b, TrainingStep::Gradients::Own, StepEngine::HandWritten), Error);

@@ -26,6 +26,7 @@ ModelConfig config_of(const std::string& arch, int c, int h, int w) {
   m.latent_dim = 3;
   m.hidden = {10, 6};
   m.channels = {4, 6};
+  m.dense = {};
   return m;
 }
 
@@ -53,6 +54,7 @@ TEST(Models, ShapesAndParameterCountsForEveryArchitecture) {
                           Shape{3, 13, 13}, Shape{1, 5, 6}})
       for (const bool learned_sigma : {false, true}) {
         ModelConfig m = config_of(arch, s.c, s.h, s.w);
+        m.dense = learned_sigma ? std::vector<int>{7, 5} : std::vector<int>{};  // conv: with and without dense layers
         m.likelihood = learned_sigma ? ReconstructionLikelihood::Gaussian : ReconstructionLikelihood::Bernoulli;
         m.learn_sigma = learned_sigma;
         SCOPED_TRACE(arch + " " + std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w));
@@ -108,6 +110,7 @@ TEST(Models, AutogradStepMatchesFiniteDifferences) {
     m.latent_dim = 2;
     m.hidden = {5};
     m.channels = {3, 2};
+    if (k.learn_sigma) m.dense = {4};
     m.activation = Activation::Elu;
     m.likelihood = k.likelihood;
     m.learn_sigma = k.learn_sigma;
@@ -186,6 +189,7 @@ TEST(Models, ConvModelOverfitsSixtyFourImages) {
     ModelConfig m = config_of("conv", s.c, s.h, s.w);
     m.latent_dim = 8;
     m.channels = {16, 32};
+    m.dense = {64};
     ModelPtr model = make_model(m, 3);
     model->initialize_output_bias(x.mean(0));
     Adam adam(named_trainables(*model), 3e-3);

@@ -123,6 +123,7 @@ TEST(Objective, EvaluationInPartsAndChunksMatchesTheWhole) {
     config.latent_dim = 3;
     config.hidden = {8};
     config.channels = {4, 6};
+    config.dense = {5};
     ModelPtr net = make_model(config, 3);
     torch::manual_seed(4);
     const int64_t n = 2003;

@@ -237,6 +237,7 @@ TEST(Trainer, ConvModelSplitAcrossThreadsFollowsTheOneThreadRun) {
   ModelConfig m = small_model();
   m.architecture = "conv";
   m.channels = {8, 16};
+  m.dense = {32};
   auto run = [&](int threads) {
     TrainConfig t = small_train();
     t.threads = threads;

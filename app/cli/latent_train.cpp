@@ -84,6 +84,7 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
   mismatch("--arch", o.model.architecture, c.model.architecture);
   mismatch("--hidden", format_widths(o.model.hidden), format_widths(c.model.hidden));
   mismatch("--channels", format_widths(o.model.channels), format_widths(c.model.channels));
+  mismatch("--dense", format_dense(o.model.dense), format_dense(c.model.dense));
   mismatch("--activation", to_string(o.model.activation), to_string(c.model.activation));
   mismatch("--likelihood", to_string(o.model.likelihood), to_string(c.model.likelihood));
   o.model = c.model;

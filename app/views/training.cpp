@@ -58,8 +58,11 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
               "so they see strokes wherever they are.");
   if (f.architecture == 1) {
     ImGui::InputText("channels", f.channels, sizeof f.channels);
-    help_marker("Filters of each convolution, comma separated (e.g. 32,64: 28x28 -> 14x14x32 -> 7x7x64). "
+    help_marker("Filters of each convolution, comma separated (e.g. 32,64,128: 28x28 -> 14x14x32 -> 7x7x64 -> 4x4x128). "
                 "The decoder mirrors them.");
+    ImGui::InputText("dense", f.dense, sizeof f.dense);
+    help_marker("Fully connected layers between the convolutions and z, comma separated (e.g. 256), or none. "
+                "The decoder mirrors them, so a 2-D z reaches the transposed convolutions through them.");
   } else {
     ImGui::InputText("hidden", f.hidden, sizeof f.hidden);
     help_marker("Encoder hidden widths, comma separated (e.g. 512,256). The decoder mirrors them.");

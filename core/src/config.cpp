@@ -58,7 +58,7 @@ std::vector<std::string> architecture_names() { return {"mlp", "conv"}; }
 
 bool ModelConfig::operator==(const ModelConfig& o) const {
   return architecture == o.architecture && image_channels == o.image_channels && image_height == o.image_height &&
-         image_width == o.image_width && latent_dim == o.latent_dim && hidden == o.hidden && channels == o.channels &&
+         image_width == o.image_width && latent_dim == o.latent_dim && hidden == o.hidden && channels == o.channels && dense == o.dense &&
          activation == o.activation && likelihood == o.likelihood && gaussian_sigma == o.gaussian_sigma &&
          learn_sigma == o.learn_sigma;
 }
@@ -89,14 +89,19 @@ int64_t conv_parameters(const ModelConfig& c) {
                        conv_sizes(c.image_width, layers).back();
   int64_t n = 0, in = c.image_channels;
   for (int out : c.channels) n += in * out * 9 + out, in = out;  // 3×3 convolutions with biases
-  n += 2 * linear(flat, c.latent_dim) + linear(c.latent_dim, flat);
+  int64_t in_dense = flat;
+  for (int w : c.dense) n += linear(in_dense, w), in_dense = w;
+  n += 2 * linear(in_dense, c.latent_dim);  // μ and log σ² heads
+  in_dense = c.latent_dim;
+  for (auto it = c.dense.rbegin(); it != c.dense.rend(); ++it) n += linear(in_dense, *it), in_dense = *it;
+  n += linear(in_dense, flat);  // back to the last convolution's features
   for (size_t i = layers; i-- > 1;) n += int64_t(c.channels[i]) * c.channels[i - 1] * 9 + c.channels[i - 1];
   // The last transposed convolution has no bias of its own: the decoder adds one per output value.
   return n + int64_t(c.channels.front()) * c.image_channels * 9 + c.pixels();
 }
 
-std::string validate_widths(const std::vector<int>& widths, const char* what, int most) {
-  if (widths.empty() || widths.size() > 8) return std::string(what) + ": need 1 to 8 widths, got " + std::to_string(widths.size());
+std::string validate_widths(const std::vector<int>& widths, const char* what, int most, bool may_be_empty = false) {
+  if ((widths.empty() && !may_be_empty) || widths.size() > 8) return std::string(what) + ": need 1 to 8 widths, got " + std::to_string(widths.size());
   for (int w : widths)
     if (w < 1 || w > most) return std::string(what) + ": width " + std::to_string(w) + " is out of range (1.." + std::to_string(most) + ")";
   return "";
@@ -128,7 +133,8 @@ int64_t layer_output_values(const ModelConfig& c) {
   if (c.architecture == "conv") {
     const auto hs = conv_sizes(c.image_height, c.channels.size()), ws = conv_sizes(c.image_width, c.channels.size());
     for (size_t i = 0; i < c.channels.size(); ++i) n += int64_t(c.channels[i]) * hs[i + 1] * ws[i + 1];
-    n += int64_t(c.channels.back()) * hs.back() * ws.back();  // the decoder's linear layer
+    for (int w : c.dense) n += w;
+    n += int64_t(c.channels.back()) * hs.back() * ws.back();  // the decoder's linear layer to the features
   } else {
     for (int h : c.hidden) n += h;
   }
@@ -157,7 +163,9 @@ std::string check_gaussian_sigma(double sigma) {
 }
 
 std::string describe_layers(const ModelConfig& m) {
-  return m.architecture + " " + format_widths(m.architecture == "conv" ? m.channels : m.hidden) + " " + to_string(m.activation);
+  if (m.architecture != "conv") return m.architecture + " " + format_widths(m.hidden) + " " + to_string(m.activation);
+  return m.architecture + " " + format_widths(m.channels) + (m.dense.empty() ? "" : " dense " + format_widths(m.dense)) + " " +
+         to_string(m.activation);
 }
 
 std::string image_mismatch(const ModelConfig& m, int channels, int height, int width, const std::string& dataset,
@@ -185,6 +193,7 @@ std::string validate(const ModelConfig& c) {
   // Both lists are checked, whichever architecture uses them: a checkpoint or form holds both.
   if (std::string problem = validate_widths(c.hidden, "hidden sizes", 8192); !problem.empty()) return problem;
   if (std::string problem = validate_widths(c.channels, "channels", 1024); !problem.empty()) return problem;
+  if (std::string problem = validate_widths(c.dense, "dense widths", 8192, true); !problem.empty()) return problem;
   if (c.architecture == "conv")
     if (std::string problem = validate_conv(c); !problem.empty()) return problem;
   return check_gaussian_sigma(c.gaussian_sigma);
@@ -228,6 +237,11 @@ std::vector<int> parse_widths(const std::string& text, const std::string& what, 
   if (widths.empty() || text.back() == ',') throw Error(what + " '" + text + "': expected comma-separated widths, e.g. 32,64");
   if (widths.size() > 8) throw Error(what + " '" + text + "': at most 8 layers");
   return widths;
+}
+
+std::vector<int> parse_dense(const std::string& text) {
+  if (text.empty() || text == "none") return {};
+  return parse_widths(text, "dense widths", 8192);
 }
 
 }  // namespace latent

@@ -63,6 +63,9 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
       {"--channels", [&](auto& f, auto& v) {
          try { o.model.channels = parse_channels(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
        }},
+      {"--dense", [&](auto& f, auto& v) {
+         try { o.model.dense = parse_dense(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
+       }},
       {"--batch", [&](auto& f, auto& v) { o.train.batch_size = parse_int_in(f, v, 1, 65536); }},
       {"--lr", [&](auto& f, auto& v) {
          const double x = parse_double(f, v);
@@ -170,7 +173,9 @@ std::string run_options_help() {
   --arch mlp|conv         the model: fully connected, or convolutional [mlp]
   --hidden H[,H2...]      mlp: encoder hidden widths; the decoder mirrors them [512,256]
   --channels C[,C2...]    conv: filters of each stride-2 3x3 convolution; the decoder mirrors
-                          them with transposed convolutions [32,64]
+                          them with transposed convolutions [32,64,128]
+  --dense W[,W2...]|none  conv: fully connected widths between the convolutions and z; the
+                          decoder mirrors them [512,256]
   --activation relu|elu   hidden-layer nonlinearity [elu]
   --likelihood bernoulli|gaussian   p(x|z) [bernoulli]
   --sigma X|learned       gaussian p(x|z): fixed sigma, or learned [0.1]

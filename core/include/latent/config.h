@@ -35,8 +35,9 @@ ReconstructionLikelihood parse_likelihood(const std::string& text);
 // The architectures (core/src/model/registry.cpp builds them; docs/design.md shows how to add one):
 //   "mlp"   fully connected: the encoder's hidden widths, then the μ and log σ² heads; the decoder
 //           mirrors the widths.
-//   "conv"  stride-2 3×3 convolutions with `channels` filters each, then linear heads for μ and
-//           log σ²; the decoder is a linear layer, then transposed convolutions back to C×H×W.
+//   "conv"  stride-2 3×3 convolutions with `channels` filters each, the `dense` fully connected
+//           layers, then linear heads for μ and log σ²; the decoder mirrors the dense layers, then
+//           a linear layer and transposed convolutions back to C×H×W.
 std::vector<std::string> architecture_names();
 
 struct ModelConfig {
@@ -48,7 +49,10 @@ struct ModelConfig {
   // mlp: hidden layer widths of the encoder; the decoder mirrors them. Chosen by measurement (docs/benchmarks.md).
   std::vector<int> hidden = {512, 256};
   // conv: filters of each stride-2 convolution of the encoder; the decoder mirrors them.
-  std::vector<int> channels = {32, 64};
+  std::vector<int> channels = {32, 64, 128};
+  // conv: widths of the fully connected layers between the convolutions and the heads (may be
+  // empty); the decoder mirrors them. Both chosen by measurement (docs/benchmarks.md).
+  std::vector<int> dense = {512, 256};
   Activation activation = Activation::Elu;
   ReconstructionLikelihood likelihood = ReconstructionLikelihood::Bernoulli;
   // Gaussian p(x|z) only: σ of N(x; μ(z), σ²). When learn_sigma, it is a trained scalar starting here.
@@ -116,5 +120,8 @@ std::vector<int> parse_widths(const std::string& text, const std::string& what, 
 inline std::string format_hidden(const std::vector<int>& hidden) { return format_widths(hidden); }
 inline std::vector<int> parse_hidden(const std::string& text) { return parse_widths(text, "hidden sizes", 8192); }
 inline std::vector<int> parse_channels(const std::string& text) { return parse_widths(text, "channels", 1024); }
+// "256" or "512,256"; "none" (or "") for no dense layers. format_dense is its inverse.
+std::vector<int> parse_dense(const std::string& text);
+inline std::string format_dense(const std::vector<int>& dense) { return dense.empty() ? "none" : format_widths(dense); }
 
 }  // namespace latent

@@ -72,6 +72,7 @@ std::string format_meta(const Checkpoint& c) {
     << "latent_dim=" << c.model.latent_dim << "\n"
     << "hidden=" << format_widths(c.model.hidden) << "\n"
     << "channels=" << format_widths(c.model.channels) << "\n"
+    << "dense=" << format_dense(c.model.dense) << "\n"
     << "activation=" << to_string(c.model.activation) << "\n"
     << "likelihood=" << to_string(c.model.likelihood) << "\n"
     << "gaussian_sigma=" << c.model.gaussian_sigma << "\n"
@@ -151,6 +152,8 @@ void parse_meta(const std::string& text, uint32_t version, Checkpoint& c, const 
       c.model.architecture = field("architecture");
       c.model.image_channels = parse_int32("image_channels", field("image_channels"));
       c.model.channels = parse_channels(field("channels"));
+      // "dense" is optional in format 2: without it, the conv model has no dense layers.
+      if (auto it = kv.find("dense"); it != kv.end()) c.model.dense = parse_dense(it->second);
     } else {
       c.model.architecture = "mlp";
       c.model.image_channels = 1;

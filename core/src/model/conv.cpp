@@ -1,10 +1,10 @@
 // The convolutional VAE. q(z|x): stride-2 3×3 convolutions (padding 1, so each halves the image,
-// rounding up: 28 → 14 → 7), then linear heads for μ and log σ² on the flattened features.
-// p(x|z): a linear layer back to those features, then transposed convolutions that double them,
-// each with the output padding that lands exactly on the encoder's size at that depth (14 → 28, 4 → 7),
-// so any H×W comes back as H×W, odd sizes included. The last transposed convolution has no bias;
-// the decoder adds a bias per output value instead, which starts at logit(mean image) as the MLP's
-// output bias does.
+// rounding up: 28 → 14 → 7), then the `dense` fully connected layers on the flattened features, then
+// linear heads for μ and log σ². p(x|z): the dense layers mirrored and a linear layer back to those
+// features, then transposed convolutions that double them, each with the output padding that lands
+// exactly on the encoder's size at that depth (14 → 28, 4 → 7), so any H×W comes back as H×W, odd
+// sizes included. The last transposed convolution has no bias; the decoder adds a bias per output
+// value instead, which starts at logit(mean image) as the MLP's output bias does.
 #include <vector>
 
 #include "model/model.h"
@@ -22,10 +22,11 @@ class ConvModel : public Model {
   void initialize(torch::Generator& gen) override;
   void initialize_output_bias(const torch::Tensor& pixel_mean) override;
 
-  torch::nn::Sequential encoder_body{nullptr};
+  torch::nn::Sequential encoder_body{nullptr};   // convolutions
+  torch::nn::Sequential encoder_dense{nullptr};  // fully connected layers on the flattened features
   torch::nn::Linear mu{nullptr}, logvar{nullptr};
-  torch::nn::Linear decoder_linear{nullptr};
-  torch::nn::Sequential decoder_body{nullptr};
+  torch::nn::Sequential decoder_dense{nullptr};  // z → the last convolution's features
+  torch::nn::Sequential decoder_body{nullptr};   // transposed convolutions
   torch::Tensor pixel_bias;  // [C·H·W], added to the last transposed convolution's output
 
  private:
@@ -48,12 +49,26 @@ ConvModel::ConvModel(ModelConfig config) : Model(std::move(config)) {
     encoder_body->push_back(make_activation(c.activation));
     in = out;
   }
-  mu = register_module("mu", nn::Linear(features_, c.latent_dim));
-  logvar = register_module("logvar", nn::Linear(features_, c.latent_dim));
+  encoder_dense = register_module("encoder_dense", nn::Sequential());
+  int64_t width = features_;
+  for (int out : c.dense) {
+    encoder_dense->push_back(nn::Linear(width, out));
+    encoder_dense->push_back(make_activation(c.activation));
+    width = out;
+  }
+  mu = register_module("mu", nn::Linear(width, c.latent_dim));
+  logvar = register_module("logvar", nn::Linear(width, c.latent_dim));
 
-  decoder_linear = register_module("decoder_linear", nn::Linear(c.latent_dim, features_));
+  decoder_dense = register_module("decoder_dense", nn::Sequential());
+  width = c.latent_dim;
+  for (auto it = c.dense.rbegin(); it != c.dense.rend(); ++it) {
+    decoder_dense->push_back(nn::Linear(width, *it));
+    decoder_dense->push_back(make_activation(c.activation));
+    width = *it;
+  }
+  decoder_dense->push_back(nn::Linear(width, features_));
+  decoder_dense->push_back(make_activation(c.activation));
   decoder_body = register_module("decoder", nn::Sequential());
-  decoder_body->push_back(make_activation(c.activation));
   for (size_t i = layers; i-- > 0;) {
     const int64_t out = i == 0 ? c.image_channels : c.channels[i - 1];
     // (n − 1)·2 − 2 + 3 + p = 2n − 1 + p, so p = target − 2n + 1, which is 0 or 1.
@@ -73,11 +88,12 @@ std::pair<torch::Tensor, torch::Tensor> ConvModel::encode(const torch::Tensor& x
   const ModelConfig& c = config_;
   torch::Tensor h = encoder_body->forward(x.reshape({x.size(0), c.image_channels, c.image_height, c.image_width}));
   h = h.flatten(1);
+  if (!encoder_dense->is_empty()) h = encoder_dense->forward(h);
   return {mu->forward(h), logvar->forward(h)};
 }
 
 torch::Tensor ConvModel::decode(const torch::Tensor& z) {
-  torch::Tensor h = decoder_linear->forward(z).view({z.size(0), config_.channels.back(), heights_.back(), widths_.back()});
+  torch::Tensor h = decoder_dense->forward(z).view({z.size(0), config_.channels.back(), heights_.back(), widths_.back()});
   return decoder_body->forward(h).flatten(1) + pixel_bias;
 }
 
@@ -90,14 +106,18 @@ void ConvModel::initialize(torch::Generator& gen) {
       fill_uniform(conv->weight, bound, gen);
       fill_uniform(conv->bias, bound, gen);
     }
+  for (nn::Sequential* dense : {&encoder_dense, &decoder_dense})
+    for (size_t i = 0; i < (*dense)->size(); ++i)
+      if (auto* linear = (*dense)[i]->as<nn::LinearImpl>()) {
+        const double bound = he_bound(double(linear->options.in_features()));
+        fill_uniform(linear->weight, bound, gen);
+        fill_uniform(linear->bias, bound, gen);
+      }
   for (nn::Linear* head : {&mu, &logvar}) {
-    const double bound = head_bound(double(features_));
+    const double bound = head_bound(double((*head)->options.in_features()));
     fill_uniform((*head)->weight, bound, gen);
     fill_uniform((*head)->bias, bound, gen);
   }
-  const double linear_bound = he_bound(double(config_.latent_dim));
-  fill_uniform(decoder_linear->weight, linear_bound, gen);
-  fill_uniform(decoder_linear->bias, linear_bound, gen);
   for (size_t i = 0; i < decoder_body->size(); ++i)
     if (auto* conv = decoder_body[i]->as<nn::ConvTranspose2dImpl>()) {
       const double fan_in = double(conv->options.in_channels()) * 9 / 4;
