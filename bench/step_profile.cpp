@@ -205,9 +205,8 @@ int main(int argc, char** argv) {
   for (int s = 0; s < steps; ++s) one(s, true);
   const double total = seconds_since(start);
 
-  std::printf("model %s %s, latent %d, %s, Bernoulli, batch %d, %d steps, threads %d (%s), %s\n", model.architecture.c_str(),
-              format_widths(model.architecture == "mlp" ? model.hidden : model.channels).c_str(), model.latent_dim,
-              to_string(model.activation).c_str(), batch, steps, threads,
+  std::printf("model %s, latent %d, Bernoulli, batch %d, %d steps, threads %d (%s), %s\n", describe_layers(model).c_str(),
+              model.latent_dim, batch, steps, threads,
               shards > 1 ? "each a share of the batch" : threads > 1 ? "OpenBLAS splits each product" : "one thread", step.name());
   std::printf("blas: %s\n", blas_description().c_str());
   std::printf("samples/s %.0f   (%.3f ms/step)\n", double(batch) * steps / total, 1e3 * total / steps);

@@ -11,9 +11,20 @@ void ensure_grad(torch::Tensor& p) {
   if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
 }
 
+// Whether grads[i] can become the parameter's gradient as it is: contiguous, the whole of its own
+// storage, and shared with no other gradient of the step (autograd hands one tensor to both inputs
+// of an addition), since the trainer later adds into and zeroes gradients in place.
+bool can_take(const std::vector<torch::Tensor>& grads, size_t i) {
+  const torch::Tensor& g = grads[i];
+  if (!g.is_contiguous() || g.storage_offset() != 0 || g.storage().nbytes() != size_t(g.nbytes())) return false;
+  for (size_t j = 0; j < grads.size(); ++j)
+    if (j != i && grads[j].defined() && grads[j].storage().is_alias_of(g.storage())) return false;
+  return true;
+}
+
 }  // namespace
 
-TrainingStep::TrainingStep(Model& model, Gradients where) {
+TrainingStep::TrainingStep(Model& model, Gradients where) : into_parameters_(where == Gradients::IntoParameters) {
   for (auto& [name, p] : named_trainables(model)) {
     ensure_grad(p);
     parameters_.push_back(p);
@@ -36,10 +47,17 @@ StepTerms AutogradStep::run(const torch::Tensor& x, const torch::Tensor& eps, do
                                            /*allow_unused=*/true);
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < grads.size(); ++i) {
-    if (grads[i].defined())
-      gradients_[i].copy_(grads[i]);
-    else
+    const torch::Tensor& g = grads[i];
+    if (!g.defined()) {
       gradients_[i].zero_();
+    } else if (can_take(grads, i)) {
+      // The gradient is a whole buffer of its own with the parameter's layout: keep it instead of
+      // copying it (a conv model's dense layers hold millions of values).
+      gradients_[i] = g;
+      if (into_parameters_) parameters_[i].mutable_grad() = g;
+    } else {
+      gradients_[i].copy_(g);
+    }
   }
   const auto values = torch::stack({recon.detach().to(torch::kFloat64), kl.detach().to(torch::kFloat64)}).cpu();
   StepTerms out;

@@ -38,6 +38,7 @@ class TrainingStep {
   // The model's trainable parameters (named_trainables() order), each with a grad() allocated, and
   // the tensors run() writes their gradients into: handles on those grad()s, or tensors of our own.
   std::vector<torch::Tensor> parameters_, gradients_;
+  bool into_parameters_;
 };
 
 // The objective's gradient by backpropagation through the model's encode() and decode(): any model,
