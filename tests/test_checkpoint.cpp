@@ -353,6 +353,35 @@ TEST(Checkpoint, RefusesMetadataIntegersThatDoNotFitInsteadOfWrappingThem) {
   }
 }
 
+// A format-2 file may lack the "dense" key: its conv model has no dense layers, and its weights
+// carry the names a conv model without dense layers gives them, so it loads.
+TEST(Checkpoint, AConvFileWithoutTheDenseKeyHasNoDenseLayers) {
+  std::string dir = temp_dir();
+  test::write_dataset(dir, 20, 5, 6, 9);
+  Dataset data = Dataset::load(dir);
+  ModelConfig m;
+  m.architecture = "conv";
+  m.image_height = 6;
+  m.image_width = 9;
+  m.latent_dim = 2;
+  m.channels = {4};
+  m.dense = {};
+  Trainer trainer(data, m, TrainConfig{});
+  ASSERT_EQ(trainer.save(dir + "/c.ckpt").get(), "");
+  const Checkpoint saved = read_checkpoint(dir + "/c.ckpt");
+  const auto bytes = with_metadata_line(saved, "channels=4\ndense=none", "channels=4");
+  const Checkpoint keyless = parse_checkpoint(bytes.data(), bytes.size(), "mem");
+  EXPECT_TRUE(keyless.model.dense.empty());
+  EXPECT_EQ(keyless.model, saved.model);
+  std::vector<std::string> names;
+  for (const auto& a : keyless.arrays)
+    if (a.name.rfind("vae.", 0) == 0) names.push_back(a.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"vae.pixel_bias", "vae.encoder.0.weight", "vae.encoder.0.bias", "vae.mu.weight",
+                                             "vae.mu.bias", "vae.logvar.weight", "vae.logvar.bias", "vae.decoder_linear.weight",
+                                             "vae.decoder_linear.bias", "vae.decoder.1.weight"}));
+  EXPECT_NO_THROW(Vae::from_checkpoint(keyless));
+}
+
 // Every input the fuzzer ever crashed on, kept in tests/fuzz/regressions/checkpoint: it loads or is
 // refused with latent::Error, as it is and with its CRC made right (under the ASan+UBSan build this
 // also replays the memory error or UB it caused).

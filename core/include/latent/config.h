@@ -101,7 +101,7 @@ std::string check_beta(double beta);
 std::string check_warmup_epochs(double epochs);
 std::string check_gaussian_sigma(double sigma);
 
-// "conv 32,64 elu" / "mlp 512,256 elu": the architecture and its layers, for logs and the app.
+// "conv 32,64,128 dense 512,256 elu" / "mlp 512,256 elu": the architecture and its layers, for logs and the app.
 std::string describe_layers(const ModelConfig& model);
 
 // "" when data of C×H×W images (from `dataset`) fits the model, else a message saying both shapes:

@@ -153,10 +153,12 @@ void parse_meta(const std::string& text, uint32_t version, Checkpoint& c, const 
       c.model.image_channels = parse_int32("image_channels", field("image_channels"));
       c.model.channels = parse_channels(field("channels"));
       // "dense" is optional in format 2: without it, the conv model has no dense layers.
-      if (auto it = kv.find("dense"); it != kv.end()) c.model.dense = parse_dense(it->second);
+      const auto dense = kv.find("dense");
+      c.model.dense = dense == kv.end() ? std::vector<int>{} : parse_dense(dense->second);
     } else {
       c.model.architecture = "mlp";
       c.model.image_channels = 1;
+      c.model.dense = {};
     }
     c.model.image_height = parse_int32("image_height", field("image_height"));
     c.model.image_width = parse_int32("image_width", field("image_width"));

@@ -25,7 +25,8 @@ class ConvModel : public Model {
   torch::nn::Sequential encoder_body{nullptr};   // convolutions
   torch::nn::Sequential encoder_dense{nullptr};  // fully connected layers on the flattened features
   torch::nn::Linear mu{nullptr}, logvar{nullptr};
-  torch::nn::Sequential decoder_dense{nullptr};  // z → the last convolution's features
+  torch::nn::Sequential decoder_dense{nullptr};  // the dense layers mirrored, from z
+  torch::nn::Linear decoder_linear{nullptr};     // to the last convolution's features
   torch::nn::Sequential decoder_body{nullptr};   // transposed convolutions
   torch::Tensor pixel_bias;  // [C·H·W], added to the last transposed convolution's output
 
@@ -34,7 +35,6 @@ class ConvModel : public Model {
   int64_t features_ = 0;               // values after the last convolution
 };
 
-ConvModel::
 ConvModel::ConvModel(ModelConfig config) : Model(std::move(config)) {
   const ModelConfig& c = config_;
   const size_t layers = c.channels.size();
@@ -66,9 +66,11 @@ ConvModel::ConvModel(ModelConfig config) : Model(std::move(config)) {
     decoder_dense->push_back(make_activation(c.activation));
     width = *it;
   }
-  decoder_dense->push_back(nn::Linear(width, features_));
-  decoder_dense->push_back(make_activation(c.activation));
+  // Without dense layers the parameters keep the names they had before there were any
+  // (decoder_linear.*, decoder.1.*, ...), so those checkpoints load.
+  decoder_linear = register_module("decoder_linear", nn::Linear(width, features_));
   decoder_body = register_module("decoder", nn::Sequential());
+  decoder_body->push_back(make_activation(c.activation));
   for (size_t i = layers; i-- > 0;) {
     const int64_t out = i == 0 ? c.image_channels : c.channels[i - 1];
     // (n − 1)·2 − 2 + 3 + p = 2n − 1 + p, so p = target − 2n + 1, which is 0 or 1.
@@ -93,7 +95,8 @@ std::pair<torch::Tensor, torch::Tensor> ConvModel::encode(const torch::Tensor& x
 }
 
 torch::Tensor ConvModel::decode(const torch::Tensor& z) {
-  torch::Tensor h = decoder_dense->forward(z).view({z.size(0), config_.channels.back(), heights_.back(), widths_.back()});
+  const torch::Tensor d = decoder_dense->is_empty() ? z : decoder_dense->forward(z);
+  torch::Tensor h = decoder_linear->forward(d).view({z.size(0), config_.channels.back(), heights_.back(), widths_.back()});
   return decoder_body->forward(h).flatten(1) + pixel_bias;
 }
 
@@ -106,18 +109,18 @@ void ConvModel::initialize(torch::Generator& gen) {
       fill_uniform(conv->weight, bound, gen);
       fill_uniform(conv->bias, bound, gen);
     }
-  for (nn::Sequential* dense : {&encoder_dense, &decoder_dense})
-    for (size_t i = 0; i < (*dense)->size(); ++i)
-      if (auto* linear = (*dense)[i]->as<nn::LinearImpl>()) {
-        const double bound = he_bound(double(linear->options.in_features()));
-        fill_uniform(linear->weight, bound, gen);
-        fill_uniform(linear->bias, bound, gen);
-      }
-  for (nn::Linear* head : {&mu, &logvar}) {
-    const double bound = head_bound(double((*head)->options.in_features()));
-    fill_uniform((*head)->weight, bound, gen);
-    fill_uniform((*head)->bias, bound, gen);
-  }
+  auto fill_linear = [&](nn::LinearImpl& linear, double bound) {
+    fill_uniform(linear.weight, bound, gen);
+    fill_uniform(linear.bias, bound, gen);
+  };
+  auto fill_dense = [&](nn::Sequential& dense) {
+    for (size_t i = 0; i < dense->size(); ++i)
+      if (auto* linear = dense[i]->as<nn::LinearImpl>()) fill_linear(*linear, he_bound(double(linear->options.in_features())));
+  };
+  fill_dense(encoder_dense);
+  for (nn::Linear* head : {&mu, &logvar}) fill_linear(**head, head_bound(double((*head)->options.in_features())));
+  fill_dense(decoder_dense);
+  fill_linear(*decoder_linear, he_bound(double(decoder_linear->options.in_features())));
   for (size_t i = 0; i < decoder_body->size(); ++i)
     if (auto* conv = decoder_body[i]->as<nn::ConvTranspose2dImpl>()) {
       const double fan_in = double(conv->options.in_channels()) * 9 / 4;

@@ -29,14 +29,16 @@ class TrainingStep {
   // `images` (0: B); a shard of a larger batch passes the whole batch's size, so that the shards'
   // terms and gradients add up to the batch's.
   virtual StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0) = 0;
-  // The tensors run() writes the gradients into, in named_trainables() order.
+  // The gradients of the last run(), in named_trainables() order. A run() may replace these tensors
+  // (and, writing into the parameters, their grad()) with new ones: hold the vector, not its
+  // elements, across steps. One step per model writes into its parameters.
   const std::vector<torch::Tensor>& gradients() const { return gradients_; }
   // For logs: "autograd step" or "hand-written MLP step".
   virtual const char* name() const = 0;
 
  protected:
   // The model's trainable parameters (named_trainables() order), each with a grad() allocated, and
-  // the tensors run() writes their gradients into: handles on those grad()s, or tensors of our own.
+  // their gradients: the parameters' grad()s, or tensors of our own.
   std::vector<torch::Tensor> parameters_, gradients_;
   bool into_parameters_;
 };
