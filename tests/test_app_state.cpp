@@ -386,6 +386,12 @@ TEST(AppState, EveryBadTypedValueIsABannerAndNothingChanges) {
       {"batch 0", [&] { state.form.batch = 0; state.reset_from_form(); }, "reset refused: batch size 0 is out of range"},
       {"hidden text", [&] { std::snprintf(state.form.hidden, sizeof state.form.hidden, "wide"); state.reset_from_form(); },
        "reset refused: hidden sizes 'wide'"},
+      {"channels text", [&] { state.form.architecture = 1; std::snprintf(state.form.channels, sizeof state.form.channels, "32,,64"); state.reset_from_form(); },
+       "reset refused: channels '32,,64'"},
+      {"channels too many for 28x28", [&] { state.form.architecture = 1; std::snprintf(state.form.channels, sizeof state.form.channels, "8,8,8,8,8,8"); state.reset_from_form(); },
+       "at most 5 layers"},
+      {"dense 0", [&] { state.form.architecture = 1; std::snprintf(state.form.dense, sizeof state.form.dense, "0"); state.reset_from_form(); },
+       "reset refused: dense widths '0'"},
       {"lr 0 on reset", [&] { state.form.lr = 0; state.reset_from_form(); }, "reset refused: learning rate must be"},
       {"sigma 0", [&] { state.form.likelihood = 1; state.form.sigma = 0; state.reset_from_form(); }, "reset refused: gaussian sigma"},
       {"lr 0", [&] { state.set_learning_rate(0); }, "learning rate must be in (0, 10]"},
@@ -416,6 +422,27 @@ TEST(AppState, EveryBadTypedValueIsABannerAndNothingChanges) {
   EXPECT_DOUBLE_EQ(state.snapshot->train.beta, good.beta);
   EXPECT_TRUE(state.markers.empty()) << "a refused value left a marker on the curves";
   expect_model_works(state, run, trainer);
+}
+
+// The Training panel's conv fields apply on Reset: a new run with that architecture and those layers.
+TEST(AppState, ResetAppliesTheConvFields) {
+  AppState state(options({}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot != nullptr; }));
+  const int run = state.snapshot->run_id;
+  state.form.architecture = 1;
+  std::snprintf(state.form.channels, sizeof state.form.channels, "4,8");
+  std::snprintf(state.form.dense, sizeof state.form.dense, "16");
+  state.reset_from_form();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->run_id != run; })) << banners_text(state);
+  EXPECT_EQ(state.snapshot->model.architecture, "conv");
+  EXPECT_EQ(state.snapshot->model.channels, (std::vector<int>{4, 8}));
+  EXPECT_EQ(state.snapshot->model.dense, (std::vector<int>{16}));
+  state.form.architecture = 1;
+  std::snprintf(state.form.dense, sizeof state.form.dense, "none");
+  const int conv_run = state.snapshot->run_id;
+  state.reset_from_form();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->run_id != conv_run; })) << banners_text(state);
+  EXPECT_TRUE(state.snapshot->model.dense.empty());
 }
 
 // Issue 6, item 5: a run driven to a non-finite loss pauses with the reason in a banner that stays;
