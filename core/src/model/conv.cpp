@@ -66,8 +66,8 @@ ConvModel::ConvModel(ModelConfig config) : Model(std::move(config)) {
     decoder_dense->push_back(make_activation(c.activation));
     width = *it;
   }
-  // Without dense layers the parameters keep the names they had before there were any
-  // (decoder_linear.*, decoder.1.*, ...), so those checkpoints load.
+  // Without dense layers the names are decoder_linear.*, decoder.1.*, ..., as format-2 conv files
+  // that lack the "dense" key hold them, so those load.
   decoder_linear = register_module("decoder_linear", nn::Linear(width, features_));
   decoder_body = register_module("decoder", nn::Sequential());
   decoder_body->push_back(make_activation(c.activation));
