@@ -73,13 +73,21 @@ namespace {
 
 int64_t linear(int64_t in, int64_t out) { return in * out + out; }
 
+// Weights and biases of Linear layers of these widths from `in` features (model.h append_dense);
+// `in` becomes the last width.
+int64_t dense(int64_t& in, const std::vector<int>& widths) {
+  int64_t n = 0;
+  for (int w : widths) n += linear(in, w), in = w;
+  return n;
+}
+
 // Each architecture's parameters, layer by layer as model/<name>.cpp builds them.
 int64_t mlp_parameters(const ModelConfig& c) {
-  int64_t n = 0, in = c.pixels();
-  for (int h : c.hidden) n += linear(in, h), in = h;
+  int64_t in = c.pixels();
+  int64_t n = dense(in, c.hidden);
   n += 2 * linear(in, c.latent_dim);  // μ and log σ² heads
   in = c.latent_dim;
-  for (auto it = c.hidden.rbegin(); it != c.hidden.rend(); ++it) n += linear(in, *it), in = *it;
+  n += dense(in, {c.hidden.rbegin(), c.hidden.rend()});
   return n + linear(in, c.pixels());
 }
 
@@ -89,12 +97,12 @@ int64_t conv_parameters(const ModelConfig& c) {
                        conv_sizes(c.image_width, layers).back();
   int64_t n = 0, in = c.image_channels;
   for (int out : c.channels) n += in * out * 9 + out, in = out;  // 3×3 convolutions with biases
-  int64_t in_dense = flat;
-  for (int w : c.dense) n += linear(in_dense, w), in_dense = w;
-  n += 2 * linear(in_dense, c.latent_dim);  // μ and log σ² heads
-  in_dense = c.latent_dim;
-  for (auto it = c.dense.rbegin(); it != c.dense.rend(); ++it) n += linear(in_dense, *it), in_dense = *it;
-  n += linear(in_dense, flat);  // back to the last convolution's features
+  int64_t width = flat;
+  n += dense(width, c.dense);
+  n += 2 * linear(width, c.latent_dim);  // μ and log σ² heads
+  width = c.latent_dim;
+  n += dense(width, {c.dense.rbegin(), c.dense.rend()});
+  n += linear(width, flat);  // back to the last convolution's features
   for (size_t i = layers; i-- > 1;) n += int64_t(c.channels[i]) * c.channels[i - 1] * 9 + c.channels[i - 1];
   // The last transposed convolution has no bias of its own: the decoder adds one per output value.
   return n + int64_t(c.channels.front()) * c.image_channels * 9 + c.pixels();

@@ -50,22 +50,12 @@ ConvModel::ConvModel(ModelConfig config) : Model(std::move(config)) {
     in = out;
   }
   encoder_dense = register_module("encoder_dense", nn::Sequential());
-  int64_t width = features_;
-  for (int out : c.dense) {
-    encoder_dense->push_back(nn::Linear(width, out));
-    encoder_dense->push_back(make_activation(c.activation));
-    width = out;
-  }
+  int64_t width = append_dense(encoder_dense, features_, c.dense, c.activation);
   mu = register_module("mu", nn::Linear(width, c.latent_dim));
   logvar = register_module("logvar", nn::Linear(width, c.latent_dim));
 
   decoder_dense = register_module("decoder_dense", nn::Sequential());
-  width = c.latent_dim;
-  for (auto it = c.dense.rbegin(); it != c.dense.rend(); ++it) {
-    decoder_dense->push_back(nn::Linear(width, *it));
-    decoder_dense->push_back(make_activation(c.activation));
-    width = *it;
-  }
+  width = append_dense(decoder_dense, c.latent_dim, {c.dense.rbegin(), c.dense.rend()}, c.activation);
   // Without dense layers the names are decoder_linear.*, decoder.1.*, ..., as format-2 conv files
   // that lack the "dense" key hold them, so those load.
   decoder_linear = register_module("decoder_linear", nn::Linear(width, features_));

@@ -5,24 +5,14 @@ namespace nn = torch::nn;
 
 EncoderImpl::EncoderImpl(const ModelConfig& config) {
   body = register_module("body", nn::Sequential());
-  int64_t in = config.pixels();
-  for (int h : config.hidden) {
-    body->push_back(nn::Linear(in, h));
-    body->push_back(make_activation(config.activation));
-    in = h;
-  }
+  const int64_t in = append_dense(body, config.pixels(), config.hidden, config.activation);
   mu = register_module("mu", nn::Linear(in, config.latent_dim));
   logvar = register_module("logvar", nn::Linear(in, config.latent_dim));
 }
 
 DecoderImpl::DecoderImpl(const ModelConfig& config) {
   body = register_module("body", nn::Sequential());
-  int64_t in = config.latent_dim;
-  for (auto it = config.hidden.rbegin(); it != config.hidden.rend(); ++it) {
-    body->push_back(nn::Linear(in, *it));
-    body->push_back(make_activation(config.activation));
-    in = *it;
-  }
+  const int64_t in = append_dense(body, config.latent_dim, {config.hidden.rbegin(), config.hidden.rend()}, config.activation);
   body->push_back(nn::Linear(in, config.pixels()));
 }
 

@@ -37,6 +37,15 @@ torch::nn::AnyModule make_activation(Activation a) {
   return nn::AnyModule(nn::ReLU(nn::ReLUOptions().inplace(true)));
 }
 
+int64_t append_dense(torch::nn::Sequential& body, int64_t in, const std::vector<int>& widths, Activation activation) {
+  for (int w : widths) {
+    body->push_back(torch::nn::Linear(in, w));
+    body->push_back(make_activation(activation));
+    in = w;
+  }
+  return in;
+}
+
 void fill_uniform(torch::Tensor& t, double bound, torch::Generator& gen) {
   torch::NoGradGuard no_grad;
   auto u = torch::rand(t.sizes(), gen, torch::kFloat32);

@@ -104,4 +104,8 @@ torch::Tensor mean_image_logits(const torch::Tensor& pixel_mean);
 // The activation ModelConfig::activation names, in place.
 torch::nn::AnyModule make_activation(Activation activation);
 
+// Appends a Linear layer and the activation for each width, the first taking `in` features (the
+// decoders pass their widths reversed). Returns the features out of the last, `in` if none.
+int64_t append_dense(torch::nn::Sequential& body, int64_t in, const std::vector<int>& widths, Activation activation);
+
 }  // namespace latent
