@@ -27,7 +27,7 @@ std::pair<float, float> parse_pair(const std::string& flag, const std::string& t
 
 }  // namespace
 
-int step_to_label(const std::vector<uint8_t>& labels, int current, int label, int direction) {
+int step_to_label(const std::vector<int32_t>& labels, int current, int label, int direction) {
   const int n = int(labels.size());
   if (n == 0) return -1;
   const int step = direction < 0 ? -1 : 1;
@@ -168,13 +168,37 @@ void TrainingForm::describe(const ModelConfig& m, const TrainConfig& t) {
   warmup = float(t.warmup_epochs);
 }
 
+std::string TrainingForm::dataset_spec() const {
+  static const char* const kNames[] = {"mnist", "fashion-mnist", "shapes"};
+  if (dataset >= 0 && dataset < 3) return kNames[dataset];
+  if (directory[0] == 0) throw Error("dataset: type a folder, an IDX directory or a .npy file");
+  return directory;
+}
+
+DataOptions TrainingForm::data_options() const {
+  static const char* const kColors[] = {"auto", "gray", "rgb"};
+  DataOptions o;
+  if (size[0]) parse_image_size(size, &o.height, &o.width);
+  o.color = kColors[std::clamp(color, 0, 2)];
+  if (dataset == 3) o.labels = labels;
+  return o;
+}
+
+void TrainingForm::describe_data(const std::string& spec, const DataOptions& o) {
+  dataset = spec == "mnist" ? 0 : spec == "fashion-mnist" ? 1 : spec == "shapes" ? 2 : 3;
+  if (dataset == 3) std::snprintf(directory, sizeof directory, "%s", spec.c_str());
+  if (o.height > 0) std::snprintf(size, sizeof size, "%dx%d", o.height, o.width);
+  else size[0] = 0;
+  color = o.color == "gray" ? 1 : o.color == "rgb" ? 2 : 0;
+  std::snprintf(labels, sizeof labels, "%s", o.labels.c_str());
+}
+
 AppState::AppState(AppOptions o) : options(std::move(o)) {
   worker_.on_error = [this](const std::string& message) { notify("inference failed: " + message, true); };
   {
     const auto& m = options.run.model;
     const auto& t = options.run.train;
-    form.dataset = options.run.data == "mnist" ? 0 : options.run.data == "fashion-mnist" ? 1 : 2;
-    if (form.dataset == 2) std::snprintf(form.directory, sizeof form.directory, "%s", options.run.data.c_str());
+    form.describe_data(options.run.data, options.run.data_options);
     form.describe(m, t);
     std::string ckpt = options.checkpoint.empty() ? data_home() + "/explorer.ckpt" : options.checkpoint;
     std::snprintf(form.checkpoint, sizeof form.checkpoint, "%s", ckpt.c_str());
@@ -184,7 +208,7 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
   interp_b = options.interpolate ? options.interpolate->second : 1;
   try {
     const auto load_begin = std::chrono::steady_clock::now();
-    data = Dataset::load(options.run.data);
+    data = Dataset::load(options.run.data, options.run.data_options);
     dataset_load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_begin).count();
   } catch (const Error& e) {
     notify(e.what(), true, 0);
@@ -197,7 +221,7 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
     }
   }
   if (data.empty()) return;
-  if (data.name() == "mnist" || data.name() == "fashion-mnist") form.dataset = data.name() == "mnist" ? 0 : 1;
+  form.describe_data(data.spec(), data.options());
   ModelConfig model = options.run.model;
   model.image_channels = data.channels();
   model.image_height = data.height();
@@ -686,10 +710,10 @@ void AppState::load_checkpoint(const std::string& path) {
   try {
     Checkpoint c = read_usable_checkpoint(path);
     Dataset d = data;
-    if (d.empty() || (c.dataset != d.name() && (c.dataset == "mnist" || c.dataset == "fashion-mnist"))) {
+    if (d.empty() || (c.dataset != d.name() && Dataset::is_name(c.dataset))) {
       const DatasetShape shape = Dataset::probe(c.dataset);  // the image size, before loading it
       check_checkpoint_fits(c, path, shape.channels, shape.height, shape.width, shape.name);
-      d = Dataset::load_dir(shape.directory, shape.name);
+      d = Dataset::load(c.dataset);
     }
     check_checkpoint_fits(c, path, d.channels(), d.height(), d.width(), "dataset " + d.name());
     TrainConfig train = c.train;
@@ -712,7 +736,19 @@ void AppState::load_checkpoint(const std::string& path) {
 
 void AppState::switch_dataset(const std::string& spec) {
   try {
-    Dataset d = Dataset::load(spec);
+    switch_dataset(spec, form.data_options());
+  } catch (const std::exception& e) {
+    notify(std::string("dataset not loaded, the current one is kept: ") + e.what(), true, 0);
+  }
+}
+
+void AppState::switch_dataset(const std::string& spec, const DataOptions& data_options) {
+  try {
+    Dataset d = Dataset::load(spec, data_options);
+    const std::string loaded = "dataset " + spec + " loaded (" + std::to_string(d.train_size()) + " train, " +
+                               std::to_string(d.test_size()) + " test, " + std::to_string(d.width()) + "x" + std::to_string(d.height()) +
+                               (d.channels() == 3 ? " RGB" : " gray") +
+                               (d.labeled() ? ", " + std::to_string(d.classes()) + " classes" : ", unlabeled") + "); the model starts afresh";
     ModelConfig model = snapshot ? snapshot->model : options.run.model;
     model.image_channels = d.channels();
     model.image_height = d.height();
@@ -724,7 +760,13 @@ void AppState::switch_dataset(const std::string& spec) {
       trainer->reset(model, train, d);
       pending_data_ = std::move(d);  // becomes `data` when the trainer's new run appears
     }
-    notify("dataset " + spec + " loaded; the model starts afresh", false);
+    if (!Dataset::is_name(spec)) {
+      recent_datasets.erase(std::remove(recent_datasets.begin(), recent_datasets.end(), spec), recent_datasets.end());
+      recent_datasets.insert(recent_datasets.begin(), spec);
+      if (recent_datasets.size() > 8) recent_datasets.resize(8);
+    }
+    form.describe_data(spec, data_options);
+    notify(loaded, false);
   } catch (const std::exception& e) {
     notify(std::string("dataset not loaded, the current one is kept: ") + e.what(), true, 0);
   }

@@ -87,7 +87,7 @@ struct AppOptions {
 };
 // The next (direction +1) or previous (-1) index from `current` whose label is `label`, going round
 // the end; `current` itself only when it is the one such image; -1 when none has that label.
-int step_to_label(const std::vector<uint8_t>& labels, int current, int label, int direction);
+int step_to_label(const std::vector<int32_t>& labels, int current, int label, int direction);
 
 // Throws latent::Error naming the flag, like parse_run_options.
 AppOptions parse_app_options(int argc, const char* const* argv);
@@ -130,8 +130,15 @@ struct TimelineEntry {
 
 // What the training panel's fields hold until applied.
 struct TrainingForm {
-  int dataset = 0;  // 0 mnist, 1 fashion-mnist, 2 directory
+  int dataset = 0;  // 0 mnist, 1 fashion-mnist, 2 shapes, 3 a path (folder, IDX directory or .npy file)
   char directory[512] = "";
+  char size[32] = "";      // --size: empty keeps the images' own
+  int color = 0;           // --color: auto, gray, rgb
+  char labels[512] = "";   // --labels for a .npy file
+  // What the dataset fields ask for: a spec and its options; Error naming the bad field.
+  std::string dataset_spec() const;
+  DataOptions data_options() const;
+  void describe_data(const std::string& spec, const DataOptions& options);
   int latent = 2;
   int architecture = 0;  // mlp, conv (architecture_names() order)
   char hidden[128] = "512,256";
@@ -176,7 +183,10 @@ class AppState {
   void set_beta(double beta);
   void save_checkpoint(const std::string& path);
   void load_checkpoint(const std::string& path);
+  // Loads `spec` with `options` (default: the form's), keeping the current dataset when it fails.
   void switch_dataset(const std::string& spec);
+  void switch_dataset(const std::string& spec, const DataOptions& options);
+  std::vector<std::string> recent_datasets;  // paths loaded this session, newest first
 
   void notify(std::string text, bool error, double seconds = 6);
   // The Training panel's "Lessons" button and the View menu open the lessons (main opens the view).
@@ -219,6 +229,7 @@ class AppState {
 
   // Interpolation between two test digits.
   int interp_a = 0, interp_b = 1, interp_steps = 10;
+  int interp_class = 0;  // the class the "next of class" steps use when there are too many for buttons
   bool interp_morph = false;  // play the path, large, in the Decoded image view
   // The strip's image the morph shows now: once along the path every two seconds.
   int morph_frame() const {

@@ -259,7 +259,7 @@ void Shell::dialogs(AppState& state) {
     if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(GLFW_KEY_ESCAPE)) ImGui::CloseCurrentPopup();
     ImGui::EndPopup();
   };
-  path_dialog(open_dataset_, "Open dataset", "A name (mnist, fashion-mnist) or a directory with the four IDX files:", "Open",
+  path_dialog(open_dataset_, "Open dataset", "A name (mnist, fashion-mnist, shapes), a folder of images, an IDX directory or a .npy file:", "Open",
               [&](const std::string& p) { state.switch_dataset(p); });
   path_dialog(open_checkpoint_, "Open checkpoint", "A checkpoint file (.ckpt):", "Open",
               [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.load_checkpoint(p); });

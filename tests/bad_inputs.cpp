@@ -159,9 +159,9 @@ BadInput make_bad_dataset(const std::string& dir, const std::string& name, int t
     fs::create_directories(notes);
     write_bytes(notes + "/notes.txt", {'h', 'i', '\n'});
     if (name == "plain-file") return {"a plain file", notes + "/notes.txt", notes + "/notes.txt", "is a file"};
-    return {"a directory that is not a dataset", notes, notes, "not a dataset directory"};
+    return {"a directory that is not a dataset", notes, notes, "no images (.png, .jpg, .jpeg, .bmp, .gif or .tga); 1 other files (.txt)"};
   }
-  if (name == "no-such-directory") return {"no such directory", dir + "/nowhere", dir + "/nowhere", "no such directory"};
+  if (name == "no-such-directory") return {"no such directory", dir + "/nowhere", dir + "/nowhere", "no such file or directory"};
   for (const auto& [case_name, c] : dataset_cases()) {
     if (case_name != name) continue;
     const std::string d = dir + "/" + name;

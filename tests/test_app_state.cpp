@@ -504,7 +504,7 @@ TEST(AppState, MessagesKeepEveryNoticeAndBannersStackWithoutCopies) {
 // The interpolation's label buttons step through the test images of that label, both ways, round
 // the end.
 TEST(AppState, LabelButtonsStepThroughTheImagesOfThatLabel) {
-  const std::vector<uint8_t> labels = {3, 1, 3, 7, 3, 1};
+  const std::vector<int32_t> labels = {3, 1, 3, 7, 3, 1};
   EXPECT_EQ(step_to_label(labels, 0, 3, 1), 2);
   EXPECT_EQ(step_to_label(labels, 2, 3, 1), 4);
   EXPECT_EQ(step_to_label(labels, 4, 3, 1), 0);  // round the end

@@ -34,15 +34,22 @@ TEST(Colormap, ViridisBrightensMonotonically) {
   }
 }
 
-TEST(Colormap, LabelsGetTenDistinctOpaqueColours) {
+TEST(Colormap, LabelsGetTwentyDistinctOpaqueColoursThenStableHashedOnes) {
   std::set<uint32_t> colours;
-  for (int label = 0; label < 10; ++label) {
+  for (int label = 0; label < 20; ++label) {
     uint32_t c = label_color(label);
     EXPECT_EQ(c >> 24, 255u);
     colours.insert(c);
   }
-  EXPECT_EQ(colours.size(), 10u);
-  EXPECT_EQ(label_color(13), label_color(3));
+  EXPECT_EQ(colours.size(), 20u);
+  EXPECT_NE(label_color(13), label_color(3)) << "labels above 9 are not taken modulo 10";
+  // Beyond 20: the same label gets the same colour every time, and 1000 labels get many colours.
+  EXPECT_EQ(label_color(517), label_color(517));
+  std::set<uint32_t> many;
+  for (int label = 20; label < 1000; ++label) many.insert(label_color(label));
+  EXPECT_GT(many.size(), 900u);
+  EXPECT_NE(label_color(-1), label_color(7)) << "unlabeled has its own gray";
+  EXPECT_EQ(label_color(-1), label_color(-5));
   EXPECT_EQ(label_color(0, 100) >> 24, 100u);
   EXPECT_EQ(label_color(0) & 0xFF, 0x1fu);  // ImGui packs red in the low byte: #1f77b4
 }

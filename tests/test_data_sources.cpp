@@ -182,7 +182,7 @@ TEST(DataSources, AnUnreadableDirectoryIsPermissionDeniedNotMissingFiles) {
     if (root && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
     std::string message = "accepted";
     try {
-      resolve_dataset_dir(dir);
+      Dataset::probe(dir);
     } catch (const Error& e) {
       message = e.what();
     }

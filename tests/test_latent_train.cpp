@@ -51,7 +51,7 @@ TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
       {{"--bogus"}, "--bogus"},
       {{"--data", dir + "/nowhere"}, "nowhere"},
       {{"--data", dir + "/bad-data"}, "9 labels for 10 images"},
-      {{"--data", dir}, "not a dataset directory"},
+      {{"--data", dir}, "no images"},
       {{"--resume", dir + "/missing.ckpt"}, "missing.ckpt"},
       {{"--resume", dir + "/garbage.ckpt"}, "garbage.ckpt"},
       {{"--out", "/proc/forbidden"}, "--out"},

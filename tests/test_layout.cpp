@@ -83,7 +83,7 @@ TEST(PlotLabels, TheKlScaleReadsWell) {
 }
 
 TEST(Export, ImagesAreWrittenInTheScreensColoursAndScale) {
-  GrayImage image;
+  Picture image;
   image.width = 2, image.height = 1;
   image.pixels = {0.0f, 1.0f};
   for (Colormap map : {Colormap::Gray, Colormap::Viridis, Colormap::Magma}) {
@@ -103,7 +103,7 @@ TEST(Export, ImagesAreWrittenInTheScreensColoursAndScale) {
 }
 
 TEST(Export, TheCaptionIsAStripOfTextBelowTheImage) {
-  GrayImage image;
+  Picture image;
   image.width = 200, image.height = 40;
   image.pixels.assign(size_t(200 * 40), 0.0f);
   const RgbImage plain = colorize(image, Colormap::Gray, 1);
@@ -119,7 +119,7 @@ TEST(Export, TheCaptionIsAStripOfTextBelowTheImage) {
 }
 
 TEST(Export, AnUnwritablePathIsAnErrorNamingIt) {
-  GrayImage image;
+  Picture image;
   image.width = image.height = 1;
   image.pixels = {0.5f};
   try {

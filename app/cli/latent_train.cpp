@@ -103,8 +103,8 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
   t.epochs = c.progress.epoch + (given("--epochs") ? o.train.epochs : 10);
   o.train = t;
   if (!given("--data")) {
-    if (c.dataset != "mnist" && c.dataset != "fashion-mnist")
-      throw Error(o.resume + ": the checkpoint was trained on '" + c.dataset + "'; pass --data DIR");
+    if (!Dataset::is_name(c.dataset))
+      throw Error(o.resume + ": the checkpoint was trained on '" + c.dataset + "'; pass --data with its folder or file");
     o.data = c.dataset;
   }
 }
@@ -232,7 +232,7 @@ int run(int argc, char** argv) {
   }
   if (eval.exact && o.model.latent_dim != 2)
     throw Error("--eval-exact integrates over a 2-D latent; this model has --latent " + std::to_string(o.model.latent_dim));
-  const DatasetShape shape = Dataset::probe(o.data);
+  const DatasetShape shape = Dataset::probe(o.data, o.data_options);
   if (resuming) {
     check_checkpoint_fits(resume, o.resume, shape.channels, shape.height, shape.width, "dataset " + shape.name);
   } else {
@@ -247,7 +247,7 @@ int run(int argc, char** argv) {
   resolve_device(o.train.device);
   check_output_dir(o.out);
   set_compute_threads(o.train.threads, o.train.parallel);
-  Dataset data = Dataset::load_dir(shape.directory, shape.name);
+  Dataset data = Dataset::load(o.data, o.data_options);
 
   std::unique_ptr<Trainer> trainer;
   try {
@@ -260,8 +260,9 @@ int run(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   const bool show_progress = ::isatty(STDERR_FILENO);
   const int64_t used = o.train.limit > 0 ? std::min(o.train.limit, data.train_size()) : data.train_size();
-  std::fprintf(stderr, "training on %s (%lld images, %dx%d) on %s: %s, latent %d, %s, batch %d, lr %g (%s), beta %g; %s\n",
-               data.name().c_str(), (long long)used, data.width(), data.height(), trainer->snapshot()->device.c_str(),
+  std::fprintf(stderr, "training on %s (%lld images, %dx%d %s, %s) on %s: %s, latent %d, %s, batch %d, lr %g (%s), beta %g; %s\n",
+               data.name().c_str(), (long long)used, data.width(), data.height(), data.channels() == 3 ? "RGB" : "gray",
+               data.labeled() ? (std::to_string(data.classes()) + " classes").c_str() : "unlabeled", trainer->snapshot()->device.c_str(),
                describe_layers(o.model).c_str(), o.model.latent_dim, to_string(o.model.likelihood).c_str(), o.train.batch_size,
                o.train.learning_rate, to_string(o.train.lr_schedule).c_str(), o.train.beta,
                trainer->snapshot()->step_engine.c_str());

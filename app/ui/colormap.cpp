@@ -1,6 +1,7 @@
 #include "ui/colormap.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace latent::ui {
 
@@ -54,10 +55,27 @@ std::array<float, 3> colormap(Colormap map, float t) {
 }
 
 uint32_t label_color(int label, uint8_t alpha) {
-  static constexpr uint32_t kTab10[10] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
-                                          0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
-  uint32_t rgb = kTab10[((label % 10) + 10) % 10];
-  uint32_t r = (rgb >> 16) & 0xFF, g = (rgb >> 8) & 0xFF, b = rgb & 0xFF;
+  // Tableau 10 for labels 0-9 (the most distinct), then its ten lighter partners for 10-19.
+  static constexpr uint32_t kTab20[20] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2,
+                                          0x7f7f7f, 0xbcbd22, 0x17becf, 0xaec7e8, 0xffbb78, 0x98df8a, 0xff9896,
+                                          0xc5b0d5, 0xc49c94, 0xf7b6d2, 0xc7c7c7, 0xdbdb8d, 0x9edae5};
+  uint32_t rgb = 0xbdbdbd;  // unlabeled
+  if (label >= 0 && label < 20) {
+    rgb = kTab20[label];
+  } else if (label >= 20) {
+    // Beyond 20, a hue from a hash of the label: stable from run to run, neighbours far apart.
+    const uint32_t h = uint32_t(label) * 2654435761u;
+    const float hue = float(h >> 8) / float(1 << 24);
+    const float s = 0.55f + 0.3f * float((h >> 4) & 15) / 15.0f, v = 0.9f;
+    const float k[3] = {5, 3, 1};
+    uint32_t channel[3];
+    for (int i = 0; i < 3; ++i) {
+      const float t = std::fmod(k[i] + hue * 6, 6.0f);
+      channel[i] = uint32_t(std::lround(255 * (v - v * s * std::max(0.0f, std::min({t, 4 - t, 1.0f})))));
+    }
+    rgb = (channel[0] << 16) | (channel[1] << 8) | channel[2];
+  }
+  const uint32_t r = (rgb >> 16) & 0xFF, g = (rgb >> 8) & 0xFF, b = rgb & 0xFF;
   return (uint32_t(alpha) << 24) | (b << 16) | (g << 8) | r;
 }
 

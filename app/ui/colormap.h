@@ -12,7 +12,8 @@ const char* colormap_name(Colormap map);
 // RGB in [0, 1] for t in [0, 1] (clamped).
 std::array<float, 3> colormap(Colormap map, float t);
 
-// Ten distinct colours (Tableau 10) for labels 0-9, as ImGui's packed ABGR with full alpha.
+// A colour per class label, as ImGui's packed ABGR: distinct ones (Tableau 20) for labels 0-19, a
+// stable hashed hue beyond, and one neutral gray for kUnlabeled (any negative label).
 uint32_t label_color(int label, uint8_t alpha = 255);
 
 }  // namespace latent::ui

@@ -4,6 +4,7 @@
 #include <stb_truetype.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -14,7 +15,7 @@
 
 namespace latent::ui {
 
-RgbImage colorize(const GrayImage& image, Colormap map, int factor) {
+RgbImage colorize(const Picture& image, Colormap map, int factor) {
   factor = std::clamp(factor, 1, 8);
   RgbImage out;
   out.width = image.width * factor;
@@ -22,8 +23,10 @@ RgbImage colorize(const GrayImage& image, Colormap map, int factor) {
   out.rgb.resize(size_t(out.width) * size_t(out.height) * 3);
   for (int y = 0; y < out.height; ++y)
     for (int x = 0; x < out.width; ++x) {
-      const float v = image.pixels[size_t(y / factor) * size_t(image.width) + size_t(x / factor)];
-      const auto c = colormap(map, v);
+      // Gray through the colormap; colour as it is (a colormap is for one value per pixel).
+      const int sy = y / factor, sx = x / factor;
+      const auto c = image.channels == 3 ? std::array<float, 3>{image.at(0, sy, sx), image.at(1, sy, sx), image.at(2, sy, sx)}
+                                         : colormap(map, image.at(0, sy, sx));
       uint8_t* p = &out.rgb[(size_t(y) * size_t(out.width) + size_t(x)) * 3];
       for (int k = 0; k < 3; ++k) p[k] = uint8_t(std::lround(std::clamp(c[size_t(k)], 0.0f, 1.0f) * 255.0f));
     }

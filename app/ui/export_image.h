@@ -16,9 +16,9 @@ struct RgbImage {
   std::vector<uint8_t> rgb;  // row-major, 3 bytes a pixel
 };
 
-// Each gray value in [0, 1] through `map` (as shaders/image.frag draws it), each pixel as a
-// factor x factor block (factor 1..8).
-RgbImage colorize(const GrayImage& image, Colormap map, int factor);
+// Each gray value in [0, 1] through `map` (as shaders/image.frag draws it), or an RGB picture's
+// colours as they are, each pixel as a factor x factor block (factor 1..8).
+RgbImage colorize(const Picture& image, Colormap map, int factor);
 
 // `image` with a strip below it holding `caption` in white on black, rendered from the TrueType
 // font at `font_path`. Returns the image unchanged when the font cannot be read or the caption is

@@ -23,7 +23,7 @@ uint32_t over(uint32_t dst, uint32_t src) {
 
 }  // namespace
 
-std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::vector<uint8_t>& labels, int dim_x,
+std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::vector<int32_t>& labels, int dim_x,
                                         int dim_y, float extent, int size, uint8_t alpha, uint32_t background) {
   std::vector<uint32_t> image(size_t(std::max(size, 0)) * size_t(std::max(size, 0)), background);
   if (size <= 0 || points.cols == 0) return image;
@@ -31,7 +31,7 @@ std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::v
   for (int64_t i = 0; i < points.rows; ++i) {
     auto [sx, sy] = map.to_screen(points.at(i, dim_x), points.cols > 1 ? points.at(i, dim_y) : 0.0f);
     const int cx = int(sx), cy = int(sy);
-    const uint32_t colour = label_color(i < int64_t(labels.size()) ? labels[size_t(i)] : 0, alpha);
+    const uint32_t colour = label_color(i < int64_t(labels.size()) ? labels[size_t(i)] : -1, alpha);
     for (int y = std::max(0, cy - 1); y <= std::min(size - 1, cy + 1); ++y)
       for (int x = std::max(0, cx - 1); x <= std::min(size - 1, cx + 1); ++x) {
         uint32_t& px = image[size_t(y) * size + x];
@@ -41,7 +41,7 @@ std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::v
   return image;
 }
 
-ScatterImage rasterize_pad_scatter(const LatentMatrix& points, const std::vector<uint8_t>& labels, int dim_x, int dim_y,
+ScatterImage rasterize_pad_scatter(const LatentMatrix& points, const std::vector<int32_t>& labels, int dim_x, int dim_y,
                                    float extent, int size) {
   return {dim_x, dim_y, size, extent,
           rasterize_scatter(points, labels, dim_x, dim_y, extent, size, kScatterAlpha, kPadBackground)};

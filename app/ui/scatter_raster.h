@@ -19,7 +19,7 @@ constexpr uint8_t kScatterAlpha = 170;
 // points drawn before it and over `background` (0: transparent). An opaque background makes the
 // image the whole pad: nothing needs drawing under it, which a software rasteriser pays for per
 // pixel (llvmpipe: ImGui's fill, a blended textured 1024×640 quad, 3.2 ms).
-std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::vector<uint8_t>& labels, int dim_x,
+std::vector<uint32_t> rasterize_scatter(const LatentMatrix& points, const std::vector<int32_t>& labels, int dim_x,
                                         int dim_y, float extent, int size, uint8_t alpha = kScatterAlpha,
                                         uint32_t background = 0);
 
@@ -33,7 +33,7 @@ struct ScatterImage {
     return !pixels.empty() && dim_x == dx && dim_y == dy && size == sz && extent == ext;
   }
 };
-ScatterImage rasterize_pad_scatter(const LatentMatrix& points, const std::vector<uint8_t>& labels, int dim_x, int dim_y,
+ScatterImage rasterize_pad_scatter(const LatentMatrix& points, const std::vector<int32_t>& labels, int dim_x, int dim_y,
                                    float extent, int size);
 
 }  // namespace latent::ui

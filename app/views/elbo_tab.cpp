@@ -82,7 +82,7 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
   if (ImGui::InputInt("digit", &e.digit)) e.digit_dirty = true;
   e.digit = std::clamp(e.digit, 0, int(state.data.test_size()) - 1);
   ImGui::SameLine();
-  ImGui::TextDisabled("(test #%d, label %d)", e.digit, state.data.test_labels()[size_t(e.digit)]);
+  ImGui::TextDisabled("(test #%d, %s)", e.digit, state.data.class_name(state.data.test_labels()[size_t(e.digit)]).c_str());
   same_line_if_fits(button_width("= interpolation A"));
   if (ImGui::SmallButton("= interpolation A")) e.digit = state.interp_a, e.digit_dirty = true;
   ImGui::SameLine();

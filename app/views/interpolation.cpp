@@ -16,25 +16,45 @@ void endpoint_picker(AppState& state, const char* name, int& index) {
   index = std::clamp(index, 0, int(state.data.test_size()) - 1);  // read below, this frame
   const auto& labels = state.data.test_labels();
   ImGui::SameLine();
-  ImGui::TextDisabled("%s", class_name(state.data.name(), labels[size_t(index)]).c_str());
-  ImGui::SameLine();
-  ImGui::TextDisabled("| next of label");
-  // Each click on a label steps to the next test image with it (right click: the previous one), so
-  // that a teacher can look through the 7s, not only at the first one.
-  for (int label = 0; label < 10; ++label) {
-    ImGui::SameLine(0, 2);
-    ImGui::PushID(label);
-    const bool next = ImGui::SmallButton(std::to_string(label).c_str());
-    const bool previous = ImGui::IsItemClicked(ImGuiMouseButton_Right);
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("%s: left click the next test image of this class, right click the previous one",
-                        class_name(state.data.name(), label).c_str());
-    if (next || previous) {
-      const int i = step_to_label(labels, index, label, next ? 1 : -1);
-      if (i >= 0 && i != index) index = i, state.interp_dirty = true;
-      else if (i < 0) state.notify("no test image has label " + std::to_string(label), true, 4);
-    }
+  ImGui::TextDisabled("%s", state.data.class_name(labels[size_t(index)]).c_str());
+  if (!state.data.labeled()) {
     ImGui::PopID();
+    return;
+  }
+  ImGui::SameLine();
+  ImGui::TextDisabled("| next of class");
+  // Each click on a class steps to the next test image of it (right click: the previous one), so
+  // that a teacher can look through the 7s, not only at the first one.
+  auto step = [&](int label, int direction) {
+    const int i = step_to_label(labels, index, label, direction);
+    if (i >= 0 && i != index) index = i, state.interp_dirty = true;
+    else if (i < 0) state.notify("no test image is of class " + state.data.class_name(label), true, 4);
+  };
+  if (state.data.classes() <= 20) {
+    for (int label = 0; label < state.data.classes(); ++label) {
+      ImGui::SameLine(0, 2);
+      ImGui::PushID(label);
+      const bool next = ImGui::SmallButton(std::to_string(label).c_str());
+      const bool previous = ImGui::IsItemClicked(ImGuiMouseButton_Right);
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s: left click the next test image of this class, right click the previous one",
+                          state.data.class_name(label).c_str());
+      if (next || previous) step(label, next ? 1 : -1);
+      ImGui::PopID();
+    }
+  } else {
+    // Too many classes for a button each: a class number, its name, and the two steps.
+    int& label = state.interp_class;
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
+    ImGui::InputInt("##class", &label);
+    label = std::clamp(label, 0, state.data.classes() - 1);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("<")) step(label, -1);
+    ImGui::SameLine(0, 2);
+    if (ImGui::SmallButton(">")) step(label, 1);
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", state.data.class_name(label).c_str());
   }
   ImGui::PopID();
 }
@@ -75,8 +95,8 @@ void InterpolationView::draw(AppState& state, Gfx& gfx, bool* open) {
     ImGui::SameLine();
     const auto& labels = state.data.test_labels();
     ImGui::TextDisabled("A = test #%d (%s)\nB = test #%d (%s)", state.interp_a,
-                        class_name(state.data.name(), labels[size_t(state.interp_a)]).c_str(), state.interp_b,
-                        class_name(state.data.name(), labels[size_t(state.interp_b)]).c_str());
+                        state.data.class_name(labels[size_t(state.interp_a)]).c_str(), state.interp_b,
+                        state.data.class_name(labels[size_t(state.interp_b)]).c_str());
   }
   if (gfx.interpolation.valid() && state.interp_images.count > 0) {
     const float cell = width / float(state.interp_images.count);

@@ -209,11 +209,17 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     auto [hx, hy] = map.to_latent(mouse.x, mouse.y);
     ImGui::SetTooltip("z%d = %.2f, z%d = %.2f\ndrag to decode", dx, hx, dy, hy);
   }
-  // Legend (the dataset's class names) and readout.
-  for (int label = 0; label < 10; ++label) {
+  // Legend (the dataset's class names, as many as fit a line's worth) and readout.
+  const int shown = std::min(state.data.classes(), 20);
+  for (int label = state.data.labeled() ? 0 : kUnlabeled; label < shown; ++label) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(ui::label_color(label)));
-    ImGui::TextUnformatted(class_name(state.data.name(), label).c_str());
+    ImGui::TextUnformatted(state.data.class_name(label).c_str());
     ImGui::PopStyleColor();
+    ImGui::SameLine();
+    if (!state.data.labeled()) break;
+  }
+  if (state.data.classes() > shown) {
+    ImGui::TextDisabled("+%d more", state.data.classes() - shown);
     ImGui::SameLine();
   }
   ImGui::TextDisabled(" z = (%.2f, %.2f)  decode %.2f ms", state.z[size_t(dx)], dims > 1 ? state.z[size_t(dy)] : 0.0f,

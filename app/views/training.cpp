@@ -1,5 +1,6 @@
 // Training: dataset, model, hyperparameters, run controls and checkpoints.
 #include <cmath>
+#include <cstring>
 
 #include "latent/error.h"
 #include "views/view.h"
@@ -33,20 +34,49 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   ImGui::PushItemWidth(ImGui::GetFontSize() * 9);
 
   section("Dataset");
-  const char* datasets[] = {"MNIST", "Fashion-MNIST", "Directory"};
-  ImGui::Combo("##dataset", &f.dataset, datasets, 3);
-  if (f.dataset == 2) {
+  const char* datasets[] = {"MNIST", "Fashion-MNIST", "shapes", "Folder or file"};
+  ImGui::Combo("##dataset", &f.dataset, datasets, 4);
+  if (f.dataset == 3) {
     ImGui::SameLine();
-    ImGui::InputTextWithHint("##dir", "path with IDX files", f.directory, sizeof f.directory);
+    ImGui::InputTextWithHint("##dir", "folder, IDX directory or .npy", f.directory, sizeof f.directory);
+    if (!state.recent_datasets.empty()) {
+      ImGui::SameLine(0, 2);
+      if (ImGui::BeginCombo("##recent", nullptr, ImGuiComboFlags_NoPreview)) {
+        for (const auto& path : state.recent_datasets)
+          if (ImGui::Selectable(path.c_str())) std::snprintf(f.directory, sizeof f.directory, "%s", path.c_str());
+        ImGui::EndCombo();
+      }
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("recent datasets");
+    }
   }
   ImGui::SameLine();
-  if (ImGui::Button("Load##data"))
-    state.switch_dataset(f.dataset == 0 ? "mnist" : f.dataset == 1 ? "fashion-mnist" : std::string(f.directory));
-  help_marker("A directory needs train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
-              "t10k-labels-idx1-ubyte (each may be .gz). Loading a dataset starts the model afresh.");
+  if (ImGui::Button("Load##data")) {
+    try {
+      state.switch_dataset(f.dataset_spec(), f.data_options());
+    } catch (const std::exception& e) {
+      state.notify(std::string("dataset not loaded, the current one is kept: ") + e.what(), true, 0);
+    }
+  }
+  help_marker("MNIST and Fashion-MNIST are where scripts/setup puts them; shapes is generated (sprites with known factors). "
+              "A folder holds images (.png .jpg .bmp .gif .tga): one subfolder per class, flat (unlabeled), or train/ and test/. "
+              "A .npy file holds [N,H,W], [N,H,W,C] or [N,C,H,W] images, uint8 or floats in [0, 1]. "
+              "Loading a dataset starts the model afresh.");
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
+  ImGui::InputTextWithHint("size", "HxW", f.size, sizeof f.size);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("resize every image to HxW (empty: keep their size)");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
+  const char* colors[] = {"auto", "gray", "rgb"};
+  ImGui::Combo("color", &f.color, colors, 3);
+  if (f.dataset == 3 && std::string(f.directory).size() > 4 && std::string(f.directory).substr(std::strlen(f.directory) - 4) == ".npy") {
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
+    ImGui::InputTextWithHint("labels", "labels .npy (optional)", f.labels, sizeof f.labels);
+  }
   if (!state.data.empty())
-    ImGui::TextDisabled("%s: %lld train, %lld test, %dx%d", state.data.name().c_str(), (long long)state.data.train_size(),
-                        (long long)state.data.test_size(), state.data.width(), state.data.height());
+    ImGui::TextDisabled("%s: %lld train, %lld test, %dx%d %s, %s", state.data.name().c_str(), (long long)state.data.train_size(),
+                        (long long)state.data.test_size(), state.data.width(), state.data.height(),
+                        state.data.channels() == 3 ? "RGB" : "gray",
+                        state.data.labeled() ? (std::to_string(state.data.classes()) + " classes").c_str() : "unlabeled");
 
   section("Model (applies on Reset)");
   ImGui::InputInt("latent dim", &f.latent);  // not clamped: Reset refuses a bad value with a banner

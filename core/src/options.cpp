@@ -49,6 +49,16 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
   using Setter = std::function<void(const std::string& flag, const std::string& value)>;
   const std::map<std::string, Setter> flags = {
       {"--data", [&](auto&, auto& v) { o.data = v; }},
+      {"--labels", [&](auto&, auto& v) { o.data_options.labels = v; }},
+      {"--size", [&](auto&, auto& v) { parse_image_size(v, &o.data_options.height, &o.data_options.width); }},
+      {"--color", [&](auto& f, auto& v) {
+         o.data_options.color = v;
+         if (std::string problem = validate(o.data_options); !problem.empty()) throw Error(problem);
+       }},
+      {"--test-split", [&](auto& f, auto& v) {
+         o.data_options.test_split = parse_double(f, v);
+         if (std::string problem = validate(o.data_options); !problem.empty()) throw Error(problem);
+       }},
       {"--epochs", [&](auto& f, auto& v) { o.train.epochs = parse_int_in(f, v, 0, 100000); }},
       {"--latent", [&](auto& f, auto& v) { o.model.latent_dim = parse_int_in(f, v, 1, kMaxLatentDim); }},
       {"--arch", [&](auto& f, auto& v) {
@@ -140,6 +150,12 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
       value = arg.substr(eq + 1);
       inline_value = true;
     }
+    if (flag == "--skip-bad") {
+      if (inline_value) throw Error(flag + ": takes no value");
+      o.data_options.skip_bad = true;
+      o.given.insert(flag);
+      continue;
+    }
     if (extra_switches.count(flag)) {
       if (inline_value) throw Error(flag + ": takes no value");
       o.unparsed.push_back(flag);
@@ -168,7 +184,14 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
 
 std::string run_options_help() {
   return R"(Data and model:
-  --data DIR|mnist|fashion-mnist  dataset directory (four IDX files, raw or .gz) or name [mnist]
+  --data NAME|PATH        mnist, fashion-mnist, shapes, a directory of the four IDX files (raw
+                          or .gz), a folder of images (<class>/*.png|jpg|bmp|gif|tga, flat, or
+                          train/ and test/), or a .npy file [mnist]
+  --labels FILE.npy       with a .npy --data: one integer label per image
+  --size HxW              resize every image to H x W (area averaging when shrinking)
+  --color gray|rgb|auto   channels: auto is RGB when any image is stored in colour [auto]
+  --test-split F          held-out test fraction where the data has no test split [0.1]
+  --skip-bad              skip (and count) image files that fail to decode
   --latent D              latent dimensions, 1..64 [2]
   --arch mlp|conv         the model: fully connected, or convolutional [mlp]
   --hidden H[,H2...]      mlp: encoder hidden widths; the decoder mirrors them [512,256]

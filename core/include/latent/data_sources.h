@@ -12,14 +12,10 @@ std::string data_home();
 // Directories searched for a dataset name, in order.
 std::vector<std::string> dataset_search_dirs(const std::string& name);
 
-// Resolves "mnist" / "fashion-mnist" to a directory holding the four IDX files, or returns `spec`
-// itself when it is a directory. For "mnist", when no copy is found, downloads it from
-// mnist_mirror() into <data home>/mnist. Throws latent::Error naming what was tried.
+// Resolves "mnist" / "fashion-mnist" to a directory holding the four IDX files; any other `spec` is
+// returned as it is. For "mnist", when no copy is found, downloads it from mnist_mirror() into
+// <data home>/mnist. Throws latent::Error naming what was tried.
 std::string resolve_dataset_dir(const std::string& spec);
-
-// The name of class `label` in a named dataset (Fashion-MNIST's "T-shirt/top", "Trouser", ...);
-// the label's number for MNIST, for a directory, and for a label the dataset does not name.
-std::string class_name(const std::string& dataset, int label);
 
 // $LATENT_MNIST_MIRROR, else the PyTorch project's public MNIST mirror.
 std::string mnist_mirror();

@@ -27,7 +27,7 @@ Evaluation evaluate_test_set(const Vae& vae, const Dataset& data, int64_t limit 
 // μ of q(z|x) for the first `limit` test images (0 = all), with their labels.
 struct EncodedSet {
   Posterior posterior;
-  std::vector<uint8_t> labels;
+  std::vector<int32_t> labels;
 };
 EncodedSet encode_test_set(const Vae& vae, const Dataset& data, int64_t limit = 0);
 

@@ -34,6 +34,10 @@ std::string write_problem(const std::string& path);
 // (never the working directory, which would scatter settings wherever the app was started).
 std::string home_directory();
 
+// The last component of a path, as a name for what it holds: "digits" for "data/digits/" or
+// "data/digits", the working directory's name for ".".
+std::string path_basename(const std::string& path);
+
 // Whether a path exists at all (any kind, even a dangling entry a stat cannot follow).
 bool path_exists(const std::string& path);
 

@@ -5,11 +5,13 @@
 #include <vector>
 
 #include "latent/config.h"
+#include "latent/dataset.h"
 
 namespace latent {
 
 struct RunOptions {
   std::string data = "mnist";
+  DataOptions data_options;  // --labels, --size, --color, --test-split, --skip-bad
   ModelConfig model;
   TrainConfig train;
   std::string resume;   // checkpoint to resume from

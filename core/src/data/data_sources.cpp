@@ -17,6 +17,7 @@
 #include "latent/error.h"
 #include "latent/files.h"
 #include "latent/sha256.h"
+#include "data/source.h"
 
 extern char** environ;
 
@@ -168,14 +169,6 @@ std::vector<std::string> dataset_search_dirs(const std::string& name) {
   return {data_home() + "/" + name, "/usr/share/datasets/" + name};
 }
 
-std::string class_name(const std::string& dataset, int label) {
-  // Zalando's labels for Fashion-MNIST, in label order.
-  static const char* const kFashion[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                         "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-  if (dataset == "fashion-mnist" && label >= 0 && label < 10) return kFashion[label];
-  return std::to_string(label);
-}
-
 std::string mnist_mirror() {
   if (const char* v = std::getenv("LATENT_MNIST_MIRROR"); v && *v) return v;
   return "https://ossci-datasets.s3.amazonaws.com/mnist";
@@ -208,16 +201,13 @@ void download_mnist(const std::string& mirror, const std::string& dir) {
 }
 
 std::string resolve_dataset_dir(const std::string& spec) {
-  if (spec.empty()) throw Error("--data: empty dataset name");
   if (spec == "mnist" || spec == "fashion-mnist") {
     std::string tried;
     for (const auto& dir : dataset_search_dirs(spec)) {
       if (holds_idx_set(dir)) return dir;
       tried += (tried.empty() ? "" : ", ") + dir;
     }
-    if (spec == "fashion-mnist")
-      throw Error("fashion-mnist not found (looked in " + tried +
-                  "); install Debian's dataset-fashion-mnist or run scripts/setup");
+    if (spec == "fashion-mnist") throw Error("fashion-mnist not found (looked in " + tried + "); " + find_named_dataset(spec)->install_hint);
     const char* offline = std::getenv("LATENT_NO_DOWNLOAD");
     if (offline && *offline && std::string(offline) != "0")
       throw Error("mnist not found (looked in " + tried + ") and LATENT_NO_DOWNLOAD is set; run scripts/setup");
@@ -231,22 +221,7 @@ std::string resolve_dataset_dir(const std::string& spec) {
     }
     return dir;
   }
-  if (is_dir(spec)) {
-    if (::access(spec.c_str(), R_OK | X_OK) != 0 && errno == EACCES) throw Error(spec + ": permission denied (cannot read the directory)");
-    std::string missing;
-    for (const auto& f : mnist_files())
-      if (!path_exists(spec + "/" + f.name) && !path_exists(spec + "/" + f.name + ".gz"))
-        missing += (missing.empty() ? "" : ", ") + std::string(f.name);
-    if (!missing.empty())
-      throw Error(spec + ": not a dataset directory: missing " + missing +
-                  " (needs train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
-                  "t10k-labels-idx1-ubyte, each optionally .gz)");
-    return spec;
-  }
-  const std::string what = describe_path(spec);
-  if (what == "missing") throw Error(spec + ": no such directory (--data takes a directory, mnist or fashion-mnist)");
-  if (what == "permission denied") throw Error(spec + ": permission denied");
-  throw Error(spec + ": is " + (what.empty() ? "a file" : what) + "; --data takes a directory, mnist or fashion-mnist");
+  return spec;  // a directory: the IDX source checks its files, naming what is missing
 }
 
 }  // namespace latent

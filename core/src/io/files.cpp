@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "latent/error.h"
 
@@ -62,6 +63,13 @@ std::string home_directory() {
   if (const char* home = std::getenv("HOME"); home && *home) return home;
   if (const passwd* entry = ::getpwuid(::getuid()); entry && entry->pw_dir && *entry->pw_dir) return entry->pw_dir;
   return "/";
+}
+
+std::string path_basename(const std::string& path) {
+  std::filesystem::path p = std::filesystem::path(path).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  std::string name = p.filename().string();
+  return name.empty() || name == "." ? std::filesystem::absolute(path).lexically_normal().parent_path().filename().string() : name;
 }
 
 bool path_exists(const std::string& path) {
