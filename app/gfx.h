@@ -7,13 +7,13 @@ namespace latent::app {
 
 struct Gfx {
   ImageRenderer renderer;
-  GrayTexture decoded, interpolation, endpoints, gallery, samples, grid;
-  GrayTexture morph;  // the interpolation image the morph shows now
+  ImageTexture decoded, interpolation, endpoints, gallery, samples, grid;
+  ImageTexture morph;  // the interpolation image the morph shows now
   int64_t morph_generation = -1;
   int morph_frame = -1;
   // The true posterior p(z|x) as a heatmap over the pad, and the reparameterization's decodings.
   RgbaTexture posterior, close_up, aggregate;
-  GrayTexture reparam;
+  ImageTexture reparam;
   int64_t posterior_generation = -1, close_up_generation = -1, reparam_generation = -1, aggregate_generation = -1;
   // The pad's scatter, rasterised when the encoded set or the view changes.
   RgbaTexture scatter;

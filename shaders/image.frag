@@ -1,7 +1,7 @@
 #version 330 core
 // A single-channel image (pixel intensities in [0, 1], e.g. p(x|z)'s mean) through a colormap.
 // The polynomials match app/ui/colormap.cpp (fits of matplotlib's viridis and magma).
-// COLORMAP (0 gray, 1 viridis, 2 magma) is defined when the program is built, one program per
+// COLORMAP (0 gray, 1 viridis, 2 magma, 3 an RGB image drawn as it is) is defined when the program is built, one program per
 // colormap: on a software rasteriser, choosing by a uniform evaluated both polynomials for every
 // pixel, which made the decoded image 3x as costly to draw (bench/explorer).
 #ifndef COLORMAP
@@ -38,7 +38,9 @@ vec3 magma(float t) {
 
 void main() {
   float t = clamp(texture(u_image, v_uv).r, 0.0, 1.0);
-#if COLORMAP == 1
+#if COLORMAP == 3
+  vec3 rgb = texture(u_image, v_uv).rgb;
+#elif COLORMAP == 1
   vec3 rgb = viridis(t);
 #elif COLORMAP == 2
   vec3 rgb = magma(t);

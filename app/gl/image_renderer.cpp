@@ -58,30 +58,42 @@ uint64_t texture_version(ImTextureID id) {
   return it == versions.end() ? 0 : it->second;
 }
 
-GrayTexture::~GrayTexture() {
+ImageTexture::~ImageTexture() {
   if (id_) glDeleteTextures(1, &id_);
 }
 
-void GrayTexture::upload(const float* pixels, int width, int height) {
-  upload_texture(id_, width_, height_, smooth_, true, GL_R32F, GL_RED, GL_FLOAT, pixels, width, height);
+void ImageTexture::upload(const float* pixels, int width, int height, int channels) {
+  if (channels != channels_) width_ = height_ = 0;  // another format: specify the texture afresh
+  channels_ = channels;
+  if (channels != 3) return upload_texture(id_, width_, height_, smooth_, true, GL_R32F, GL_RED, GL_FLOAT, pixels, width, height);
+  // GL takes RGB interleaved; ours are planes.
+  const size_t plane = size_t(width) * height;
+  interleaved_.resize(plane * 3);
+  for (size_t i = 0; i < plane; ++i)
+    for (size_t c = 0; c < 3; ++c) interleaved_[i * 3 + c] = pixels[c * plane + i];
+  upload_texture(id_, width_, height_, smooth_, true, GL_RGB32F, GL_RGB, GL_FLOAT, interleaved_.data(), width, height);
 }
 
-void GrayTexture::upload_tiled(const ImageBatch& images, int rows, int cols, int64_t first) {
+void ImageTexture::upload_tiled(const ImageBatch& images, int rows, int cols, int64_t first) {
   const int w = images.width, h = images.height;
-  const int tw = cols * (w + 1) - 1, th = rows * (h + 1) - 1;
-  tiled_.assign(size_t(tw) * th, 0.15f);
+  const int tw = cols * (w + 1) - 1, th = rows * (h + 1) - 1, channels = images.channels;
+  const size_t plane = size_t(tw) * th;
+  tiled_.assign(plane * channels, 0.15f);
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c) {
       int64_t i = first + int64_t(r) * cols + c;
       if (i >= images.count) break;
-      const float* src = images.image(i);
-      for (int y = 0; y < h; ++y)
-        std::copy(src + y * w, src + (y + 1) * w, tiled_.begin() + (size_t(r) * (h + 1) + y) * tw + size_t(c) * (w + 1));
+      for (int ch = 0; ch < channels; ++ch) {
+        const float* src = images.image(i) + size_t(ch) * w * h;
+        for (int y = 0; y < h; ++y)
+          std::copy(src + y * w, src + (y + 1) * w,
+                    tiled_.begin() + ch * plane + (size_t(r) * (h + 1) + y) * tw + size_t(c) * (w + 1));
+      }
     }
-  upload(tiled_.data(), tw, th);
+  upload(tiled_.data(), tw, th, channels);
 }
 
-void GrayTexture::set_smooth(bool smooth) {
+void ImageTexture::set_smooth(bool smooth) {
   if (smooth == smooth_) return;
   smooth_ = smooth;
   if (!id_) return;
@@ -110,7 +122,7 @@ constexpr intptr_t kMapMask = 0xFF, kNearest = 0x100;
 
 std::string ImageRenderer::init(const std::string& shader_dir) {
   std::string problem;
-  for (int map = 0; map < ui::kColormapCount; ++map) {
+  for (int map = 0; map <= ui::kColormapCount; ++map) {  // the last: RGB, no colormap
     BuiltProgram built = build_program(shader_dir, "image", embedded_shaders::image_vert, embedded_shaders::image_frag,
                                        "#define COLORMAP " + std::to_string(map) + "\n");
     if (problem.empty()) problem = built.problem;
@@ -148,7 +160,7 @@ void ImageRenderer::use_program(const ImDrawList*, const ImDrawCmd* cmd) {
   const ImDrawData* dd = ImGui::GetDrawData();
   if (!r || !dd) return;
   const intptr_t data = reinterpret_cast<intptr_t>(cmd->UserCallbackData);
-  const intptr_t map = std::clamp<intptr_t>(data & kMapMask, 0, ui::kColormapCount - 1);
+  const intptr_t map = std::clamp<intptr_t>(data & kMapMask, 0, ui::kColormapCount);
   const Program& p = r->programs_[size_t(map)];
   glUseProgram(p.id);
   glUniformMatrix4fv(p.u_projection, 1, GL_FALSE, imgui_projection(*dd).data());
@@ -156,17 +168,19 @@ void ImageRenderer::use_program(const ImDrawList*, const ImDrawCmd* cmd) {
   glBindSampler(0, (data & kNearest) ? r->nearest_sampler_ : 0);  // the reset after the image unbinds it
 }
 
-void ImageRenderer::draw(ImDrawList* list, const GrayTexture& texture, ImVec2 min, ImVec2 max, ui::Colormap map) const {
+void ImageRenderer::draw(ImDrawList* list, const ImageTexture& texture, ImVec2 min, ImVec2 max, ui::Colormap map) const {
   if (!texture.valid() || !programs_[0].id) return;
   const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
   const bool nearest = !texture.smooth() && (max.x - min.x) * scale.x >= float(texture.width()) &&
                        (max.y - min.y) * scale.y >= float(texture.height());
-  list->AddCallback(&ImageRenderer::use_program, reinterpret_cast<void*>(static_cast<intptr_t>(map) | (nearest ? kNearest : 0)));
+  // A colormap is for one value per pixel: colour images are drawn as they are.
+  const intptr_t program = texture.channels() == 3 ? ui::kColormapCount : static_cast<intptr_t>(map);
+  list->AddCallback(&ImageRenderer::use_program, reinterpret_cast<void*>(program | (nearest ? kNearest : 0)));
   list->AddImage(texture.id(), min, max);
   list->AddCallback(ImDrawCallback_ResetRenderState, nullptr);
 }
 
-void ImageRenderer::image(const GrayTexture& texture, ImVec2 size, ui::Colormap map) const {
+void ImageRenderer::image(const ImageTexture& texture, ImVec2 size, ui::Colormap map) const {
   ImVec2 p = ImGui::GetCursorScreenPos();
   draw(ImGui::GetWindowDrawList(), texture, p, ImVec2(p.x + size.x, p.y + size.y), map);
   ImGui::Dummy(size);

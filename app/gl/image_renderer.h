@@ -18,29 +18,32 @@ namespace latent::app {
 // changes (0 for textures made elsewhere, such as the font atlas, which never change).
 uint64_t texture_version(ImTextureID id);
 
-// A single-channel float texture; `smooth` picks linear or nearest magnification.
-class GrayTexture {
+// An image as a float texture: one channel (drawn through a colormap) or RGB (drawn as it is);
+// `smooth` picks linear or nearest magnification.
+class ImageTexture {
  public:
-  GrayTexture() = default;
-  ~GrayTexture();
-  GrayTexture(const GrayTexture&) = delete;
-  GrayTexture& operator=(const GrayTexture&) = delete;
+  ImageTexture() = default;
+  ~ImageTexture();
+  ImageTexture(const ImageTexture&) = delete;
+  ImageTexture& operator=(const ImageTexture&) = delete;
 
-  // Uploads width × height floats in [0, 1], row-major, top row first.
-  void upload(const float* pixels, int width, int height);
+  // Uploads `channels` (1 or 3) planes of width × height floats in [0, 1], row-major, top row first.
+  void upload(const float* pixels, int width, int height, int channels = 1);
   // Uploads images [first, first + rows·cols) of a batch as one tiled texture with 1-pixel gaps.
   void upload_tiled(const ImageBatch& images, int rows, int cols, int64_t first = 0);
   void set_smooth(bool smooth);
   bool valid() const { return id_ != 0; }
   int width() const { return width_; }
   int height() const { return height_; }
+  int channels() const { return channels_; }
   bool smooth() const { return smooth_; }
   ImTextureID id() const { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id_)); }
 
  private:
   unsigned id_ = 0;
-  int width_ = 0, height_ = 0;
+  int width_ = 0, height_ = 0, channels_ = 1;
   bool smooth_ = false;
+  std::vector<float> interleaved_;  // an RGB upload's pixels as GL takes them
   // upload_tiled()'s staging, kept: a fresh 1.3 MB vector for the 20×20 grid was 330 page faults
   // in the frame, 4.5 ms of it on this VM (the explorer maps blocks over 256 KiB; startup_heap.h).
   std::vector<float> tiled_;
@@ -74,9 +77,9 @@ class ImageRenderer {
   const std::string& source() const { return source_; }
 
   // Queues `texture` into the window's draw list at [min, max], drawn by our program.
-  void draw(ImDrawList* list, const GrayTexture& texture, ImVec2 min, ImVec2 max, ui::Colormap map) const;
+  void draw(ImDrawList* list, const ImageTexture& texture, ImVec2 min, ImVec2 max, ui::Colormap map) const;
   // Same, at the cursor, advancing it like ImGui::Image.
-  void image(const GrayTexture& texture, ImVec2 size, ui::Colormap map) const;
+  void image(const ImageTexture& texture, ImVec2 size, ui::Colormap map) const;
 
  private:
   static void use_program(const ImDrawList* list, const ImDrawCmd* cmd);
@@ -84,7 +87,8 @@ class ImageRenderer {
     unsigned id = 0;
     int u_projection = -1, u_image = -1;
   };
-  std::array<Program, ui::kColormapCount> programs_;  // one per colormap (see shaders/image.frag)
+  // One per colormap, then one for RGB images (see shaders/image.frag).
+  std::array<Program, ui::kColormapCount + 1> programs_;
   unsigned nearest_sampler_ = 0;                       // for images drawn at their size or larger
   std::string source_;
 };

@@ -54,7 +54,7 @@ void help_marker(const char* text) {
 
 void sync_textures(const AppState& state, Gfx& gfx) {
   if (gfx.decoded_generation != state.decoded_generation && state.decoded.count == 1) {
-    gfx.decoded.upload(state.decoded.pixels.data(), state.decoded.width, state.decoded.height);
+    gfx.decoded.upload(state.decoded.pixels.data(), state.decoded.width, state.decoded.height, state.decoded.channels);
     gfx.decoded_generation = state.decoded_generation;
   }
   // The decoded image first and always; the other views one per frame (Gfx::take_refresh_turn).
@@ -83,11 +83,11 @@ void sync_textures(const AppState& state, Gfx& gfx) {
       (gfx.morph_generation != state.interp_generation || gfx.morph_frame != state.morph_frame())) {
     const int frame = state.morph_frame();
     gfx.morph.upload(state.interp_images.pixels.data() + size_t(frame) * size_t(state.interp_images.pixels_per_image()),
-                     state.interp_images.width, state.interp_images.height);
+                     state.interp_images.width, state.interp_images.height, state.interp_images.channels);
     gfx.morph_generation = state.interp_generation;
     gfx.morph_frame = frame;
   }
-  for (GrayTexture* t : {&gfx.morph, &gfx.decoded, &gfx.interpolation, &gfx.endpoints, &gfx.gallery, &gfx.samples, &gfx.grid, &gfx.reparam})
+  for (ImageTexture* t : {&gfx.morph, &gfx.decoded, &gfx.interpolation, &gfx.endpoints, &gfx.gallery, &gfx.samples, &gfx.grid, &gfx.reparam})
     t->set_smooth(gfx.smooth);
 }
 

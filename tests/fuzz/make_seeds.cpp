@@ -66,7 +66,27 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::filesystem::path out = argv[1];
-  for (const char* sub : {"idx", "idx_gzip", "checkpoint"}) std::filesystem::create_directories(out / sub);
+  for (const char* sub : {"idx", "idx_gzip", "checkpoint", "npy", "folder_walk"}) std::filesystem::create_directories(out / sub);
+  // .npy: a uint8 image array, a float one in Fortran order, version 2, and int64 labels.
+  auto npy = [](const std::string& dict, size_t payload, int version) {
+    std::string header = dict;
+    const size_t prefix = version == 1 ? 10 : 12;
+    while ((prefix + header.size() + 1) % 64) header += ' ';
+    header += '\n';
+    std::vector<uint8_t> b = {0x93, 'N', 'U', 'M', 'P', 'Y', uint8_t(version), 0, uint8_t(header.size()), uint8_t(header.size() >> 8)};
+    if (version > 1) b.push_back(0), b.push_back(0);
+    b.insert(b.end(), header.begin(), header.end());
+    b.resize(b.size() + payload, 0x3f);
+    return b;
+  };
+  write(out / "npy" / "u8", npy("{'descr': '|u1', 'fortran_order': False, 'shape': (3, 4, 2), }", 24, 1));
+  write(out / "npy" / "f4-fortran", npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2, 2, 3), }", 96, 1));
+  write(out / "npy" / "v2-f8", npy("{'descr': '>f8', 'fortran_order': False, 'shape': (1, 3, 2, 2), }", 96, 2));
+  write(out / "npy" / "labels", npy("{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }", 40, 1));
+  // Folder trees (fuzz_folder_walk's two-byte entries): classes with images, a split, a loop.
+  write(out / "folder_walk" / "classes", {0, 0, 0, 0, 1, 1, 1, 2, 2, 1});
+  write(out / "folder_walk" / "split", {0, 32, 0, 48, 0, 1, 1, 2, 0, 2, 1, 3});
+  write(out / "folder_walk" / "loop", {0, 0, 1, 1, 3, 1, 5, 0});
 
   const std::vector<std::pair<std::string, std::vector<uint8_t>>> idx_seeds = {
       {"labels", idx(0x08, {5}, 5)},

@@ -36,11 +36,6 @@ void check_labels_apply(const DatasetShape& shape, const DataOptions& options) {
 
 }  // namespace
 
-bool DataOptions::operator==(const DataOptions& o) const {
-  return labels == o.labels && height == o.height && width == o.width && color == o.color && test_split == o.test_split &&
-         skip_bad == o.skip_bad;
-}
-
 bool Dataset::is_name(const std::string& spec) { return find_named_dataset(spec) != nullptr || spec == "shapes"; }
 
 std::string Dataset::spec_help() {

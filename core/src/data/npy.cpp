@@ -81,12 +81,13 @@ void parse_descr(const std::string& descr, NpyHeader& h, const std::string& what
     throw Error(what + ": unsupported dtype '" + descr + "' (" + why +
                 "); images must be uint8, float32 or float64, labels an integer type");
   };
-  if (descr.size() < 3) unsupported("not a plain number type");
+  if (descr.size() < 2) unsupported("not a plain number type");
   const char order = descr[0], code = descr[1];
   if (order != '<' && order != '>' && order != '|' && order != '=') unsupported("unknown byte order");
   if (code == 'O') unsupported("Python objects");
   if (code == 'U' || code == 'S' || code == 'a' || code == 'V') unsupported("strings or raw bytes");
   if (code == 'c') unsupported("complex numbers");
+  if (descr.size() < 3) unsupported("not a plain number type");
   if (code == 'b' && descr.size() == 3 && descr[2] == '1') {  // bool
     h.kind = NpyKind::kUnsigned;
     h.item_bytes = 1;
