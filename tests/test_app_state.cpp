@@ -401,7 +401,7 @@ TEST(AppState, EveryBadTypedValueIsABannerAndNothingChanges) {
       {"beta NaN", [&] { state.set_beta(std::nan("")); }, "beta must be in [0, 10000]"},
       {"beta negative", [&] { state.set_beta(-1); }, "beta must be in [0, 10000]"},
       {"warm-up negative", [&] { state.set_warmup_epochs(-2); }, "warm-up epochs must be in [0, 1000000]"},
-      {"dataset directory text", [&] { state.switch_dataset("not a path at all"); }, "not a path at all: no such directory"},
+      {"dataset directory text", [&] { state.switch_dataset("not a path at all"); }, "not a path at all: no such file or directory"},
       {"checkpoint path text", [&] { state.load_checkpoint("???"); }, "???: checkpoint not found"},
   };
   for (const auto& c : cases) {

@@ -1,6 +1,5 @@
 // Training: dataset, model, hyperparameters, run controls and checkpoints.
 #include <cmath>
-#include <cstring>
 
 #include "latent/error.h"
 #include "views/view.h"
@@ -61,16 +60,21 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
               "A folder holds images (.png .jpg .bmp .gif .tga): one subfolder per class, flat (unlabeled), or train/ and test/. "
               "A .npy file holds [N,H,W], [N,H,W,C] or [N,C,H,W] images, uint8 or floats in [0, 1]. "
               "Loading a dataset starts the model afresh.");
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
-  ImGui::InputTextWithHint("size", "HxW", f.size, sizeof f.size);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("resize every image to HxW (empty: keep their size)");
+  // How the images are read, in a popup so that the panel's rows stay where they are.
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
-  const char* colors[] = {"auto", "gray", "rgb"};
-  ImGui::Combo("color", &f.color, colors, 3);
-  if (f.dataset == 3 && std::string(f.directory).size() > 4 && std::string(f.directory).substr(std::strlen(f.directory) - 4) == ".npy") {
+  if (ImGui::SmallButton("options##data")) ImGui::OpenPopup("data options");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("size, colour and labels for the next Load");
+  if (ImGui::BeginPopup("data options")) {
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+    ImGui::InputTextWithHint("size", "HxW", f.size, sizeof f.size);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("resize every image to HxW (empty: keep their size)");
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+    const char* colors[] = {"auto", "gray", "rgb"};
+    ImGui::Combo("color", &f.color, colors, 3);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("auto: RGB when any image is stored in colour");
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
-    ImGui::InputTextWithHint("labels", "labels .npy (optional)", f.labels, sizeof f.labels);
+    ImGui::InputTextWithHint("labels", "labels .npy, for a .npy dataset", f.labels, sizeof f.labels);
+    ImGui::EndPopup();
   }
   if (!state.data.empty())
     ImGui::TextDisabled("%s: %lld train, %lld test, %dx%d %s, %s", state.data.name().c_str(), (long long)state.data.train_size(),
