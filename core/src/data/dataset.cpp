@@ -28,9 +28,9 @@ ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::
   return out;
 }
 
-void check_labels_apply(const DatasetShape& shape, const DataOptions& options) {
-  if (!options.labels.empty() && shape.kind != "npy")
-    throw Error("--labels " + options.labels + ": labels files go with .npy images; " + shape.directory + " is " + shape.kind +
+void check_labels_apply(const std::string& spec, const DataSourceEntry& source, const DataOptions& options) {
+  if (!options.labels.empty() && std::string(source.kind) != "npy")
+    throw Error("--labels " + options.labels + ": labels files go with .npy images; " + spec + " is " + source.kind +
                 " data, which carries its own labels");
 }
 
@@ -43,14 +43,14 @@ std::string Dataset::spec_help() {
 }
 
 DatasetShape Dataset::probe(const std::string& spec, const DataOptions& options) {
-  DatasetShape shape = data_source_for(spec).probe(spec, options);
-  check_labels_apply(shape, options);
-  return shape;
+  const DataSourceEntry& source = data_source_for(spec);
+  check_labels_apply(spec, source, options);
+  return source.probe(spec, options);
 }
 
 Dataset Dataset::load(const std::string& spec, const DataOptions& options) {
   const DataSourceEntry& source = data_source_for(spec);
-  if (!options.labels.empty() && std::string(source.kind) != "npy") check_labels_apply(source.probe(spec, options), options);
+  check_labels_apply(spec, source, options);
   RawDataset raw = source.load(spec, options);
   const DatasetShape& s = raw.shape;
   const int64_t image_bytes = int64_t(s.channels) * s.height * s.width;

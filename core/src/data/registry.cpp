@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -113,20 +114,34 @@ std::vector<std::string> numbered_classes(const std::vector<int32_t>& a, const s
   return names;
 }
 
+void for_each_index(int64_t count, const std::function<void(int64_t)>& body, const std::function<void(int64_t)>& progress) {
+  std::atomic<int64_t> next{0}, done{0};
+  auto work = [&] {
+    for (int64_t i; (i = next++) < count; ++done) body(i);
+  };
+  const unsigned threads = count > 64 ? std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8) : 1;
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  if (!progress) {
+    work();
+  } else {
+    pool.emplace_back(work);  // the calling thread reports while the others work
+    auto last = std::chrono::steady_clock::now();
+    while (done < count) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (const auto now = std::chrono::steady_clock::now(); now - last >= std::chrono::seconds(1)) {
+        last = now;
+        progress(done.load());
+      }
+    }
+  }
+  for (auto& t : pool) t.join();
+}
+
 void conform_images(int64_t count, const std::function<PixelView(int64_t)>& image, int out_channels, int out_height,
                     int out_width, uint8_t* out) {
   const int64_t bytes = int64_t(out_channels) * out_height * out_width;
-  std::atomic<int64_t> next{0};
-  auto work = [&] {
-    for (int64_t i; (i = next.fetch_add(64)) < count;)
-      for (int64_t j = i; j < std::min(count, i + 64); ++j)
-        conform_image(image(j), out_channels, out_height, out_width, out + j * bytes);
-  };
-  const int threads = int(std::clamp<int64_t>(count / 256, 1, std::max(1u, std::thread::hardware_concurrency())));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  for_each_index(count, [&](int64_t i) { conform_image(image(i), out_channels, out_height, out_width, out + i * bytes); });
 }
 
 }  // namespace latent

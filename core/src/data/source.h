@@ -78,6 +78,11 @@ void check_dataset_fits(const DatasetShape& shape, const std::string& what);
 // "0", "1", ... for labels without names: as many as the largest label + 1.
 std::vector<std::string> numbered_classes(const std::vector<int32_t>& a, const std::vector<int32_t>& b);
 
+// Runs body(i) for i in [0, count) on every core (up to 8 threads; one for 64 items or fewer). With
+// `progress`, the calling thread only reports: progress(done) about once a second until all are done.
+void for_each_index(int64_t count, const std::function<void(int64_t)>& body,
+                    const std::function<void(int64_t done)>& progress = nullptr);
+
 // Brings `count` decoded images (image(i) gives the i-th) to out_channels planes of out_height ×
 // out_width bytes each, image after image, into `out`, on every core (pixels.h says how).
 void conform_images(int64_t count, const std::function<PixelView(int64_t)>& image, int out_channels,

@@ -24,10 +24,7 @@ std::string find_idx(const std::string& dir, const std::string& name) {
     throw Error(dir + ": both " + name + " and " + name + ".gz are there; keep one (they may differ)");
   if (have_raw) return raw;
   if (have_gz) return gz;
-  if (::access(dir.c_str(), R_OK | X_OK) != 0 && errno == EACCES) throw Error(dir + ": permission denied");
-  throw Error(dir + ": missing " + name + " (or " + name +
-              ".gz); an IDX directory needs train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
-              "t10k-labels-idx1-ubyte, each optionally .gz");
+  throw Error(dir + ": missing " + name + " (or " + name + ".gz)");  // gone since check_files looked
 }
 
 // One split's two files, checked from their headers alone: ranks and counts agree.

@@ -5,11 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 
 #include "data/folder_walk.h"
 #include "data/source.h"
@@ -44,29 +40,21 @@ std::vector<uint8_t> read_whole(const std::string& path) {
 
 // Reads each file's header on every core; a file that is not a readable image gets its problem.
 void read_headers(std::vector<ImageFile>& files) {
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next++) < files.size();) {
-      ImageFile& f = files[i];
-      try {
-        FilePtr file = open_regular_file(f.path);
-        if (!stbi_info_from_file(file.get(), &f.width, &f.height, &f.channels)) {
-          f.problem = std::string("not a readable image (") + stbi_failure_reason() + ")";
-        } else if (int64_t(f.width) * f.height > kMaxDecodePixels) {
-          f.problem = "declares " + std::to_string(f.width) + "x" + std::to_string(f.height) + " pixels, more than the " +
-                      std::to_string(kMaxDecodePixels) + " (8192x8192) an image may have";
-        }
-      } catch (const Error& e) {
-        f.problem = e.what();
-        if (f.problem.compare(0, f.path.size(), f.path) == 0) f.problem = f.problem.substr(std::min(f.problem.size(), f.path.size() + 2));
+  for_each_index(int64_t(files.size()), [&](int64_t i) {
+    ImageFile& f = files[size_t(i)];
+    try {
+      FilePtr file = open_regular_file(f.path);
+      if (!stbi_info_from_file(file.get(), &f.width, &f.height, &f.channels)) {
+        f.problem = std::string("not a readable image (") + stbi_failure_reason() + ")";
+      } else if (int64_t(f.width) * f.height > kMaxDecodePixels) {
+        f.problem = "declares " + std::to_string(f.width) + "x" + std::to_string(f.height) + " pixels, more than the " +
+                    std::to_string(kMaxDecodePixels) + " (8192x8192) an image may have";
       }
+    } catch (const Error& e) {
+      f.problem = e.what();
+      if (f.problem.compare(0, f.path.size(), f.path) == 0) f.problem = f.problem.substr(std::min(f.problem.size(), f.path.size() + 2));
     }
-  };
-  std::vector<std::thread> pool;
-  const unsigned threads = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8);
-  for (unsigned t = 1; t < threads && files.size() > 64; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  });
 }
 
 std::string bad_file_message(const ImageFile& f, int64_t bad) {
@@ -145,47 +133,27 @@ DatasetShape shape_of(const std::string& spec, const DataOptions& options) { ret
 // Decodes every file into its slot of `out` on every core, with progress on stderr for large folders.
 void decode_all(std::vector<ImageFile>& files, const DatasetShape& s, uint8_t* out) {
   const int64_t image_bytes = int64_t(s.channels) * s.height * s.width;
-  std::atomic<size_t> next{0}, done{0};
-  auto work = [&] {
-    for (size_t i; (i = next++) < files.size();) {
-      ImageFile& f = files[i];
-      try {
-        const std::vector<uint8_t> bytes = read_whole(f.path);
-        int w = 0, h = 0, c = 0;
-        stbi_uc* pixels = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &c, 0);
-        if (!pixels) {
-          f.problem = std::string("cannot decode (") + stbi_failure_reason() + ")";
-        } else if (w != f.width || h != f.height || c != f.channels) {
-          f.problem = "changed while it was being read";
-        } else {
-          conform_image(PixelView::interleaved(pixels, c, h, w), s.channels, s.height, s.width, out + int64_t(i) * image_bytes);
-        }
-        stbi_image_free(pixels);
-      } catch (const Error& e) {
-        f.problem = e.what();
+  auto decode = [&](int64_t i) {
+    ImageFile& f = files[size_t(i)];
+    try {
+      const std::vector<uint8_t> bytes = read_whole(f.path);
+      int w = 0, h = 0, c = 0;
+      stbi_uc* pixels = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &c, 0);
+      if (!pixels) {
+        f.problem = std::string("cannot decode (") + stbi_failure_reason() + ")";
+      } else if (w != f.width || h != f.height || c != f.channels) {
+        f.problem = "changed while it was being read";
+      } else {
+        conform_image(PixelView::interleaved(pixels, c, h, w), s.channels, s.height, s.width, out + i * image_bytes);
       }
-      ++done;
+      stbi_image_free(pixels);
+    } catch (const Error& e) {
+      f.problem = e.what();
     }
   };
-  std::vector<std::thread> pool;
-  const unsigned threads = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8);
-  for (unsigned t = 1; t < threads && files.size() > 64; ++t) pool.emplace_back(work);
-  if (files.size() < 5000) {
-    work();
-  } else {
-    // The calling thread reports progress about once a second while the others decode.
-    pool.emplace_back(work);
-    auto last = std::chrono::steady_clock::now();
-    while (done < files.size()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last >= std::chrono::seconds(1)) {
-        last = now;
-        std::fprintf(stderr, "decoding images: %zu of %zu\n", done.load(), files.size());
-      }
-    }
-  }
-  for (auto& t : pool) t.join();
+  const int64_t n = int64_t(files.size());
+  if (n < 5000) return for_each_index(n, decode);
+  for_each_index(n, decode, [&](int64_t done) { std::fprintf(stderr, "decoding images: %lld of %lld\n", (long long)done, (long long)n); });
 }
 
 RawDataset load(const std::string& spec, const DataOptions& options) {

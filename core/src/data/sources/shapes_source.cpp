@@ -3,10 +3,8 @@
 // position, and in colour the hue. Generated deterministically, 64×64 unless --size says otherwise,
 // each image's factor values drawn uniformly from a fixed grid and kept as metadata.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <random>
-#include <thread>
 
 #include "data/source.h"
 #include "latent/error.h"
@@ -113,16 +111,10 @@ RawDataset load(const std::string& spec, const DataOptions& options) {
   for (int64_t i = 0; i < all.count; ++i) all.labels.push_back(all.factors[size_t(i) * nf]);  // the shape is the class
   const int64_t image_bytes = int64_t(d.shape.channels) * d.shape.height * d.shape.width;
   all.pixels.resize(size_t(all.count * image_bytes));
-  std::atomic<int64_t> next{0};
-  auto work = [&] {
-    for (int64_t i; (i = next++) < all.count;)
-      render(d.factors, all.factors.data() + size_t(i) * nf, d.shape.channels, d.shape.height, d.shape.width,
-             all.pixels.data() + i * image_bytes);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  for_each_index(all.count, [&](int64_t i) {
+    render(d.factors, all.factors.data() + size_t(i) * nf, d.shape.channels, d.shape.height, d.shape.width,
+           all.pixels.data() + i * image_bytes);
+  });
   split_held_out(std::move(all), image_bytes, options, spec, &d.train, &d.test);
   return d;
 }
