@@ -221,6 +221,7 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
     }
   }
   if (data.empty()) return;
+  remember_dataset(data.spec());
   form.describe_data(data.spec(), data.options());
   ModelConfig model = options.run.model;
   model.image_channels = data.channels();
@@ -734,6 +735,13 @@ void AppState::load_checkpoint(const std::string& path) {
   }
 }
 
+void AppState::remember_dataset(const std::string& spec) {
+  if (Dataset::is_name(spec)) return;  // the combo lists the names
+  recent_datasets.erase(std::remove(recent_datasets.begin(), recent_datasets.end(), spec), recent_datasets.end());
+  recent_datasets.insert(recent_datasets.begin(), spec);
+  if (recent_datasets.size() > kRecentDatasets) recent_datasets.resize(kRecentDatasets);
+}
+
 void AppState::switch_dataset(const std::string& spec) {
   try {
     switch_dataset(spec, form.data_options());
@@ -760,11 +768,7 @@ void AppState::switch_dataset(const std::string& spec, const DataOptions& data_o
       trainer->reset(model, train, d);
       pending_data_ = std::move(d);  // becomes `data` when the trainer's new run appears
     }
-    if (!Dataset::is_name(spec)) {
-      recent_datasets.erase(std::remove(recent_datasets.begin(), recent_datasets.end(), spec), recent_datasets.end());
-      recent_datasets.insert(recent_datasets.begin(), spec);
-      if (recent_datasets.size() > 8) recent_datasets.resize(8);
-    }
+    remember_dataset(spec);
     form.describe_data(spec, data_options);
     notify(loaded, false);
   } catch (const std::exception& e) {

@@ -186,7 +186,10 @@ class AppState {
   // Loads `spec` with `options` (default: the form's), keeping the current dataset when it fails.
   void switch_dataset(const std::string& spec);
   void switch_dataset(const std::string& spec, const DataOptions& options);
-  std::vector<std::string> recent_datasets;  // paths loaded this session, newest first
+  // Paths loaded, newest first: this session's, then those the settings file kept from earlier ones.
+  std::vector<std::string> recent_datasets;
+  static constexpr size_t kRecentDatasets = 8;
+  void remember_dataset(const std::string& spec);  // to the front of recent_datasets (not the names)
 
   void notify(std::string text, bool error, double seconds = 6);
   // The Training panel's "Lessons" button and the View menu open the lessons (main opens the view).

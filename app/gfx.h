@@ -1,6 +1,8 @@
 #pragma once
 // The GL side the panels draw with: our image program and one texture per image view, with the
 // result generation each texture was last filled from (so uploads happen only when data changed).
+#include <string>
+
 #include "gl/image_renderer.h"
 
 namespace latent::app {
@@ -40,6 +42,9 @@ struct Gfx {
     refreshed_in_frame = frame;
     return true;
   }
+  // The Training panel's preview of the dataset, and which dataset it was made from.
+  ImageTexture data_preview;
+  std::string data_preview_key;
   ui::Colormap colormap = ui::Colormap::Gray;
   bool smooth = false;
 };

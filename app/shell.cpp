@@ -90,6 +90,9 @@ Shell::Shell(std::vector<bool> open, std::string settings_path, bool lay_out, Ap
     else if (key == "export_scale" && numeric) state.export_scale = std::clamp(int(number), 1, 8);
     else if (key == "export_caption" && numeric) state.export_caption = number != 0;
     else if (key == "export_dir" && !value.empty()) state.export_dir = value;
+    else if (key == "recent_dataset" && !value.empty() && state.recent_datasets.size() < AppState::kRecentDatasets &&
+             std::find(state.recent_datasets.begin(), state.recent_datasets.end(), value) == state.recent_datasets.end())
+      state.recent_datasets.push_back(value);  // newest first, as saved
   }
 }
 
@@ -109,6 +112,8 @@ void Shell::save_settings(AppState& state) {
   std::ofstream out(settings_path_);
   out << "ui_scale=" << scale_ << "\nexport_scale=" << state.export_scale << "\nexport_caption=" << (state.export_caption ? 1 : 0)
       << "\nexport_dir=" << state.export_dir << "\n";
+  for (const std::string& path : state.recent_datasets)
+    if (path.find('\n') == std::string::npos) out << "recent_dataset=" << path << "\n";
   out.flush();
   if (!out) state.notify("cannot save the settings to " + settings_path_ + " (they apply until the app closes)", true, 8);
 }
@@ -340,7 +345,12 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
   // own only the new one is put in its slot (ImGui would give it a tiny window of its own choosing).
   std::vector<bool> opened(reg.size(), false);
   bool any_opened = false;
-  was_open_.resize(reg.size(), true);
+  if (was_open_.empty()) {
+    // The first frame: a view open now but absent from the saved layout (opened with --views, or new
+    // in this version) takes its slot like one opened from the menu, not ImGui's small default window.
+    was_open_.resize(reg.size(), true);
+    for (size_t i = 0; i < reg.size(); ++i) was_open_[i] = ImGui::FindWindowSettings(ImHashStr(reg[i].title)) != nullptr;
+  }
   for (size_t i = 0; i < reg.size(); ++i) opened[i] = open_[i] && !was_open_[i], any_opened = any_opened || opened[i];
   const bool arrange = relayout_ || (resized && layout_auto_) || (any_opened && layout_auto_);
   relayout_ = false;

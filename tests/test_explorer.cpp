@@ -368,6 +368,28 @@ TEST(Explorer, UnusablePlacesGiveAMessageAndTheAppRuns) {
   fs::remove("layout.ini");  // the bare name's file, in the working directory
 }
 
+// The dataset chooser's recent paths outlive the run: those in the settings file come back, the one
+// loaded now goes first, a repeat is not listed twice, and names (mnist) are not listed at all.
+TEST(Explorer, RecentDatasetsAreKeptAcrossRuns) {
+  const std::string dir = test::temp_dir();
+  fs::create_directories(dir + "/config/latent-explorer");
+  const std::string data = test::mnist_dir();
+  {
+    std::ofstream settings(dir + "/config/latent-explorer/settings.ini");
+    settings << "ui_scale=1\nrecent_dataset=/old/faces\nrecent_dataset=" << data << "\nrecent_dataset=/old/faces\nrecent_dataset=\n";
+  }
+  auto r = explorer(dir, {"--data", data, "--frames", "10", "--autosave", dir + "/auto.ckpt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string settings = read_text(dir + "/config/latent-explorer/settings.ini");
+  EXPECT_NE(settings.find("recent_dataset=" + data + "\nrecent_dataset=/old/faces\n"), std::string::npos) << settings;
+  EXPECT_EQ(settings.find("recent_dataset=/old/faces", settings.find("recent_dataset=/old/faces") + 1), std::string::npos) << settings;
+  EXPECT_EQ(settings.find("recent_dataset=\n"), std::string::npos) << settings;
+
+  r = explorer(dir, {"--data", "mnist", "--frames", "10", "--autosave", dir + "/auto.ckpt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(dir + "/config/latent-explorer/settings.ini"), settings) << "a name changed the recent paths";
+}
+
 // Random clicks, drags, keys, typed values, menu entries and resizes (tests/helpers/monkey.sh, seeded)
 // while the app trains: no crash, no hang, no X error, and the resident memory at the end within
 // 10 % of what it was after the first minute. LATENT_MONKEY_EVENTS runs more (the default fits CI).
@@ -421,17 +443,17 @@ sleep 2
 shot grown
 size 1280 720
 sleep 2
-click 60 158
+click 60 184
 key ctrl+a
 type 5
 click 640 500
-click 60 309
+click 60 335
 key ctrl+a
 type -1
 key Return
 sleep 7
 click 640 200
-click 60 309
+click 60 335
 key ctrl+a
 type -3
 key Return
@@ -440,7 +462,7 @@ shot banner
 click 640 500
 tap r
 sleep 1
-click 60 309
+click 60 335
 key ctrl+a
 type 0.003
 key Return

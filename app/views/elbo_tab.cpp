@@ -20,11 +20,11 @@ void term(const char* text, ImVec4 colour, const char* explanation) {
 }
 
 constexpr const char* kExplainLogPx =
-    "log p(x) = log of the integral of p(x|z) p(z) over z: how probable the model finds this digit. The integral "
+    "log p(x) = log of the integral of p(x|z) p(z) over z: how probable the model finds this image. The integral "
     "is intractable in general; for a 2-D latent we compute it on a grid, otherwise the importance-weighted "
     "bound with many samples stands in for it.";
 constexpr const char* kExplainRecon =
-    "E_q[log p(x|z)]: draw z = mu + sigma * eps from the encoder's q(z|x) and score the digit under the decoder. "
+    "E_q[log p(x|z)]: draw z = mu + sigma * eps from the encoder's q(z|x) and score the image under the decoder. "
     "The reconstruction term; it alone would let q collapse to a point.";
 constexpr const char* kExplainKl =
     "KL(q(z|x) || p(z)) = 1/2 sum(mu^2 + sigma^2 - log sigma^2 - 1), in closed form: how far the code is from "
@@ -79,7 +79,7 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
     return;
   }
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
-  if (ImGui::InputInt("digit", &e.digit)) e.digit_dirty = true;
+  if (ImGui::InputInt("test image", &e.digit)) e.digit_dirty = true;
   e.digit = std::clamp(e.digit, 0, int(state.data.test_size()) - 1);
   ImGui::SameLine();
   ImGui::TextDisabled("(test #%d, %s)", e.digit, state.data.class_name(state.data.test_labels()[size_t(e.digit)]).c_str());
@@ -93,7 +93,7 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
   if (two_d) {
     same_line_if_fits(checkbox_width("posterior on pad"));
     ImGui::Checkbox("posterior on pad", &e.show_posterior);
-    help_marker("Shows the true posterior p(z|x) of this digit as a heatmap on the latent pad (log p(x|z) + log p(z) "
+    help_marker("Shows the true posterior p(z|x) of this image as a heatmap on the latent pad (log p(x|z) + log p(z) "
                 "on a grid, normalised), with q(z|x)'s 1 and 2 sigma ellipses on top. Its colour bar gives the density per "
                 "unit area of z, on a square-root scale so that the tails stay visible.");
   }
@@ -119,16 +119,16 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
     const auto& b = e.digit_bounds;
     const bool exact = two_d && e.posterior.resolution > 0;
     const double log_px = exact ? e.posterior.log_px : -b.iw_loss;
-    inequality(exact ? "this digit (log p(x) by grid integration over z)" : "this digit (log p(x) estimated by the IW bound)",
+    inequality(exact ? "this image (log p(x) by grid integration over z)" : "this image (log p(x) estimated by the IW bound)",
                log_px, exact, b.elbo.recon, b.elbo.kl, -b.iw_loss, b.iw_samples);
   } else {
-    ImGui::TextDisabled("computing the bound for this digit...");
+    ImGui::TextDisabled("computing the bound for this image...");
   }
   ImGui::Separator();
   if (e.have_test) {
     const auto& b = e.test_bounds;
     char label[96];
-    std::snprintf(label, sizeof label, "test-set average (first %lld test digits; log p(x) by the IW bound)",
+    std::snprintf(label, sizeof label, "test-set average (first %lld test images; log p(x) by the IW bound)",
                   (long long)b.elbo.images);
     inequality(label, -b.iw_loss, false, b.elbo.recon, b.elbo.kl, -b.iw_loss, b.iw_samples);
   }
@@ -147,7 +147,7 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
 
   if (ImGui::Button("sample eps")) state.sample_reparameterization();
   help_marker("Reparameterization: z = mu + sigma * eps with eps ~ N(0, I). The points appear on the pad around this "
-              "digit's code; below are their decodings, the stochastic reconstructions whose average log-likelihood "
+              "image's code; below are their decodings, the stochastic reconstructions whose average log-likelihood "
               "is the reconstruction term. Gradients flow through mu and sigma because eps is the only random part.");
   if (gfx.reparam.valid() && e.reparam_images.count > 0) {
     ImGui::SameLine();

@@ -13,7 +13,7 @@ class GalleryView final : public View {
 void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (!begin_panel("Reconstructions and samples", open)) return ImGui::End();
   const float width = ImGui::GetContentRegionAvail().x;
-  ImGui::TextDisabled("test digits (top) and their reconstructions decode(mu(x))");
+  ImGui::TextDisabled("test images (top) and their reconstructions decode(mu(x))");
   help_marker("The reconstruction term E_q[log p(x|z)] rewards these for matching the originals.");
   ImGui::SameLine();
   if (ImGui::SmallButton("PNG##recon"))

@@ -42,7 +42,7 @@ void kl_tab(AppState& state, KlTabState& tab) {
   help_marker("A unit (latent dim) is active when its code moves with the input: Cov_x(E_q[z_d]) > 0.01. An inactive "
               "unit has q(z_d|x) = p(z_d) for every x: KL 0, and the decoder ignores it.");
   if (total < 0.1 || active == 0)
-    ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "posterior collapse: q(z|x) = p(z) for every digit, the decoder ignores z. "
+    ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "posterior collapse: q(z|x) = p(z) for every image, the decoder ignores z. "
                                                   "Lower beta or add a KL warm-up.");
 
   // Bars, one per dim, height = KL_d in nats on a scale that only grows during a run (1, 2, 5, 10,

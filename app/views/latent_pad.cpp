@@ -26,14 +26,14 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
   }
   int background = int(state.options.pad_background);
   ImGui::RadioButton("encoded test set", &background, 0);
-  help_marker("Each dot is mu(x) of q(z|x) for one test digit, coloured by its label. The KL term pulls them "
+  help_marker("Each dot is mu(x) of q(z|x) for one test image, coloured by its label. The KL term pulls them "
               "towards N(0, I): watch the clusters pack around the origin as training goes on.");
   same_line_if_fits(checkbox_width("decoded manifold"));
   ImGui::RadioButton("decoded manifold", &background, 1);
   help_marker("The decoder's mean image at each point of a grid over the pad: p(x|z) as a map.");
   same_line_if_fits(checkbox_width("q(z) vs p(z)"));
   ImGui::RadioButton("q(z) vs p(z)", &background, 2);
-  help_marker("The aggregate posterior q(z) = mean over test digits of q(z|x), against the prior N(0, I) (circles at "
+  help_marker("The aggregate posterior q(z) = mean over test images of q(z|x), against the prior N(0, I) (circles at "
               "1, 2, 3 sigma). Red: holes, where the prior has mass (inside 2 sigma) but q(z) is under 5 % of it. "
               "Samples from p(z) that land there decode to things the decoder never learned: click one.");
   const PadBackground chosen = PadBackground(background);
@@ -67,7 +67,7 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
       state.decoded_dirty = state.grid_dirty = true;
     }
     help_marker("The pad shows two latent dims; the others stay at these values (zero, or the mean of the "
-                "interpolation's digit A under q(z|x)).");
+                "interpolation's image A under q(z|x)).");
     if (ImGui::TreeNode("other dims")) {
       for (int d = 0; d < dims; ++d) {
         if (d == state.pad_dim_x || d == state.pad_dim_y) continue;

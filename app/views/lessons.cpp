@@ -20,7 +20,7 @@ const Lesson kLessons[] = {
      [](AppState& s) { s.options.pad_background = PadBackground::Manifold, s.grid_dirty = true; }},
     {"2. log p(x) is intractable",
      "p(x) = integral of p(x|z) p(z) over every z. In 2-D we can still sum it on a grid; in 20-D we cannot.",
-     "In the ELBO tab, read log p(x) for a digit; then pick another digit.",
+     "In the ELBO tab, read log p(x) for a test image; then pick another.",
      [](AppState& s) { s.options.tab = "elbo"; }},
     {"3. An encoder q(z|x)",
      "The encoder guesses where the code of x lies: q(z|x) = N(mu(x), sigma(x)^2), a Gaussian per image.",
@@ -48,7 +48,7 @@ const Lesson kLessons[] = {
      }},
     {"7. The gap",
      "log p(x) - ELBO = KL(q(z|x) || p(z|x)): the bound is tight when the encoder's Gaussian matches the true posterior.",
-     "Train and watch the gap for one digit shrink; scrub the timeline back to see it wide.",
+     "Train and watch the gap for one image shrink; scrub the timeline back to see it wide.",
      [](AppState& s) { s.options.tab = "elbo", s.elbo.show_posterior = true; }},
 };
 constexpr int kLessonCount = int(sizeof kLessons / sizeof kLessons[0]);

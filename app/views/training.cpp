@@ -1,7 +1,10 @@
 // Training: dataset, model, hyperparameters, run controls and checkpoints.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "latent/error.h"
+#include "ui/dataset_preview.h"
 #include "views/view.h"
 
 namespace latent::app {
@@ -18,6 +21,37 @@ ImVec4 state_color(TrainerState state) {
     case TrainerState::Idle: break;
   }
   return {0.7f, 0.7f, 0.7f, 1};
+}
+
+// Images in the preview strip.
+constexpr int kPreviewImages = 12;
+
+// A strip of training images under the dataset's summary (one of each class first), so that what
+// was loaded can be seen before anything trains; a hovered image names its class.
+void data_preview(const Dataset& data, Gfx& gfx) {
+  char address[32];
+  std::snprintf(address, sizeof address, "|%p", static_cast<const void*>(&data.impl()));
+  const std::string key = data.spec() + address;
+  if (key != gfx.data_preview_key) {
+    gfx.data_preview_key = key;
+    const ImageBatch images = data.train_images(ui::preview_indices(data.train_labels(), data.train_size(), data.classes(), kPreviewImages));
+    if (images.count > 0) gfx.data_preview.upload_tiled(images, 1, int(images.count));
+  }
+  if (!gfx.data_preview.valid()) return;
+  const float aspect = float(gfx.data_preview.width()) / float(gfx.data_preview.height());
+  // As wide as the panel, but no taller than two lines of text, so that a wide window does not push
+  // the model's fields down.
+  const float height = std::min(ImGui::GetContentRegionAvail().x / aspect, ImGui::GetFontSize() * 2.2f);
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  gfx.renderer.image(gfx.data_preview, ImVec2(height * aspect, height), gfx.colormap);
+  if (ImGui::IsItemHovered()) {
+    const auto shown = ui::preview_indices(data.train_labels(), data.train_size(), data.classes(), kPreviewImages);
+    const int slot = std::clamp(int((ImGui::GetIO().MousePos.x - p.x) / (height * aspect) * float(shown.size())), 0, int(shown.size()) - 1);
+    const int64_t index = shown[size_t(slot)];
+    const auto& labels = data.train_labels();
+    const int32_t label = size_t(index) < labels.size() ? labels[size_t(index)] : kUnlabeled;
+    ImGui::SetTooltip("training image #%lld: %s", (long long)index, data.class_name(label).c_str());
+  }
 }
 
 }  // namespace
@@ -81,6 +115,7 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
                         (long long)state.data.test_size(), state.data.width(), state.data.height(),
                         state.data.channels() == 3 ? "RGB" : "gray",
                         state.data.labeled() ? (std::to_string(state.data.classes()) + " classes").c_str() : "unlabeled");
+  if (!state.data.empty()) data_preview(state.data, gfx);
 
   section("Model (applies on Reset)");
   ImGui::InputInt("latent dim", &f.latent);  // not clamped: Reset refuses a bad value with a banner
@@ -119,7 +154,7 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   ImGui::SliderFloat("beta", &f.beta, 0.0f, 10.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
   if (ImGui::IsItemDeactivatedAfterEdit()) state.set_beta(f.beta);  // on release, not every drag tick
   help_marker("The KL weight: loss = recon + beta * KL. beta = 1 is the ELBO. Large beta pushes q(z|x) towards the "
-              "prior: smoother latent space, blurrier digits, and at the extreme posterior collapse (KL = 0).");
+              "prior: smoother latent space, blurrier images, and at the extreme posterior collapse (KL = 0).");
   if (ImGui::InputFloat("KL warm-up epochs", &f.warmup, 0, 0, "%.1f", ImGuiInputTextFlags_EnterReturnsTrue))
     state.set_warmup_epochs(f.warmup);
   help_marker("beta rises linearly from 0 over this many epochs; a cure for posterior collapse.");
