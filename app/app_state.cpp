@@ -162,6 +162,9 @@ void TrainingForm::describe(const ModelConfig& m, const TrainConfig& t) {
   likelihood = m.likelihood == ReconstructionLikelihood::Gaussian ? 1 : 0;
   sigma = float(m.gaussian_sigma);
   learn_sigma = m.learn_sigma;
+  const auto priors = prior_names();
+  prior = int(std::find(priors.begin(), priors.end(), m.prior) - priors.begin()) % int(priors.size());
+  components = m.prior_components > 0 ? m.prior_components : default_prior_components("mog");
   batch = t.batch_size;
   lr = t.learning_rate;
   beta = float(t.beta);
@@ -435,15 +438,42 @@ void AppState::refresh_inference() {
     const float extent = pad_extent;
     worker_.submit("scatter", [this, vae, d, dx, dy, extent, size] {
       auto set = std::make_shared<EncodedSet>(encode_test_set(*vae, d));
-      auto density = std::make_shared<ui::DensityGrid>(ui::aggregate_density(set->posterior, dx, dy, 128, extent));
+      // A learned prior: its marginal over the pad's dims, for the q(z) vs p(z) view and the contours.
+      std::vector<float> prior_grid;
+      auto contours = std::make_shared<std::vector<ui::ContourSegment>>();
+      auto pseudo = std::make_shared<ImageBatch>();
+      auto pseudo_mu = std::make_shared<LatentMatrix>();
+      const int dims = vae->config().latent_dim;
+      if (vae->config().prior != "normal" && dx < dims && (dims == 1 || (dy < dims && dy != dx))) {
+        const int resolution = dims == 2 ? 128 : 64;  // drawn from samples beyond two dims: coarser cells
+        const std::vector<float> marginal = vae->prior_marginal_grid(dx, dims == 1 ? dx : dy, resolution, extent);
+        const std::vector<double> masses(ui::kContourMasses.begin(), ui::kContourMasses.end());
+        *contours = ui::contour_segments(marginal, resolution, extent, ui::hpd_levels(marginal, masses));
+        prior_grid = marginal;
+        if (resolution != 128) {  // each sampled cell covers 2 × 2 of the aggregate's
+          prior_grid.assign(size_t(128) * 128, 0.0f);
+          for (int r = 0; r < 128; ++r)
+            for (int c = 0; c < 128; ++c) prior_grid[size_t(r) * 128 + size_t(c)] = marginal[size_t(r / 2) * 64 + size_t(c / 2)];
+        }
+        if (ImageBatch u = vae->pseudo_inputs(); u.count > 0) {
+          u.count = std::min<int64_t>(u.count, kPseudoShown);
+          u.pixels.resize(size_t(u.count) * size_t(u.pixels_per_image()));
+          *pseudo_mu = vae->encode(u).mu;
+          *pseudo = std::move(u);
+        }
+      }
+      auto density = std::make_shared<ui::DensityGrid>(ui::aggregate_density(set->posterior, dx, dy, 128, extent, prior_grid));
       // 10,000 dots into a 512² image take 1-2 ms: here rather than in a frame.
       auto image = std::make_shared<ui::ScatterImage>();
       if (size > 0 && dx < set->posterior.mu.cols && dy < set->posterior.mu.cols)
         *image = ui::rasterize_pad_scatter(set->posterior.mu, set->labels, dx, dy, extent, size);
-      return [this, set, density, image] {
+      return [this, set, density, image, contours, pseudo, pseudo_mu] {
         if (set->posterior.mu.cols != latent_dim()) return;
         scatter = std::move(*set);
         aggregate = std::move(*density);
+        prior_contours = std::move(*contours);
+        pseudo_images = std::move(*pseudo);
+        pseudo_points = std::move(*pseudo_mu);
         scatter_image = std::move(*image);
         ++scatter_generation;
       };
@@ -700,6 +730,8 @@ void AppState::reset_from_form() {
   model.likelihood = form.likelihood ? ReconstructionLikelihood::Gaussian : ReconstructionLikelihood::Bernoulli;
   model.gaussian_sigma = form.sigma;
   model.learn_sigma = form.learn_sigma;
+  model.prior = prior_names().at(size_t(std::clamp(form.prior, 0, int(prior_names().size()) - 1)));
+  model.prior_components = model.prior == "normal" ? 0 : form.components;  // checked by validate() below
   train.batch_size = form.batch;
   train.learning_rate = form.lr;
   train.beta = form.beta;

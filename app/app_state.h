@@ -19,6 +19,7 @@
 #include "latent/trainer.h"
 #include "ui/aggregate_density.h"
 #include "ui/colormap.h"
+#include "ui/prior_contours.h"
 #include "ui/scatter_raster.h"
 
 namespace latent::app {
@@ -148,6 +149,8 @@ struct TrainingForm {
   int likelihood = 0;  // bernoulli, gaussian
   float sigma = 0.1f;
   bool learn_sigma = false;
+  int prior = 0;        // prior_names() order: normal, mog, vamp
+  int components = 10;  // K of mog or vamp
   int batch = 128;
   double lr = 3e-3;
   float beta = 1.0f;
@@ -259,6 +262,13 @@ class AppState {
   ImageBatch grid_images;        // K × K manifold
   int grid_k_shown = 0;
   ImageBatch originals, reconstructions, samples;
+  // A learned prior on the pad: its contours (N(0, I)'s are circles, drawn without these), and the
+  // VampPrior's pseudo-inputs (up to kPseudoShown) with their q(z|u_k) means, from the same weights
+  // as the scatter.
+  std::vector<ui::ContourSegment> prior_contours;
+  ImageBatch pseudo_images;
+  LatentMatrix pseudo_points;
+  static constexpr int kPseudoShown = 32;
   // The fixed test batch stacked over its reconstructions (2 rows), as the gallery shows it.
   ImageBatch originals_over_reconstructions() const;
   uint64_t sample_seed = 1;
@@ -293,6 +303,8 @@ class AppState {
   void view_timeline(int index);  // -1 = live
   static constexpr size_t kTimelineMax = 80;
   int latent_dim() const { return snapshot ? snapshot->model.latent_dim : options.run.model.latent_dim; }
+  // The model's prior p(z), by name ("normal", "mog", "vamp").
+  const std::string& prior() const { return snapshot ? snapshot->model.prior : options.run.model.prior; }
 
  private:
   void make_trainer(Dataset data, const ModelConfig& model, const TrainConfig& train);

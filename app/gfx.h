@@ -45,6 +45,9 @@ struct Gfx {
   // The Training panel's preview of the dataset, and which dataset it was made from.
   ImageTexture data_preview;
   std::string data_preview_key;
+  // The VampPrior's pseudo-inputs in the gallery, from the scatter generation they came with.
+  ImageTexture pseudo;
+  int64_t pseudo_generation = -1;
   ui::Colormap colormap = ui::Colormap::Gray;
   bool smooth = false;
 };

@@ -46,6 +46,10 @@ TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
       {{"--epochs", "ten"}, "--epochs"},
       {{"--beta", "inf"}, "--beta"},
       {{"--likelihood", "laplace"}, "--likelihood"},
+      {{"--prior", "flow"}, "--prior: unknown prior 'flow'"},
+      {{"--prior", "mog", "--prior-components", "0"}, "--prior-components"},
+      {{"--prior", "vamp", "--prior-components", "-2"}, "--prior-components"},
+      {{"--prior-components", "5"}, "the normal prior has no components"},
       {{"--device", "gpu"}, "--device"},
       {{"--parallel", "openmp"}, "--parallel"},
       {{"--bogus"}, "--bogus"},
@@ -78,7 +82,7 @@ TEST(LatentTrain, HelpListsTheFlags) {
   auto r = train({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--data", "--epochs", "--latent", "--hidden", "--batch", "--lr", "--lr-schedule", "--beta", "--warmup-epochs",
-                           "--activation", "--likelihood", "--seed", "--threads", "--parallel", "--device", "--limit", "--resume", "--out", "--eval-iw", "--eval-exact", "--eval-limit"})
+                           "--activation", "--likelihood", "--prior", "--prior-components", "--seed", "--threads", "--parallel", "--device", "--limit", "--resume", "--out", "--eval-iw", "--eval-exact", "--eval-limit"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 

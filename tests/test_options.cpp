@@ -76,6 +76,11 @@ TEST(Options, RejectsBadValuesNamingTheFlag) {
       {{"--beta", "NaN"}, "not a finite number"},
       {{"--likelihood", "poisson"}, "unknown likelihood"},
       {{"--activation", "tanh"}, "unknown activation"},
+      {{"--prior", "flow"}, "unknown prior 'flow' (expected normal, mog or vamp)"},
+      {{"--prior", "mog", "--prior-components", "0"}, "out of range (1..5000)"},
+      {{"--prior", "vamp", "--prior-components", "-1"}, "out of range"},
+      {{"--prior", "vamp", "--prior-components", "many"}, "not an integer"},
+      {{"--prior-components", "3"}, "the normal prior has no components"},
       {{"--lr-schedule", "step"}, "unknown learning-rate schedule"},
       {{"--device", "tpu"}, "unknown device"},
       {{"--threads", "0"}, "--threads"},
@@ -90,6 +95,16 @@ TEST(Options, RejectsBadValuesNamingTheFlag) {
     EXPECT_NE(message.find(c.expected), std::string::npos)
         << "args: " << c.args[0] << (c.args.size() > 1 ? " " + c.args[1] : "") << " gave: '" << message << "'";
   }
+}
+
+TEST(Options, PriorComponentsDefaultPerPrior) {
+  EXPECT_EQ(parse({}).model.prior, "normal");
+  EXPECT_EQ(parse({}).model.prior_components, 0);
+  EXPECT_EQ(parse({"--prior", "mog"}).model.prior_components, 10);
+  EXPECT_EQ(parse({"--prior", "vamp"}).model.prior_components, 500);
+  // In either order.
+  EXPECT_EQ(parse({"--prior-components", "7", "--prior", "vamp"}).model.prior_components, 7);
+  EXPECT_EQ(parse({"--prior", "mog", "--prior-components", "3"}).model.prior_components, 3);
 }
 
 TEST(Options, LeavesCallerFlagsUnparsed) {

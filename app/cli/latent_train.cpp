@@ -87,6 +87,8 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
   mismatch("--dense", format_dense(o.model.dense), format_dense(c.model.dense));
   mismatch("--activation", to_string(o.model.activation), to_string(c.model.activation));
   mismatch("--likelihood", to_string(o.model.likelihood), to_string(c.model.likelihood));
+  mismatch("--prior", o.model.prior, c.model.prior);
+  mismatch("--prior-components", std::to_string(o.model.prior_components), std::to_string(c.model.prior_components));
   o.model = c.model;
   TrainConfig t = c.train;
   if (given("--batch")) t.batch_size = o.train.batch_size;
@@ -206,6 +208,13 @@ void write_pictures(const Vae& vae, const Dataset& data, const std::string& dir)
     write_png(dir + "/interpolation.png",
               upscale(stack_rows({tile_images(lerp, 1, steps), tile_images(slerp, 1, steps)}), 2));
   }
+  if (ImageBatch pseudo = vae.pseudo_inputs(); pseudo.count > 0) {
+    // The VampPrior's first 64 pseudo-inputs: the images its components are the posteriors of.
+    const int n = int(std::min<int64_t>(64, pseudo.count)), cols = std::min(n, 8);
+    pseudo.count = n;
+    pseudo.pixels.resize(size_t(n) * size_t(pseudo.pixels_per_image()));
+    write_png(dir + "/pseudo_inputs.png", upscale(tile_images(pseudo, (n + cols - 1) / cols, cols), 2));
+  }
   if (vae.config().latent_dim == 2) {
     GridSpec grid;
     grid.k = 20;
@@ -260,10 +269,10 @@ int run(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   const bool show_progress = ::isatty(STDERR_FILENO);
   const int64_t used = o.train.limit > 0 ? std::min(o.train.limit, data.train_size()) : data.train_size();
-  std::fprintf(stderr, "training on %s (%lld images, %dx%d %s, %s) on %s: %s, latent %d, %s, batch %d, lr %g (%s), beta %g; %s\n",
+  std::fprintf(stderr, "training on %s (%lld images, %dx%d %s, %s) on %s: %s, latent %d, %s, %s, batch %d, lr %g (%s), beta %g; %s\n",
                data.name().c_str(), (long long)used, data.width(), data.height(), data.channels() == 3 ? "RGB" : "gray",
                data.labeled() ? (std::to_string(data.classes()) + " classes").c_str() : "unlabeled", trainer->snapshot()->device.c_str(),
-               describe_layers(o.model).c_str(), o.model.latent_dim, to_string(o.model.likelihood).c_str(), o.train.batch_size,
+               describe_layers(o.model).c_str(), o.model.latent_dim, describe_prior(o.model).c_str(), to_string(o.model.likelihood).c_str(), o.train.batch_size,
                o.train.learning_rate, to_string(o.train.lr_schedule).c_str(), o.train.beta,
                trainer->snapshot()->step_engine.c_str());
   if (trainer->snapshot()->device == "cpu")
@@ -283,8 +292,11 @@ int run(int argc, char** argv) {
       ++epochs_seen;
       csv.epoch(e);
       if (show_progress) std::fprintf(stderr, "\r\033[K");
-      std::printf("epoch=%d seconds=%.3f samples_per_s=%.1f train_loss=%.4f test_loss=%.4f test_recon=%.4f test_kl=%.4f\n",
+      std::printf("epoch=%d seconds=%.3f samples_per_s=%.1f train_loss=%.4f test_loss=%.4f test_recon=%.4f test_kl=%.4f",
                   e.epoch, e.seconds, e.samples_per_s, e.train_loss, e.test_loss, e.test_recon, e.test_kl);
+      // An estimated KL (a learned prior) with its standard error over the test set.
+      if (!prior_has_closed_form_kl(o.model.prior)) std::printf(" test_kl_stderr=%.4f", e.test_kl_stderr);
+      std::printf("\n");
       std::fflush(stdout);
     }
   };
@@ -331,14 +343,15 @@ int run(int argc, char** argv) {
     BoundEvaluation b = evaluate_bounds(weights, data, eval.iw, eval.exact, eval.limit, o.train.seed);
     std::printf("eval images=%lld test_loss=%.4f test_recon=%.4f test_kl=%.4f", (long long)b.elbo.images, b.elbo.loss,
                 b.elbo.recon, b.elbo.kl);
+    if (b.elbo.kl_estimated) std::printf(" test_kl_stderr=%.4f", b.elbo.kl_stderr);
     if (b.iw_samples > 0) std::printf(" iw_samples=%d test_iw_loss=%.4f", b.iw_samples, b.iw_loss);
     if (b.exact) std::printf(" test_nll_exact=%.4f", b.exact_nll);
     std::printf("\n");
     std::fflush(stdout);
   }
   write_pictures(weights, data, o.out);
-  std::fprintf(stderr, "wrote %s/{metrics.csv, checkpoint.ckpt, reconstructions.png, samples.png, interpolation.png%s}\n",
-               o.out.c_str(), o.model.latent_dim == 2 ? ", manifold.png" : "");
+  std::fprintf(stderr, "wrote %s/{metrics.csv, checkpoint.ckpt, reconstructions.png, samples.png, interpolation.png%s%s}\n",
+               o.out.c_str(), o.model.prior == "vamp" ? ", pseudo_inputs.png" : "", o.model.latent_dim == 2 ? ", manifold.png" : "");
   return 0;
 }
 

@@ -1,5 +1,6 @@
 // Reconstructions of a fixed test batch (originals over reconstructions) and samples from the prior.
 #include <algorithm>
+#include <string>
 
 #include "views/view.h"
 
@@ -8,7 +9,30 @@ namespace latent::app {
 class GalleryView final : public View {
  public:
   void draw(AppState& state, Gfx& gfx, bool* open) override;
+
+ private:
+  static void pseudo_inputs(AppState& state, Gfx& gfx, float width);
 };
+
+// The VampPrior's pseudo-inputs u_k: the images whose posteriors q(z|u_k) make up p(z). They start
+// as training images and are trained with the model.
+void GalleryView::pseudo_inputs(AppState& state, Gfx& gfx, float width) {
+  const ImageBatch& u = state.pseudo_images;
+  if (state.prior() != "vamp" || u.count == 0) return;
+  if (gfx.pseudo_generation != state.scatter_generation) {
+    gfx.pseudo_generation = state.scatter_generation;
+    gfx.pseudo.upload_tiled(u, 1, int(u.count));
+  }
+  ImGui::TextDisabled("VampPrior pseudo-inputs u_k (the first %lld)", (long long)u.count);
+  help_marker("p(z) = (1/K) sum_k q(z | u_k): a mixture of the encoder's posteriors of K learned images. They start "
+              "as training images; training moves them to where the prior should put its mass. The pad marks "
+              "their means with triangles.");
+  ImGui::SameLine();
+  if (ImGui::SmallButton("PNG##pseudo")) export_png(state, gfx, "pseudo-inputs", u, 1, int(u.count));
+  if (!gfx.pseudo.valid()) return;
+  const float aspect = float(gfx.pseudo.width()) / float(gfx.pseudo.height());
+  gfx.renderer.image(gfx.pseudo, ImVec2(width, width / aspect), gfx.colormap);
+}
 
 void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (!begin_panel("Reconstructions and samples", open)) return ImGui::End();
@@ -30,7 +54,9 @@ void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
       if (ImGui::IsMouseClicked(ImGuiMouseButton_Right)) state.interp_b = column, state.interp_dirty = true;
     }
   }
-  ImGui::TextDisabled("samples: z ~ p(z) = N(0, I), decoded");
+  const std::string prior = state.prior();
+  ImGui::TextDisabled("samples: z ~ p(z) = %s, decoded",
+                      prior == "normal" ? "N(0, I)" : prior == "mog" ? "the learned mixture" : "the VampPrior");
   ImGui::SameLine();
   if (ImGui::SmallButton("resample (G)")) {
     ++state.sample_seed;
@@ -41,7 +67,10 @@ void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (ImGui::SmallButton("PNG")) export_png(state, gfx, "samples", state.samples, gfx.samples_rows, count / std::max(1, gfx.samples_rows));
   if (gfx.samples.valid() && count > 0) {
     // The grid (1 x 32, 2 x 16, 4 x 8 ...) with the largest images that fit what is left of the window.
-    const float h = ImGui::GetContentRegionAvail().y;
+    // Room kept below for the VampPrior's strip of pseudo-inputs (a line of text and one row).
+    const bool pseudo = state.prior() == "vamp" && state.pseudo_images.count > 0;
+    const float reserve = pseudo ? width / float(state.pseudo_images.count) + ImGui::GetFrameHeightWithSpacing() * 1.2f : 0;
+    const float h = std::max(8.0f, ImGui::GetContentRegionAvail().y - reserve);
     const auto side_for = [&](int rows) { return std::min(width / float(count / rows), h / float(rows)); };
     int best = gfx.samples_rows;
     float best_side = count % best == 0 ? side_for(best) : 0;
@@ -55,6 +84,7 @@ void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
     const float w = std::min(width, h * aspect);
     gfx.renderer.image(gfx.samples, ImVec2(w, w / aspect), gfx.colormap);
   }
+  pseudo_inputs(state, gfx, width);
   ImGui::End();
 }
 

@@ -12,6 +12,18 @@ namespace latent::app {
 void kl_tab(AppState& state, KlTabState& tab) {
   ElboViews& e = state.elbo;
   e.test_views_visible = true;
+  if (e.have_test && e.test_bounds.elbo.kl_estimated) {
+    // A learned prior does not factor over dimensions: there is one KL, estimated by sampling.
+    const Evaluation& t = e.test_bounds.elbo;
+    ImGui::Text("KL = %.2f +- %.2f nats (estimated)", t.kl, t.kl_stderr);
+    help_marker("Under a learned prior KL(q(z|x) || p(z)) has no closed form: it is the mean over test images of "
+                "log q(z|x) - log p(z) at one sampled z each, with its standard error. Nor does it split into one "
+                "term per latent dimension, as it does under N(0, I): switch the prior to normal (Reset) to see "
+                "KL per dimension and which units are active.");
+    if (t.kl < 0.1)
+      ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "posterior collapse: q(z|x) = p(z) for every image, the decoder ignores z.");
+    return;
+  }
   if (!e.have_test || e.test_bounds.elbo.kl_per_dim.empty()) {
     ImGui::TextDisabled("computing KL per dimension...");
     return;

@@ -26,16 +26,24 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
   }
   int background = int(state.options.pad_background);
   ImGui::RadioButton("encoded test set", &background, 0);
-  help_marker("Each dot is mu(x) of q(z|x) for one test image, coloured by its label. The KL term pulls them "
-              "towards N(0, I): watch the clusters pack around the origin as training goes on.");
+  help_marker(state.prior() == "normal"
+                  ? "Each dot is mu(x) of q(z|x) for one test image, coloured by its label. The KL term pulls them "
+                    "towards N(0, I) (the circles at 1, 2 and 3 sigma): watch the clusters pack around the origin as "
+                    "training goes on."
+                  : "Each dot is mu(x) of q(z|x) for one test image, coloured by its label. The KL term pulls them "
+                    "towards the learned prior p(z), whose contours (39, 86 and 99 % of its mass) are drawn in blue; "
+                    "the prior in turn moves towards where the data is encoded. VampPrior: triangles mark its "
+                    "pseudo-inputs' q(z|u).");
   same_line_if_fits(checkbox_width("decoded manifold"));
   ImGui::RadioButton("decoded manifold", &background, 1);
   help_marker("The decoder's mean image at each point of a grid over the pad: p(x|z) as a map.");
   same_line_if_fits(checkbox_width("q(z) vs p(z)"));
   ImGui::RadioButton("q(z) vs p(z)", &background, 2);
-  help_marker("The aggregate posterior q(z) = mean over test images of q(z|x), against the prior N(0, I) (circles at "
-              "1, 2, 3 sigma). Red: holes, where the prior has mass (inside 2 sigma) but q(z) is under 5 % of it. "
-              "Samples from p(z) that land there decode to things the decoder never learned: click one.");
+  help_marker("The aggregate posterior q(z) = mean over test images of q(z|x), against the prior p(z) (its "
+              "contours hold 39, 86 and 99 % of its mass: for N(0, I) the circles at 1, 2, 3 sigma). Red: holes, "
+              "where the prior has mass (inside the 86 % contour) but q(z) is under 5 % of it. Samples from p(z) "
+              "that land there decode to things the decoder never learned: click one. A learned prior can close "
+              "the holes by moving its mass to where the data is.");
   const PadBackground chosen = PadBackground(background);
   if (chosen != state.options.pad_background) {
     state.options.pad_background = chosen;
@@ -163,10 +171,29 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     dl->AddLine(ImVec2(ox - 3, ty), ImVec2(ox + 3, ty), axis);
     if (t != 0) dl->AddText(ImVec2(tx + 2, oy + 2), IM_COL32(255, 255, 255, 110), std::to_string(t).c_str());
   }
-  // Prior contours: p(z) = N(0, I) at 1σ and 2σ.
-  for (float r : {1.0f, 2.0f, 3.0f})
-    dl->AddCircle(ImVec2(ox, oy), r / (2 * state.pad_extent) * size,
-                  IM_COL32(255, 255, 255, state.options.pad_background == PadBackground::Aggregate ? 110 : 45), 64);
+  // Prior contours, the regions of 39 %, 86 % and 99 % of p(z)'s mass: for N(0, I) the circles at
+  // 1, 2 and 3 σ; for a learned prior, its own (ui/prior_contours.h).
+  const int contour_alpha = state.options.pad_background == PadBackground::Aggregate ? 110 : 45;
+  if (state.prior() == "normal") {
+    for (float r : {1.0f, 2.0f, 3.0f})
+      dl->AddCircle(ImVec2(ox, oy), r / (2 * state.pad_extent) * size, IM_COL32(255, 255, 255, contour_alpha), 64);
+  } else {
+    // Brighter than the circles: a learned prior's shape is the point of showing it.
+    const ImU32 colours[3] = {IM_COL32(120, 230, 255, 200), IM_COL32(120, 230, 255, 140), IM_COL32(120, 230, 255, 80)};
+    for (const ui::ContourSegment& s : state.prior_contours) {
+      auto [ax, ay] = map.to_screen(s.x0, s.y0);
+      auto [bx, by] = map.to_screen(s.x1, s.y1);
+      dl->AddLine(ImVec2(ax, ay), ImVec2(bx, by), colours[std::clamp(s.contour, 0, 2)], 1.5f);
+    }
+    // The VampPrior's components sit at the encoder's means of its pseudo-inputs.
+    const LatentMatrix& u = state.pseudo_points;
+    if (u.cols == dims)
+      for (int64_t k = 0; k < u.rows; ++k) {
+        auto [ux, uy] = map.to_screen(u.at(k, dx), dims > 1 ? u.at(k, dy) : 0.0f);
+        dl->AddTriangleFilled(ImVec2(ux, uy - 5), ImVec2(ux - 4.5f, uy + 3.5f), ImVec2(ux + 4.5f, uy + 3.5f), IM_COL32(120, 230, 255, 230));
+        dl->AddTriangle(ImVec2(ux, uy - 5), ImVec2(ux - 4.5f, uy + 3.5f), ImVec2(ux + 4.5f, uy + 3.5f), IM_COL32(0, 0, 0, 200));
+      }
+  }
   // Interpolation path.
   if (state.interp_path.rows >= 2 && state.interp_path.cols == dims) {
     std::vector<ImVec2> path;

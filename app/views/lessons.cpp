@@ -50,6 +50,20 @@ const Lesson kLessons[] = {
      "log p(x) - ELBO = KL(q(z|x) || p(z|x)): the bound is tight when the encoder's Gaussian matches the true posterior.",
      "Train and watch the gap for one image shrink; scrub the timeline back to see it wide.",
      [](AppState& s) { s.options.tab = "elbo", s.elbo.show_posterior = true; }},
+    {"8. Why a learned prior",
+     "N(0, I) is an assumption, one round blob. The codes the encoder actually uses, q(z) = the mean of q(z|x), are "
+     "lumpy: the prior keeps mass in holes no image is encoded to, and samples from there decode to nothing. A prior "
+     "that is learned (a mixture of Gaussians, or the VampPrior's mixture of q(z|u) over learned images) moves its "
+     "mass to where the codes are, and the bound tightens.",
+     "Show me starts a 2-D model with the VampPrior: in 'q(z) vs p(z)' its contours (blue) follow the clusters and "
+     "the red holes shrink; the gallery shows its pseudo-inputs.",
+     [](AppState& s) { s.options.pad_background = PadBackground::Aggregate, s.scatter_dirty = true, s.options.tab = "elbo"; },
+     [](AppState& s) {
+       s.form.latent = 2, s.form.prior = 2, s.form.components = default_prior_components("vamp");
+       s.reset_from_form();
+       s.start_or_resume();
+       s.notify("Lesson 8: a new 2-D model with the VampPrior (500 pseudo-inputs) is training", false, 8);
+     }},
 };
 constexpr int kLessonCount = int(sizeof kLessons / sizeof kLessons[0]);
 

@@ -147,6 +147,22 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
     ImGui::SameLine();
     ImGui::Checkbox("learned", &f.learn_sigma);
   }
+  const char* priors[] = {"normal", "mog", "vamp"};
+  if (f.prior != 0) ImGui::SetNextItemWidth(ImGui::CalcItemWidth() * 0.55f);
+  if (ImGui::Combo("##prior", &f.prior, priors, 3) && f.prior != 0)
+    f.components = default_prior_components(priors[f.prior]);  // 10 Gaussians, 500 pseudo-inputs
+  if (f.prior != 0) {
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::CalcItemWidth() * 0.4f);
+    ImGui::InputInt("##components", &f.components, 0);  // not clamped: Reset refuses a bad K with a banner
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip(f.prior == 1 ? "K: Gaussians in the mixture" : "K: pseudo-inputs");
+  }
+  ImGui::SameLine(0, ImGui::GetStyle().ItemInnerSpacing.x);
+  ImGui::TextUnformatted("prior");
+  help_marker("p(z), what the KL term pulls each q(z|x) towards. normal: N(0, I), KL in closed form. mog: a mixture of "
+              "K Gaussians whose means, variances and weights are learned. vamp (the VampPrior): the average of the "
+              "encoder's q(z|u_k) over K learned pseudo-images u_k. A learned prior can follow the data's shape "
+              "instead of forcing it into one round blob; its KL is then estimated by sampling.");
 
   section("Hyperparameters");
   if (ImGui::InputDouble("lr", &f.lr, 0, 0, "%.2e", ImGuiInputTextFlags_EnterReturnsTrue)) state.set_learning_rate(f.lr);

@@ -56,11 +56,19 @@ ParallelMode parse_parallel(const std::string& text) {
 
 std::vector<std::string> architecture_names() { return {"mlp", "conv"}; }
 
+std::vector<std::string> prior_names() { return {"normal", "mog", "vamp"}; }
+
+int default_prior_components(const std::string& prior) {
+  if (prior == "mog") return 10;
+  if (prior == "vamp") return 500;
+  return 0;
+}
+
 bool ModelConfig::operator==(const ModelConfig& o) const {
   return architecture == o.architecture && image_channels == o.image_channels && image_height == o.image_height &&
          image_width == o.image_width && latent_dim == o.latent_dim && hidden == o.hidden && channels == o.channels && dense == o.dense &&
          activation == o.activation && likelihood == o.likelihood && gaussian_sigma == o.gaussian_sigma &&
-         learn_sigma == o.learn_sigma;
+         learn_sigma == o.learn_sigma && prior == o.prior && prior_components == o.prior_components;
 }
 
 std::vector<int> conv_sizes(int input, size_t layers) {
@@ -133,6 +141,9 @@ std::string validate_conv(const ModelConfig& c) {
 int64_t parameter_count(const ModelConfig& c) {
   int64_t n = c.architecture == "conv" ? conv_parameters(c) : mlp_parameters(c);
   if (c.learn_sigma && c.likelihood == ReconstructionLikelihood::Gaussian) n += 1;
+  // The prior's own: K means, log variances and weight logits (mog); K pseudo-inputs (vamp).
+  if (c.prior == "mog") n += int64_t(c.prior_components) * (2 * c.latent_dim + 1);
+  if (c.prior == "vamp") n += int64_t(c.prior_components) * c.pixels();
   return n;
 }
 
@@ -170,6 +181,22 @@ std::string check_gaussian_sigma(double sigma) {
   return "";
 }
 
+std::string check_prior(const std::string& prior, int components) {
+  const auto names = prior_names();
+  if (std::find(names.begin(), names.end(), prior) == names.end())
+    return "unknown prior '" + prior.substr(0, 40) + "' (expected normal, mog or vamp)";
+  if (prior == "normal") return components == 0 ? "" : "the normal prior has no components (got " + std::to_string(components) + ")";
+  if (components < 1 || components > kMaxPriorComponents)
+    return "prior components must be in 1.." + std::to_string(kMaxPriorComponents) + ", not " + std::to_string(components);
+  return "";
+}
+
+std::string describe_prior(const ModelConfig& m) {
+  if (m.prior == "mog") return "prior mog(" + std::to_string(m.prior_components) + ")";
+  if (m.prior == "vamp") return "prior vamp(" + std::to_string(m.prior_components) + ")";
+  return "prior N(0, I)";
+}
+
 std::string describe_layers(const ModelConfig& m) {
   if (m.architecture != "conv") return m.architecture + " " + format_widths(m.hidden) + " " + to_string(m.activation);
   return m.architecture + " " + format_widths(m.channels) + (m.dense.empty() ? "" : " dense " + format_widths(m.dense)) + " " +
@@ -204,6 +231,7 @@ std::string validate(const ModelConfig& c) {
   if (std::string problem = validate_widths(c.dense, "dense widths", 8192, true); !problem.empty()) return problem;
   if (c.architecture == "conv")
     if (std::string problem = validate_conv(c); !problem.empty()) return problem;
+  if (std::string problem = check_prior(c.prior, c.prior_components); !problem.empty()) return problem;
   return check_gaussian_sigma(c.gaussian_sigma);
 }
 

@@ -46,6 +46,7 @@ int parse_int_in(const std::string& flag, const std::string& text, int64_t lo, i
 RunOptions parse_run_options(int argc, const char* const* argv, const std::set<std::string>& extra_flags,
                              const std::set<std::string>& extra_switches) {
   RunOptions o;
+  int components = 0;  // --prior-components, 0 when not given
   using Setter = std::function<void(const std::string& flag, const std::string& value)>;
   const std::map<std::string, Setter> flags = {
       {"--data", [&](auto&, auto& v) { o.data = v; }},
@@ -98,6 +99,13 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
       {"--activation", [&](auto& f, auto& v) {
          try { o.model.activation = parse_activation(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
        }},
+      {"--prior", [&](auto& f, auto& v) {
+         const auto names = prior_names();
+         if (std::find(names.begin(), names.end(), v) == names.end())
+           throw Error(f + ": unknown prior '" + v + "' (expected normal, mog or vamp)");
+         o.model.prior = v;
+       }},
+      {"--prior-components", [&](auto& f, auto& v) { components = parse_int_in(f, v, 1, kMaxPriorComponents); }},
       {"--likelihood", [&](auto& f, auto& v) {
          try { o.model.likelihood = parse_likelihood(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
        }},
@@ -179,6 +187,9 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
     it->second(flag, value);
     o.given.insert(flag);
   }
+  if (components > 0 && o.model.prior == "normal")
+    throw Error("--prior-components: the normal prior has no components (use --prior mog or vamp)");
+  o.model.prior_components = components > 0 ? components : default_prior_components(o.model.prior);
   return o;
 }
 
@@ -200,6 +211,10 @@ std::string run_options_help() {
   --dense W[,W2...]|none  conv: fully connected widths between the convolutions and z; the
                           decoder mirrors them [512,256]
   --activation relu|elu   hidden-layer nonlinearity [elu]
+  --prior normal|mog|vamp p(z): N(0, I); a mixture of K learned Gaussians; the VampPrior, the
+                          encoder's q(z|u_k) over K learned pseudo-inputs. mog and vamp estimate
+                          the KL term from the sampled z [normal]
+  --prior-components K    mog: Gaussians [10]; vamp: pseudo-inputs [500]
   --likelihood bernoulli|gaussian   p(x|z) [bernoulli]
   --sigma X|learned       gaussian p(x|z): fixed sigma, or learned [0.1]
 Training:

@@ -40,6 +40,16 @@ ReconstructionLikelihood parse_likelihood(const std::string& text);
 //           a linear layer and transposed convolutions back to C×H×W.
 std::vector<std::string> architecture_names();
 
+// The priors p(z) (core/src/model/prior.cpp builds them): "normal", "mog", "vamp".
+std::vector<std::string> prior_names();
+// K when --prior-components is not given: 10 Gaussians for mog, 500 pseudo-inputs for vamp (the
+// VampPrior paper's MNIST setting), 0 for normal.
+int default_prior_components(const std::string& prior);
+// Whether KL(q(z|x) ‖ p(z)) has a closed form under this prior (normal); otherwise the objective
+// uses the single-sample estimate log q(z|x) − log p(z) at the reparameterized z.
+inline bool prior_has_closed_form_kl(const std::string& prior) { return prior == "normal"; }
+constexpr int kMaxPriorComponents = 5000;
+
 struct ModelConfig {
   std::string architecture = "mlp";
   int image_channels = 1;  // C: 1 (gray) or 3 (RGB)
@@ -58,6 +68,10 @@ struct ModelConfig {
   // Gaussian p(x|z) only: σ of N(x; μ(z), σ²). When learn_sigma, it is a trained scalar starting here.
   double gaussian_sigma = 0.1;
   bool learn_sigma = false;
+  // p(z): "normal" N(0, I); "mog", a mixture of prior_components learned Gaussians with learned
+  // weights; "vamp", the VampPrior (1/K) Σ_k q(z | u_k) over K learned pseudo-inputs u_k.
+  std::string prior = "normal";
+  int prior_components = 0;  // K: 0 for normal
 
   // Values per image, C·H·W: the length of an image's row, and the number of terms log p(x|z) sums.
   int pixels() const { return image_channels * image_height * image_width; }
@@ -100,6 +114,10 @@ std::string check_learning_rate(double lr);
 std::string check_beta(double beta);
 std::string check_warmup_epochs(double epochs);
 std::string check_gaussian_sigma(double sigma);
+// The prior's name and K (0 for normal; 1..kMaxPriorComponents otherwise).
+std::string check_prior(const std::string& prior, int components);
+// "prior N(0, I)", "prior mog(10)", "prior vamp(500)": for logs and the app.
+std::string describe_prior(const ModelConfig& model);
 
 // "conv 32,64,128 dense 512,256 elu" / "mlp 512,256 elu": the architecture and its layers, for logs and the app.
 std::string describe_layers(const ModelConfig& model);

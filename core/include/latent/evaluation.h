@@ -17,7 +17,11 @@ struct Evaluation {
   double recon = 0;
   double kl = 0;
   double loss = 0;
-  std::vector<double> kl_per_dim;  // mean over images of ½(μ_d² + σ_d² − log σ_d² − 1)
+  std::vector<double> kl_per_dim;  // mean over images of ½(μ_d² + σ_d² − log σ_d² − 1); N(0, I) prior only
+  // Under a prior without a closed-form KL (mog, vamp), kl is the mean of single-sample estimates
+  // log q(z|x) − log p(z), with its standard error; kl_per_dim is then empty.
+  bool kl_estimated = false;
+  double kl_stderr = 0;
 };
 
 // Evaluates on the first `limit` test images (0 = all).

@@ -32,8 +32,19 @@ class Vae {
   ImageBatch decode(const LatentMatrix& z) const;
   // decode(μ(x)): the deterministic reconstruction.
   ImageBatch reconstruct(const ImageBatch& images) const;
-  // decode(z) for z ~ p(z) = N(0, I), with its own generator seeded by `seed`.
+  // decode(z) for z ~ p(z) (the model's prior), with its own generator seeded by `seed`.
   ImageBatch sample_prior(int count, uint64_t seed) const;
+  // The z of those draws: sample_prior(n, s) decodes sample_latents(n, s).
+  LatentMatrix sample_latents(int count, uint64_t seed) const;
+  // log p(z) under the model's prior for each row of z.
+  std::vector<float> log_prior(const LatentMatrix& z) const;
+  // The VampPrior's pseudo-inputs as images in [0, 1]; none (count 0) for other priors.
+  ImageBatch pseudo_inputs() const;
+  // p(z)'s marginal density over latent dims (dim_x, dim_y) at the centres of a resolution² grid
+  // over [−extent, extent]² (row-major, top row = +extent). Exact for N(0, I) and for a 2-D latent;
+  // otherwise a histogram of `samples` draws from the prior, smoothed over a cell either side.
+  std::vector<float> prior_marginal_grid(int dim_x, int dim_y, int resolution, float extent, int samples = 200000,
+                                         uint64_t seed = 3) const;
 
   const VaeImpl& impl() const { return *impl_; }
 

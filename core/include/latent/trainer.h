@@ -28,10 +28,11 @@ struct StepRecord {
   int64_t step = 0;        // 1-based index of this step
   double epoch = 0;        // fractional epoch at the end of the step
   double recon = 0;        // E_q[−log p(x|z)], one-sample estimate
-  double kl = 0;           // KL(q(z|x) ‖ p(z)), closed form
+  double kl = 0;           // KL(q(z|x) ‖ p(z)): closed form under N(0, I), else the mean of single-sample estimates
   double beta = 0;         // the KL weight used (β after warm-up)
   double loss = 0;         // recon + beta·kl: what was minimised
   double learning_rate = 0;
+  double kl_stderr = 0;    // the estimated KL's standard error over the batch (0: closed form)
 };
 
 // The test set after each epoch: −ELBO (β = 1) and its two terms, means per test image.
@@ -41,6 +42,7 @@ struct EpochRecord {
   double train_loss = 0;   // mean of the step losses over the epoch
   double test_recon = 0;
   double test_kl = 0;
+  double test_kl_stderr = 0;  // when the KL is estimated (a prior other than N(0, I))
   double test_loss = 0;
   double seconds = 0;      // training time of the epoch (test evaluation excluded)
   double samples_per_s = 0;

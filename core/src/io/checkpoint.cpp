@@ -77,6 +77,8 @@ std::string format_meta(const Checkpoint& c) {
     << "likelihood=" << to_string(c.model.likelihood) << "\n"
     << "gaussian_sigma=" << c.model.gaussian_sigma << "\n"
     << "learn_sigma=" << (c.model.learn_sigma ? 1 : 0) << "\n"
+    << "prior=" << c.model.prior << "\n"
+    << "prior_components=" << c.model.prior_components << "\n"
     << "batch_size=" << c.train.batch_size << "\n"
     << "learning_rate=" << c.train.learning_rate << "\n"
     << "lr_schedule=" << to_string(c.train.lr_schedule) << "\n"
@@ -168,6 +170,12 @@ void parse_meta(const std::string& text, uint32_t version, Checkpoint& c, const 
     c.model.likelihood = parse_likelihood(field("likelihood"));
     c.model.gaussian_sigma = parse_double("gaussian_sigma", field("gaussian_sigma"));
     c.model.learn_sigma = parse_int("learn_sigma", field("learn_sigma")) != 0;
+    // Optional: files written before priors were a choice have N(0, I).
+    if (const auto prior = kv.find("prior"); prior != kv.end()) {
+      c.model.prior = prior->second;
+      const auto components = kv.find("prior_components");
+      c.model.prior_components = components == kv.end() ? 0 : parse_int32("prior_components", components->second);
+    }
     c.train.batch_size = parse_int32("batch_size", field("batch_size"));
     c.train.learning_rate = parse_double("learning_rate", field("learning_rate"));
     c.train.lr_schedule = parse_lr_schedule(field("lr_schedule"));

@@ -73,7 +73,7 @@ ConvModel::ConvModel(ModelConfig config) : Model(std::move(config)) {
     if (i != 0) decoder_body->push_back(make_activation(c.activation));
   }
   pixel_bias = register_parameter("pixel_bias", torch::zeros({c.pixels()}));
-  register_log_sigma();
+  register_common();
 }
 
 std::pair<torch::Tensor, torch::Tensor> ConvModel::encode(const torch::Tensor& x) {

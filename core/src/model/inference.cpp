@@ -152,8 +152,98 @@ ImageBatch Vae::sample_prior(int count, uint64_t seed) const {
   if (count < 0) throw Error("sample count must be >= 0");
   torch::NoGradGuard no_grad;
   auto gen = make_generator(seed);
-  auto z = torch::randn({count, impl_->config.latent_dim}, gen, torch::kFloat32).to(impl_->device);
-  return decode_rows(*impl_, z);
+  return decode_rows(*impl_, impl_->model().sample_prior(count, gen));
+}
+
+LatentMatrix Vae::sample_latents(int count, uint64_t seed) const {
+  if (count < 0) throw Error("sample count must be >= 0");
+  torch::NoGradGuard no_grad;
+  auto gen = make_generator(seed);
+  return to_matrix(impl_->model().sample_prior(count, gen));
+}
+
+std::vector<float> Vae::log_prior(const LatentMatrix& z) const {
+  if (z.cols != impl_->config.latent_dim) throw Error("log_prior: z has " + std::to_string(z.cols) + " dims, the model " +
+                                                      std::to_string(impl_->config.latent_dim));
+  torch::NoGradGuard no_grad;
+  std::vector<float> out;
+  out.reserve(size_t(z.rows));
+  auto all = torch::from_blob(const_cast<float*>(z.values.data()), {z.rows, z.cols}, torch::kFloat32);
+  for (int64_t first = 0; first < z.rows; first += 4096) {
+    auto part = impl_->model().log_prior(all.narrow(0, first, std::min<int64_t>(4096, z.rows - first)).to(impl_->device));
+    part = part.to(torch::kCPU, torch::kFloat32).contiguous();
+    out.insert(out.end(), part.data_ptr<float>(), part.data_ptr<float>() + part.numel());
+  }
+  return out;
+}
+
+std::vector<float> Vae::prior_marginal_grid(int dim_x, int dim_y, int resolution, float extent, int samples,
+                                             uint64_t seed) const {
+  const int d = impl_->config.latent_dim;
+  if (dim_x < 0 || dim_x >= d || dim_y < 0 || dim_y >= d || (d > 1 && dim_x == dim_y))
+    throw Error("prior_marginal_grid: dims " + std::to_string(dim_x) + ", " + std::to_string(dim_y) + " of a " +
+                std::to_string(d) + "-D latent");
+  if (resolution < 2 || resolution > 2048 || !(extent > 0)) throw Error("prior_marginal_grid: bad grid");
+  const size_t cells = size_t(resolution) * size_t(resolution);
+  const float h = 2 * extent / float(resolution);
+  auto centre_x = [&](int c) { return -extent + (float(c) + 0.5f) * h; };
+  auto centre_y = [&](int r) { return extent - (float(r) + 0.5f) * h; };
+  std::vector<float> out(cells, 0.0f);
+  const bool normal = impl_->model().prior().closed_form_kl();
+  if (normal || d <= 2) {
+    LatentMatrix z;
+    z.rows = int64_t(cells), z.cols = d;
+    z.values.assign(cells * size_t(d), 0.0f);
+    for (int r = 0; r < resolution; ++r)
+      for (int c = 0; c < resolution; ++c) {
+        float* row = &z.values[(size_t(r) * resolution + c) * size_t(d)];
+        row[dim_x] = centre_x(c);
+        if (d > 1) row[dim_y] = centre_y(r);
+      }
+    if (normal) {
+      // N(0, I)'s marginal over two dims is N(0, I₂) (over one, N(0, 1) along x).
+      for (size_t i = 0; i < cells; ++i) {
+        const float x = z.values[i * size_t(d) + size_t(dim_x)], y = d > 1 ? z.values[i * size_t(d) + size_t(dim_y)] : 0.0f;
+        out[i] = std::exp(-0.5f * (x * x + y * y)) / float(d > 1 ? 2 * M_PI : std::sqrt(2 * M_PI));
+      }
+      return out;
+    }
+    const std::vector<float> log_p = log_prior(z);
+    for (size_t i = 0; i < cells; ++i) out[i] = std::exp(log_p[i]);
+    return out;
+  }
+  // A learned prior over more than two dims: its marginal is an integral over the others, so it
+  // is estimated from draws.
+  const LatentMatrix z = sample_latents(samples, seed);
+  std::vector<double> counts(cells, 0.0);
+  for (int64_t i = 0; i < z.rows; ++i) {
+    const int c = int(std::floor((z.at(i, dim_x) + extent) / h)), r = int(std::floor((extent - z.at(i, dim_y)) / h));
+    if (c >= 0 && c < resolution && r >= 0 && r < resolution) counts[size_t(r) * resolution + c] += 1;
+  }
+  const double norm = 1.0 / (double(samples) * double(h) * double(h) * 9.0);
+  for (int r = 0; r < resolution; ++r)
+    for (int c = 0; c < resolution; ++c) {
+      double sum = 0;
+      for (int rr = std::max(0, r - 1); rr <= std::min(resolution - 1, r + 1); ++rr)
+        for (int cc = std::max(0, c - 1); cc <= std::min(resolution - 1, c + 1); ++cc) sum += counts[size_t(rr) * resolution + cc];
+      out[size_t(r) * resolution + c] = float(sum * norm);
+    }
+  return out;
+}
+
+ImageBatch Vae::pseudo_inputs() const {
+  torch::NoGradGuard no_grad;
+  torch::Tensor u = impl_->model().prior().pseudo_inputs();
+  if (!u.defined()) return {};
+  const ModelConfig& c = impl_->config;
+  u = u.to(torch::kCPU, torch::kFloat32).contiguous();
+  ImageBatch out;
+  out.count = u.size(0);
+  out.channels = c.image_channels;
+  out.height = c.image_height;
+  out.width = c.image_width;
+  out.pixels.assign(u.data_ptr<float>(), u.data_ptr<float>() + u.numel());
+  return out;
 }
 
 LatentMatrix interpolate(const std::vector<float>& a, const std::vector<float>& b, int steps, Interpolation kind) {

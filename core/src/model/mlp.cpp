@@ -21,7 +21,7 @@ nn::LinearImpl& DecoderImpl::output_layer() { return *body[body->size() - 1]->as
 MlpModel::MlpModel(ModelConfig config) : Model(std::move(config)) {
   encoder = register_module("encoder", Encoder(config_));
   decoder = register_module("decoder", Decoder(config_));
-  register_log_sigma();
+  register_common();
 }
 
 std::pair<torch::Tensor, torch::Tensor> MlpModel::encode(const torch::Tensor& x) {

@@ -6,12 +6,13 @@
 
 namespace latent {
 
-void Model::register_log_sigma() {
+void Model::register_common() {
   auto value = torch::full({1}, std::log(config_.gaussian_sigma));
   if (config_.learn_sigma && config_.likelihood == ReconstructionLikelihood::Gaussian)
     log_sigma_ = register_parameter("log_sigma", value);
   else
     log_sigma_ = register_buffer("log_sigma", value);
+  prior_ = register_module("prior", make_prior(config_));
 }
 
 void Model::encode_into(const torch::Tensor& x, torch::Tensor& mu, torch::Tensor& logvar) {

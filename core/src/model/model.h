@@ -17,6 +17,7 @@
 
 #include "latent/checkpoint.h"
 #include "latent/config.h"
+#include "model/prior.h"
 
 namespace latent {
 
@@ -34,6 +35,11 @@ class Model : public torch::nn::Module {
   // architecture has it; only a learned Gaussian σ trains it.
   const torch::Tensor& log_sigma() const { return log_sigma_; }
 
+  // p(z) (model/prior.h): log p(z) for rows z [N, D] → [N], and n draws from it [N, D].
+  Prior& prior() const { return *prior_; }
+  torch::Tensor log_prior(const torch::Tensor& z) { return prior_->log_prob(z, *this); }
+  torch::Tensor sample_prior(int64_t n, torch::Generator& gen) { return prior_->sample(n, gen, *this); }
+
   // Initial weights drawn from `gen` only, so that runs repeat whatever other threads do with
   // LibTorch's global generator. log σ is set by the base (to log gaussian_sigma).
   virtual void initialize(torch::Generator& gen) = 0;
@@ -49,12 +55,13 @@ class Model : public torch::nn::Module {
   virtual void decode_into(const torch::Tensor& z, torch::Tensor& out);
 
  protected:
-  // Registers log σ: call it at the end of a derived constructor, after the architecture's own
-  // modules, so that parameters keep the order (encoder, decoder, σ) that checkpoints were written in.
-  void register_log_sigma();
+  // Registers log σ and the prior: call it at the end of a derived constructor, after the
+  // architecture's own modules, so that parameters keep the order (encoder, decoder, σ, prior).
+  void register_common();
 
   ModelConfig config_;
   torch::Tensor log_sigma_;
+  std::shared_ptr<Prior> prior_;
 };
 
 using ModelPtr = std::shared_ptr<Model>;

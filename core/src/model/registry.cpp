@@ -30,6 +30,7 @@ ModelPtr make_model(const ModelConfig& config, uint64_t seed, bool initialize) {
         torch::NoGradGuard no_grad;
         torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
         model->initialize(gen);
+        model->prior().initialize(gen);
         model->log_sigma().fill_(std::log(config.gaussian_sigma));
       }
       return model;

@@ -13,8 +13,6 @@
 namespace latent {
 namespace {
 
-const double kHalfLog2Pi = 0.5 * std::log(2.0 * M_PI);
-
 // Cell centres of n equal cells over [lo, hi].
 std::pair<float, float> centres(float lo, float hi, int n) {
   const float h = (hi - lo) / float(n);
@@ -27,16 +25,14 @@ LogLikelihood vae_log_likelihood(Model& net) {
   };
 }
 
-}  // namespace
-
-torch::Tensor log_standard_normal(const torch::Tensor& z) { return (-0.5 * z.square() - kHalfLog2Pi).sum(1); }
-
-torch::Tensor log_diagonal_normal(const torch::Tensor& z, const torch::Tensor& mu, const torch::Tensor& logvar) {
-  return (-0.5 * (z - mu).square() * torch::exp(-logvar) - 0.5 * logvar - kHalfLog2Pi).sum(1);
+LogPrior vae_log_prior(Model& net) {
+  return [&net](const torch::Tensor& z) { return net.log_prior(z); };
 }
 
+}  // namespace
+
 torch::Tensor iw_log_marginal(const LogLikelihood& log_likelihood, const torch::Tensor& x, const torch::Tensor& mu,
-                              const torch::Tensor& logvar, int k, torch::Generator& gen) {
+                              const torch::Tensor& logvar, int k, torch::Generator& gen, const LogPrior& log_prior) {
   torch::NoGradGuard no_grad;
   const int64_t b = x.size(0), d = mu.size(1), p = x.size(1);
   auto eps = torch::randn({k, b, d}, gen, mu.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32)
@@ -46,12 +42,12 @@ torch::Tensor iw_log_marginal(const LogLikelihood& log_likelihood, const torch::
   auto logvar_k = logvar.unsqueeze(0).expand({k, b, d}).reshape({k * b, d});
   auto x_k = x.unsqueeze(0).expand({k, b, p}).reshape({k * b, p});
   // log w = log p(x|z) + log p(z) − log q(z|x), then log of the mean of the weights.
-  auto log_w = log_likelihood(z, x_k) + log_standard_normal(z) - log_diagonal_normal(z, mu_k, logvar_k);
+  auto log_w = log_likelihood(z, x_k) + log_prior(z) - log_diagonal_normal(z, mu_k, logvar_k);
   return torch::logsumexp(log_w.view({k, b}).to(torch::kFloat64), 0) - std::log(double(k));
 }
 
 torch::Tensor log_joint_grid(const LogLikelihood& log_likelihood, const torch::Tensor& x, int n, float x0, float x1,
-                             float y0, float y1) {
+                             float y0, float y1, const LogPrior& log_prior) {
   torch::NoGradGuard no_grad;
   auto options = torch::TensorOptions().dtype(x.scalar_type()).device(x.device());
   auto xs = torch::linspace(x0, x1, n, options);
@@ -62,7 +58,7 @@ torch::Tensor log_joint_grid(const LogLikelihood& log_likelihood, const torch::T
   for (int64_t first = 0; first < z.size(0); first += chunk) {
     auto zc = z.narrow(0, first, std::min(chunk, z.size(0) - first));
     auto xc = x.reshape({1, -1}).expand({zc.size(0), x.numel()});
-    parts.push_back(log_likelihood(zc, xc) + log_standard_normal(zc));
+    parts.push_back(log_likelihood(zc, xc) + log_prior(zc));
   }
   return torch::cat(parts).to(torch::kFloat64).view({n, n});
 }
@@ -77,12 +73,12 @@ double log_add(double a, double b) {
 
 // log ∫ over the box [x0, x1] × [y0, y1] with an n × n midpoint grid, recursing into the cells that
 // hold the mass while they are a small part of the box.
-double integrate_box(const LogLikelihood& log_likelihood, const torch::Tensor& x, const GridIntegration& g, float x0,
-                     float x1, float y0, float y1, int n, int level) {
+double integrate_box(const LogLikelihood& log_likelihood, const LogPrior& log_prior, const torch::Tensor& x,
+                     const GridIntegration& g, float x0, float x1, float y0, float y1, int n, int level) {
   const float hx = (x1 - x0) / float(n), hy = (y1 - y0) / float(n);
   auto [cx0, cx1] = centres(x0, x1, n);
   auto [cy0, cy1] = centres(y0, y1, n);
-  torch::Tensor grid = log_joint_grid(log_likelihood, x, n, cx0, cx1, cy0, cy1);
+  torch::Tensor grid = log_joint_grid(log_likelihood, x, n, cx0, cx1, cy0, cy1, log_prior);
   const double log_cell = std::log(double(hx) * double(hy));
   const double peak = grid.max().item<double>();
   if (!std::isfinite(peak)) return peak;
@@ -94,7 +90,7 @@ double integrate_box(const LogLikelihood& log_likelihood, const torch::Tensor& x
   if (level + 1 >= g.levels || 2 * (r1 - r0 + 1) > n || 2 * (q1 - q0 + 1) > n)
     return torch::logsumexp(grid.flatten(), 0).item<double>() + log_cell;
   // Rows run top (y1) to bottom: row r covers y ∈ [y1 − (r+1)·hy, y1 − r·hy].
-  const double inner = integrate_box(log_likelihood, x, g, x0 + float(q0) * hx, x0 + float(q1 + 1) * hx,
+  const double inner = integrate_box(log_likelihood, log_prior, x, g, x0 + float(q0) * hx, x0 + float(q1 + 1) * hx,
                                      y1 - float(r1 + 1) * hy, y1 - float(r0) * hy, g.fine, level + 1);
   grid.narrow(0, r0, r1 - r0 + 1).narrow(1, q0, q1 - q0 + 1).fill_(-INFINITY);
   return log_add(inner, torch::logsumexp(grid.flatten(), 0).item<double>() + log_cell);
@@ -102,9 +98,10 @@ double integrate_box(const LogLikelihood& log_likelihood, const torch::Tensor& x
 
 }  // namespace
 
-double grid_log_marginal(const LogLikelihood& log_likelihood, const torch::Tensor& x, const GridIntegration& g) {
+double grid_log_marginal(const LogLikelihood& log_likelihood, const torch::Tensor& x, const GridIntegration& g,
+                         const LogPrior& log_prior) {
   if (g.coarse < 4 || g.fine < 4 || g.levels < 1) throw Error("grid integration needs at least 4 points per axis");
-  return integrate_box(log_likelihood, x, g, -g.extent, g.extent, -g.extent, g.extent, g.coarse, 0);
+  return integrate_box(log_likelihood, log_prior, x, g, -g.extent, g.extent, -g.extent, g.extent, g.coarse, 0);
 }
 
 namespace {
@@ -120,6 +117,7 @@ BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, int iw_sam
   BoundEvaluation out;
   out.elbo = evaluate_images(net, x, seed);
   const LogLikelihood log_likelihood = vae_log_likelihood(net);
+  const LogPrior log_prior = vae_log_prior(net);
   if (iw_samples > 0) {
     out.iw_samples = iw_samples;
     auto gen = make_generator(seed + 1);
@@ -128,14 +126,14 @@ BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, int iw_sam
     for (int64_t first = 0; first < x.size(0); first += chunk) {
       auto xb = x.narrow(0, first, std::min(chunk, x.size(0) - first));
       auto [mu, logvar] = net.encode(xb);
-      sum += iw_log_marginal(log_likelihood, xb, mu, logvar, iw_samples, gen).sum().item<double>();
+      sum += iw_log_marginal(log_likelihood, xb, mu, logvar, iw_samples, gen, log_prior).sum().item<double>();
     }
     out.iw_loss = -sum / double(x.size(0));
   }
   if (exact) {
     out.exact = true;
     double sum = 0;
-    for (int64_t i = 0; i < x.size(0); ++i) sum += grid_log_marginal(log_likelihood, x[i], grid);
+    for (int64_t i = 0; i < x.size(0); ++i) sum += grid_log_marginal(log_likelihood, x[i], grid, log_prior);
     out.exact_nll = -sum / double(x.size(0));
   }
   return out;
@@ -163,6 +161,7 @@ PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolu
   Model& net = vae.impl().model();
   auto x = images_tensor(image, vae.impl());
   const LogLikelihood log_likelihood = vae_log_likelihood(net);
+  const LogPrior log_prior = vae_log_prior(net);
   PosteriorGrid out;
   auto [mu, logvar] = net.encode(x);
   out.resolution = resolution;
@@ -174,10 +173,10 @@ PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolu
     const float mx = mu[0][0].item<float>(), my = mu[0][1].item<float>();
     out.x0 = mx - half, out.x1 = mx + half, out.y0 = my - half, out.y1 = my + half;
   }
-  out.log_px = std::isfinite(log_px) ? log_px : grid_log_marginal(log_likelihood, x[0], grid);
+  out.log_px = std::isfinite(log_px) ? log_px : grid_log_marginal(log_likelihood, x[0], grid, log_prior);
   auto [cx0, cx1] = centres(out.x0, out.x1, resolution);
   auto [cy0, cy1] = centres(out.y0, out.y1, resolution);
-  auto density = torch::exp(log_joint_grid(log_likelihood, x[0], resolution, cx0, cx1, cy0, cy1) - out.log_px)
+  auto density = torch::exp(log_joint_grid(log_likelihood, x[0], resolution, cx0, cx1, cy0, cy1, log_prior) - out.log_px)
                      .to(torch::kCPU, torch::kFloat32)
                      .contiguous();
   out.density.assign(density.data_ptr<float>(), density.data_ptr<float>() + density.numel());
@@ -186,7 +185,11 @@ PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolu
   auto eps = torch::randn({512, 2}, gen, torch::kFloat32).to(x.device());
   auto z = mu + torch::exp(0.5 * logvar) * eps;
   const double expected_ll = log_likelihood(z, x.expand({512, x.size(1)})).mean().item<double>();
-  out.elbo = expected_ll - kl_per_image(mu, logvar).item<double>();
+  // KL in closed form under N(0, I), else from the same 512 draws.
+  const double kl = net.prior().closed_form_kl()
+                        ? kl_per_image(mu, logvar).item<double>()
+                        : (log_diagonal_normal(z, mu.expand({512, 2}), logvar.expand({512, 2})) - log_prior(z)).mean().item<double>();
+  out.elbo = expected_ll - kl;
   auto mu_cpu = mu.cpu(), sigma_cpu = torch::exp(0.5 * logvar).cpu();
   out.mu = {mu_cpu[0][0].item<float>(), mu_cpu[0][1].item<float>()};
   out.sigma = {sigma_cpu[0][0].item<float>(), sigma_cpu[0][1].item<float>()};

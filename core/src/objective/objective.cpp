@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace latent {
@@ -40,8 +41,16 @@ torch::Tensor decoder_mean(const torch::Tensor& decoder_out) { return torch::sig
 
 ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps) {
   auto [mu, logvar] = model.encode(x);
-  torch::Tensor out = model.decode(reparameterize(mu, logvar, eps));
-  return {reconstruction_nll(model, out, x), kl_per_dim(mu, logvar)};
+  const torch::Tensor z = reparameterize(mu, logvar, eps);
+  ElboTerms t;
+  t.recon = reconstruction_nll(model, model.decode(z), x);
+  if (model.prior().closed_form_kl()) {
+    t.kl_per_dim = kl_per_dim(mu, logvar);
+    t.kl = t.kl_per_dim.sum(1);
+  } else {
+    t.kl = log_diagonal_normal(z, mu, logvar) - model.log_prior(z);
+  }
+  return t;
 }
 
 void evaluation_noise(int64_t images, int64_t latent_dim, uint64_t seed, torch::Tensor& out) {
@@ -55,6 +64,9 @@ void evaluation_noise(int64_t images, int64_t latent_dim, uint64_t seed, torch::
 void EvaluationSums::add(const EvaluationSums& other) {
   images += other.images;
   recon += other.recon;
+  kl_total += other.kl_total;
+  kl_squares += other.kl_squares;
+  kl_estimated = kl_estimated || other.kl_estimated;
   if (kl.size() < other.kl.size()) kl.resize(other.kl.size(), 0.0);
   for (size_t i = 0; i < other.kl.size(); ++i) kl[i] += other.kl[i];
 }
@@ -63,9 +75,17 @@ Evaluation EvaluationSums::finish() const {
   Evaluation e;
   e.images = images;
   if (images == 0) return e;
-  for (double v : kl) e.kl_per_dim.push_back(v / double(images));
-  for (double v : e.kl_per_dim) e.kl += v;
-  e.recon = recon / double(images);
+  const double n = double(images);
+  if (!kl_estimated) {
+    for (double v : kl) e.kl_per_dim.push_back(v / n);
+    for (double v : e.kl_per_dim) e.kl += v;
+  } else {
+    e.kl = kl_total / n;
+    e.kl_estimated = true;
+    // The standard error of the mean of the per-image estimates.
+    if (images > 1) e.kl_stderr = std::sqrt(std::max(0.0, (kl_squares - n * e.kl * e.kl) / (n - 1)) / n);
+  }
+  e.recon = recon / n;
   e.loss = e.recon + e.kl;
   return e;
 }
@@ -75,23 +95,33 @@ EvaluationSums sum_elbo_terms(Model& model, const torch::Tensor& x, const torch:
   torch::NoGradGuard no_grad;
   EvaluationSums out;
   const int64_t n = x.size(0), d = model.config().latent_dim;
-  out.kl.assign(size_t(d), 0.0);
+  const bool estimated = !model.prior().closed_form_kl();
+  out.kl_estimated = estimated;
+  if (!estimated) out.kl.assign(size_t(d), 0.0);
   if (n == 0) return out;
   chunk = std::max<int64_t>(1, std::min(chunk, n));
   // Summed on the device in float64: no host sync per chunk, no rounding drift over 10,000 images.
   const auto sums = x.options().dtype(torch::kFloat64);
-  torch::Tensor recon = torch::zeros({}, sums), kl = torch::zeros({d}, sums);
+  torch::Tensor recon = torch::zeros({}, sums), kl = torch::zeros({d}, sums), kl_total = torch::zeros({}, sums),
+                kl_squares = torch::zeros({}, sums);
   for (int64_t first = 0; first < n; first += chunk) {
     if (stop && stop->load()) break;
     const int64_t m = std::min(chunk, n - first);
     const ElboTerms t = elbo_terms(model, x.narrow(0, first, m), eps.narrow(0, first, m).to(x.device()));
     recon += t.recon.sum(0, false, torch::kFloat64);
-    kl += t.kl_per_dim.sum(0, false, torch::kFloat64);
+    if (!estimated) kl += t.kl_per_dim.sum(0, false, torch::kFloat64);
+    const torch::Tensor kl64 = t.kl.to(torch::kFloat64);
+    kl_total += kl64.sum();
+    kl_squares += kl64.square().sum();
     out.images += m;
   }
   if (out.images == 0) return out;
-  const torch::Tensor kl_cpu = kl.cpu();
-  out.kl.assign(kl_cpu.data_ptr<double>(), kl_cpu.data_ptr<double>() + d);
+  if (!estimated) {
+    const torch::Tensor kl_cpu = kl.cpu();
+    out.kl.assign(kl_cpu.data_ptr<double>(), kl_cpu.data_ptr<double>() + d);
+  }
+  out.kl_total = kl_total.item<double>();
+  out.kl_squares = kl_squares.item<double>();
   out.recon = recon.item<double>();
   return out;
 }

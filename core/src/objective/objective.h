@@ -34,10 +34,12 @@ torch::Tensor reconstruction_nll(const Model& model, const torch::Tensor& decode
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out);
 
 // One pass of the objective over images x [B, C·H·W] with noise ε [B, D]: −log p(x|z) at
-// z = μ + σ·ε per image [B], and KL(q(z|x) ‖ p(z)) per image and dimension [B, D]. Differentiable
-// when grad mode is on.
+// z = μ + σ·ε per image [B], and KL(q(z|x) ‖ p(z)) per image [B]: in closed form, with its terms
+// per dimension [B, D], under N(0, I); else the single-sample estimate log q(z|x) − log p(z) at
+// that z (kl_per_dim undefined). Differentiable when grad mode is on.
 struct ElboTerms {
   torch::Tensor recon;
+  torch::Tensor kl;
   torch::Tensor kl_per_dim;
 };
 ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps);
@@ -54,7 +56,10 @@ void evaluation_noise(int64_t images, int64_t latent_dim, uint64_t seed, torch::
 struct EvaluationSums {
   int64_t images = 0;
   double recon = 0;              // Σ over images of −log p(x|z)
-  std::vector<double> kl;        // per dimension, Σ over images of KL
+  std::vector<double> kl;        // per dimension, Σ over images of KL (closed form only)
+  double kl_total = 0;           // Σ over images of KL
+  double kl_squares = 0;         // Σ over images of KL², for the estimate's standard error
+  bool kl_estimated = false;
   void add(const EvaluationSums& other);
   Evaluation finish() const;
 };

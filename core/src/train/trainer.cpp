@@ -121,6 +121,12 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   const auto& d = data.impl();
   int64_t n = train.limit > 0 ? std::min<int64_t>(train.limit, d.train.size(0)) : d.train.size(0);
   run->net->initialize_output_bias(unit_pixel_mean(d.train.narrow(0, 0, n)));
+  if (model.prior_components > 0) {
+    // A prior that starts from data (the VampPrior) gets K training images spread over the set.
+    const int64_t k = std::min<int64_t>(model.prior_components, n);
+    auto rows = torch::arange(k, torch::kLong).mul_(n).div_(k, "floor");
+    run->net->prior().initialize_from_data(d.train.index_select(0, rows).to(torch::kFloat32).div_(255.0f));
+  }
   run->net->to(run->device);
   run->adam = std::make_unique<Adam>(named_trainables(*run->net), train.learning_rate);
   run->step = make_training_step(*run->net, TrainingStep::Gradients::IntoParameters);
@@ -438,7 +444,7 @@ struct Trainer::Impl {
                            x.data_ptr<float>() + first * pixels);
         parts[size_t(shard)] = step.run(x.narrow(0, first, last - first), eps.narrow(0, first, last - first), beta, b);
       });
-      for (const auto& p : parts) terms.recon += p.recon, terms.kl += p.kl;
+      for (const auto& p : parts) terms.recon += p.recon, terms.kl += p.kl, terms.kl_squares += p.kl_squares;
       terms.loss = terms.recon + beta * terms.kl;
     } else {
       if (r.device.is_cpu()) {
@@ -484,6 +490,9 @@ struct Trainer::Impl {
       if (rate_window_seconds >= 0.5) rate_window_seconds = 0, rate_window_samples = 0;
     }
     last_step = {r.progress.step, epoch_position(), terms.recon, terms.kl, beta, terms.loss, r.adam->learning_rate};
+    // An estimated KL's standard error over the batch (the spread of the per-image estimates).
+    if (!r.net->prior().closed_form_kl() && b > 1)
+      last_step.kl_stderr = std::sqrt(std::max(0.0, terms.kl_squares - terms.kl * terms.kl) / double(b - 1));
     {
       std::lock_guard<std::mutex> lock(log_mutex);
       step_log.push_back(last_step);
@@ -540,6 +549,7 @@ struct Trainer::Impl {
     const Evaluation test = sums.finish();
     e.test_recon = test.recon;
     e.test_kl = test.kl;
+    e.test_kl_stderr = test.kl_stderr;
     e.test_loss = test.loss;
     epoch_loss_sum = epoch_seconds = 0;
     epoch_loss_count = epoch_samples = 0;

@@ -39,7 +39,7 @@ StepTerms AutogradStep::run(const torch::Tensor& x, const torch::Tensor& eps, do
   torch::AutoGradMode grad_mode(true);
   if (images <= 0) images = x.size(0);
   const ElboTerms t = elbo_terms(model_, x, eps);
-  const torch::Tensor recon = t.recon.sum(), kl = t.kl_per_dim.sum();
+  const torch::Tensor recon = t.recon.sum(), kl = t.kl.sum();
   const torch::Tensor loss = (recon + beta * kl) / double(images);
   // autograd::grad, not backward(): the gradients come back as tensors of their own instead of being
   // accumulated into the parameters' grad(), so shards on other threads can share the parameters.
@@ -59,10 +59,12 @@ StepTerms AutogradStep::run(const torch::Tensor& x, const torch::Tensor& eps, do
       gradients_[i].copy_(g);
     }
   }
-  const auto values = torch::stack({recon.detach().to(torch::kFloat64), kl.detach().to(torch::kFloat64)}).cpu();
+  const torch::Tensor kl_squares = t.kl.detach().to(torch::kFloat64).square().sum();
+  const auto values = torch::stack({recon.detach().to(torch::kFloat64), kl.detach().to(torch::kFloat64), kl_squares}).cpu();
   StepTerms out;
   out.recon = values.data_ptr<double>()[0] / double(images);
   out.kl = values.data_ptr<double>()[1] / double(images);
+  out.kl_squares = values.data_ptr<double>()[2] / double(images);
   out.loss = out.recon + beta * out.kl;
   return out;
 }
@@ -70,8 +72,11 @@ StepTerms AutogradStep::run(const torch::Tensor& x, const torch::Tensor& eps, do
 std::unique_ptr<TrainingStep> make_training_step(Model& model, TrainingStep::Gradients where, StepEngine engine) {
   auto* mlp = dynamic_cast<MlpModel*>(&model);
   const bool cpu = model.log_sigma().device().is_cpu();
-  if (engine == StepEngine::HandWritten && !mlp) throw Error("the hand-written step is for the MLP only");
-  if (engine == StepEngine::HandWritten || (engine == StepEngine::Auto && mlp && cpu))
+  // The hand-written step has the closed-form KL to N(0, I) written into it.
+  const bool normal = model.prior().closed_form_kl();
+  if (engine == StepEngine::HandWritten && (!mlp || !normal))
+    throw Error("the hand-written step is for the MLP with the N(0, I) prior only");
+  if (engine == StepEngine::HandWritten || (engine == StepEngine::Auto && mlp && cpu && normal))
     return std::make_unique<MlpStep>(*mlp, where);
   return std::make_unique<AutogradStep>(model, where);
 }

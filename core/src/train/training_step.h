@@ -13,6 +13,8 @@ namespace latent {
 // Per-image means of the step's terms: loss = recon + β·kl.
 struct StepTerms {
   double loss = 0, recon = 0, kl = 0;
+  // Under an estimated KL (model/prior.h): Σ over the images of KL², over `images`, for its standard error.
+  double kl_squares = 0;
 };
 
 class TrainingStep {

@@ -1,0 +1,120 @@
+#include "model/prior.h"
+
+#include <cmath>
+
+#include "latent/error.h"
+#include "model/model.h"
+
+namespace latent {
+namespace {
+
+const double kHalfLog2Pi = 0.5 * std::log(2.0 * M_PI);
+
+// Log variances of mixture components are kept in this range when used: a component shrunk onto
+// one posterior would make log p(z) unbounded.
+constexpr double kMinLogVar = -9, kMaxLogVar = 4;
+
+class NormalPrior final : public Prior {
+ public:
+  explicit NormalPrior(int latent) : latent_(latent) {}
+  torch::Tensor log_prob(const torch::Tensor& z, Model&) override { return log_standard_normal(z); }
+  torch::Tensor sample(int64_t n, torch::Generator& gen, Model& model) override {
+    return torch::randn({n, latent_}, gen, torch::kFloat32).to(model.log_sigma().device());
+  }
+  bool closed_form_kl() const override { return true; }
+
+ private:
+  int latent_;
+};
+
+class MixturePrior final : public Prior {
+ public:
+  MixturePrior(int components, int latent) {
+    means_ = register_parameter("means", torch::zeros({components, latent}));
+    logvars_ = register_parameter("logvars", torch::zeros({components, latent}));
+    logits_ = register_parameter("logits", torch::zeros({components}));
+  }
+  torch::Tensor log_prob(const torch::Tensor& z, Model&) override {
+    return log_mixture(z, means_, logvars_.clamp(kMinLogVar, kMaxLogVar), torch::log_softmax(logits_, 0));
+  }
+  torch::Tensor sample(int64_t n, torch::Generator& gen, Model&) override {
+    torch::NoGradGuard no_grad;
+    const auto device = means_.device();
+    auto k = torch::multinomial(torch::softmax(logits_, 0).cpu(), n, /*replacement=*/true, gen).to(device);
+    auto eps = torch::randn({n, means_.size(1)}, gen, torch::kFloat32).to(device);
+    return means_.index_select(0, k) + torch::exp(0.5 * logvars_.clamp(kMinLogVar, kMaxLogVar).index_select(0, k)) * eps;
+  }
+  // Means from N(0, I), unit variances, equal weights: at the start p(z) is a lumpy N(0, 2I).
+  void initialize(torch::Generator& gen) override {
+    torch::NoGradGuard no_grad;
+    means_.copy_(torch::randn(means_.sizes(), gen, torch::kFloat32));
+    logvars_.zero_();
+    logits_.zero_();
+  }
+
+ private:
+  torch::Tensor means_, logvars_, logits_;
+};
+
+class VampPrior final : public Prior {
+ public:
+  VampPrior(int components, int pixels) { logits_ = register_parameter("pseudo_inputs", torch::zeros({components, pixels})); }
+  torch::Tensor log_prob(const torch::Tensor& z, Model& model) override {
+    auto [mu, logvar] = model.encode(torch::sigmoid(logits_));
+    const double log_k = std::log(double(logits_.size(0)));
+    return log_mixture(z, mu, logvar, torch::full({mu.size(0)}, -log_k, mu.options()));
+  }
+  torch::Tensor sample(int64_t n, torch::Generator& gen, Model& model) override {
+    torch::NoGradGuard no_grad;
+    const auto device = logits_.device();
+    auto k = torch::randint(logits_.size(0), {n}, gen, torch::kLong).to(device);
+    // The K components once, then each draw's: cheaper than encoding a pseudo-input per draw.
+    auto [mu, logvar] = model.encode(torch::sigmoid(logits_));
+    mu = mu.index_select(0, k), logvar = logvar.index_select(0, k);
+    return mu + torch::exp(0.5 * logvar) * torch::randn(mu.sizes(), gen, torch::kFloat32).to(device);
+  }
+  // Grey until initialize_from_data: each pseudo-input then starts as a training image (spread
+  // evenly over those given, repeated when fewer than K), its values clamped to [0.02, 0.98] so that
+  // their logits stay finite.
+  void initialize(torch::Generator&) override {
+    torch::NoGradGuard no_grad;
+    logits_.zero_();
+  }
+  void initialize_from_data(const torch::Tensor& images) override {
+    torch::NoGradGuard no_grad;
+    if (images.size(0) < 1 || images.size(1) != logits_.size(1)) throw Error("the VampPrior needs training images of the model's size");
+    const int64_t k = logits_.size(0), m = images.size(0);
+    auto index = torch::arange(k, torch::kLong).mul_(m).div_(k, "floor").clamp_(0, m - 1);
+    auto p = images.to(torch::kCPU, torch::kFloat32).index_select(0, index).clamp(0.02, 0.98);
+    logits_.copy_(torch::log(p) - torch::log1p(-p));
+  }
+  torch::Tensor pseudo_inputs() override { return torch::sigmoid(logits_); }
+
+ private:
+  torch::Tensor logits_;
+};
+
+}  // namespace
+
+torch::Tensor log_standard_normal(const torch::Tensor& z) { return (-0.5 * z.square() - kHalfLog2Pi).sum(1); }
+
+torch::Tensor log_diagonal_normal(const torch::Tensor& z, const torch::Tensor& mu, const torch::Tensor& logvar) {
+  return (-0.5 * (z - mu).square() * torch::exp(-logvar) - 0.5 * logvar - kHalfLog2Pi).sum(1);
+}
+
+torch::Tensor log_mixture(const torch::Tensor& z, const torch::Tensor& mu, const torch::Tensor& logvar,
+                          const torch::Tensor& log_weights) {
+  // [N, 1, D] against [1, K, D] → [N, K] log densities, then log Σ_k w_k N_k.
+  auto diff = z.unsqueeze(1) - mu.unsqueeze(0);
+  auto log_n = (-0.5 * diff.square() * torch::exp(-logvar).unsqueeze(0) - 0.5 * logvar.unsqueeze(0) - kHalfLog2Pi).sum(2);
+  return torch::logsumexp(log_n + log_weights.unsqueeze(0), 1);
+}
+
+std::shared_ptr<Prior> make_prior(const ModelConfig& c) {
+  if (c.prior == "mog") return std::make_shared<MixturePrior>(c.prior_components, c.latent_dim);
+  if (c.prior == "vamp") return std::make_shared<VampPrior>(c.prior_components, c.pixels());
+  if (c.prior == "normal") return std::make_shared<NormalPrior>(c.latent_dim);
+  throw Error("unknown prior '" + c.prior + "'");
+}
+
+}  // namespace latent
