@@ -58,40 +58,42 @@ class MixturePrior final : public Prior {
 
 class VampPrior final : public Prior {
  public:
-  VampPrior(int components, int pixels) { logits_ = register_parameter("pseudo_inputs", torch::zeros({components, pixels})); }
+  VampPrior(int components, int pixels) { u_ = register_parameter("pseudo_inputs", torch::zeros({components, pixels})); }
   torch::Tensor log_prob(const torch::Tensor& z, Model& model) override {
-    auto [mu, logvar] = model.encode(torch::sigmoid(logits_));
-    const double log_k = std::log(double(logits_.size(0)));
+    auto [mu, logvar] = model.encode(images());
+    const double log_k = std::log(double(u_.size(0)));
     return log_mixture(z, mu, logvar, torch::full({mu.size(0)}, -log_k, mu.options()));
   }
   torch::Tensor sample(int64_t n, torch::Generator& gen, Model& model) override {
     torch::NoGradGuard no_grad;
-    const auto device = logits_.device();
-    auto k = torch::randint(logits_.size(0), {n}, gen, torch::kLong).to(device);
+    const auto device = u_.device();
+    auto k = torch::randint(u_.size(0), {n}, gen, torch::kLong).to(device);
     // The K components once, then each draw's: cheaper than encoding a pseudo-input per draw.
-    auto [mu, logvar] = model.encode(torch::sigmoid(logits_));
+    auto [mu, logvar] = model.encode(images());
     mu = mu.index_select(0, k), logvar = logvar.index_select(0, k);
     return mu + torch::exp(0.5 * logvar) * torch::randn(mu.sizes(), gen, torch::kFloat32).to(device);
   }
   // Grey until initialize_from_data: each pseudo-input then starts as a training image (spread
-  // evenly over those given, repeated when fewer than K), its values clamped to [0.02, 0.98] so that
-  // their logits stay finite.
+  // evenly over those given, repeated when fewer than K).
   void initialize(torch::Generator&) override {
     torch::NoGradGuard no_grad;
-    logits_.zero_();
+    u_.fill_(0.5);
   }
   void initialize_from_data(const torch::Tensor& images) override {
     torch::NoGradGuard no_grad;
-    if (images.size(0) < 1 || images.size(1) != logits_.size(1)) throw Error("the VampPrior needs training images of the model's size");
-    const int64_t k = logits_.size(0), m = images.size(0);
+    if (images.size(0) < 1 || images.size(1) != u_.size(1)) throw Error("the VampPrior needs training images of the model's size");
+    const int64_t k = u_.size(0), m = images.size(0);
     auto index = torch::arange(k, torch::kLong).mul_(m).div_(k, "floor").clamp_(0, m - 1);
-    auto p = images.to(torch::kCPU, torch::kFloat32).index_select(0, index).clamp(0.02, 0.98);
-    logits_.copy_(torch::log(p) - torch::log1p(-p));
+    u_.copy_(images.to(torch::kCPU, torch::kFloat32).index_select(0, index).clamp(0, 1));
   }
-  torch::Tensor pseudo_inputs() override { return torch::sigmoid(logits_); }
+  torch::Tensor pseudo_inputs() override { return images().detach(); }
 
  private:
-  torch::Tensor logits_;
+  // The pseudo-inputs are pixel values, used clipped to [0, 1] (a hard tanh, as in the VampPrior
+  // paper): inside the range the gradient reaches them whole, where a sigmoid would scale it by
+  // p(1 − p) and all but freeze the near-black and near-white pixels that most images are made of.
+  torch::Tensor images() { return torch::clamp(u_, 0, 1); }
+  torch::Tensor u_;
 };
 
 }  // namespace

@@ -7,7 +7,7 @@
 //   normal  N(0, I); KL(q(z|x) ‖ p(z)) in closed form, per dimension.
 //   mog     Σ_k π_k N(z; m_k, diag s_k²), with m, log s² and the logits of π learned.
 //   vamp    (1/K) Σ_k q(z | u_k), the VampPrior: the encoder's posteriors of K learned
-//           pseudo-inputs u_k (images, kept as logits so that sigmoid(u) stays in [0, 1]).
+//           pseudo-inputs u_k (images, used clipped to [0, 1]).
 // Under mog and vamp the KL term has no closed form; the objective uses the single-sample
 // estimate log q(z|x) − log p(z) at the reparameterized z, whose mean over ε is the KL.
 #include <torch/torch.h>
