@@ -95,6 +95,20 @@ TEST(Priors, MixtureLogProbIsItsFormula) {
         << "z #" << i;
 }
 
+// Many rows against many components are computed a chunk of rows at a time: the same values as
+// one row at a time.
+TEST(Priors, LargeMixturesGoInChunksWithTheSameValues) {
+  torch::NoGradGuard no_grad;
+  auto gen = make_generator(2);
+  const auto mu = torch::randn({3000, 3}, gen, torch::kFloat32), logvar = 0.3 * torch::randn({3000, 3}, gen, torch::kFloat32);
+  const auto log_w = torch::log_softmax(torch::randn({3000}, gen, torch::kFloat32), 0);
+  const auto z = torch::randn({1500, 3}, gen, torch::kFloat32);  // 4 chunks of 466 rows
+  const auto all = log_mixture(z, mu, logvar, log_w);
+  ASSERT_EQ(all.size(0), 1500);
+  for (int64_t i : {0, 465, 466, 1000, 1499})
+    EXPECT_NEAR(all[i].item<double>(), log_mixture(z.narrow(0, i, 1), mu, logvar, log_w)[0].item<double>(), 1e-5) << i;
+}
+
 TEST(Priors, VampPriorLogProbIsTheMeanOfTheEncodersPosteriors) {
   ModelPtr model = make_model(small_model("vamp", 4), 1);
   torch::NoGradGuard no_grad;

@@ -1,6 +1,8 @@
 #include "model/prior.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "latent/error.h"
 #include "model/model.h"
@@ -106,10 +108,20 @@ torch::Tensor log_diagonal_normal(const torch::Tensor& z, const torch::Tensor& m
 
 torch::Tensor log_mixture(const torch::Tensor& z, const torch::Tensor& mu, const torch::Tensor& logvar,
                           const torch::Tensor& log_weights) {
-  // [N, 1, D] against [1, K, D] → [N, K] log densities, then log Σ_k w_k N_k.
-  auto diff = z.unsqueeze(1) - mu.unsqueeze(0);
-  auto log_n = (-0.5 * diff.square() * torch::exp(-logvar).unsqueeze(0) - 0.5 * logvar.unsqueeze(0) - kHalfLog2Pi).sum(2);
-  return torch::logsumexp(log_n + log_weights.unsqueeze(0), 1);
+  // [N, 1, D] against [1, K, D] → [N, K] log densities, then log Σ_k w_k N_k. Rows of z a chunk at
+  // a time, so that the [N, K, D] intermediates stay near 4 million values (16 MB) whatever N: the
+  // IW bound asks for 16,384 rows at once, which against 500 components in 20 dims would be 650 MB
+  // per intermediate.
+  const auto one = [&](const torch::Tensor& rows) {
+    auto diff = rows.unsqueeze(1) - mu.unsqueeze(0);
+    auto log_n = (-0.5 * diff.square() * torch::exp(-logvar).unsqueeze(0) - 0.5 * logvar.unsqueeze(0) - kHalfLog2Pi).sum(2);
+    return torch::logsumexp(log_n + log_weights.unsqueeze(0), 1);
+  };
+  const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(1, mu.size(0) * mu.size(1)));
+  if (z.size(0) <= chunk) return one(z);
+  std::vector<torch::Tensor> parts;
+  for (int64_t first = 0; first < z.size(0); first += chunk) parts.push_back(one(z.narrow(0, first, std::min(chunk, z.size(0) - first))));
+  return torch::cat(parts);
 }
 
 std::shared_ptr<Prior> make_prior(const ModelConfig& c) {
