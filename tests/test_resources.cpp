@@ -25,6 +25,16 @@ TEST(Resources, TheEstimateGrowsWithWhatARunHolds) {
   train.batch_size *= 8;
   EXPECT_EQ(estimate_training_memory(model, train, 60000, 10000).activations, 8 * base.activations);
   EXPECT_NE(base.describe().find("parameters "), std::string::npos) << base.describe();
+  // A learned prior adds its parameters and, for the VampPrior, K encoder passes a step per thread.
+  train.batch_size = 128;
+  model.prior = "mog", model.prior_components = 10;
+  const MemoryEstimate mog = estimate_training_memory(model, train, 60000, 10000);
+  EXPECT_EQ(mog.parameters - base.parameters, 10 * (2 * 2 + 1) * 4 * 16);
+  EXPECT_EQ(mog.activations - base.activations, 4 * 4 * 128 * 10 * 2);
+  model.prior = "vamp", model.prior_components = 500;
+  const MemoryEstimate vamp = estimate_training_memory(model, train, 60000, 10000);
+  EXPECT_EQ(vamp.parameters - base.parameters, int64_t(500) * 784 * 4 * 16);
+  EXPECT_EQ(vamp.activations - base.activations, 4 * 4 * 128 * 500 * 2 + int64_t(500) * 4 * (layer_output_values(model) + 2 * 784 + 4 * 2));
 }
 
 TEST(Resources, ARunPastTheLimitIsRefusedWithBothFigures) {

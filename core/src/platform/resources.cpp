@@ -89,6 +89,15 @@ MemoryEstimate estimate_training_memory(const ModelConfig& model, const TrainCon
   // gradient and a scratch row; μ, log σ², σ, z and their gradients.
   const int64_t per_image = int64_t(sizeof(float)) * (2 * layer_output_values(model) + 4 * pixels + 8 * model.latent_dim);
   e.activations = int64_t(std::max(1, train.batch_size)) * per_image;
+  if (model.prior_components > 0) {
+    // A learned prior: log p(z) of the batch against K components ([B, K, D] intermediates and their
+    // gradients), and for the VampPrior its K pseudo-inputs through the encoder in every step, on
+    // every thread of a split batch (half the layers, with their gradients, and the images).
+    const int64_t k = model.prior_components;
+    e.activations += int64_t(sizeof(float)) * 4 * int64_t(std::max(1, train.batch_size)) * k * model.latent_dim;
+    if (model.prior == "vamp")
+      e.activations += int64_t(threads) * k * int64_t(sizeof(float)) * (layer_output_values(model) + 2 * pixels + 4 * model.latent_dim);
+  }
   e.threads = threads * kBytesPerThread;
   e.runtime = kRuntimeBytes;
   return e;
