@@ -165,6 +165,7 @@ void TrainingForm::describe(const ModelConfig& m, const TrainConfig& t) {
   const auto priors = prior_names();
   prior = int(std::find(priors.begin(), priors.end(), m.prior) - priors.begin()) % int(priors.size());
   components = m.prior_components > 0 ? m.prior_components : default_prior_components("mog");
+  conditional = m.conditional();
   batch = t.batch_size;
   lr = t.learning_rate;
   beta = float(t.beta);
@@ -227,9 +228,12 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
   remember_dataset(data.spec());
   form.describe_data(data.spec(), data.options());
   ModelConfig model = options.run.model;
-  model.image_channels = data.channels();
-  model.image_height = data.height();
-  model.image_width = data.width();
+  if (std::string problem = fit_model_to_data(model, options.run.conditional, data.channels(), data.height(), data.width(),
+                                              data.classes(), "dataset " + data.name());
+      !problem.empty()) {
+    notify("--conditional: " + problem + "; training a plain VAE instead", true, 0);
+    fit_model_to_data(model, false, data.channels(), data.height(), data.width(), 0, "");
+  }
   TrainConfig train = options.run.train;
   if (!options.run.given.count("--epochs")) train.epochs = 0;  // open-ended: train until paused
   try {
@@ -408,7 +412,7 @@ void AppState::refresh_inference() {
   }
   const bool want_interp = refresh_wanted & kRefreshInterpolation;
   if (interp_dirty && want_interp && data.test_size() > 0) {
-    apply_interpolation(compute_interpolation(*vae, data, interp_a, interp_b, interp_steps, interp_kind));
+    apply_interpolation(compute_interpolation(*vae, data, interp_a, interp_b, interp_steps, interp_kind, condition_labels()));
     interp_dirty = interp_stale_ = false;
   }
   // New weights redraw the strip too, but that is 12 images through both halves of the model (up
@@ -419,8 +423,9 @@ void AppState::refresh_inference() {
     const int a = interp_a, b = interp_b, steps = interp_steps;
     const Interpolation kind = interp_kind;
     const int64_t asked_at = interp_generation;
-    worker_.submit("interp", [this, vae, d, a, b, steps, kind, asked_at] {
-      auto result = std::make_shared<InterpolationResult>(compute_interpolation(*vae, d, a, b, steps, kind));
+    const std::vector<int32_t> under = condition_labels();
+    worker_.submit("interp", [this, vae, d, a, b, steps, kind, asked_at, under] {
+      auto result = std::make_shared<InterpolationResult>(compute_interpolation(*vae, d, a, b, steps, kind, under));
       return [this, result, a, b, steps, kind, asked_at] {
         if (interp_generation != asked_at || interp_dirty || a != interp_a || b != interp_b || steps != interp_steps ||
             kind != interp_kind)
@@ -458,6 +463,8 @@ void AppState::refresh_inference() {
         if (ImageBatch u = vae->pseudo_inputs(); u.count > 0) {
           u.count = std::min<int64_t>(u.count, kPseudoShown);
           u.pixels.resize(size_t(u.count) * size_t(u.pixels_per_image()));
+          // Under a conditional model pseudo-input k has the class k mod classes (model/prior.h).
+          for (int64_t k = 0; k < u.count && vae->config().conditional(); ++k) u.labels.push_back(int32_t(k % vae->config().classes));
           *pseudo_mu = vae->encode(u).mu;
           *pseudo = std::move(u);
         }
@@ -489,6 +496,7 @@ void AppState::refresh_inference() {
     spec.extent = pad_extent;
     if (latent_dim() > 2) spec.base = z;
     if (latent_dim() == 1) spec.dim_y = 0;
+    if (conditional()) spec.label = condition_class;
     worker_.submit("grid", [this, vae, spec] {
       const auto begin = std::chrono::steady_clock::now();
       auto images = std::make_shared<ImageBatch>(decode_grid(*vae, spec));
@@ -522,6 +530,7 @@ void AppState::refresh_inference() {
       ImageBatch one = image;
       one.count = 1;
       one.pixels.resize(size_t(one.pixels_per_image()));
+      if (!one.labels.empty()) one.labels.resize(1);
       auto post = std::make_shared<PosteriorGrid>(two_d ? posterior_grid(*vae, one, 64, extent) : PosteriorGrid{});
       auto close = std::make_shared<PosteriorGrid>(
           two_d ? posterior_grid(*vae, one, 64, 0.0f, GridIntegration(), post->log_px) : PosteriorGrid{});
@@ -554,16 +563,36 @@ void AppState::refresh_inference() {
     last_gallery_ = now;
     gallery_dirty = false;
     uint64_t seed = sample_seed;
-    worker_.submit("gallery", [this, vae, d, seed] {
+    const int classes = vae->config().classes, first_class = std::clamp(condition_class, 0, std::max(0, classes - 1));
+    worker_.submit("gallery", [this, vae, d, seed, classes, first_class] {
       std::vector<int64_t> first;
       for (int64_t i = 0; i < std::min<int64_t>(16, d.test_size()); ++i) first.push_back(i);
       auto originals_batch = std::make_shared<ImageBatch>(d.test_images(first));
       auto recon = std::make_shared<ImageBatch>(vae->reconstruct(*originals_batch));
-      auto prior = std::make_shared<ImageBatch>(vae->sample_prior(32, seed));
-      return [this, originals_batch, recon, prior] {
+      std::shared_ptr<ImageBatch> prior;
+      int rows = 0;
+      if (classes == 0) {
+        prior = std::make_shared<ImageBatch>(vae->sample_prior(32, seed));
+      } else {
+        // The same kSampleColumns z in every row, a class per row: what z keeps (style) down a
+        // column, what the class changes (content) across the rows.
+        rows = std::min(classes, kSampleClassRows);
+        const LatentMatrix one_row = vae->sample_latents(kSampleColumns, seed);
+        LatentMatrix all;
+        all.rows = int64_t(rows) * kSampleColumns, all.cols = one_row.cols;
+        std::vector<int32_t> labels;
+        for (int r = 0; r < rows; ++r) {
+          all.values.insert(all.values.end(), one_row.values.begin(), one_row.values.end());
+          labels.insert(labels.end(), size_t(kSampleColumns), int32_t((first_class + r) % classes));
+        }
+        prior = std::make_shared<ImageBatch>(vae->decode(all, labels));
+      }
+      return [this, originals_batch, recon, prior, rows, first_class] {
         originals = std::move(*originals_batch);
         reconstructions = std::move(*recon);
         samples = std::move(*prior);
+        samples_class_rows = rows;
+        samples_first_class = first_class;
         ++gallery_generation;
       };
     });
@@ -579,12 +608,12 @@ ImageBatch AppState::originals_over_reconstructions() const {
 }
 
 AppState::InterpolationResult AppState::compute_interpolation(const Vae& vae, const Dataset& d, int a, int b, int steps,
-                                                             Interpolation kind) {
+                                                             Interpolation kind, const std::vector<int32_t>& under) {
   InterpolationResult r;
   r.endpoints = d.test_images({a, b});
-  const Posterior ends = vae.encode(r.endpoints);
+  const Posterior ends = vae.encode(r.endpoints);  // each under its own class
   r.path = interpolate(ends.mu.row(0), ends.mu.row(1), steps, kind);
-  r.images = vae.decode(r.path);
+  r.images = vae.decode(r.path, under);
   return r;
 }
 
@@ -632,10 +661,31 @@ void AppState::decode_now() {
   auto vae = weights();
   if (!vae || z.empty()) return;
   auto begin = std::chrono::steady_clock::now();
-  decoded = vae->decode(LatentMatrix{1, int64_t(z.size()), z});
+  decoded = vae->decode(LatentMatrix{1, int64_t(z.size()), z}, condition_labels());
   decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+  every_class = ImageBatch{};
+  if (const int classes = vae->config().classes; classes > 0) {
+    const int shown = std::min(classes, kEveryClassShown);
+    LatentMatrix zs{shown, int64_t(z.size()), {}};
+    std::vector<int32_t> labels;
+    for (int c = 0; c < shown; ++c) zs.values.insert(zs.values.end(), z.begin(), z.end()), labels.push_back(c);
+    every_class = vae->decode(zs, labels);
+  }
   decoded_dirty = false;
   ++decoded_generation;
+}
+
+std::vector<int32_t> AppState::condition_labels() const {
+  if (!conditional()) return {};
+  return {int32_t(std::clamp(condition_class, 0, classes() - 1))};
+}
+
+void AppState::set_condition_class(int label) {
+  const int clamped = std::clamp(label, 0, std::max(0, classes() - 1));
+  if (clamped == condition_class) return;
+  condition_class = clamped;
+  decode_now();
+  grid_dirty = gallery_dirty = interp_dirty = true;
 }
 
 void AppState::set_pad_point(float x, float y) {
@@ -651,7 +701,8 @@ void AppState::sample_reparameterization(int count) {
   auto vae = weights();
   if (!vae || data.empty()) return;
   elbo.digit = std::clamp(elbo.digit, 0, int(data.test_size()) - 1);
-  Posterior q = vae->encode(data.test_images({elbo.digit}));
+  const ImageBatch image = data.test_images({elbo.digit});
+  Posterior q = vae->encode(image);
   std::mt19937_64 rng(elbo.reparam_seed++);
   std::normal_distribution<float> normal;
   const int64_t d = q.mu.cols;
@@ -659,7 +710,7 @@ void AppState::sample_reparameterization(int count) {
   for (int i = 0; i < count; ++i)
     for (int64_t j = 0; j < d; ++j)  // z = μ + σ·ε, σ = exp(½ log σ²)
       elbo.reparam_z.values[size_t(i * d + j)] = q.mu.at(0, j) + std::exp(0.5f * q.logvar.at(0, j)) * normal(rng);
-  elbo.reparam_images = vae->decode(elbo.reparam_z);
+  elbo.reparam_images = vae->decode(elbo.reparam_z, vae->config().conditional() ? image.labels : std::vector<int32_t>{});
   ++elbo.reparam_generation;
 }
 
@@ -732,6 +783,10 @@ void AppState::reset_from_form() {
   model.learn_sigma = form.learn_sigma;
   model.prior = prior_names().at(size_t(std::clamp(form.prior, 0, int(prior_names().size()) - 1)));
   model.prior_components = model.prior == "normal" ? 0 : form.components;  // checked by validate() below
+  if (std::string problem = fit_model_to_data(model, form.conditional, data.channels(), data.height(), data.width(),
+                                              data.classes(), "dataset " + data.name());
+      !problem.empty())
+    return notify("reset refused: " + problem, true, 8);
   train.batch_size = form.batch;
   train.learning_rate = form.lr;
   train.beta = form.beta;
@@ -745,10 +800,10 @@ void AppState::load_checkpoint(const std::string& path) {
     Dataset d = data;
     if (d.empty() || (c.dataset != d.name() && Dataset::is_name(c.dataset))) {
       const DatasetShape shape = Dataset::probe(c.dataset);  // the image size, before loading it
-      check_checkpoint_fits(c, path, shape.channels, shape.height, shape.width, shape.name);
+      check_checkpoint_fits(c, path, shape.channels, shape.height, shape.width, shape.name, shape.classes);
       d = Dataset::load(c.dataset);
     }
-    check_checkpoint_fits(c, path, d.channels(), d.height(), d.width(), "dataset " + d.name());
+    check_checkpoint_fits(c, path, d.channels(), d.height(), d.width(), "dataset " + d.name(), d.classes());
     TrainConfig train = c.train;
     train.epochs = 0;
     train.threads = options.run.train.threads;
@@ -790,9 +845,11 @@ void AppState::switch_dataset(const std::string& spec, const DataOptions& data_o
                                (d.channels() == 3 ? " RGB" : " gray") +
                                (d.labeled() ? ", " + std::to_string(d.classes()) + " classes" : ", unlabeled") + "); the model starts afresh";
     ModelConfig model = snapshot ? snapshot->model : options.run.model;
-    model.image_channels = d.channels();
-    model.image_height = d.height();
-    model.image_width = d.width();
+    // A conditional model stays conditional, on the new data's classes; unlabeled data cannot take it.
+    if (std::string problem = fit_model_to_data(model, model.conditional(), d.channels(), d.height(), d.width(), d.classes(),
+                                                "dataset " + spec);
+        !problem.empty())
+      throw Error(problem + "; untick 'conditional' and Reset first");
     TrainConfig train = snapshot ? snapshot->train : options.run.train;
     if (!trainer) {
       make_trainer(d, model, train);

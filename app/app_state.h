@@ -151,6 +151,7 @@ struct TrainingForm {
   bool learn_sigma = false;
   int prior = 0;        // prior_names() order: normal, mog, vamp
   int components = 10;  // K of mog or vamp
+  bool conditional = false;  // a conditional VAE on the data's classes
   int batch = 128;
   double lr = 3e-3;
   float beta = 1.0f;
@@ -232,6 +233,27 @@ class AppState {
   int64_t decoded_generation = 0;
   // Moves the pad's point and decodes it at once, so the image changes in the same frame.
   void set_pad_point(float x, float y);
+
+  // A conditional model, q(z|x, y) and p(x|z, y): the class the pad's z, the manifold, the
+  // interpolation's path and the samples decode under, as the class picker sets it.
+  int condition_class = 0;
+  int classes() const {  // of the shown weights' model; 0: not conditional
+    const auto vae = weights();
+    return vae ? vae->config().classes : 0;
+  }
+  bool conditional() const { return classes() > 0; }
+  std::vector<int32_t> condition_labels() const;  // {condition_class} for a conditional model, else none
+  // Picks the class (clamped) and redecodes what depends on it.
+  void set_condition_class(int label);
+  // "One z, every class": the pad's z decoded under each of the first kEveryClassShown classes, in
+  // the frame z or the class changes (empty for a plain model).
+  ImageBatch every_class;
+  static constexpr int kEveryClassShown = 20;
+  // A conditional model's samples are a class × sample grid: kSampleColumns draws of z, each decoded
+  // under up to kSampleClassRows classes from condition_class on (a row per class).
+  static constexpr int kSampleColumns = 8, kSampleClassRows = 10;
+  int samples_class_rows = 0;       // the rows of `samples` when it is such a grid, else 0
+  int samples_first_class = 0;      // the class of its first row
 
   // Interpolation between two test digits.
   int interp_a = 0, interp_b = 1, interp_steps = 10;
@@ -320,8 +342,9 @@ class AppState {
     LatentMatrix path;
     ImageBatch images;
   };
+  // `under`: a conditional model's class for the path (condition_labels()).
   static InterpolationResult compute_interpolation(const Vae& vae, const Dataset& d, int a, int b, int steps,
-                                                   Interpolation kind);
+                                                   Interpolation kind, const std::vector<int32_t>& under);
   void apply_interpolation(InterpolationResult r);
   bool interp_stale_ = false;  // new weights: the strip is redrawn on the worker
   int64_t next_timeline_step_ = 1;

@@ -10,6 +10,7 @@ namespace latent::app {
 struct Gfx {
   ImageRenderer renderer;
   ImageTexture decoded, interpolation, endpoints, gallery, samples, grid;
+  ImageTexture every_class;  // a conditional model's "one z, every class" strip, with `decoded`
   ImageTexture morph;  // the interpolation image the morph shows now
   int64_t morph_generation = -1;
   int morph_frame = -1;

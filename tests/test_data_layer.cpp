@@ -27,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::temp_dir;
 using test::write_bytes;
+using test::write_npy;
 
 // A w×h image of `channels` (1 or 3, interleaved) whose every pixel is `value` (per channel).
 void write_image(const std::string& path, int w, int h, std::vector<uint8_t> value) {
@@ -294,21 +295,6 @@ TEST(ImageFolder, TheWalkerSortsAndSkipsHiddenFiles) {
   EXPECT_EQ(fs::path(l.train[1].path).filename(), "1.PNG");
   EXPECT_EQ(l.train[1].label, 1);
   EXPECT_EQ(l.ignored, 0);
-}
-
-// A .npy file: the header dict as given, padded to a multiple of 64, then the payload.
-void write_npy(const std::string& path, const std::string& dict, const std::vector<uint8_t>& payload, int version = 1) {
-  std::string header = dict;
-  const size_t prefix = version == 1 ? 10 : 12;
-  while ((prefix + header.size() + 1) % 64) header += ' ';
-  header += '\n';
-  std::vector<uint8_t> b = {0x93, 'N', 'U', 'M', 'P', 'Y', uint8_t(version), 0};
-  b.push_back(uint8_t(header.size()));
-  b.push_back(uint8_t(header.size() >> 8));
-  if (version > 1) b.push_back(0), b.push_back(0);
-  b.insert(b.end(), header.begin(), header.end());
-  b.insert(b.end(), payload.begin(), payload.end());
-  write_bytes(path, b);
 }
 
 template <class T>

@@ -32,6 +32,8 @@ TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
   test::write_dataset(dir + "/bad-data", 10, 5, 4, 4);
   test::write_idx(dir + "/bad-data/train-labels-idx1-ubyte", {9}, std::vector<uint8_t>(9));
   test::write_bytes(dir + "/garbage.ckpt", std::vector<uint8_t>(100, 0x42));
+  test::write_npy(dir + "/unlabeled.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (20, 4, 4), }",
+                  std::vector<uint8_t>(320, 9));
   struct Case {
     std::vector<std::string> args;
     std::string expected;
@@ -50,6 +52,8 @@ TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
       {{"--prior", "mog", "--prior-components", "0"}, "--prior-components"},
       {{"--prior", "vamp", "--prior-components", "-2"}, "--prior-components"},
       {{"--prior-components", "5"}, "the normal prior has no components"},
+      {{"--conditional", "--data", dir + "/unlabeled.npy"}, "--conditional: a conditional VAE needs labelled data"},
+      {{"--conditional=yes"}, "--conditional: takes no value"},
       {{"--device", "gpu"}, "--device"},
       {{"--parallel", "openmp"}, "--parallel"},
       {{"--bogus"}, "--bogus"},
@@ -82,7 +86,7 @@ TEST(LatentTrain, HelpListsTheFlags) {
   auto r = train({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--data", "--epochs", "--latent", "--hidden", "--batch", "--lr", "--lr-schedule", "--beta", "--warmup-epochs",
-                           "--activation", "--likelihood", "--prior", "--prior-components", "--seed", "--threads", "--parallel", "--device", "--limit", "--resume", "--out", "--eval-iw", "--eval-exact", "--eval-limit"})
+                           "--activation", "--likelihood", "--prior", "--prior-components", "--conditional", "--seed", "--threads", "--parallel", "--device", "--limit", "--resume", "--out", "--eval-iw", "--eval-exact", "--eval-limit"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 

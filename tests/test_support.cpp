@@ -37,6 +37,20 @@ void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
 }
 
+void write_npy(const std::string& path, const std::string& dict, const std::vector<uint8_t>& payload, int version) {
+  std::string header = dict;
+  const size_t prefix = version == 1 ? 10 : 12;
+  while ((prefix + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::vector<uint8_t> b = {0x93, 'N', 'U', 'M', 'P', 'Y', uint8_t(version), 0};
+  b.push_back(uint8_t(header.size()));
+  b.push_back(uint8_t(header.size() >> 8));
+  if (version > 1) b.push_back(0), b.push_back(0);
+  b.insert(b.end(), header.begin(), header.end());
+  b.insert(b.end(), payload.begin(), payload.end());
+  write_bytes(path, b);
+}
+
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

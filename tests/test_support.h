@@ -13,6 +13,9 @@ std::string temp_dir();
 void write_idx(const std::string& path, const std::vector<uint32_t>& dims, const std::vector<uint8_t>& payload,
                bool gzip = false, uint8_t type = 0x08);
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
+// A .npy file: the header dict as given (e.g. "{'descr': '|u1', 'fortran_order': False, 'shape': (10, 4, 4), }"),
+// padded to a multiple of 64, then the payload.
+void write_npy(const std::string& path, const std::string& dict, const std::vector<uint8_t>& payload, int version = 1);
 std::vector<uint8_t> read_bytes(const std::string& path);
 
 // A small valid dataset directory: n_train/n_test images of h×w with labels.

@@ -89,6 +89,8 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
   mismatch("--likelihood", to_string(o.model.likelihood), to_string(c.model.likelihood));
   mismatch("--prior", o.model.prior, c.model.prior);
   mismatch("--prior-components", std::to_string(o.model.prior_components), std::to_string(c.model.prior_components));
+  if (o.conditional && !c.model.conditional())
+    throw Error("--conditional does not match the checkpoint " + o.resume + " (a plain VAE)");
   o.model = c.model;
   TrainConfig t = c.train;
   if (given("--batch")) t.batch_size = o.train.batch_size;
@@ -199,12 +201,36 @@ void write_pictures(const Vae& vae, const Dataset& data, const std::string& dir)
   ImageBatch recon = vae.reconstruct(originals);
   write_png(dir + "/reconstructions.png",
             upscale(stack_rows({tile_images(originals, 1, shown), tile_images(recon, 1, shown)}), 2));
-  write_png(dir + "/samples.png", upscale(tile_images(vae.sample_prior(64, 7), 8, 8), 2));
-  if (data.test_size() >= 2) {
-    Posterior ends = vae.encode(data.test_images({0, 1}));
+  const ModelConfig& model = vae.config();
+  if (!model.conditional()) {
+    write_png(dir + "/samples.png", upscale(tile_images(vae.sample_prior(64, 7), 8, 8), 2));
+  } else {
+    // A class × sample grid: each column one z from p(z), decoded under each class (a row each, the
+    // first 20), so that what the class changes (content) and what z keeps (style) can be seen.
+    const int rows = std::min(model.classes, 20), cols = 8;
+    const LatentMatrix z = vae.sample_latents(cols, 7);
+    LatentMatrix all;
+    all.rows = int64_t(rows) * cols, all.cols = z.cols;
+    std::vector<int32_t> labels;
+    for (int r = 0; r < rows; ++r) {
+      all.values.insert(all.values.end(), z.values.begin(), z.values.end());
+      labels.insert(labels.end(), size_t(cols), r);
+    }
+    write_png(dir + "/samples.png", upscale(tile_images(vae.decode(all, labels), rows, cols), 2));
+  }
+  // Between the first two test images; for a conditional model, the first two of the first test
+  // image's class, decoded under that class.
+  std::vector<int64_t> ends_index;
+  const auto& labels = data.test_labels();
+  for (int64_t i = 0; i < data.test_size() && ends_index.size() < 2; ++i)
+    if (!model.conditional() || labels[size_t(i)] == labels[0]) ends_index.push_back(i);
+  if (ends_index.size() == 2) {
+    const ImageBatch end_images = data.test_images(ends_index);
+    Posterior ends = vae.encode(end_images);
+    const std::vector<int32_t> under = model.conditional() ? std::vector<int32_t>{end_images.labels[0]} : std::vector<int32_t>{};
     const int steps = 12;
-    ImageBatch lerp = vae.decode(interpolate(ends.mu.row(0), ends.mu.row(1), steps, Interpolation::Linear));
-    ImageBatch slerp = vae.decode(interpolate(ends.mu.row(0), ends.mu.row(1), steps, Interpolation::Spherical));
+    ImageBatch lerp = vae.decode(interpolate(ends.mu.row(0), ends.mu.row(1), steps, Interpolation::Linear), under);
+    ImageBatch slerp = vae.decode(interpolate(ends.mu.row(0), ends.mu.row(1), steps, Interpolation::Spherical), under);
     write_png(dir + "/interpolation.png",
               upscale(stack_rows({tile_images(lerp, 1, steps), tile_images(slerp, 1, steps)}), 2));
   }
@@ -215,9 +241,10 @@ void write_pictures(const Vae& vae, const Dataset& data, const std::string& dir)
     pseudo.pixels.resize(size_t(n) * size_t(pseudo.pixels_per_image()));
     write_png(dir + "/pseudo_inputs.png", upscale(tile_images(pseudo, (n + cols - 1) / cols, cols), 2));
   }
-  if (vae.config().latent_dim == 2) {
+  if (model.latent_dim == 2) {
     GridSpec grid;
     grid.k = 20;
+    if (model.conditional() && !labels.empty()) grid.label = labels[0];  // under the first test image's class
     write_png(dir + "/manifold.png", tile_images(decode_grid(vae, grid), 20, 20, 1));
   }
 }
@@ -243,11 +270,11 @@ int run(int argc, char** argv) {
     throw Error("--eval-exact integrates over a 2-D latent; this model has --latent " + std::to_string(o.model.latent_dim));
   const DatasetShape shape = Dataset::probe(o.data, o.data_options);
   if (resuming) {
-    check_checkpoint_fits(resume, o.resume, shape.channels, shape.height, shape.width, "dataset " + shape.name);
-  } else {
-    o.model.image_channels = shape.channels;
-    o.model.image_height = shape.height;
-    o.model.image_width = shape.width;
+    check_checkpoint_fits(resume, o.resume, shape.channels, shape.height, shape.width, "dataset " + shape.name, shape.classes);
+  } else if (std::string problem = fit_model_to_data(o.model, o.conditional, shape.channels, shape.height, shape.width,
+                                                     shape.classes, "dataset " + shape.name);
+             !problem.empty()) {
+    throw Error("--conditional: " + problem);
   }
   if (std::string problem = validate(o.model); !problem.empty()) throw Error(problem);
   if (std::string problem = validate(o.train); !problem.empty()) throw Error(problem);

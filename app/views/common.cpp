@@ -52,9 +52,31 @@ void help_marker(const char* text) {
   hover_explanation(text);
 }
 
+bool class_picker(AppState& state, const char* label) {
+  const int classes = state.classes();
+  if (classes == 0) return false;
+  int chosen = std::clamp(state.condition_class, 0, classes - 1);
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+  bool changed = false;
+  if (ImGui::BeginCombo(label, state.data.class_name(chosen).c_str())) {
+    for (int c = 0; c < classes; ++c) {
+      const bool selected = c == chosen;
+      if (ImGui::Selectable(state.data.class_name(c).c_str(), selected)) chosen = c, changed = true;
+      if (selected) ImGui::SetItemDefaultFocus();
+    }
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("The class y this conditional model decodes under: p(x|z, y). The pad's z, the manifold, the "
+                      "interpolation's path and the samples follow it.");
+  if (changed) state.set_condition_class(chosen);
+  return changed;
+}
+
 void sync_textures(const AppState& state, Gfx& gfx) {
   if (gfx.decoded_generation != state.decoded_generation && state.decoded.count == 1) {
     gfx.decoded.upload(state.decoded.pixels.data(), state.decoded.width, state.decoded.height, state.decoded.channels);
+    if (state.every_class.count > 0) gfx.every_class.upload_tiled(state.every_class, 1, int(state.every_class.count));
     gfx.decoded_generation = state.decoded_generation;
   }
   // The decoded image first and always; the other views one per frame (Gfx::take_refresh_turn).
@@ -87,7 +109,8 @@ void sync_textures(const AppState& state, Gfx& gfx) {
     gfx.morph_generation = state.interp_generation;
     gfx.morph_frame = frame;
   }
-  for (ImageTexture* t : {&gfx.morph, &gfx.decoded, &gfx.interpolation, &gfx.endpoints, &gfx.gallery, &gfx.samples, &gfx.grid, &gfx.reparam})
+  for (ImageTexture* t : {&gfx.morph, &gfx.decoded, &gfx.every_class, &gfx.interpolation, &gfx.endpoints, &gfx.gallery,
+                          &gfx.samples, &gfx.grid, &gfx.reparam})
     t->set_smooth(gfx.smooth);
 }
 

@@ -29,10 +29,14 @@ void DecodedImageView::draw(AppState& state, Gfx& gfx, bool* open) {
                   .c_str());
   ImGui::SameLine();
   if (ImGui::Button("PNG")) export_png(state, gfx, "decoded", state.decoded, 1, 1);
+  class_picker(state);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  // As large as fits, at the images' aspect ratio.
+  // As large as fits, at the images' aspect ratio, leaving a conditional model's strip of every
+  // class (one row of cells and a line of text) below.
   const float aspect = state.data.height() > 0 ? float(state.data.width()) / float(state.data.height()) : 1.0f;
-  const float h = std::max(32.0f, std::min(avail.x / aspect, avail.y - ImGui::GetFontSize() * 1.5f));
+  const int strip = int(state.every_class.count);
+  const float strip_h = strip > 0 ? avail.x / float(strip) / aspect + ImGui::GetFrameHeightWithSpacing() : 0.0f;
+  const float h = std::max(32.0f, std::min(avail.x / aspect, avail.y - ImGui::GetFontSize() * 1.5f - strip_h));
   const ImVec2 size(h * aspect, h);
   // The interpolation's morph, when it plays, else the pad's point.
   const bool morph = state.interp_morph && gfx.morph.valid() && state.interp_images.count > 0;
@@ -42,8 +46,28 @@ void DecodedImageView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (morph) {
     ImGui::TextDisabled("morph A -> B: image %d of %lld along the path (drag the pad to stop)", state.morph_frame() + 1,
                         (long long)state.interp_images.count);
+  } else if (strip > 0) {
+    ImGui::TextDisabled("E[x|z, y] under p(x|z, y) for y = %s", state.data.class_name(state.condition_labels().at(0)).c_str());
   } else {
     ImGui::TextDisabled("E[x|z] under p(x|z), decoded from the pad's z");
+  }
+  if (strip > 0 && gfx.every_class.valid()) {
+    // One z, every class: z holds what the classes share (slant, thickness, size), y what differs.
+    ImGui::TextDisabled("one z, every class (click one to pick it)");
+    help_marker("The pad's z decoded under each class y. A conditional VAE's encoder sees the class, so z need not "
+                "carry it: what stays the same along this row is the style z encodes, what changes is the class.");
+    const float width = ImGui::GetContentRegionAvail().x, cell = width / float(strip);
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    gfx.renderer.image(gfx.every_class, ImVec2(width, cell / aspect), gfx.colormap);
+    const int picked = std::clamp(state.condition_class, 0, strip - 1);
+    if (state.condition_class < strip)
+      ImGui::GetWindowDrawList()->AddRect(ImVec2(p.x + cell * float(picked), p.y), ImVec2(p.x + cell * float(picked + 1), p.y + cell / aspect),
+                                          IM_COL32(255, 220, 80, 255), 0, 0, 2);
+    if (ImGui::IsItemHovered()) {
+      const int column = std::clamp(int((ImGui::GetIO().MousePos.x - p.x) / cell), 0, strip - 1);
+      ImGui::SetTooltip("%s: click to decode the pad under this class", state.data.class_name(column).c_str());
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) state.set_condition_class(column);
+    }
   }
   ImGui::End();
 }

@@ -55,8 +55,15 @@ void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
     }
   }
   const std::string prior = state.prior();
-  ImGui::TextDisabled("samples: z ~ p(z) = %s, decoded",
-                      prior == "normal" ? "N(0, I)" : prior == "mog" ? "the learned mixture" : "the VampPrior");
+  const char* prior_name = prior == "normal" ? "N(0, I)" : prior == "mog" ? "the learned mixture" : "the VampPrior";
+  if (state.samples_class_rows > 0) {
+    ImGui::TextDisabled("samples: %d z ~ p(z) = %s across, a class down (from %s)", AppState::kSampleColumns, prior_name,
+                        state.data.class_name(state.samples_first_class).c_str());
+    help_marker("A conditional VAE: each column is one z decoded under each class y. Down a column the style stays; "
+                "the class changes the content. The class picker (Decoded image) sets the first row.");
+  } else {
+    ImGui::TextDisabled("samples: z ~ p(z) = %s, decoded", prior_name);
+  }
   ImGui::SameLine();
   if (ImGui::SmallButton("resample (G)")) {
     ++state.sample_seed;
@@ -65,7 +72,17 @@ void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
   ImGui::SameLine();
   const int count = int(state.samples.count);
   if (ImGui::SmallButton("PNG")) export_png(state, gfx, "samples", state.samples, gfx.samples_rows, count / std::max(1, gfx.samples_rows));
-  if (gfx.samples.valid() && count > 0) {
+  if (state.samples_class_rows > 0 && count % state.samples_class_rows == 0 && gfx.samples_rows != state.samples_class_rows) {
+    // A class × sample grid keeps its rows: one per class.
+    gfx.samples_rows = state.samples_class_rows;
+    gfx.samples.upload_tiled(state.samples, gfx.samples_rows, count / gfx.samples_rows);
+  }
+  if (gfx.samples.valid() && count > 0 && state.samples_class_rows > 0) {
+    const float h = std::max(8.0f, ImGui::GetContentRegionAvail().y);
+    const float aspect = float(gfx.samples.width()) / float(gfx.samples.height());
+    const float w = std::min(width, h * aspect);
+    gfx.renderer.image(gfx.samples, ImVec2(w, w / aspect), gfx.colormap);
+  } else if (gfx.samples.valid() && count > 0) {
     // The grid (1 x 32, 2 x 16, 4 x 8 ...) with the largest images that fit what is left of the window.
     // Room kept below for the VampPrior's strip of pseudo-inputs (a line of text and one row).
     const bool pseudo = state.prior() == "vamp" && state.pseudo_images.count > 0;

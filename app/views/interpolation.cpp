@@ -87,6 +87,13 @@ void InterpolationView::draw(AppState& state, Gfx& gfx, bool* open) {
   help_marker("Plays the path as an animation, large, in the Decoded image view (and marks the frame shown here).");
   ImGui::SameLine();
   if (ImGui::Button("PNG")) export_png(state, gfx, "interpolation", state.interp_images, 1, int(state.interp_images.count));
+  if (state.conditional()) {
+    // Within a class: A and B are encoded under their own classes, the path decoded under this one.
+    if (class_picker(state, "path decoded under")) state.interp_dirty = true;
+    help_marker("A conditional VAE: each endpoint is encoded with its own class, q(z|x, y), and the whole path is decoded "
+                "under the class chosen here, so it walks between two styles of one class. Pick A and B of that class "
+                "to interpolate within it.");
+  }
 
   const float width = ImGui::GetContentRegionAvail().x;
   if (gfx.endpoints.valid()) {

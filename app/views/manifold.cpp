@@ -17,6 +17,10 @@ void ManifoldView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (ImGui::Button("PNG")) export_png(state, gfx, "manifold", state.grid_images, state.grid_k_shown, state.grid_k_shown);
   ImGui::SameLine();
   ImGui::TextDisabled("z%d across, z%d up", state.pad_dim_x, state.pad_dim_y);
+  if (state.conditional()) {
+    ImGui::SameLine();
+    class_picker(state);
+  }
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float side = std::max(32.0f, std::min(avail.x, avail.y));
   if (gfx.grid.valid()) gfx.renderer.image(gfx.grid, ImVec2(side, side), gfx.colormap);

@@ -163,6 +163,15 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
               "K Gaussians whose means, variances and weights are learned. vamp (the VampPrior): the average of the "
               "encoder's q(z|u_k) over K learned pseudo-images u_k. A learned prior can follow the data's shape "
               "instead of forcing it into one round blob; its KL is then estimated by sampling.");
+  const bool labeled = state.data.labeled();
+  ImGui::BeginDisabled(!labeled && !f.conditional);
+  ImGui::Checkbox("conditional", &f.conditional);
+  ImGui::EndDisabled();
+  if (!labeled && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("needs labelled data: this dataset has no classes");
+  help_marker("A conditional VAE (CVAE): the image's class y goes into the encoder and the decoder, q(z|x, y) and "
+              "p(x|z, y). z then need not carry the class, and holds the style instead; any z can be decoded as any "
+              "class (the Decoded image view's class picker, and its row of every class).");
 
   section("Hyperparameters");
   if (ImGui::InputDouble("lr", &f.lr, 0, 0, "%.2e", ImGuiInputTextFlags_EnterReturnsTrue)) state.set_learning_rate(f.lr);

@@ -78,6 +78,9 @@ void banners_overlay(AppState& state);
 // Shared by the panels: a "(?)" marker whose tooltip explains the control before it, and the
 // wrapped tooltip itself for the last item.
 void help_marker(const char* text);
+// A conditional model's class picker (a combo of the data's class names), which sets
+// state.condition_class; nothing for a plain model. Returns whether the class changed.
+bool class_picker(AppState& state, const char* label = "class");
 // ImGui::Begin for the main views, drawing the window's background only where it overlaps another
 // window (elsewhere the framebuffer's clear colour, kPanelBackground, is the background).
 bool begin_panel(const char* name, bool* open = nullptr);

@@ -68,7 +68,8 @@ bool ModelConfig::operator==(const ModelConfig& o) const {
   return architecture == o.architecture && image_channels == o.image_channels && image_height == o.image_height &&
          image_width == o.image_width && latent_dim == o.latent_dim && hidden == o.hidden && channels == o.channels && dense == o.dense &&
          activation == o.activation && likelihood == o.likelihood && gaussian_sigma == o.gaussian_sigma &&
-         learn_sigma == o.learn_sigma && prior == o.prior && prior_components == o.prior_components;
+         learn_sigma == o.learn_sigma && prior == o.prior && prior_components == o.prior_components &&
+         classes == o.classes;
 }
 
 std::vector<int> conv_sizes(int input, size_t layers) {
@@ -136,6 +137,18 @@ std::string validate_conv(const ModelConfig& c) {
   return "";
 }
 
+// The outputs of the layers a conditional model's one-hot y enters (the first after the images in
+// the encoder, the first in the decoder): mlp/conv.cpp concatenate y to those layers' inputs.
+int64_t conditioned_width(const ModelConfig& c, bool encoder) {
+  if (c.architecture == "conv") {
+    if (!c.dense.empty()) return encoder ? c.dense.front() : c.dense.back();
+    if (encoder) return 2 * int64_t(c.latent_dim);  // the μ and log σ² heads
+    const size_t layers = c.channels.size();
+    return int64_t(c.channels.back()) * conv_sizes(c.image_height, layers).back() * conv_sizes(c.image_width, layers).back();
+  }
+  return encoder ? c.hidden.front() : c.hidden.back();
+}
+
 }  // namespace
 
 int64_t parameter_count(const ModelConfig& c) {
@@ -144,6 +157,9 @@ int64_t parameter_count(const ModelConfig& c) {
   // The prior's own: K means, log variances and weight logits (mog); K pseudo-inputs (vamp).
   if (c.prior == "mog") n += int64_t(c.prior_components) * (2 * c.latent_dim + 1);
   if (c.prior == "vamp") n += int64_t(c.prior_components) * c.pixels();
+  // A conditional model's one-hot y enters the encoder's first dense layer and the decoder's first
+  // layer: a column of weights per class in each.
+  if (c.conditional()) n += int64_t(c.classes) * (conditioned_width(c, true) + conditioned_width(c, false));
   return n;
 }
 
@@ -191,6 +207,24 @@ std::string check_prior(const std::string& prior, int components) {
   return "";
 }
 
+std::string check_classes(int classes) {
+  if (classes < 0 || classes > kMaxClasses)
+    return "classes must be in 0.." + std::to_string(kMaxClasses) + " (0: not conditional), not " + std::to_string(classes);
+  return "";
+}
+
+std::string fit_model_to_data(ModelConfig& model, bool conditional, int channels, int height, int width, int classes,
+                              const std::string& dataset) {
+  if (conditional && classes <= 0)
+    return "a conditional VAE needs labelled data, and " + dataset +
+           " has no labels (an image folder gives one class per subfolder; a .npy file takes --labels)";
+  model.image_channels = channels;
+  model.image_height = height;
+  model.image_width = width;
+  model.classes = conditional ? classes : 0;
+  return "";
+}
+
 std::string describe_prior(const ModelConfig& m) {
   if (m.prior == "mog") return "prior mog(" + std::to_string(m.prior_components) + ")";
   if (m.prior == "vamp") return "prior vamp(" + std::to_string(m.prior_components) + ")";
@@ -232,6 +266,7 @@ std::string validate(const ModelConfig& c) {
   if (c.architecture == "conv")
     if (std::string problem = validate_conv(c); !problem.empty()) return problem;
   if (std::string problem = check_prior(c.prior, c.prior_components); !problem.empty()) return problem;
+  if (std::string problem = check_classes(c.classes); !problem.empty()) return problem;
   return check_gaussian_sigma(c.gaussian_sigma);
 }
 

@@ -158,9 +158,9 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
       value = arg.substr(eq + 1);
       inline_value = true;
     }
-    if (flag == "--skip-bad") {
+    if (flag == "--skip-bad" || flag == "--conditional") {
       if (inline_value) throw Error(flag + ": takes no value");
-      o.data_options.skip_bad = true;
+      (flag == "--skip-bad" ? o.data_options.skip_bad : o.conditional) = true;
       o.given.insert(flag);
       continue;
     }
@@ -215,6 +215,8 @@ std::string run_options_help() {
                           encoder's q(z|u_k) over K learned pseudo-inputs. mog and vamp estimate
                           the KL term from the sampled z [normal]
   --prior-components K    mog: Gaussians [10]; vamp: pseudo-inputs [500]
+  --conditional           a conditional VAE: the label's one-hot goes into the encoder and the
+                          decoder, q(z|x,y) and p(x|z,y); needs labelled data
   --likelihood bernoulli|gaussian   p(x|z) [bernoulli]
   --sigma X|learned       gaussian p(x|z): fixed sigma, or learned [0.1]
 Training:

@@ -14,6 +14,9 @@ struct ImageBatch {
   int height = 0;
   int width = 0;
   std::vector<float> pixels;
+  // Each image's class (0..classes−1), or empty: a conditional model's encoder needs them; a
+  // dataset's images carry theirs.
+  std::vector<int32_t> labels;
 
   int64_t pixels_per_image() const { return int64_t(channels) * height * width; }
   const float* image(int64_t i) const { return pixels.data() + i * pixels_per_image(); }

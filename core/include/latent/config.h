@@ -72,6 +72,11 @@ struct ModelConfig {
   // weights; "vamp", the VampPrior (1/K) Σ_k q(z | u_k) over K learned pseudo-inputs u_k.
   std::string prior = "normal";
   int prior_components = 0;  // K: 0 for normal
+  // The conditional VAE: with classes > 0, the label's one-hot y goes into the encoder and the
+  // decoder, q(z|x, y) and p(x|z, y), and every image needs its class; 0 is the plain VAE.
+  int classes = 0;
+
+  bool conditional() const { return classes > 0; }
 
   // Values per image, C·H·W: the length of an image's row, and the number of terms log p(x|z) sums.
   int pixels() const { return image_channels * image_height * image_width; }
@@ -116,6 +121,13 @@ std::string check_warmup_epochs(double epochs);
 std::string check_gaussian_sigma(double sigma);
 // The prior's name and K (0 for normal; 1..kMaxPriorComponents otherwise).
 std::string check_prior(const std::string& prior, int components);
+// Classes a conditional model takes: 0 (not conditional) or 1..kMaxClasses.
+constexpr int kMaxClasses = 1000;
+std::string check_classes(int classes);
+// Fits a new model to its data: the image shape, and the classes when `conditional` (0 otherwise).
+// Returns "" or, when a conditional model meets unlabeled data, a message naming `dataset`.
+std::string fit_model_to_data(ModelConfig& model, bool conditional, int channels, int height, int width, int classes,
+                              const std::string& dataset);
 // "prior N(0, I)", "prior mog(10)", "prior vamp(500)": for logs and the app.
 std::string describe_prior(const ModelConfig& model);
 

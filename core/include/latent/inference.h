@@ -26,14 +26,19 @@ class Vae {
   const ModelConfig& config() const;
   std::string device() const;
 
+  // A conditional model (config().conditional()) is q(z|x, y) and p(x|z, y): it needs a class for
+  // every image it encodes (ImageBatch::labels) and for every z it decodes (`labels`: one per row,
+  // or one for all rows). A plain model ignores labels. Missing or out-of-range classes throw
+  // latent::Error.
+  //
   // q(z|x): μ and log σ² for each image. Images must match the model's size.
   Posterior encode(const ImageBatch& images) const;
   // E[x|z] of p(x|z) for each row of z: sigmoid(logits) for Bernoulli, the mean for Gaussian.
-  ImageBatch decode(const LatentMatrix& z) const;
-  // decode(μ(x)): the deterministic reconstruction.
+  ImageBatch decode(const LatentMatrix& z, const std::vector<int32_t>& labels = {}) const;
+  // decode(μ(x)): the deterministic reconstruction (under each image's own class).
   ImageBatch reconstruct(const ImageBatch& images) const;
   // decode(z) for z ~ p(z) (the model's prior), with its own generator seeded by `seed`.
-  ImageBatch sample_prior(int count, uint64_t seed) const;
+  ImageBatch sample_prior(int count, uint64_t seed, const std::vector<int32_t>& labels = {}) const;
   // The z of those draws: sample_prior(n, s) decodes sample_latents(n, s).
   LatentMatrix sample_latents(int count, uint64_t seed) const;
   // log p(z) under the model's prior for each row of z.
@@ -56,9 +61,9 @@ class Vae {
 // model its metadata describes. Throws latent::Error starting with `path`.
 Checkpoint read_usable_checkpoint(const std::string& path);
 // Throws latent::Error starting with `path` when the checkpoint's model is not for the C×H×W images
-// of `dataset`.
+// of `dataset`, or is a conditional model for another number of classes than its `classes`.
 void check_checkpoint_fits(const Checkpoint& checkpoint, const std::string& path, int channels, int height, int width,
-                           const std::string& dataset);
+                           const std::string& dataset, int classes);
 
 enum class Interpolation { Linear, Spherical };
 
@@ -73,6 +78,7 @@ struct GridSpec {
   int k = 20;           // k × k points
   float extent = 3.0f;  // z in [-extent, extent] on both axes
   std::vector<float> base;  // values of the other dims (empty = all zero)
+  int32_t label = 0;        // the class a conditional model decodes the grid under
 };
 // The z of each grid point, row-major, top row = largest z_y (as on a plot).
 LatentMatrix grid_latents(const GridSpec& spec, int latent_dim);

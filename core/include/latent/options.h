@@ -14,6 +14,7 @@ struct RunOptions {
   DataOptions data_options;  // --labels, --size, --color, --test-split, --skip-bad
   ModelConfig model;
   TrainConfig train;
+  bool conditional = false;  // --conditional: the model's classes come from the data (fit_model_to_data)
   std::string resume;   // checkpoint to resume from
   std::string out = "runs/latest";
   bool help = false;

@@ -14,7 +14,8 @@ torch::Tensor byte_images(PayloadBytes&& pixels, int64_t count, int64_t image_by
   return torch::from_blob(bytes->data(), {count, image_bytes}, [bytes](void*) mutable { bytes.reset(); }, torch::kUInt8);
 }
 
-ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::vector<int64_t>& indices) {
+ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::vector<int32_t>& labels,
+                  const std::vector<int64_t>& indices) {
   ImageBatch out;
   out.count = int64_t(indices.size());
   out.channels = d.channels;
@@ -25,6 +26,8 @@ ImageBatch gather(const DatasetImpl& d, const torch::Tensor& images, const std::
     if (i < 0 || i >= n) throw Error("image index " + std::to_string(i) + " is out of range (0.." + std::to_string(n - 1) + ")");
   out.pixels.resize(size_t(out.count * p));
   gather_unit_floats(images.data_ptr<uint8_t>(), p, indices.data(), out.count, out.pixels.data());
+  if (!d.class_names.empty() && labels.size() == size_t(n))
+    for (int64_t i : indices) out.labels.push_back(labels[size_t(i)]);
   return out;
 }
 
@@ -119,7 +122,7 @@ std::string Dataset::class_name(int32_t label) const {
   return std::to_string(label);
 }
 
-ImageBatch Dataset::test_images(const std::vector<int64_t>& indices) const { return gather(*impl_, impl_->test, indices); }
-ImageBatch Dataset::train_images(const std::vector<int64_t>& indices) const { return gather(*impl_, impl_->train, indices); }
+ImageBatch Dataset::test_images(const std::vector<int64_t>& indices) const { return gather(*impl_, impl_->test, impl_->test_labels, indices); }
+ImageBatch Dataset::train_images(const std::vector<int64_t>& indices) const { return gather(*impl_, impl_->train, impl_->train_labels, indices); }
 
 }  // namespace latent

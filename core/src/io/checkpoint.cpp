@@ -79,6 +79,7 @@ std::string format_meta(const Checkpoint& c) {
     << "learn_sigma=" << (c.model.learn_sigma ? 1 : 0) << "\n"
     << "prior=" << c.model.prior << "\n"
     << "prior_components=" << c.model.prior_components << "\n"
+    << "classes=" << c.model.classes << "\n"
     << "batch_size=" << c.train.batch_size << "\n"
     << "learning_rate=" << c.train.learning_rate << "\n"
     << "lr_schedule=" << to_string(c.train.lr_schedule) << "\n"
@@ -176,6 +177,8 @@ void parse_meta(const std::string& text, uint32_t version, Checkpoint& c, const 
       const auto components = kv.find("prior_components");
       c.model.prior_components = components == kv.end() ? 0 : parse_int32("prior_components", components->second);
     }
+    // Optional: files written before the conditional VAE are unconditional.
+    if (const auto classes = kv.find("classes"); classes != kv.end()) c.model.classes = parse_int32("classes", classes->second);
     c.train.batch_size = parse_int32("batch_size", field("batch_size"));
     c.train.learning_rate = parse_double("learning_rate", field("learning_rate"));
     c.train.lr_schedule = parse_lr_schedule(field("lr_schedule"));

@@ -4,7 +4,8 @@
 // features, then transposed convolutions that double them, each with the output padding that lands
 // exactly on the encoder's size at that depth (14 → 28, 4 → 7), so any H×W comes back as H×W, odd
 // sizes included. The last transposed convolution has no bias; the decoder adds a bias per output
-// value instead, which starts at logit(mean image) as the MLP's output bias does.
+// value instead, which starts at logit(mean image) as the MLP's output bias does. A conditional
+// model's one-hot class joins the flattened features (encoder) and z (decoder).
 #include <vector>
 
 #include "model/model.h"
@@ -17,8 +18,8 @@ class ConvModel : public Model {
  public:
   explicit ConvModel(ModelConfig config);
 
-  std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x) override;
-  torch::Tensor decode(const torch::Tensor& z) override;
+  std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x, const torch::Tensor& y = {}) override;
+  torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y = {}) override;
   void initialize(torch::Generator& gen) override;
   void initialize_output_bias(const torch::Tensor& pixel_mean) override;
 
@@ -50,12 +51,13 @@ ConvModel::ConvModel(ModelConfig config) : Model(std::move(config)) {
     in = out;
   }
   encoder_dense = register_module("encoder_dense", nn::Sequential());
-  int64_t width = append_dense(encoder_dense, features_, c.dense, c.activation);
+  // Without dense layers the class goes straight into the heads (append_dense returns its input).
+  int64_t width = append_dense(encoder_dense, features_ + c.classes, c.dense, c.activation);
   mu = register_module("mu", nn::Linear(width, c.latent_dim));
   logvar = register_module("logvar", nn::Linear(width, c.latent_dim));
 
   decoder_dense = register_module("decoder_dense", nn::Sequential());
-  width = append_dense(decoder_dense, c.latent_dim, {c.dense.rbegin(), c.dense.rend()}, c.activation);
+  width = append_dense(decoder_dense, c.latent_dim + c.classes, {c.dense.rbegin(), c.dense.rend()}, c.activation);
   // Without dense layers the names are decoder_linear.*, decoder.1.*, ..., as format-2 conv files
   // that lack the "dense" key hold them, so those load.
   decoder_linear = register_module("decoder_linear", nn::Linear(width, features_));
@@ -76,16 +78,17 @@ ConvModel::ConvModel(ModelConfig config) : Model(std::move(config)) {
   register_common();
 }
 
-std::pair<torch::Tensor, torch::Tensor> ConvModel::encode(const torch::Tensor& x) {
+std::pair<torch::Tensor, torch::Tensor> ConvModel::encode(const torch::Tensor& x, const torch::Tensor& y) {
   const ModelConfig& c = config_;
   torch::Tensor h = encoder_body->forward(x.reshape({x.size(0), c.image_channels, c.image_height, c.image_width}));
-  h = h.flatten(1);
+  h = with_condition(h.flatten(1), y);
   if (!encoder_dense->is_empty()) h = encoder_dense->forward(h);
   return {mu->forward(h), logvar->forward(h)};
 }
 
-torch::Tensor ConvModel::decode(const torch::Tensor& z) {
-  const torch::Tensor d = decoder_dense->is_empty() ? z : decoder_dense->forward(z);
+torch::Tensor ConvModel::decode(const torch::Tensor& z, const torch::Tensor& y) {
+  const torch::Tensor zy = with_condition(z, y);
+  const torch::Tensor d = decoder_dense->is_empty() ? zy : decoder_dense->forward(zy);
   torch::Tensor h = decoder_linear->forward(d).view({z.size(0), config_.channels.back(), heights_.back(), widths_.back()});
   return decoder_body->forward(h).flatten(1) + pixel_bias;
 }

@@ -47,7 +47,20 @@ void copy_back(const torch::Tensor& result, std::vector<float>& values) {
 
 }  // namespace
 
-Posterior encode_rows(const VaeImpl& vae, const torch::Tensor& x) {
+torch::Tensor condition_rows(const VaeImpl& vae, const std::vector<int32_t>& labels, int64_t rows) {
+  const ModelConfig& c = vae.config;
+  if (!c.conditional()) return {};
+  if (labels.empty())
+    throw Error("this conditional model needs a class for each image or z (0.." + std::to_string(c.classes - 1) + ")");
+  if (int64_t(labels.size()) != rows && labels.size() != 1)
+    throw Error("got " + std::to_string(labels.size()) + " classes for " + std::to_string(rows) +
+                " rows: give one per row, or one for all");
+  torch::Tensor t = torch::tensor(std::vector<int64_t>(labels.begin(), labels.end()), torch::kLong);
+  if (labels.size() == 1 && rows != 1) t = t.expand({rows}).contiguous();
+  return vae.model().condition(t);
+}
+
+Posterior encode_rows(const VaeImpl& vae, const torch::Tensor& x, const torch::Tensor& y) {
   torch::NoGradGuard no_grad;
   const int64_t n = x.size(0), d = vae.config.latent_dim;
   Posterior out;
@@ -57,14 +70,14 @@ Posterior encode_rows(const VaeImpl& vae, const torch::Tensor& x) {
   for (int64_t first = 0; first < n; first += kInferenceChunkRows) {
     const int64_t rows = std::min(kInferenceChunkRows, n - first);
     torch::Tensor mu_rows = mu.narrow(0, first, rows), logvar_rows = logvar.narrow(0, first, rows);
-    vae.model().encode_into(x.narrow(0, first, rows), mu_rows, logvar_rows);
+    vae.model().encode_into(x.narrow(0, first, rows), y.defined() ? y.narrow(0, first, rows) : y, mu_rows, logvar_rows);
   }
   copy_back(mu, out.mu.values);
   copy_back(logvar, out.logvar.values);
   return out;
 }
 
-ImageBatch decode_rows(const VaeImpl& vae, const torch::Tensor& z) {
+ImageBatch decode_rows(const VaeImpl& vae, const torch::Tensor& z, const torch::Tensor& y) {
   torch::NoGradGuard no_grad;
   const int64_t n = z.size(0), pixels = vae.config.pixels();
   ImageBatch out;
@@ -77,7 +90,7 @@ ImageBatch decode_rows(const VaeImpl& vae, const torch::Tensor& z) {
     const int64_t rows = std::min(kInferenceChunkRows, n - first);
     torch::Tensor mean_rows = mean.narrow(0, first, rows);
     // The decoder's outputs into the result's rows, then decoder_mean()'s sigmoid over them in place.
-    vae.model().decode_into(z.narrow(0, first, rows), mean_rows);
+    vae.model().decode_into(z.narrow(0, first, rows), y.defined() ? y.narrow(0, first, rows) : y, mean_rows);
     mean_rows.sigmoid_();
   }
   copy_back(mean, out.pixels);
@@ -125,34 +138,39 @@ Checkpoint read_usable_checkpoint(const std::string& path) {
 }
 
 void check_checkpoint_fits(const Checkpoint& c, const std::string& path, int channels, int height, int width,
-                           const std::string& dataset) {
+                           const std::string& dataset, int classes) {
   if (std::string problem = image_mismatch(c.model, channels, height, width, dataset, "the checkpoint"); !problem.empty())
     throw Error(path + ": " + problem);
+  if (c.model.conditional() && classes != c.model.classes)
+    throw Error(path + ": the checkpoint is a conditional model for " + std::to_string(c.model.classes) + " classes but " +
+                (dataset.empty() ? std::string("the data") : dataset) +
+                (classes == 0 ? std::string(" has no labels") : " has " + std::to_string(classes) + " classes"));
 }
 
 const ModelConfig& Vae::config() const { return impl_->config; }
 std::string Vae::device() const { return impl_->device.is_cuda() ? "cuda" : "cpu"; }
 
 Posterior Vae::encode(const ImageBatch& images) const {
-  return encode_rows(*impl_, images_tensor(images, *impl_));
+  return encode_rows(*impl_, images_tensor(images, *impl_), condition_rows(*impl_, images.labels, images.count));
 }
 
-ImageBatch Vae::decode(const LatentMatrix& z) const {
+ImageBatch Vae::decode(const LatentMatrix& z, const std::vector<int32_t>& labels) const {
   torch::NoGradGuard no_grad;
   if (z.cols != impl_->config.latent_dim)
     throw Error("z has " + std::to_string(z.cols) + " dims, the model's latent dim is " +
                 std::to_string(impl_->config.latent_dim));
   if (int64_t(z.values.size()) != z.rows * z.cols) throw Error("latent matrix size does not match its shape");
-  return decode_rows(*impl_, to_tensor(z.values, z.rows, z.cols, impl_->device));
+  return decode_rows(*impl_, to_tensor(z.values, z.rows, z.cols, impl_->device), condition_rows(*impl_, labels, z.rows));
 }
 
-ImageBatch Vae::reconstruct(const ImageBatch& images) const { return decode(encode(images).mu); }
+ImageBatch Vae::reconstruct(const ImageBatch& images) const { return decode(encode(images).mu, images.labels); }
 
-ImageBatch Vae::sample_prior(int count, uint64_t seed) const {
+ImageBatch Vae::sample_prior(int count, uint64_t seed, const std::vector<int32_t>& labels) const {
   if (count < 0) throw Error("sample count must be >= 0");
   torch::NoGradGuard no_grad;
+  const torch::Tensor y = condition_rows(*impl_, labels, count);
   auto gen = make_generator(seed);
-  return decode_rows(*impl_, impl_->model().sample_prior(count, gen));
+  return decode_rows(*impl_, impl_->model().sample_prior(count, gen), y);
 }
 
 LatentMatrix Vae::sample_latents(int count, uint64_t seed) const {
@@ -303,7 +321,8 @@ LatentMatrix grid_latents(const GridSpec& spec, int latent_dim) {
 }
 
 ImageBatch decode_grid(const Vae& vae, const GridSpec& spec) {
-  return vae.decode(grid_latents(spec, vae.config().latent_dim));
+  return vae.decode(grid_latents(spec, vae.config().latent_dim),
+                    vae.config().conditional() ? std::vector<int32_t>{spec.label} : std::vector<int32_t>{});
 }
 
 }  // namespace latent

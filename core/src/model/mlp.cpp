@@ -5,14 +5,14 @@ namespace nn = torch::nn;
 
 EncoderImpl::EncoderImpl(const ModelConfig& config) {
   body = register_module("body", nn::Sequential());
-  const int64_t in = append_dense(body, config.pixels(), config.hidden, config.activation);
+  const int64_t in = append_dense(body, config.pixels() + config.classes, config.hidden, config.activation);
   mu = register_module("mu", nn::Linear(in, config.latent_dim));
   logvar = register_module("logvar", nn::Linear(in, config.latent_dim));
 }
 
 DecoderImpl::DecoderImpl(const ModelConfig& config) {
   body = register_module("body", nn::Sequential());
-  const int64_t in = append_dense(body, config.latent_dim, {config.hidden.rbegin(), config.hidden.rend()}, config.activation);
+  const int64_t in = append_dense(body, config.latent_dim + config.classes, {config.hidden.rbegin(), config.hidden.rend()}, config.activation);
   body->push_back(nn::Linear(in, config.pixels()));
 }
 
@@ -24,12 +24,14 @@ MlpModel::MlpModel(ModelConfig config) : Model(std::move(config)) {
   register_common();
 }
 
-std::pair<torch::Tensor, torch::Tensor> MlpModel::encode(const torch::Tensor& x) {
-  torch::Tensor h = encoder->body->forward(x);
+std::pair<torch::Tensor, torch::Tensor> MlpModel::encode(const torch::Tensor& x, const torch::Tensor& y) {
+  torch::Tensor h = encoder->body->forward(with_condition(x, y));
   return {encoder->mu->forward(h), encoder->logvar->forward(h)};
 }
 
-torch::Tensor MlpModel::decode(const torch::Tensor& z) { return decoder->body->forward(z); }
+torch::Tensor MlpModel::decode(const torch::Tensor& z, const torch::Tensor& y) {
+  return decoder->body->forward(with_condition(z, y));
+}
 
 void MlpModel::initialize(torch::Generator& gen) {
   // Hidden layers He-uniform, heads U(±1/√fan_in) (model.h). Measured: test −ELBO after one epoch
@@ -106,16 +108,16 @@ torch::Tensor run_body(nn::Sequential& body, const torch::Tensor& in, std::vecto
 
 }  // namespace
 
-void MlpModel::encode_into(const torch::Tensor& x, torch::Tensor& mu, torch::Tensor& logvar) {
+void MlpModel::encode_into(const torch::Tensor& x, const torch::Tensor& y, torch::Tensor& mu, torch::Tensor& logvar) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor h = run_body(encoder->body, x, kept_activations().encoder);
+  const torch::Tensor h = run_body(encoder->body, with_condition(x, y), kept_activations().encoder);
   at::addmm_out(mu, encoder->mu->bias, h, encoder->mu->weight.t());
   at::addmm_out(logvar, encoder->logvar->bias, h, encoder->logvar->weight.t());
 }
 
-void MlpModel::decode_into(const torch::Tensor& z, torch::Tensor& out) {
+void MlpModel::decode_into(const torch::Tensor& z, const torch::Tensor& y, torch::Tensor& out) {
   torch::NoGradGuard no_grad;
-  run_body(decoder->body, z, kept_activations().decoder, &out);
+  run_body(decoder->body, with_condition(z, y), kept_activations().decoder, &out);
 }
 
 ModelPtr make_mlp(const ModelConfig& config) { return std::make_shared<MlpModel>(config); }

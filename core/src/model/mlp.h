@@ -1,6 +1,8 @@
 #pragma once
 // Internal: the fully connected VAE. q(z|x): an MLP body, then two linear heads for μ and log σ²;
 // p(x|z): the mirrored MLP, returning per-value logits (Bernoulli) or pre-sigmoid means (Gaussian).
+// A conditional model's one-hot class joins the images' values at the encoder's input and z at the
+// decoder's.
 // The hand-written training step (train/mlp_step.h) reads its layers directly.
 #include "model/model.h"
 
@@ -25,12 +27,12 @@ class MlpModel : public Model {
  public:
   explicit MlpModel(ModelConfig config);
 
-  std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x) override;
-  torch::Tensor decode(const torch::Tensor& z) override;
+  std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x, const torch::Tensor& y = {}) override;
+  torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y = {}) override;
   void initialize(torch::Generator& gen) override;
   void initialize_output_bias(const torch::Tensor& pixel_mean) override;
-  void encode_into(const torch::Tensor& x, torch::Tensor& mu, torch::Tensor& logvar) override;
-  void decode_into(const torch::Tensor& z, torch::Tensor& out) override;
+  void encode_into(const torch::Tensor& x, const torch::Tensor& y, torch::Tensor& mu, torch::Tensor& logvar) override;
+  void decode_into(const torch::Tensor& z, const torch::Tensor& y, torch::Tensor& out) override;
 
   Encoder encoder{nullptr};
   Decoder decoder{nullptr};

@@ -15,16 +15,36 @@ void Model::register_common() {
   prior_ = register_module("prior", make_prior(config_));
 }
 
-void Model::encode_into(const torch::Tensor& x, torch::Tensor& mu, torch::Tensor& logvar) {
+torch::Tensor Model::condition(const torch::Tensor& labels) const {
+  if (!config_.conditional() || !labels.defined()) return {};
+  const auto cpu = labels.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t* v = cpu.data_ptr<int64_t>();
+  for (int64_t i = 0; i < cpu.numel(); ++i)
+    if (v[i] < 0 || v[i] >= config_.classes)
+      throw Error("class " + std::to_string(v[i]) + " is outside the conditional model's classes 0.." +
+                  std::to_string(config_.classes - 1));
+  return torch::one_hot(cpu.view({-1}), config_.classes).to(log_sigma_.device(), torch::kFloat32);
+}
+
+torch::Tensor Model::with_condition(const torch::Tensor& h, const torch::Tensor& y) const {
+  if (!config_.conditional()) return h;
+  if (!y.defined()) throw Error("a conditional model needs the class of each image (or of each z it decodes)");
+  if (y.dim() != 2 || y.size(0) != h.size(0) || y.size(1) != config_.classes)
+    throw Error("the condition is " + c10::str(y.sizes()) + ", the model expects [" + std::to_string(h.size(0)) + ", " +
+                std::to_string(config_.classes) + "]");
+  return torch::cat({h, y.to(h.dtype())}, 1);
+}
+
+void Model::encode_into(const torch::Tensor& x, const torch::Tensor& y, torch::Tensor& mu, torch::Tensor& logvar) {
   torch::NoGradGuard no_grad;
-  auto [m, l] = encode(x);
+  auto [m, l] = encode(x, y);
   mu.copy_(m);
   logvar.copy_(l);
 }
 
-void Model::decode_into(const torch::Tensor& z, torch::Tensor& out) {
+void Model::decode_into(const torch::Tensor& z, const torch::Tensor& y, torch::Tensor& out) {
   torch::NoGradGuard no_grad;
-  out.copy_(decode(z));
+  out.copy_(decode(z, y));
 }
 
 torch::Tensor mean_image_logits(const torch::Tensor& pixel_mean) {

@@ -26,10 +26,17 @@ class Model : public torch::nn::Module {
   explicit Model(ModelConfig config) : config_(std::move(config)) {}
   const ModelConfig& config() const { return config_; }
 
-  // q(z|x) for rows x [N, C·H·W]: μ and log σ², [N, D] each.
-  virtual std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x) = 0;
-  // p(x|z)'s parameters for rows z [N, D]: [N, C·H·W].
-  virtual torch::Tensor decode(const torch::Tensor& z) = 0;
+  // q(z|x) for rows x [N, C·H·W]: μ and log σ², [N, D] each. A conditional model (config().classes
+  // > 0) is q(z|x, y) and takes y, the one-hot classes [N, classes] that condition() makes; a plain
+  // model takes y undefined.
+  virtual std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x, const torch::Tensor& y = {}) = 0;
+  // p(x|z)'s (p(x|z, y)'s) parameters for rows z [N, D] (and y as above): [N, C·H·W].
+  virtual torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y = {}) = 0;
+
+  // y for labels [N] (integers, any device): one-hot float32 [N, classes] on the model's device;
+  // undefined for a plain model or undefined labels. Throws latent::Error for a label outside
+  // 0..classes−1.
+  torch::Tensor condition(const torch::Tensor& labels) const;
 
   // log σ of the Gaussian p(x|z): a trained parameter when learned, else a constant buffer. Every
   // architecture has it; only a learned Gaussian σ trains it.
@@ -51,10 +58,15 @@ class Model : public torch::nn::Module {
   // most kInferenceChunkRows rows. The default runs encode()/decode() and copies; an architecture
   // may override them with a path that allocates nothing (the MLP does: the explorer calls these
   // every frame).
-  virtual void encode_into(const torch::Tensor& x, torch::Tensor& mu, torch::Tensor& logvar);
-  virtual void decode_into(const torch::Tensor& z, torch::Tensor& out);
+  virtual void encode_into(const torch::Tensor& x, const torch::Tensor& y, torch::Tensor& mu, torch::Tensor& logvar);
+  virtual void decode_into(const torch::Tensor& z, const torch::Tensor& y, torch::Tensor& out);
 
  protected:
+  // h with y's columns after its own, the input of the first layer a conditional model's class
+  // enters; h itself for a plain model. Throws latent::Error when a conditional model is given no
+  // y, or a y that does not fit h's rows.
+  torch::Tensor with_condition(const torch::Tensor& h, const torch::Tensor& y) const;
+
   // Registers log σ and the prior: call it at the end of a derived constructor, after the
   // architecture's own modules, so that parameters keep the order (encoder, decoder, σ, prior).
   void register_common();

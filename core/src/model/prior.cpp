@@ -62,7 +62,7 @@ class VampPrior final : public Prior {
  public:
   VampPrior(int components, int pixels) { u_ = register_parameter("pseudo_inputs", torch::zeros({components, pixels})); }
   torch::Tensor log_prob(const torch::Tensor& z, Model& model) override {
-    auto [mu, logvar] = model.encode(images());
+    auto [mu, logvar] = model.encode(images(), condition(model));
     const double log_k = std::log(double(u_.size(0)));
     return log_mixture(z, mu, logvar, torch::full({mu.size(0)}, -log_k, mu.options()));
   }
@@ -71,7 +71,7 @@ class VampPrior final : public Prior {
     const auto device = u_.device();
     auto k = torch::randint(u_.size(0), {n}, gen, torch::kLong).to(device);
     // The K components once, then each draw's: cheaper than encoding a pseudo-input per draw.
-    auto [mu, logvar] = model.encode(images());
+    auto [mu, logvar] = model.encode(images(), condition(model));
     mu = mu.index_select(0, k), logvar = logvar.index_select(0, k);
     return mu + torch::exp(0.5 * logvar) * torch::randn(mu.sizes(), gen, torch::kFloat32).to(device);
   }
@@ -91,6 +91,13 @@ class VampPrior final : public Prior {
   torch::Tensor pseudo_inputs() override { return images().detach(); }
 
  private:
+  // Under a conditional model each pseudo-input has a class too, k mod classes (the trainer starts
+  // u_k from a training image of that class): p(z) = (1/K) Σ_k q(z | u_k, y_k) is still one prior
+  // for every class, as the conditional VAE's N(0, I) is.
+  torch::Tensor condition(Model& model) {
+    if (!model.config().conditional()) return {};
+    return model.condition(torch::arange(u_.size(0), torch::kLong).remainder_(model.config().classes));
+  }
   // The pseudo-inputs are pixel values, used clipped to [0, 1] (a hard tanh, as in the VampPrior
   // paper): inside the range the gradient reaches them whole, where a sigmoid would scale it by
   // p(1 − p) and all but freeze the near-black and near-white pixels that most images are made of.

@@ -7,7 +7,8 @@
 //   normal  N(0, I); KL(q(z|x) ‖ p(z)) in closed form, per dimension.
 //   mog     Σ_k π_k N(z; m_k, diag s_k²), with m, log s² and the logits of π learned.
 //   vamp    (1/K) Σ_k q(z | u_k), the VampPrior: the encoder's posteriors of K learned
-//           pseudo-inputs u_k (images, used clipped to [0, 1]).
+//           pseudo-inputs u_k (images, used clipped to [0, 1]); under a conditional model,
+//           q(z | u_k, y_k) with the fixed class y_k = k mod classes.
 // Under mog and vamp the KL term has no closed form; the objective uses the single-sample
 // estimate log q(z|x) − log p(z) at the reparameterized z, whose mean over ε is the KL.
 #include <torch/torch.h>
@@ -32,7 +33,9 @@ class Prior : public torch::nn::Module {
   // Initial values, from `gen` only.
   virtual void initialize(torch::Generator& gen) {}
   // Initial values from training images, rows in [0, 1] ([M, C·H·W], M ≥ 1), for a prior that
-  // starts from data (the VampPrior's pseudo-inputs); the trainer calls it on a new run.
+  // starts from data (the VampPrior's pseudo-inputs: u_k from row ⌊k·M/K⌋, row k when M = K;
+  // under a conditional model the trainer gives K rows, row k an image of class k mod classes); the trainer calls it on a new
+  // run.
   virtual void initialize_from_data(const torch::Tensor& images) {}
   // The VampPrior's pseudo-inputs as images [K, C·H·W] in [0, 1]; undefined for other priors.
   virtual torch::Tensor pseudo_inputs() { return {}; }

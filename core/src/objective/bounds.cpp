@@ -19,9 +19,11 @@ std::pair<float, float> centres(float lo, float hi, int n) {
   return {lo + h / 2, hi - h / 2};
 }
 
-LogLikelihood vae_log_likelihood(Model& net) {
-  return [&net](const torch::Tensor& z, const torch::Tensor& x) {
-    return -reconstruction_nll(net, net.decode(z), x);
+// log p(x|z) (log p(x|z, y) for a conditional model, `y` holding one row per z, or one row for all).
+LogLikelihood vae_log_likelihood(Model& net, const torch::Tensor& y = {}) {
+  return [&net, y](const torch::Tensor& z, const torch::Tensor& x) {
+    const torch::Tensor yz = !y.defined() || y.size(0) == z.size(0) ? y : y.expand({z.size(0), y.size(1)});
+    return -reconstruction_nll(net, net.decode(z, yz), x);
   };
 }
 
@@ -106,8 +108,8 @@ double grid_log_marginal(const LogLikelihood& log_likelihood, const torch::Tenso
 
 namespace {
 
-BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, int iw_samples, bool exact, uint64_t seed,
-                              const GridIntegration& grid) {
+BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, const torch::Tensor& y, int iw_samples, bool exact,
+                              uint64_t seed, const GridIntegration& grid) {
   if (iw_samples < 0 || iw_samples > 100000) throw Error("importance samples must be in 1..100000");
   if (exact && vae.config().latent_dim != 2)
     throw Error("exact log p(x) by grid integration needs a 2-D latent (this model has " +
@@ -115,8 +117,7 @@ BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, int iw_sam
   torch::NoGradGuard no_grad;
   Model& net = vae.impl().model();
   BoundEvaluation out;
-  out.elbo = evaluate_images(net, x, seed);
-  const LogLikelihood log_likelihood = vae_log_likelihood(net);
+  out.elbo = evaluate_images(net, x, seed, kEvalNoiseRows, nullptr, y);
   const LogPrior log_prior = vae_log_prior(net);
   if (iw_samples > 0) {
     out.iw_samples = iw_samples;
@@ -124,16 +125,21 @@ BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, int iw_sam
     const int64_t chunk = std::max<int64_t>(1, 16384 / iw_samples);
     double sum = 0;
     for (int64_t first = 0; first < x.size(0); first += chunk) {
-      auto xb = x.narrow(0, first, std::min(chunk, x.size(0) - first));
-      auto [mu, logvar] = net.encode(xb);
-      sum += iw_log_marginal(log_likelihood, xb, mu, logvar, iw_samples, gen, log_prior).sum().item<double>();
+      const int64_t rows = std::min(chunk, x.size(0) - first);
+      auto xb = x.narrow(0, first, rows);
+      torch::Tensor yb = y.defined() ? y.narrow(0, first, rows) : y;
+      auto [mu, logvar] = net.encode(xb, yb);
+      // The K draws of each image are rows k·B + b (iw_log_marginal): each with its image's class.
+      if (yb.defined()) yb = yb.unsqueeze(0).expand({iw_samples, rows, yb.size(1)}).reshape({iw_samples * rows, yb.size(1)});
+      sum += iw_log_marginal(vae_log_likelihood(net, yb), xb, mu, logvar, iw_samples, gen, log_prior).sum().item<double>();
     }
     out.iw_loss = -sum / double(x.size(0));
   }
   if (exact) {
     out.exact = true;
     double sum = 0;
-    for (int64_t i = 0; i < x.size(0); ++i) sum += grid_log_marginal(log_likelihood, x[i], grid, log_prior);
+    for (int64_t i = 0; i < x.size(0); ++i)
+      sum += grid_log_marginal(vae_log_likelihood(net, y.defined() ? y.narrow(0, i, 1) : y), x[i], grid, log_prior);
     out.exact_nll = -sum / double(x.size(0));
   }
   return out;
@@ -143,13 +149,15 @@ BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, int iw_sam
 
 BoundEvaluation evaluate_bounds(const Vae& vae, const Dataset& data, int iw_samples, bool exact, int64_t limit,
                                 uint64_t seed, const GridIntegration& grid) {
-  return evaluate_rows(vae, test_rows(vae, data, limit), iw_samples, exact, seed, grid);
+  const torch::Tensor x = test_rows(vae, data, limit);
+  return evaluate_rows(vae, x, test_condition(vae, data, x.size(0)), iw_samples, exact, seed, grid);
 }
 
 BoundEvaluation evaluate_bounds(const Vae& vae, const ImageBatch& images, int iw_samples, bool exact, uint64_t seed,
                                 const GridIntegration& grid) {
   if (images.count < 1) throw Error("evaluate_bounds: no images");
-  return evaluate_rows(vae, images_tensor(images, vae.impl()), iw_samples, exact, seed, grid);
+  return evaluate_rows(vae, images_tensor(images, vae.impl()), condition_rows(vae.impl(), images.labels, images.count),
+                       iw_samples, exact, seed, grid);
 }
 
 PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolution, float extent,
@@ -160,10 +168,11 @@ PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolu
   torch::NoGradGuard no_grad;
   Model& net = vae.impl().model();
   auto x = images_tensor(image, vae.impl());
-  const LogLikelihood log_likelihood = vae_log_likelihood(net);
+  const torch::Tensor y = condition_rows(vae.impl(), image.labels, 1);
+  const LogLikelihood log_likelihood = vae_log_likelihood(net, y);
   const LogPrior log_prior = vae_log_prior(net);
   PosteriorGrid out;
-  auto [mu, logvar] = net.encode(x);
+  auto [mu, logvar] = net.encode(x, y);
   out.resolution = resolution;
   if (extent > 0) {
     out.x0 = out.y0 = -extent;

@@ -39,11 +39,11 @@ torch::Tensor reconstruction_nll(const Model& model, const torch::Tensor& decode
 
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out) { return torch::sigmoid(decoder_out); }
 
-ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps) {
-  auto [mu, logvar] = model.encode(x);
+ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps, const torch::Tensor& y) {
+  auto [mu, logvar] = model.encode(x, y);
   const torch::Tensor z = reparameterize(mu, logvar, eps);
   ElboTerms t;
-  t.recon = reconstruction_nll(model, model.decode(z), x);
+  t.recon = reconstruction_nll(model, model.decode(z, y), x);
   if (model.prior().closed_form_kl()) {
     t.kl_per_dim = kl_per_dim(mu, logvar);
     t.kl = t.kl_per_dim.sum(1);
@@ -91,7 +91,7 @@ Evaluation EvaluationSums::finish() const {
 }
 
 EvaluationSums sum_elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps, int64_t chunk,
-                              const std::atomic<bool>* stop) {
+                              const std::atomic<bool>* stop, const torch::Tensor& y) {
   torch::NoGradGuard no_grad;
   EvaluationSums out;
   const int64_t n = x.size(0), d = model.config().latent_dim;
@@ -107,7 +107,8 @@ EvaluationSums sum_elbo_terms(Model& model, const torch::Tensor& x, const torch:
   for (int64_t first = 0; first < n; first += chunk) {
     if (stop && stop->load()) break;
     const int64_t m = std::min(chunk, n - first);
-    const ElboTerms t = elbo_terms(model, x.narrow(0, first, m), eps.narrow(0, first, m).to(x.device()));
+    const ElboTerms t = elbo_terms(model, x.narrow(0, first, m), eps.narrow(0, first, m).to(x.device()),
+                                   y.defined() ? y.narrow(0, first, m) : y);
     recon += t.recon.sum(0, false, torch::kFloat64);
     if (!estimated) kl += t.kl_per_dim.sum(0, false, torch::kFloat64);
     const torch::Tensor kl64 = t.kl.to(torch::kFloat64);
@@ -127,10 +128,10 @@ EvaluationSums sum_elbo_terms(Model& model, const torch::Tensor& x, const torch:
 }
 
 Evaluation evaluate_images(Model& model, const torch::Tensor& x, uint64_t seed, int64_t chunk,
-                           const std::atomic<bool>* stop) {
+                           const std::atomic<bool>* stop, const torch::Tensor& y) {
   torch::Tensor eps;
   evaluation_noise(x.size(0), model.config().latent_dim, seed, eps);
-  return sum_elbo_terms(model, x, eps, chunk, stop).finish();
+  return sum_elbo_terms(model, x, eps, chunk, stop, y).finish();
 }
 
 }  // namespace latent

@@ -33,7 +33,8 @@ torch::Tensor reconstruction_nll(const Model& model, const torch::Tensor& decode
 // E[x|z]: sigmoid of the decoder output for both likelihoods.
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out);
 
-// One pass of the objective over images x [B, C·H·W] with noise ε [B, D]: −log p(x|z) at
+// One pass of the objective over images x [B, C·H·W] (with their one-hot classes y [B, classes]
+// for a conditional model, Model::condition; else undefined) with noise ε [B, D]: −log p(x|z) at
 // z = μ + σ·ε per image [B], and KL(q(z|x) ‖ p(z)) per image [B]: in closed form, with its terms
 // per dimension [B, D], under N(0, I); else the single-sample estimate log q(z|x) − log p(z) at
 // that z (kl_per_dim undefined). Differentiable when grad mode is on.
@@ -42,7 +43,7 @@ struct ElboTerms {
   torch::Tensor kl;
   torch::Tensor kl_per_dim;
 };
-ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps);
+ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps, const torch::Tensor& y = {});
 
 // Rows of ε per draw in an evaluation: ε is drawn a block of kEvalNoiseRows at a time from a
 // generator seeded by the evaluation's seed, whatever the chunk or the number of threads, so the
@@ -63,14 +64,14 @@ struct EvaluationSums {
   void add(const EvaluationSums& other);
   Evaluation finish() const;
 };
-// Rows x with their noise rows ε (on x's device), `chunk` at a time, without gradients; stops early
-// (with fewer images) when `stop` becomes true.
+// Rows x (and their classes y, as for elbo_terms) with their noise rows ε (on x's device), `chunk`
+// at a time, without gradients; stops early (with fewer images) when `stop` becomes true.
 EvaluationSums sum_elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps, int64_t chunk,
-                              const std::atomic<bool>* stop = nullptr);
+                              const std::atomic<bool>* stop = nullptr, const torch::Tensor& y = {});
 
 // The ELBO over images x (rows): evaluation_noise(seed), then sum_elbo_terms in chunks of `chunk`.
 Evaluation evaluate_images(Model& model, const torch::Tensor& x, uint64_t seed, int64_t chunk = kEvalNoiseRows,
-                           const std::atomic<bool>* stop = nullptr);
+                           const std::atomic<bool>* stop = nullptr, const torch::Tensor& y = {});
 
 torch::Generator make_generator(uint64_t seed);
 

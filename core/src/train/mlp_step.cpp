@@ -144,7 +144,7 @@ void MlpStep::encode_decode(const torch::Tensor& x, const torch::Tensor& eps) {
   forward(decoder_, z_);
 }
 
-StepTerms MlpStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images) {
+StepTerms MlpStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images, const torch::Tensor&) {
   torch::NoGradGuard no_grad;
   const int64_t batch = x.size(0);
   if (images <= 0) images = batch;

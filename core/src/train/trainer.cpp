@@ -89,6 +89,9 @@ struct Run {
   torch::Tensor eval_eps;  // with shards: the test set's ε for an evaluation, kept between epochs
   torch::Tensor train_x, order;
   torch::Tensor test_x;  // the test split on the device, from the first evaluation on (not at start-up)
+  // A conditional model's classes: each training image's label (int64 [n], on the device), and the
+  // test split's one-hot y (made with test_x).
+  torch::Tensor train_labels, test_y;
   torch::Generator eps_gen;
   // A step's images (x = byte / 255), its noise and, on a GPU, the batch's bytes gathered there,
   // kept between steps like the MLP step's buffers: a fresh 400 KB tensor a step is a page-faulted
@@ -102,6 +105,45 @@ std::vector<std::pair<std::string, torch::Tensor>> named_state(const Adam& adam,
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (size_t i = 0; i < state.size(); ++i) out.emplace_back(adam.params[i].first, state[i]);
   return out;
+}
+
+// Labels as int64 [n] after checking that a conditional model can train on them: every image
+// labelled, with the model's number of classes.
+torch::Tensor conditional_labels(const Dataset& data, const ModelConfig& model, const std::vector<int32_t>& labels,
+                                 int64_t n) {
+  if (!data.labeled())
+    throw Error("a conditional model needs labelled data: dataset " + data.name() +
+                " has no labels (image folders give one class per subfolder; .npy files take --labels)");
+  if (data.classes() != model.classes)
+    throw Error("the conditional model is for " + std::to_string(model.classes) + " classes but dataset " + data.name() +
+                " has " + std::to_string(data.classes()));
+  std::vector<int64_t> out(labels.begin(), labels.begin() + n);
+  for (int64_t label : out)
+    if (label < 0 || label >= model.classes)
+      throw Error("a conditional model needs every image labelled: dataset " + data.name() + " has unlabelled images");
+  return torch::tensor(out, torch::kLong);
+}
+
+// The training rows the VampPrior's K pseudo-inputs start from: spread evenly over the first n;
+// under a conditional model, row k is an image of class k mod classes (spread over that class's
+// images), so that pseudo-input k and its fixed class agree (model/prior.h).
+torch::Tensor pseudo_input_rows(const ModelConfig& model, const torch::Tensor& labels, int64_t n) {
+  const int64_t k = model.prior_components;
+  if (!model.conditional()) {
+    const int64_t m = std::min<int64_t>(k, n);
+    return torch::arange(m, torch::kLong).mul_(n).div_(m, "floor");
+  }
+  std::vector<std::vector<int64_t>> by_class(size_t(model.classes));
+  const int64_t* label = labels.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) by_class[size_t(label[i])].push_back(i);
+  std::vector<int64_t> picked(static_cast<size_t>(k));
+  for (int64_t j = 0; j < k; ++j) {
+    const auto& pool = by_class[size_t(j % model.classes)];
+    const int64_t of_class = (k - 1 - j % model.classes) / model.classes + 1;  // pseudo-inputs of this class
+    // A class with no training images (a small --limit) starts from any image.
+    picked[size_t(j)] = pool.empty() ? j * n / k : pool[size_t((j / model.classes) * int64_t(pool.size()) / of_class)];
+  }
+  return torch::tensor(picked, torch::kLong);
 }
 
 std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train, const Checkpoint* resume) {
@@ -121,10 +163,14 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   const auto& d = data.impl();
   int64_t n = train.limit > 0 ? std::min<int64_t>(train.limit, d.train.size(0)) : d.train.size(0);
   run->net->initialize_output_bias(unit_pixel_mean(d.train.narrow(0, 0, n)));
+  torch::Tensor labels;
+  if (model.conditional()) {
+    labels = conditional_labels(data, model, d.train_labels, n);
+    conditional_labels(data, model, d.test_labels, int64_t(d.test_labels.size()));  // every test image's too
+  }
   if (model.prior_components > 0) {
     // A prior that starts from data (the VampPrior) gets K training images spread over the set.
-    const int64_t k = std::min<int64_t>(model.prior_components, n);
-    auto rows = torch::arange(k, torch::kLong).mul_(n).div_(k, "floor");
+    const torch::Tensor rows = pseudo_input_rows(model, labels, n);
     run->net->prior().initialize_from_data(d.train.index_select(0, rows).to(torch::kFloat32).div_(255.0f));
   }
   run->net->to(run->device);
@@ -145,6 +191,7 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
     run->adam->steps = resume->progress.step;
   }
   run->train_x = d.train.narrow(0, 0, n).to(run->device);
+  if (labels.defined()) run->train_labels = labels.to(run->device);
   if (run->progress.epoch_offset >= n) {
     run->progress.epoch_offset = 0;
     ++run->progress.epoch;
@@ -423,6 +470,10 @@ struct Trainer::Impl {
     }
     torch::Tensor x = r.batch_x.narrow(0, 0, b);
     const torch::Tensor rows = r.order.narrow(0, r.progress.epoch_offset, b);
+    // A conditional model's y: the batch's classes, one-hot (checked when the run was made).
+    torch::Tensor y;
+    if (r.train_labels.defined())
+      y = torch::one_hot(r.train_labels.index_select(0, rows), r.model.classes).to(torch::kFloat32);
     torch::Tensor eps;
     StepTerms terms;
     if (r.shards) {
@@ -442,7 +493,8 @@ struct Trainer::Impl {
         const int64_t pixels = r.train_x.size(1);
         gather_unit_floats(r.train_x.data_ptr<uint8_t>(), pixels, rows.data_ptr<int64_t>() + first, last - first,
                            x.data_ptr<float>() + first * pixels);
-        parts[size_t(shard)] = step.run(x.narrow(0, first, last - first), eps.narrow(0, first, last - first), beta, b);
+        parts[size_t(shard)] = step.run(x.narrow(0, first, last - first), eps.narrow(0, first, last - first), beta, b,
+                                        y.defined() ? y.narrow(0, first, last - first) : y);
       });
       for (const auto& p : parts) terms.recon += p.recon, terms.kl += p.kl, terms.kl_squares += p.kl_squares;
       terms.loss = terms.recon + beta * terms.kl;
@@ -457,7 +509,7 @@ struct Trainer::Impl {
       }
       eps = r.batch_eps.narrow(0, 0, b).normal_(0, 1, r.eps_gen);  // the draws torch::randn makes
       if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
-      terms = r.step->run(x, eps, beta);
+      terms = r.step->run(x, eps, beta, 0, y);
     }
     if (!std::isfinite(terms.loss) || !std::isfinite(terms.recon) || !std::isfinite(terms.kl)) {
       // Name the term that went non-finite: the reconstruction (a tiny Gaussian sigma, say) or the KL.
@@ -528,7 +580,12 @@ struct Trainer::Impl {
     e.train_loss = epoch_loss_count ? epoch_loss_sum / double(epoch_loss_count) : 0;
     e.seconds = epoch_seconds;
     e.samples_per_s = epoch_seconds > 0 ? double(epoch_samples) / epoch_seconds : 0;
-    if (!r.test_x.defined()) r.test_x = r.data.impl().test_floats().to(r.device);
+    if (!r.test_x.defined()) {
+      r.test_x = r.data.impl().test_floats().to(r.device);
+      if (r.model.conditional())
+        r.test_y = r.net->condition(torch::tensor(std::vector<int64_t>(r.data.test_labels().begin(), r.data.test_labels().end()),
+                                                  torch::kLong));
+    }
     // The objective without gradients, a training batch at a time; with shards, each sums its
     // share of the test set, with the ε one thread would draw for those rows.
     const int64_t n_test = r.test_x.size(0);
@@ -538,7 +595,8 @@ struct Trainer::Impl {
     auto sum_shard = [&](int shard) {
       const auto [first, last] = ShardPool::slice(n_test, shard, k);
       parts[size_t(shard)] = sum_elbo_terms(*r.net, r.test_x.narrow(0, first, last - first),
-                                            r.eval_eps.narrow(0, first, last - first), r.train.batch_size, &stop);
+                                            r.eval_eps.narrow(0, first, last - first), r.train.batch_size, &stop,
+                                            r.test_y.defined() ? r.test_y.narrow(0, first, last - first) : r.test_y);
     };
     if (r.shards)
       r.shards->run(sum_shard);

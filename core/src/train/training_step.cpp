@@ -35,10 +35,11 @@ TrainingStep::TrainingStep(Model& model, Gradients where) : into_parameters_(whe
 
 AutogradStep::AutogradStep(Model& model, Gradients where) : TrainingStep(model, where), model_(model) {}
 
-StepTerms AutogradStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images) {
+StepTerms AutogradStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images,
+                            const torch::Tensor& y) {
   torch::AutoGradMode grad_mode(true);
   if (images <= 0) images = x.size(0);
-  const ElboTerms t = elbo_terms(model_, x, eps);
+  const ElboTerms t = elbo_terms(model_, x, eps, y);
   const torch::Tensor recon = t.recon.sum(), kl = t.kl.sum();
   const torch::Tensor loss = (recon + beta * kl) / double(images);
   // autograd::grad, not backward(): the gradients come back as tensors of their own instead of being
@@ -72,10 +73,11 @@ StepTerms AutogradStep::run(const torch::Tensor& x, const torch::Tensor& eps, do
 std::unique_ptr<TrainingStep> make_training_step(Model& model, TrainingStep::Gradients where, StepEngine engine) {
   auto* mlp = dynamic_cast<MlpModel*>(&model);
   const bool cpu = model.log_sigma().device().is_cpu();
-  // The hand-written step has the closed-form KL to N(0, I) written into it.
+  // The hand-written step has the closed-form KL to N(0, I) and the plain MLP's layers written into it.
   const bool normal = model.prior().closed_form_kl();
+  if (mlp && model.config().conditional()) mlp = nullptr;
   if (engine == StepEngine::HandWritten && (!mlp || !normal))
-    throw Error("the hand-written step is for the MLP with the N(0, I) prior only");
+    throw Error("the hand-written step is for the plain (not conditional) MLP with the N(0, I) prior only");
   if (engine == StepEngine::HandWritten || (engine == StepEngine::Auto && mlp && cpu && normal))
     return std::make_unique<MlpStep>(*mlp, where);
   return std::make_unique<AutogradStep>(model, where);

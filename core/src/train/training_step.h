@@ -26,11 +26,13 @@ class TrainingStep {
   TrainingStep(Model& model, Gradients where);
   virtual ~TrainingStep() = default;
 
-  // Forward and backward over the batch `x` [B, C·H·W] with noise `eps` [B, D]: writes ∂loss/∂θ
+  // Forward and backward over the batch `x` [B, C·H·W] (with its one-hot classes `y` for a
+  // conditional model, Model::condition) with noise `eps` [B, D]: writes ∂loss/∂θ
   // into gradients() (overwritten, not accumulated) and returns the terms. The loss is a mean over
   // `images` (0: B); a shard of a larger batch passes the whole batch's size, so that the shards'
   // terms and gradients add up to the batch's.
-  virtual StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0) = 0;
+  virtual StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0,
+                        const torch::Tensor& y = {}) = 0;
   // The gradients of the last run(), in named_trainables() order. A run() may replace these tensors
   // (and, writing into the parameters, their grad()) with new ones: hold the vector, not its
   // elements, across steps. One step per model writes into its parameters.
@@ -50,14 +52,15 @@ class TrainingStep {
 class AutogradStep : public TrainingStep {
  public:
   explicit AutogradStep(Model& model, Gradients where = Gradients::IntoParameters);
-  StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0) override;
+  StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0,
+                const torch::Tensor& y = {}) override;
   const char* name() const override { return "autograd step"; }
 
  private:
   Model& model_;
 };
 
-// Which step a run uses: the hand-written one where it applies (the MLP on the CPU: measured in
+// Which step a run uses: the hand-written one where it applies (the plain MLP under N(0, I) on the CPU: measured in
 // docs/benchmarks.md), else autograd; or one of them by name, for tests and benchmarks.
 enum class StepEngine { Auto, Autograd, HandWritten };
 // Throws latent::Error when HandWritten is asked for a model it does not apply to.
