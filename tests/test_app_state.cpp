@@ -445,6 +445,61 @@ TEST(AppState, ResetAppliesTheConvFields) {
   EXPECT_TRUE(state.snapshot->model.dense.empty());
 }
 
+// The conditional VAE in the explorer: --conditional takes the data's classes; the class picker
+// changes the pad's decoding and fills "one z, every class"; the samples are a class × sample grid;
+// unticking and Reset gives a plain model; --conditional on unlabeled data is a banner and a plain
+// model, and a conditional model refuses to switch to unlabeled data, keeping what it has.
+TEST(AppState, TheConditionalModelDecodesUnderThePickedClass) {
+  AppState state(options({"--conditional", "--pad", "0.5,-0.5"}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.samples.count > 0 && state.decoded.count == 1; }))
+      << banners_text(state);
+  EXPECT_EQ(state.snapshot->model.classes, 10);
+  EXPECT_TRUE(state.form.conditional);
+  EXPECT_EQ(state.every_class.count, 10);
+  EXPECT_EQ(state.samples_class_rows, AppState::kSampleClassRows);
+  EXPECT_EQ(state.samples.count, int64_t(AppState::kSampleClassRows) * AppState::kSampleColumns);
+  const std::vector<float> under0 = state.decoded.pixels;
+  // The pad's image under class 0 is the first of the strip; under 7, the eighth (up to the
+  // rounding of a batch of 10 against a batch of 1 in the matrix products).
+  const int64_t p = state.decoded.pixels_per_image();
+  const auto max_difference = [&](const std::vector<float>& image, int64_t cell) {
+    float most = 0;
+    for (int64_t i = 0; i < p; ++i) most = std::max(most, std::abs(image[size_t(i)] - state.every_class.pixels[size_t(cell * p + i)]));
+    return most;
+  };
+  EXPECT_LT(max_difference(under0, 0), 1e-5f);
+  state.set_condition_class(7);
+  EXPECT_GT(max_difference(under0, 7), 1e-3f);  // another class, another image
+  EXPECT_LT(max_difference(state.decoded.pixels, 7), 1e-5f);
+  EXPECT_EQ(state.condition_labels(), (std::vector<int32_t>{7}));
+  state.set_condition_class(99);  // clamped to the last class
+  EXPECT_EQ(state.condition_class, 9);
+  // Unticked and Reset: a plain model, and the views with it.
+  const int run = state.snapshot->run_id;
+  state.form.conditional = false;
+  state.reset_from_form();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot->run_id != run && state.every_class.count == 0; })) << banners_text(state);
+  EXPECT_EQ(state.snapshot->model.classes, 0);
+  EXPECT_TRUE(state.condition_labels().empty());
+
+  // Unlabeled data.
+  const std::string npy = test::temp_dir() + "/unlabeled.npy";
+  test::write_npy(npy, "{'descr': '|u1', 'fortran_order': False, 'shape': (40, 28, 28), }", std::vector<uint8_t>(40 * 784, 30));
+  AppState flat(options({"--conditional", "--data", npy}));
+  ASSERT_TRUE(run_until(flat, [&] { return flat.snapshot != nullptr; }));
+  EXPECT_TRUE(has_banner(flat, "--conditional: a conditional VAE needs labelled data")) << banners_text(flat);
+  EXPECT_EQ(flat.snapshot->model.classes, 0);
+  flat.form.conditional = true;
+  flat.reset_from_form();
+  EXPECT_TRUE(has_banner(flat, "reset refused: a conditional VAE needs labelled data")) << banners_text(flat);
+  AppState conditional(options({"--conditional"}));
+  ASSERT_TRUE(run_until(conditional, [&] { return conditional.snapshot != nullptr; }));
+  conditional.switch_dataset(npy, DataOptions{});
+  EXPECT_TRUE(has_banner(conditional, "dataset not loaded, the current one is kept: a conditional VAE needs labelled data"))
+      << banners_text(conditional);
+  EXPECT_EQ(conditional.data.name(), "mnist");
+}
+
 // Issue 6, item 5: a run driven to a non-finite loss pauses with the reason in a banner that stays;
 // the weights are the last good ones; lowering the learning rate trains on.
 TEST(AppState, DivergenceIsABannerThePreviousWeightsStayAndTrainingCanGoOn) {
