@@ -447,13 +447,13 @@ click 60 184
 key ctrl+a
 type 5
 click 640 500
-click 60 360
+click 60 384
 key ctrl+a
 type -1
 key Return
 sleep 7
 click 640 200
-click 60 360
+click 60 384
 key ctrl+a
 type -3
 key Return
@@ -462,7 +462,7 @@ shot banner
 click 640 500
 tap r
 sleep 1
-click 60 360
+click 60 384
 key ctrl+a
 type 0.003
 key Return
