@@ -77,16 +77,16 @@ void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
     gfx.samples_rows = state.samples_class_rows;
     gfx.samples.upload_tiled(state.samples, gfx.samples_rows, count / gfx.samples_rows);
   }
+  // Room kept below for the VampPrior's strip of pseudo-inputs (a line of text and one row).
+  const bool pseudo = state.prior() == "vamp" && state.pseudo_images.count > 0;
+  const float reserve = pseudo ? width / float(state.pseudo_images.count) + ImGui::GetFrameHeightWithSpacing() * 1.2f : 0;
   if (gfx.samples.valid() && count > 0 && state.samples_class_rows > 0) {
-    const float h = std::max(8.0f, ImGui::GetContentRegionAvail().y);
+    const float h = std::max(8.0f, ImGui::GetContentRegionAvail().y - reserve);
     const float aspect = float(gfx.samples.width()) / float(gfx.samples.height());
     const float w = std::min(width, h * aspect);
     gfx.renderer.image(gfx.samples, ImVec2(w, w / aspect), gfx.colormap);
   } else if (gfx.samples.valid() && count > 0) {
     // The grid (1 x 32, 2 x 16, 4 x 8 ...) with the largest images that fit what is left of the window.
-    // Room kept below for the VampPrior's strip of pseudo-inputs (a line of text and one row).
-    const bool pseudo = state.prior() == "vamp" && state.pseudo_images.count > 0;
-    const float reserve = pseudo ? width / float(state.pseudo_images.count) + ImGui::GetFrameHeightWithSpacing() * 1.2f : 0;
     const float h = std::max(8.0f, ImGui::GetContentRegionAvail().y - reserve);
     const auto side_for = [&](int rows) { return std::min(width / float(count / rows), h / float(rows)); };
     int best = gfx.samples_rows;
