@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <ctime>
 #include <fstream>
+#include <numeric>
 #include <random>
 
 #include "latent/checkpoint.h"
@@ -463,8 +464,7 @@ void AppState::refresh_inference() {
         if (ImageBatch u = vae->pseudo_inputs(); u.count > 0) {
           u.count = std::min<int64_t>(u.count, kPseudoShown);
           u.pixels.resize(size_t(u.count) * size_t(u.pixels_per_image()));
-          // Under a conditional model pseudo-input k has the class k mod classes (model/prior.h).
-          for (int64_t k = 0; k < u.count && vae->config().conditional(); ++k) u.labels.push_back(int32_t(k % vae->config().classes));
+          if (!u.labels.empty()) u.labels.resize(size_t(u.count));
           *pseudo_mu = vae->encode(u).mu;
           *pseudo = std::move(u);
         }
@@ -577,15 +577,9 @@ void AppState::refresh_inference() {
         // The same kSampleColumns z in every row, a class per row: what z keeps (style) down a
         // column, what the class changes (content) across the rows.
         rows = std::min(classes, kSampleClassRows);
-        const LatentMatrix one_row = vae->sample_latents(kSampleColumns, seed);
-        LatentMatrix all;
-        all.rows = int64_t(rows) * kSampleColumns, all.cols = one_row.cols;
-        std::vector<int32_t> labels;
-        for (int r = 0; r < rows; ++r) {
-          all.values.insert(all.values.end(), one_row.values.begin(), one_row.values.end());
-          labels.insert(labels.end(), size_t(kSampleColumns), int32_t((first_class + r) % classes));
-        }
-        prior = std::make_shared<ImageBatch>(vae->decode(all, labels));
+        std::vector<int32_t> row_classes;
+        for (int r = 0; r < rows; ++r) row_classes.push_back(int32_t((first_class + r) % classes));
+        prior = std::make_shared<ImageBatch>(vae->decode_under_classes(vae->sample_latents(kSampleColumns, seed), row_classes));
       }
       return [this, originals_batch, recon, prior, rows, first_class] {
         originals = std::move(*originals_batch);
@@ -665,11 +659,9 @@ void AppState::decode_now() {
   decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
   every_class = ImageBatch{};
   if (const int classes = vae->config().classes; classes > 0) {
-    const int shown = std::min(classes, kEveryClassShown);
-    LatentMatrix zs{shown, int64_t(z.size()), {}};
-    std::vector<int32_t> labels;
-    for (int c = 0; c < shown; ++c) zs.values.insert(zs.values.end(), z.begin(), z.end()), labels.push_back(c);
-    every_class = vae->decode(zs, labels);
+    std::vector<int32_t> shown(size_t(std::min(classes, kEveryClassShown)));
+    std::iota(shown.begin(), shown.end(), 0);
+    every_class = vae->decode_under_classes(LatentMatrix{1, int64_t(z.size()), z}, shown);
   }
   decoded_dirty = false;
   ++decoded_generation;

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <numeric>
 
 #include "latent/bounds.h"
 #include "latent/checkpoint.h"
@@ -207,16 +208,11 @@ void write_pictures(const Vae& vae, const Dataset& data, const std::string& dir)
   } else {
     // A class × sample grid: each column one z from p(z), decoded under each class (a row each, the
     // first 20), so that what the class changes (content) and what z keeps (style) can be seen.
-    const int rows = std::min(model.classes, 20), cols = 8;
-    const LatentMatrix z = vae.sample_latents(cols, 7);
-    LatentMatrix all;
-    all.rows = int64_t(rows) * cols, all.cols = z.cols;
-    std::vector<int32_t> labels;
-    for (int r = 0; r < rows; ++r) {
-      all.values.insert(all.values.end(), z.values.begin(), z.values.end());
-      labels.insert(labels.end(), size_t(cols), r);
-    }
-    write_png(dir + "/samples.png", upscale(tile_images(vae.decode(all, labels), rows, cols), 2));
+    std::vector<int32_t> rows(size_t(std::min(model.classes, 20)));
+    std::iota(rows.begin(), rows.end(), 0);
+    const int cols = 8;
+    write_png(dir + "/samples.png",
+              upscale(tile_images(vae.decode_under_classes(vae.sample_latents(cols, 7), rows), int(rows.size()), cols), 2));
   }
   // Between the first two test images; for a conditional model, the first two of the first test
   // image's class, decoded under that class.

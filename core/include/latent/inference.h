@@ -43,7 +43,11 @@ class Vae {
   LatentMatrix sample_latents(int count, uint64_t seed) const;
   // log p(z) under the model's prior for each row of z.
   std::vector<float> log_prior(const LatentMatrix& z) const;
-  // The VampPrior's pseudo-inputs as images in [0, 1]; none (count 0) for other priors.
+  // A conditional model: every row of z decoded under each of `classes`, class-major (the rows of z
+  // under classes[0], then under classes[1], ...): "one z, every class" and class × sample grids.
+  ImageBatch decode_under_classes(const LatentMatrix& z, const std::vector<int32_t>& classes) const;
+  // The VampPrior's pseudo-inputs as images in [0, 1], with their classes under a conditional model
+  // (k mod classes); none (count 0) for other priors.
   ImageBatch pseudo_inputs() const;
   // p(z)'s marginal density over latent dims (dim_x, dim_y) at the centres of a resolution² grid
   // over [−extent, extent]² (row-major, top row = +extent). Exact for N(0, I) and for a 2-D latent;

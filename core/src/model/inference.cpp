@@ -163,6 +163,16 @@ ImageBatch Vae::decode(const LatentMatrix& z, const std::vector<int32_t>& labels
   return decode_rows(*impl_, to_tensor(z.values, z.rows, z.cols, impl_->device), condition_rows(*impl_, labels, z.rows));
 }
 
+ImageBatch Vae::decode_under_classes(const LatentMatrix& z, const std::vector<int32_t>& classes) const {
+  LatentMatrix all{z.rows * int64_t(classes.size()), z.cols, {}};
+  std::vector<int32_t> labels;
+  for (int32_t c : classes) {
+    all.values.insert(all.values.end(), z.values.begin(), z.values.end());
+    labels.insert(labels.end(), size_t(z.rows), c);
+  }
+  return decode(all, labels);
+}
+
 ImageBatch Vae::reconstruct(const ImageBatch& images) const { return decode(encode(images).mu, images.labels); }
 
 ImageBatch Vae::sample_prior(int count, uint64_t seed, const std::vector<int32_t>& labels) const {
@@ -261,6 +271,7 @@ ImageBatch Vae::pseudo_inputs() const {
   out.height = c.image_height;
   out.width = c.image_width;
   out.pixels.assign(u.data_ptr<float>(), u.data_ptr<float>() + u.numel());
+  for (int64_t k = 0; k < out.count && c.conditional(); ++k) out.labels.push_back(int32_t(k % c.classes));
   return out;
 }
 
