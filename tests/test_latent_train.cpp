@@ -26,12 +26,21 @@ test::ProcessResult train(std::vector<std::string> args, double timeout_s = 300)
 
 int count_lines(const std::string& text) { return int(std::count(text.begin(), text.end(), '\n')); }
 
+std::vector<std::string> csv_rows(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(line);
+  return rows;
+}
+
 TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
   std::string dir = test::temp_dir();
   fs::create_directories(dir + "/bad-data");
   test::write_dataset(dir + "/bad-data", 10, 5, 4, 4);
   test::write_idx(dir + "/bad-data/train-labels-idx1-ubyte", {9}, std::vector<uint8_t>(9));
   test::write_bytes(dir + "/garbage.ckpt", std::vector<uint8_t>(100, 0x42));
+  fs::create_directories(dir + "/good-data");
+  test::write_dataset(dir + "/good-data", 10, 5, 4, 4);
   test::write_npy(dir + "/unlabeled.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (20, 4, 4), }",
                   std::vector<uint8_t>(320, 9));
   struct Case {
@@ -66,6 +75,13 @@ TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
       {{"--eval-iw", "0"}, "--eval-iw"},
       {{"--eval-limit", "0"}, "--eval-limit"},
       {{"--eval-exact", "--latent", "4"}, "--eval-exact integrates over a 2-D latent"},
+      {{"--data", dir + "/good-data", "--ood", "shapes"}, "--ood: the model is for 4x4 images but dataset shapes has 64x64x3"},
+      {{"--data", dir + "/good-data", "--ood", dir + "/nowhere"}, "nowhere"},
+      {{"--corrupt", "gaussian:-1"}, "--corrupt: gaussian noise's standard deviation must be in [0, 10]"},
+      {{"--corrupt", "mask:2"}, "--corrupt: a corruption probability must be in [0, 1]"},
+      {{"--corrupt", "saltpepper:-0.5"}, "--corrupt: a corruption probability must be in [0, 1]"},
+      {{"--corrupt", "blur:1"}, "--corrupt: unknown corruption 'blur'"},
+      {{"--data", dir + "/good-data", "--export-latents", dir}, "--export-latents"},
   };
   // LibTorch's static initialisation alone: the baseline every bad-input run also pays.
   const double help_cpu_seconds = train({"--help"}).cpu_seconds;
@@ -176,12 +192,6 @@ TEST(LatentTrain, TrainsWritesOutputsAndResumes) {
   EXPECT_FALSE(fs::exists(out + "/d/manifold.png"));
 }
 
-std::vector<std::string> csv_rows(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> rows;
-  for (std::string line; std::getline(in, line);) rows.push_back(line);
-  return rows;
-}
 
 TEST(LatentTrain, ResumingIntoTheSameOutKeepsTheEarlierRows) {
   const std::string out = test::temp_dir() + "/run";
@@ -283,6 +293,44 @@ TEST(LatentTrain, DivergenceExitsNonZeroNamingTheLossAndKeepsFiniteWeights) {
   Checkpoint c = read_checkpoint(out + "/checkpoint.ckpt");
   for (const auto& a : c.arrays)
     for (float v : a.values) ASSERT_TRUE(std::isfinite(v)) << a.name;
+}
+
+// What a trained model is for: every test image scored, the least likely ones drawn, a second
+// dataset told apart from the test set (here MNIST against noise, which no digit model finds
+// likely), traversals for D > 2, the latents as CSV; and on `shapes`, the MIG line.
+TEST(LatentTrain, ScoresImagesTellsAnotherSetApartAndExportsLatents) {
+  const std::string out = test::temp_dir();
+  std::vector<uint8_t> noise(200 * 28 * 28);
+  uint32_t state = 1;
+  for (auto& v : noise) state = state * 1664525u + 1013904223u, v = uint8_t(state >> 24);
+  test::write_npy(out + "/noise.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (200, 28, 28), }", noise);
+  auto r = train({"--data", test::mnist_dir(), "--limit", "2000", "--epochs", "1", "--hidden", "64", "--latent", "4", "--ood",
+                  out + "/noise.npy", "--test-split", "0.5", "--export-latents", out + "/a/latents.csv", "--out", out + "/a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::regex ood(R"(ood images=10000 ood_images=100 test_neg_elbo=([0-9.]+) ood_neg_elbo=([0-9.]+) ood_auroc=([0-9.]+))");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, ood)) << r.out;
+  EXPECT_GT(std::stod(m[2]), std::stod(m[1]));
+  EXPECT_GT(std::stod(m[3]), 0.99);
+  const auto scores = csv_rows(out + "/a/scores.csv");
+  ASSERT_EQ(scores.size(), 1u + 10000 + 100);
+  EXPECT_EQ(scores[0], "set,index,label,neg_elbo,recon,kl");
+  EXPECT_EQ(scores[1].rfind("test,0,7,", 0), 0u) << scores[1];
+  EXPECT_EQ(scores.back().rfind("ood,99,-1,", 0), 0u) << scores.back();
+  const auto latents = csv_rows(out + "/a/latents.csv");
+  ASSERT_EQ(latents.size(), 1u + 10000);
+  EXPECT_EQ(latents[0], "index,label,mu_0,mu_1,mu_2,mu_3,logvar_0,logvar_1,logvar_2,logvar_3");
+  EXPECT_EQ(std::count(latents[1].begin(), latents[1].end(), ','), 9);
+  for (const char* f : {"least-likely.png", "traversals.png"}) EXPECT_TRUE(fs::exists(out + "/a/" + f)) << f;
+  EXPECT_EQ(r.out.find("mig="), std::string::npos);
+
+  r = train({"--data", "shapes", "--size", "16x16", "--limit", "1000", "--epochs", "1", "--hidden", "32", "--latent", "4",
+             "--corrupt", "gaussian:0.1", "--out", out + "/b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::regex mig(R"(disentanglement images=\d+ mig=([0-9.]+) gap_shape=[0-9.]+ gap_scale=[0-9.]+ gap_orientation=[0-9.]+ gap_x=[0-9.]+ gap_y=[0-9.]+ gap_hue=[0-9.]+)");
+  ASSERT_TRUE(std::regex_search(r.out, m, mig)) << r.out;
+  EXPECT_LE(std::stod(m[1]), 1.0);
+  EXPECT_EQ(to_string(read_checkpoint(out + "/b/checkpoint.ckpt").train.corrupt), "gaussian:0.1");
 }
 
 }  // namespace

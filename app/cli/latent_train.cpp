@@ -17,6 +17,7 @@
 #include <memory>
 #include <numeric>
 
+#include "cli/analysis.h"
 #include "latent/bounds.h"
 #include "latent/checkpoint.h"
 #include "latent/dataset.h"
@@ -46,12 +47,19 @@ const char* kEvalHelp = R"(Final evaluation (one extra stdout line, "eval images
   --eval-iw K             also the importance-weighted bound with K samples: test_iw_loss=
   --eval-exact            also -log p(x) by grid integration over z (2-D latents): test_nll_exact=
   --eval-limit N          evaluate on the first N test images only (these estimates are costly)
+Also written: scores.csv (-ELBO, recon and KL of every test image), least-likely.png, and for a
+latent of more than 2 dims traversals.png; on a set with known factors (shapes) a "mig=" line.
+  --ood DATA              also score DATA's test set (same image size), add it to scores.csv,
+                          and print ood_auroc=: how well -ELBO tells DATA from the test set
+  --export-latents FILE   write mu and log sigma^2 of every test image, with its label, as CSV
 )";
 
 struct EvalOptions {
   int iw = 0;
   bool exact = false;
   int64_t limit = 0;
+  std::string ood;             // --ood: a second dataset to score
+  std::string export_latents;  // --export-latents: a CSV file
   bool any() const { return iw > 0 || exact || limit > 0; }
 };
 
@@ -65,6 +73,12 @@ EvalOptions parse_eval_options(const std::vector<std::string>& unparsed) {
       int64_t k = parse_int(flag, unparsed[++i]);
       if (k < 1 || k > 100000) throw Error(flag + ": " + unparsed[i] + " is out of range (1..100000)");
       e.iw = int(k);
+    } else if (flag == "--ood") {
+      e.ood = unparsed[++i];
+      if (e.ood.empty()) throw Error("--ood: needs a dataset (a name or a path)");
+    } else if (flag == "--export-latents") {
+      e.export_latents = unparsed[++i];
+      if (e.export_latents.empty()) throw Error("--export-latents: needs a file name");
     } else if (flag == "--eval-limit") {
       int64_t n = parse_int(flag, unparsed[++i]);
       if (n < 1) throw Error(flag + ": must be >= 1");
@@ -99,6 +113,7 @@ void merge_resume(RunOptions& o, const Checkpoint& c) {
   if (given("--lr-schedule")) t.lr_schedule = o.train.lr_schedule;
   if (given("--beta")) t.beta = o.train.beta;
   if (given("--warmup-epochs")) t.warmup_epochs = o.train.warmup_epochs;
+  if (given("--corrupt")) t.corrupt = o.train.corrupt;
   if (given("--seed")) t.seed = o.train.seed;
   if (given("--limit")) t.limit = o.train.limit;
   t.threads = o.train.threads;
@@ -118,8 +133,9 @@ constexpr const char* kMetricsHeader =
     "kind,step,epoch,recon,kl,beta,loss,learning_rate,test_recon,test_kl,test_loss,seconds,samples_per_s";
 
 // The files a run writes into --out.
-const char* const kOutputs[] = {"metrics.csv",      "checkpoint.ckpt",   "reconstructions.png",
-                                "samples.png",      "interpolation.png", "manifold.png"};
+const char* const kOutputs[] = {"metrics.csv",       "checkpoint.ckpt", "reconstructions.png", "samples.png",
+                                "interpolation.png", "manifold.png",    "scores.csv",          "least-likely.png",
+                                "traversals.png",    "pseudo_inputs.png"};
 
 // --out made and writable, and no output's name taken by something that is not a file: refused now,
 // not after the training.
@@ -246,7 +262,7 @@ void write_pictures(const Vae& vae, const Dataset& data, const std::string& dir)
 }
 
 int run(int argc, char** argv) {
-  RunOptions o = parse_run_options(argc, argv, {"--eval-iw", "--eval-limit"}, {"--eval-exact"});
+  RunOptions o = parse_run_options(argc, argv, {"--eval-iw", "--eval-limit", "--ood", "--export-latents"}, {"--eval-exact"});
   if (o.help) {
     std::printf("%s%s%s", kUsage, run_options_help().c_str(), kEvalHelp);
     return 0;
@@ -274,10 +290,26 @@ int run(int argc, char** argv) {
   }
   if (std::string problem = validate(o.model); !problem.empty()) throw Error(problem);
   if (std::string problem = validate(o.train); !problem.empty()) throw Error(problem);
+  if (!eval.ood.empty()) {
+    // The second set must be images this model takes: checked from its headers, before training.
+    const DatasetShape other = Dataset::probe(eval.ood, o.data_options);
+    if (std::string problem = image_mismatch(o.model, other.channels, other.height, other.width, "dataset " + other.name, "--ood: the model");
+        !problem.empty())
+      throw Error(problem + " (--size and --color apply to both sets)");
+    if (o.model.conditional() && other.classes != o.model.classes)
+      throw Error("--ood: the conditional model needs each image's class among its " + std::to_string(o.model.classes) +
+                  " classes, and dataset " + other.name +
+                  (other.classes > 0 ? " has " + std::to_string(other.classes) : std::string(" has no labels")));
+    if (other.test_size == 0) throw Error("--ood: dataset " + other.name + " has no test images");
+  }
   // From the headers alone, before the dataset is loaded (the trainer checks again with it).
   check_model_fits(o.model, o.train, shape.train_size, shape.test_size);
   resolve_device(o.train.device);
   check_output_dir(o.out);
+  // After --out is made, so that the latents can go into it.
+  if (!eval.export_latents.empty())
+    if (std::string problem = write_problem(eval.export_latents); !problem.empty())
+      throw Error("--export-latents " + eval.export_latents + ": " + problem);
   set_compute_threads(o.train.threads, o.train.parallel);
   Dataset data = Dataset::load(o.data, o.data_options);
 
@@ -292,12 +324,13 @@ int run(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   const bool show_progress = ::isatty(STDERR_FILENO);
   const int64_t used = o.train.limit > 0 ? std::min(o.train.limit, data.train_size()) : data.train_size();
-  std::fprintf(stderr, "training on %s (%lld images, %dx%d %s, %s) on %s: %s, latent %d, %s, %s, batch %d, lr %g (%s), beta %g; %s\n",
+  std::fprintf(stderr, "training on %s (%lld images, %dx%d %s, %s) on %s: %s, latent %d, %s, %s, batch %d, lr %g (%s), beta %g%s%s; %s\n",
                data.name().c_str(), (long long)used, data.width(), data.height(), data.channels() == 3 ? "RGB" : "gray",
                data.labeled() ? (std::to_string(data.classes()) + " classes").c_str() : "unlabeled", trainer->snapshot()->device.c_str(),
                describe_layers(o.model).c_str(), o.model.latent_dim, describe_prior(o.model).c_str(), to_string(o.model.likelihood).c_str(), o.train.batch_size,
                o.train.learning_rate, to_string(o.train.lr_schedule).c_str(), o.train.beta,
-               trainer->snapshot()->step_engine.c_str());
+               o.train.corrupt.active() ? ", denoising: encoder input corrupted by " : "",
+               o.train.corrupt.active() ? to_string(o.train.corrupt).c_str() : "", trainer->snapshot()->step_engine.c_str());
   if (trainer->snapshot()->device == "cpu")
     std::fprintf(stderr, "compute: %d thread%s%s, %s\n", o.train.threads, o.train.threads == 1 ? "" : "s",
                  o.train.threads == 1                        ? ""
@@ -373,8 +406,17 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
   }
   write_pictures(weights, data, o.out);
-  std::fprintf(stderr, "wrote %s/{metrics.csv, checkpoint.ckpt, reconstructions.png, samples.png, interpolation.png%s%s}\n",
-               o.out.c_str(), o.model.prior == "vamp" ? ", pseudo_inputs.png" : "", o.model.latent_dim == 2 ? ", manifold.png" : "");
+  std::unique_ptr<Dataset> ood;
+  if (!eval.ood.empty()) ood = std::make_unique<Dataset>(Dataset::load(eval.ood, o.data_options));
+  write_likelihood_report(weights, data, ood.get(), o.out, o.train.seed);
+  write_traversals(weights, data, o.out);
+  print_disentanglement(weights, data);
+  if (!eval.export_latents.empty()) export_latents(weights, data, eval.export_latents);
+  std::fprintf(stderr, "wrote %s/{metrics.csv, checkpoint.ckpt, reconstructions.png, samples.png, interpolation.png, "
+               "scores.csv, least-likely.png%s%s%s}%s%s\n",
+               o.out.c_str(), o.model.prior == "vamp" ? ", pseudo_inputs.png" : "", o.model.latent_dim == 2 ? ", manifold.png" : "",
+               o.model.latent_dim > 2 ? ", traversals.png" : "", eval.export_latents.empty() ? "" : " and ",
+               eval.export_latents.c_str());
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "latent/latent_ops.h"
 #include "ui/plot_math.h"
 #include "views/view.h"
 
@@ -35,19 +36,11 @@ void kl_tab(AppState& state, KlTabState& tab) {
   int64_t& activity_generation = tab.activity_generation;
   const LatentMatrix& mu = state.scatter.posterior.mu;
   if (activity_generation != state.scatter_generation || activity.size() != kl.size()) {
-    activity.assign(kl.size(), 0.0);
     activity_generation = state.scatter_generation;
-    if (mu.rows > 1 && mu.cols == int64_t(kl.size()))
-      for (int64_t d = 0; d < mu.cols; ++d) {
-        double mean = 0, sq = 0;
-        for (int64_t i = 0; i < mu.rows; ++i) mean += mu.at(i, d);
-        mean /= double(mu.rows);
-        for (int64_t i = 0; i < mu.rows; ++i) sq += (mu.at(i, d) - mean) * (mu.at(i, d) - mean);
-        activity[size_t(d)] = sq / double(mu.rows - 1);
-      }
+    activity = mu.cols == int64_t(kl.size()) ? latent_activity(mu) : std::vector<double>(kl.size(), 0.0);
   }
   int active = 0;
-  for (double a : activity) active += a > 0.01;
+  for (double a : activity) active += a > kActiveUnitVariance;
   double total = 0;
   for (double v : kl) total += v;
   ImGui::Text("KL = %.2f nats over %zu dims; active units: %d of %zu", total, kl.size(), active, kl.size());
@@ -91,7 +84,7 @@ void kl_tab(AppState& state, KlTabState& tab) {
   const bool values = bar > ImGui::CalcTextSize("00.00").x;
   for (size_t d = 0; d < kl.size(); ++d) {
     const float h = float(std::min(1.0, kl[d] / scale)) * bars_h;
-    const bool on = activity[d] > 0.01;
+    const bool on = activity[d] > kActiveUnitVariance;
     const ImU32 colour = on ? IM_COL32(255, 150, 60, 255) : IM_COL32(120, 120, 120, 255);
     const float x0 = p0.x + bar * float(d) + 1, x1 = p0.x + bar * float(d + 1) - 1;
     dl->AddRectFilled(ImVec2(x0, p0.y + bars_h - h), ImVec2(x1, p0.y + bars_h), colour);
@@ -118,16 +111,16 @@ void kl_tab(AppState& state, KlTabState& tab) {
   for (size_t d = 0; d < kl.size(); ++d) {
     const float x0 = v0.x + bar * float(d) + 1, x1 = v0.x + bar * float(d + 1) - 1;
     dl->AddRectFilled(ImVec2(x0, var_y(activity[d])), ImVec2(x1, v0.y + var_h),
-                      activity[d] > 0.01 ? IM_COL32(120, 200, 255, 220) : IM_COL32(100, 100, 100, 220));
+                      activity[d] > kActiveUnitVariance ? IM_COL32(120, 200, 255, 220) : IM_COL32(100, 100, 100, 220));
   }
-  const float threshold_y = var_y(0.01);
+  const float threshold_y = var_y(kActiveUnitVariance);
   for (float x = v0.x; x < v0.x + plot_w; x += 8)  // dashed
     dl->AddLine(ImVec2(x, threshold_y), ImVec2(std::min(x + 4, v0.x + plot_w), threshold_y), IM_COL32(255, 90, 90, 255), 1.5f);
   dl->AddText(ImVec2(origin.x, v0.y), axis_text, "Var mu");
   dl->AddText(ImVec2(origin.x, threshold_y - font / 2), IM_COL32(255, 120, 120, 255), "0.01");
   if (ImGui::IsItemHovered()) {
     const size_t d = std::min(kl.size() - 1, size_t(std::max(0.0f, ImGui::GetIO().MousePos.x - p0.x) / bar));
-    ImGui::SetTooltip("z%zu: KL %.3f nats, Var_x(mu) %.4f%s", d, kl[d], activity[d], activity[d] > 0.01 ? "" : " (inactive)");
+    ImGui::SetTooltip("z%zu: KL %.3f nats, Var_x(mu) %.4f%s", d, kl[d], activity[d], activity[d] > kActiveUnitVariance ? "" : " (inactive)");
   }
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
   ImGui::TextWrapped("bars: KL of each dim in nats (grey: inactive unit); below: Var_x(mu_d), active above the red line");

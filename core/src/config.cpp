@@ -1,6 +1,8 @@
 #include "latent/config.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -192,6 +194,45 @@ std::string check_warmup_epochs(double epochs) {
   return "";
 }
 
+std::string to_string(const Corruption& c) {
+  switch (c.kind) {
+    case Corruption::Kind::None: return "none";
+    case Corruption::Kind::Gaussian: return "gaussian:" + format_number(c.amount);
+    case Corruption::Kind::Mask: return "mask:" + format_number(c.amount);
+    case Corruption::Kind::SaltPepper: return "saltpepper:" + format_number(c.amount);
+  }
+  return "none";
+}
+
+std::string check_corruption(const Corruption& c) {
+  if (!std::isfinite(c.amount)) return "the corruption's amount must be a finite number";
+  if (c.kind == Corruption::Kind::Gaussian && (c.amount < 0 || c.amount > 10))
+    return "gaussian noise's standard deviation must be in [0, 10], not " + format_number(c.amount);
+  if ((c.kind == Corruption::Kind::Mask || c.kind == Corruption::Kind::SaltPepper) && (c.amount < 0 || c.amount > 1))
+    return "a corruption probability must be in [0, 1], not " + format_number(c.amount);
+  return "";
+}
+
+Corruption parse_corruption(const std::string& text) {
+  Corruption c;
+  if (text == "none") return c;
+  const size_t colon = text.find(':');
+  const std::string kind = text.substr(0, colon);
+  if (kind == "gaussian") c.kind = Corruption::Kind::Gaussian;
+  else if (kind == "mask") c.kind = Corruption::Kind::Mask;
+  else if (kind == "saltpepper") c.kind = Corruption::Kind::SaltPepper;
+  else throw Error("unknown corruption '" + kind + "' (expected gaussian:S, mask:P, saltpepper:P or none)");
+  if (colon == std::string::npos || colon + 1 == text.size())
+    throw Error(kind + " needs its amount after a colon, e.g. " + kind + (kind == "gaussian" ? ":0.3" : ":0.25"));
+  const std::string amount = text.substr(colon + 1);
+  char* end = nullptr;
+  errno = 0;
+  c.amount = std::strtod(amount.c_str(), &end);
+  if (end != amount.c_str() + amount.size() || errno == ERANGE) throw Error(kind + ": '" + amount + "' is not a number");
+  if (std::string problem = check_corruption(c); !problem.empty()) throw Error(problem);
+  return c;
+}
+
 std::string check_gaussian_sigma(double sigma) {
   if (!std::isfinite(sigma) || sigma <= 0 || sigma > 100) return "gaussian sigma must be in (0, 100], not " + format_number(sigma);
   return "";
@@ -273,7 +314,8 @@ std::string validate(const ModelConfig& c) {
 std::string validate(const TrainConfig& c) {
   if (c.batch_size < 1 || c.batch_size > 65536)
     return "batch size " + std::to_string(c.batch_size) + " is out of range (1..65536)";
-  for (const std::string& problem : {check_learning_rate(c.learning_rate), check_beta(c.beta), check_warmup_epochs(c.warmup_epochs)})
+  for (const std::string& problem : {check_learning_rate(c.learning_rate), check_beta(c.beta), check_warmup_epochs(c.warmup_epochs),
+                                     check_corruption(c.corrupt)})
     if (!problem.empty()) return problem;
   if (c.epochs < 0) return "epochs must be >= 0";
   if (c.limit < 0) return "limit must be >= 0";

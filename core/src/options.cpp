@@ -116,6 +116,9 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
          o.model.gaussian_sigma = x;
          o.model.learn_sigma = false;
        }},
+      {"--corrupt", [&](auto& f, auto& v) {
+         try { o.train.corrupt = parse_corruption(v); } catch (const Error& e) { throw Error(f + ": " + e.what()); }
+       }},
       {"--seed", [&](auto& f, auto& v) {
          int64_t x = parse_int(f, v);
          if (x < 0) throw Error(f + ": seed must be >= 0");
@@ -226,6 +229,9 @@ Training:
   --lr-schedule constant|cosine   cosine anneals lr to 0 over --epochs [cosine]
   --beta X                KL weight: loss = recon + beta*KL [1]
   --warmup-epochs N       linear KL warm-up from 0 to beta over N epochs [0]
+  --corrupt KIND:X        a denoising VAE: the encoder sees corrupted training images, the
+                          likelihood the clean ones. gaussian:S (noise of std S), mask:P (pixels
+                          zeroed with probability P), saltpepper:P, or none [none]
   --seed S                random seed; same seed + same --threads on CPU = same run [1]
   --threads T             compute threads, at most 4 per hardware thread [1]
   --parallel batch|blas   with T > 1 on the CPU: split each batch's images across the threads,

@@ -84,6 +84,25 @@ struct ModelConfig {
   bool operator!=(const ModelConfig& o) const { return !(*this == o); }
 };
 
+// Denoising: the encoder sees a corrupted copy of each training image while the likelihood scores
+// the clean one, so the model learns to undo the corruption (test figures use clean inputs).
+//   gaussian:S    x + S·ε, ε ~ N(0, 1) per value, clamped to [0, 1]   (S ≥ 0, at most 10)
+//   mask:P        each pixel (all its channels) set to 0 with probability P
+//   saltpepper:P  each pixel set to black or white (one half each) with probability P
+struct Corruption {
+  enum class Kind { None, Gaussian, Mask, SaltPepper };
+  Kind kind = Kind::None;
+  double amount = 0;  // S or P
+  bool active() const { return kind != Kind::None; }
+  bool operator==(const Corruption& o) const { return kind == o.kind && amount == o.amount; }
+};
+// "none", or "gaussian:0.3" as --corrupt writes it.
+std::string to_string(const Corruption& corruption);
+// Parses --corrupt's value ("none" too); throws latent::Error naming what is wrong.
+Corruption parse_corruption(const std::string& text);
+// "" when usable, else what is wrong (S < 0, P outside [0, 1], not a finite number).
+std::string check_corruption(const Corruption& corruption);
+
 struct TrainConfig {
   int batch_size = 128;
   // Chosen by measurement with the default model (docs/benchmarks.md): 3e-3 annealed to 0 reaches a better
@@ -92,6 +111,7 @@ struct TrainConfig {
   LearningRateSchedule lr_schedule = LearningRateSchedule::Cosine;
   double beta = 1.0;           // −ELBO_β = recon + β·KL
   double warmup_epochs = 0.0;  // KL weight rises linearly from 0 to β over this many epochs
+  Corruption corrupt;          // of the encoder's input, for a denoising VAE (none by default)
   uint64_t seed = 1;
   int epochs = 0;         // stop (state Idle) after this many epochs; 0 = run until paused
   int64_t limit = 0;      // use only the first N training images; 0 = all

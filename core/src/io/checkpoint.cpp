@@ -85,6 +85,7 @@ std::string format_meta(const Checkpoint& c) {
     << "lr_schedule=" << to_string(c.train.lr_schedule) << "\n"
     << "beta=" << c.train.beta << "\n"
     << "warmup_epochs=" << c.train.warmup_epochs << "\n"
+    << "corrupt=" << to_string(c.train.corrupt) << "\n"
     << "seed=" << c.train.seed << "\n"
     << "limit=" << c.train.limit << "\n"
     << "dataset=" << c.dataset << "\n"
@@ -184,6 +185,8 @@ void parse_meta(const std::string& text, uint32_t version, Checkpoint& c, const 
     c.train.lr_schedule = parse_lr_schedule(field("lr_schedule"));
     c.train.beta = parse_double("beta", field("beta"));
     c.train.warmup_epochs = parse_double("warmup_epochs", field("warmup_epochs"));
+    // Optional: files written before denoising trained on clean inputs.
+    if (const auto corrupt = kv.find("corrupt"); corrupt != kv.end()) c.train.corrupt = parse_corruption(corrupt->second);
     c.train.seed = parse_seed(field("seed"));
     c.train.limit = parse_int("limit", field("limit"));
     c.dataset = field("dataset");

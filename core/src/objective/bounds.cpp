@@ -7,6 +7,7 @@
 #include "latent/dataset.h"
 #include "latent/error.h"
 #include "latent/inference.h"
+#include "latent/scores.h"
 #include "objective/objective.h"
 #include "model/vae_impl.h"
 
@@ -108,6 +109,25 @@ double grid_log_marginal(const LogLikelihood& log_likelihood, const torch::Tenso
 
 namespace {
 
+// IW_K of each row of x (with its classes y for a conditional model). [N], float64
+torch::Tensor iw_per_image(Model& net, const torch::Tensor& x, const torch::Tensor& y, int iw_samples, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto gen = make_generator(seed + 1);
+  const LogPrior log_prior = vae_log_prior(net);
+  const int64_t chunk = std::max<int64_t>(1, 16384 / iw_samples);
+  std::vector<torch::Tensor> parts;
+  for (int64_t first = 0; first < x.size(0); first += chunk) {
+    const int64_t rows = std::min(chunk, x.size(0) - first);
+    auto xb = x.narrow(0, first, rows);
+    torch::Tensor yb = y.defined() ? y.narrow(0, first, rows) : y;
+    auto [mu, logvar] = net.encode(xb, yb);
+    // The K draws of each image are rows k·B + b (iw_log_marginal): each with its image's class.
+    if (yb.defined()) yb = yb.unsqueeze(0).expand({iw_samples, rows, yb.size(1)}).reshape({iw_samples * rows, yb.size(1)});
+    parts.push_back(iw_log_marginal(vae_log_likelihood(net, yb), xb, mu, logvar, iw_samples, gen, log_prior).cpu());
+  }
+  return parts.empty() ? torch::zeros({0}, torch::kFloat64) : torch::cat(parts);
+}
+
 BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, const torch::Tensor& y, int iw_samples, bool exact,
                               uint64_t seed, const GridIntegration& grid) {
   if (iw_samples < 0 || iw_samples > 100000) throw Error("importance samples must be in 1..100000");
@@ -121,19 +141,7 @@ BoundEvaluation evaluate_rows(const Vae& vae, const torch::Tensor& x, const torc
   const LogPrior log_prior = vae_log_prior(net);
   if (iw_samples > 0) {
     out.iw_samples = iw_samples;
-    auto gen = make_generator(seed + 1);
-    const int64_t chunk = std::max<int64_t>(1, 16384 / iw_samples);
-    double sum = 0;
-    for (int64_t first = 0; first < x.size(0); first += chunk) {
-      const int64_t rows = std::min(chunk, x.size(0) - first);
-      auto xb = x.narrow(0, first, rows);
-      torch::Tensor yb = y.defined() ? y.narrow(0, first, rows) : y;
-      auto [mu, logvar] = net.encode(xb, yb);
-      // The K draws of each image are rows k·B + b (iw_log_marginal): each with its image's class.
-      if (yb.defined()) yb = yb.unsqueeze(0).expand({iw_samples, rows, yb.size(1)}).reshape({iw_samples * rows, yb.size(1)});
-      sum += iw_log_marginal(vae_log_likelihood(net, yb), xb, mu, logvar, iw_samples, gen, log_prior).sum().item<double>();
-    }
-    out.iw_loss = -sum / double(x.size(0));
+    out.iw_loss = -iw_per_image(net, x, y, iw_samples, seed).sum().item<double>() / double(x.size(0));
   }
   if (exact) {
     out.exact = true;
@@ -158,6 +166,15 @@ BoundEvaluation evaluate_bounds(const Vae& vae, const ImageBatch& images, int iw
   if (images.count < 1) throw Error("evaluate_bounds: no images");
   return evaluate_rows(vae, images_tensor(images, vae.impl()), condition_rows(vae.impl(), images.labels, images.count),
                        iw_samples, exact, seed, grid);
+}
+
+std::vector<float> iw_scores(const Vae& vae, const ImageBatch& images, int samples, uint64_t seed) {
+  if (samples < 1 || samples > 100000) throw Error("importance samples must be in 1..100000");
+  if (images.count < 1) return {};
+  const torch::Tensor scores =
+      -iw_per_image(vae.impl().model(), images_tensor(images, vae.impl()),
+                    condition_rows(vae.impl(), images.labels, images.count), samples, seed).to(torch::kFloat32).contiguous();
+  return {scores.data_ptr<float>(), scores.data_ptr<float>() + scores.numel()};
 }
 
 PosteriorGrid posterior_grid(const Vae& vae, const ImageBatch& image, int resolution, float extent,

@@ -39,11 +39,12 @@ torch::Tensor reconstruction_nll(const Model& model, const torch::Tensor& decode
 
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out) { return torch::sigmoid(decoder_out); }
 
-ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps, const torch::Tensor& y) {
+ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps, const torch::Tensor& y,
+                     const torch::Tensor& target) {
   auto [mu, logvar] = model.encode(x, y);
   const torch::Tensor z = reparameterize(mu, logvar, eps);
   ElboTerms t;
-  t.recon = reconstruction_nll(model, model.decode(z, y), x);
+  t.recon = reconstruction_nll(model, model.decode(z, y), target.defined() ? target : x);
   if (model.prior().closed_form_kl()) {
     t.kl_per_dim = kl_per_dim(mu, logvar);
     t.kl = t.kl_per_dim.sum(1);

@@ -43,7 +43,10 @@ struct ElboTerms {
   torch::Tensor kl;
   torch::Tensor kl_per_dim;
 };
-ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps, const torch::Tensor& y = {});
+// `target`, when given, is what the likelihood scores instead of x: the clean images of a denoising
+// VAE, whose encoder sees corrupted ones (x).
+ElboTerms elbo_terms(Model& model, const torch::Tensor& x, const torch::Tensor& eps, const torch::Tensor& y = {},
+                     const torch::Tensor& target = {});
 
 // Rows of ε per draw in an evaluation: ε is drawn a block of kEvalNoiseRows at a time from a
 // generator seeded by the evaluation's seed, whatever the chunk or the number of threads, so the

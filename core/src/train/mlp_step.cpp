@@ -144,7 +144,8 @@ void MlpStep::encode_decode(const torch::Tensor& x, const torch::Tensor& eps) {
   forward(decoder_, z_);
 }
 
-StepTerms MlpStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images, const torch::Tensor&) {
+StepTerms MlpStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images, const torch::Tensor&,
+                       const torch::Tensor& target) {
   torch::NoGradGuard no_grad;
   const int64_t batch = x.size(0);
   if (images <= 0) images = batch;
@@ -152,7 +153,7 @@ StepTerms MlpStep::run(const torch::Tensor& x, const torch::Tensor& eps, double 
   encode_decode(x, eps);
   const torch::Tensor& h = encoder_.empty() ? x : encoder_.back().out;
 
-  torch::Tensor recon = reconstruction(decoder_.back().out, x, images, /*gradients=*/true);
+  torch::Tensor recon = reconstruction(decoder_.back().out, target.defined() ? target : x, images, /*gradients=*/true);
   // KL = ½ Σ (μ² + σ² − log σ² − 1), with grad_mu_ as scratch before it holds the gradient.
   kl_terms();
   torch::Tensor kl = 0.5 * (grad_mu_.sum() - double(grad_mu_.numel()));

@@ -36,7 +36,7 @@ class MlpStep : public TrainingStep {
   // `images` (0: B); a shard of a larger batch passes the whole batch's size, so that the shards'
   // terms and gradients add up to the batch's.
   StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0,
-                const torch::Tensor& y = {}) override;
+                const torch::Tensor& y = {}, const torch::Tensor& target = {}) override;
   const char* name() const override { return "hand-written MLP step"; }
 
  private:

@@ -25,6 +25,7 @@
 #include "train/shard_pool.h"
 #include "model/vae_impl.h"
 #include "train/training_step.h"
+#include "uses/corruption_math.h"
 
 namespace latent {
 
@@ -93,6 +94,8 @@ struct Run {
   // test split's one-hot y (made with test_x).
   torch::Tensor train_labels, test_y;
   torch::Generator eps_gen;
+  // A denoising run's corruption draws, from a generator of their own so that ε stays the same.
+  torch::Generator corrupt_gen;
   // A step's images (x = byte / 255), its noise and, on a GPU, the batch's bytes gathered there,
   // kept between steps like the MLP step's buffers: a fresh 400 KB tensor a step is a page-faulted
   // mapping of its own where malloc maps large blocks (the explorer sets that up; perf showed the
@@ -198,6 +201,7 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   }
   run->order = epoch_order(n, train.seed, run->progress.epoch, run->device);
   run->eps_gen = make_generator(train.seed ^ (0xD1B54A32D192ED03ULL + uint64_t(run->progress.step)));
+  run->corrupt_gen = make_generator(train.seed ^ (0x9E3779B97F4A7C15ULL + uint64_t(run->progress.step)));
   run->data = std::move(data);
   run->model = std::move(model);
   run->train = std::move(train);
@@ -474,6 +478,12 @@ struct Trainer::Impl {
     torch::Tensor y;
     if (r.train_labels.defined())
       y = torch::one_hot(r.train_labels.index_select(0, rows), r.model.classes).to(torch::kFloat32);
+    // A denoising run: the encoder sees corrupted images, the likelihood scores the clean ones.
+    const Corruption& corrupt = r.train.corrupt;
+    torch::Tensor noise;
+    if (corrupt.active())
+      noise = corruption_noise(b, r.model.image_channels, int64_t(r.model.image_height) * r.model.image_width, corrupt,
+                               r.corrupt_gen);
     torch::Tensor eps;
     StepTerms terms;
     if (r.shards) {
@@ -493,8 +503,14 @@ struct Trainer::Impl {
         const int64_t pixels = r.train_x.size(1);
         gather_unit_floats(r.train_x.data_ptr<uint8_t>(), pixels, rows.data_ptr<int64_t>() + first, last - first,
                            x.data_ptr<float>() + first * pixels);
-        parts[size_t(shard)] = step.run(x.narrow(0, first, last - first), eps.narrow(0, first, last - first), beta, b,
-                                        y.defined() ? y.narrow(0, first, last - first) : y);
+        const torch::Tensor xs = x.narrow(0, first, last - first);
+        const torch::Tensor ys = y.defined() ? y.narrow(0, first, last - first) : y;
+        if (!corrupt.active()) {
+          parts[size_t(shard)] = step.run(xs, eps.narrow(0, first, last - first), beta, b, ys);
+        } else {
+          const torch::Tensor seen = apply_corruption(xs, noise.narrow(0, first, last - first), corrupt, r.model.image_channels);
+          parts[size_t(shard)] = step.run(seen, eps.narrow(0, first, last - first), beta, b, ys, xs);
+        }
       });
       for (const auto& p : parts) terms.recon += p.recon, terms.kl += p.kl, terms.kl_squares += p.kl_squares;
       terms.loss = terms.recon + beta * terms.kl;
@@ -509,7 +525,8 @@ struct Trainer::Impl {
       }
       eps = r.batch_eps.narrow(0, 0, b).normal_(0, 1, r.eps_gen);  // the draws torch::randn makes
       if (r.device.is_cuda()) eps = eps.to(r.device, /*non_blocking=*/true);
-      terms = r.step->run(x, eps, beta, 0, y);
+      terms = corrupt.active() ? r.step->run(apply_corruption(x, noise, corrupt, r.model.image_channels), eps, beta, 0, y, x)
+                               : r.step->run(x, eps, beta, 0, y);
     }
     if (!std::isfinite(terms.loss) || !std::isfinite(terms.recon) || !std::isfinite(terms.kl)) {
       // Name the term that went non-finite: the reconstruction (a tiny Gaussian sigma, say) or the KL.

@@ -36,10 +36,10 @@ TrainingStep::TrainingStep(Model& model, Gradients where) : into_parameters_(whe
 AutogradStep::AutogradStep(Model& model, Gradients where) : TrainingStep(model, where), model_(model) {}
 
 StepTerms AutogradStep::run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images,
-                            const torch::Tensor& y) {
+                            const torch::Tensor& y, const torch::Tensor& target) {
   torch::AutoGradMode grad_mode(true);
   if (images <= 0) images = x.size(0);
-  const ElboTerms t = elbo_terms(model_, x, eps, y);
+  const ElboTerms t = elbo_terms(model_, x, eps, y, target);
   const torch::Tensor recon = t.recon.sum(), kl = t.kl.sum();
   const torch::Tensor loss = (recon + beta * kl) / double(images);
   // autograd::grad, not backward(): the gradients come back as tensors of their own instead of being

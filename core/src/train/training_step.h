@@ -30,9 +30,10 @@ class TrainingStep {
   // conditional model, Model::condition) with noise `eps` [B, D]: writes ∂loss/∂θ
   // into gradients() (overwritten, not accumulated) and returns the terms. The loss is a mean over
   // `images` (0: B); a shard of a larger batch passes the whole batch's size, so that the shards'
-  // terms and gradients add up to the batch's.
+  // terms and gradients add up to the batch's. With `target` (a denoising VAE), the encoder sees x
+  // (corrupted) and the likelihood scores target (the clean images).
   virtual StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0,
-                        const torch::Tensor& y = {}) = 0;
+                        const torch::Tensor& y = {}, const torch::Tensor& target = {}) = 0;
   // The gradients of the last run(), in named_trainables() order. A run() may replace these tensors
   // (and, writing into the parameters, their grad()) with new ones: hold the vector, not its
   // elements, across steps. One step per model writes into its parameters.
@@ -53,7 +54,7 @@ class AutogradStep : public TrainingStep {
  public:
   explicit AutogradStep(Model& model, Gradients where = Gradients::IntoParameters);
   StepTerms run(const torch::Tensor& x, const torch::Tensor& eps, double beta, int64_t images = 0,
-                const torch::Tensor& y = {}) override;
+                const torch::Tensor& y = {}, const torch::Tensor& target = {}) override;
   const char* name() const override { return "autograd step"; }
 
  private:
