@@ -42,7 +42,7 @@ int step_to_label(const std::vector<int32_t>& labels, int current, int label, in
 AppOptions parse_app_options(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--frame-log", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
-                                              "--layout", "--autosave", "--tab", "--digit", "--redraw"};
+                                              "--layout", "--autosave", "--tab", "--digit", "--redraw", "--ood"};
   static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
@@ -113,6 +113,9 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
     } else if (f == "--tab") {
       if (v != "curves" && v != "elbo" && v != "kl") throw Error(f + ": expected curves, elbo or kl");
       o.tab = v;
+    } else if (f == "--ood") {
+      if (v.empty()) throw Error(f + ": needs a dataset (a name or a path)");
+      o.ood = v;
     } else if (f == "--digit") {
       int64_t d = parse_int(f, v);
       if (d < 0) throw Error(f + ": a test-image index >= 0");
@@ -148,6 +151,7 @@ std::string app_options_help() {
   --autosave PATH         where closing the app saves the model [<data home>/autosave.ckpt]
   --tab curves|elbo|kl    the loss window's tab [curves]
   --digit I               the test digit the ELBO views explain [0]
+  --ood DATA              a second dataset for the Outliers view to score against the test set
   --sample-eps            draw z = mu + sigma * eps for that digit at start (as the ELBO tab's button does)
 )";
 }
@@ -619,6 +623,7 @@ void AppState::apply_interpolation(InterpolationResult r) {
 }
 
 void AppState::mark_all_views_dirty() {
+  ++weights_generation;
   decoded_dirty = interp_stale_ = true;
   gallery_dirty = grid_dirty = scatter_dirty = true;
   elbo.digit_dirty = elbo.test_dirty = true;

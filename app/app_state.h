@@ -74,6 +74,7 @@ struct AppOptions {
   std::vector<std::string> views;  // --views: names from the view registry, or "all"; empty = the defaults
   std::string tab = "curves";  // the curves window's tab: curves, elbo or kl
   int digit = 0;               // the test digit the ELBO views explain
+  std::string ood;             // --ood: a dataset the Outliers view scores against the test set
   bool sample_eps = false;     // draw the reparameterization's samples as soon as there are weights
   int grid = 20;
   ui::Colormap colormap = ui::Colormap::Gray;
@@ -214,6 +215,14 @@ class AppState {
   // Bumped when a new run begins (Reset, a dataset switch, a loaded checkpoint): views clear the
   // history they keep of the old run (View::restart).
   int64_t run_generation = 0;
+  // Bumped whenever the weights the views show change (new weights, a timeline moment, a new run): a
+  // view that keeps results of its own recomputes them when this moved since it last asked.
+  int64_t weights_generation = 0;
+  // Background work for a view's own results, on the same worker as the shared ones (see
+  // InferenceWorker: a queued job is replaced by a newer one with the same key; the task it returns
+  // runs on this thread in update()).
+  void submit(const std::string& key, InferenceWorker::Job job) { worker_.submit(key, std::move(job)); }
+  bool busy(const std::string& key) const { return worker_.busy(key); }
   // Refresh bits of the views open this frame (main sets it); refresh_inference computes only those.
   unsigned refresh_wanted = ~0u;
   double now = 0;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "latent/bounds.h"
+#include "latent/corruption.h"
 #include "latent/dataset.h"
 #include "latent/disentanglement.h"
 #include "latent/error.h"
@@ -84,6 +85,34 @@ void print_disentanglement(const Vae& vae, const Dataset& data) {
     std::printf(" gap_%s=%.4f", info.factor_names[size_t(k)].c_str(), info.gap[size_t(k)]);
   std::printf("\n");
   std::fflush(stdout);
+}
+
+void write_denoising(const Vae& vae, const Dataset& data, const Corruption& corruption, const std::string& dir,
+                     uint64_t seed) {
+  if (!corruption.active() || data.test_size() == 0) return;
+  double clean_sq = 0, corrupted_sq = 0;
+  int64_t values = 0;
+  const int64_t chunk = 1000;
+  ImageBatch shown_inputs, shown_recon, shown_clean;
+  for (int64_t first = 0; first < data.test_size(); first += chunk) {
+    std::vector<int64_t> rows;
+    for (int64_t i = first; i < std::min(first + chunk, data.test_size()); ++i) rows.push_back(i);
+    const ImageBatch clean = data.test_images(rows);
+    const ImageBatch noisy = corrupt_images(clean, corruption, seed + uint64_t(first));
+    const ImageBatch from_clean = vae.reconstruct(clean), from_noisy = vae.reconstruct(noisy);
+    for (size_t k = 0; k < clean.pixels.size(); ++k) {
+      const double a = from_clean.pixels[k] - clean.pixels[k], b = from_noisy.pixels[k] - clean.pixels[k];
+      clean_sq += a * a, corrupted_sq += b * b;
+    }
+    values += int64_t(clean.pixels.size());
+    if (first == 0) shown_inputs = noisy, shown_recon = from_noisy, shown_clean = clean;
+  }
+  std::printf("denoise corrupt=%s images=%lld recon_mse_clean=%.5f recon_mse_corrupted=%.5f\n", to_string(corruption).c_str(),
+              (long long)data.test_size(), clean_sq / double(values), corrupted_sq / double(values));
+  std::fflush(stdout);
+  const int shown = int(std::min<int64_t>(16, shown_inputs.count));
+  write_png(dir + "/denoised.png", upscale(stack_rows({tile_images(shown_inputs, 1, shown), tile_images(shown_recon, 1, shown),
+                                                       tile_images(shown_clean, 1, shown)}), 2));
 }
 
 void export_latents(const Vae& vae, const Dataset& data, const std::string& path) {

@@ -4,6 +4,8 @@
 // latents for other tools. Each prints its key=value line on stdout and says what it wrote.
 #include <string>
 
+#include "latent/config.h"
+
 namespace latent {
 
 class Vae;
@@ -23,6 +25,13 @@ void write_traversals(const Vae& vae, const Dataset& data, const std::string& di
 // For a dataset with known factors (shapes): prints "disentanglement images=N mig=X gap_<factor>=..."
 // for the μ of the test set.
 void print_disentanglement(const Vae& vae, const Dataset& data);
+
+// Reconstructions of corrupted test images against the clean ones: prints "denoise corrupt=...
+// images=N recon_mse_clean=X recon_mse_corrupted=Y" (mean squared error per value of decode(μ(x))
+// against the clean x, for clean and for corrupted inputs) and writes denoised.png (corrupted inputs,
+// their reconstructions, the clean images).
+void write_denoising(const Vae& vae, const Dataset& data, const Corruption& corruption, const std::string& dir,
+                     uint64_t seed);
 
 // μ and log σ² of every test image with its index and label, as CSV.
 void export_latents(const Vae& vae, const Dataset& data, const std::string& path);

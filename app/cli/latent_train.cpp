@@ -16,6 +16,7 @@
 #include <fstream>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #include "cli/analysis.h"
 #include "latent/bounds.h"
@@ -52,6 +53,9 @@ latent of more than 2 dims traversals.png; on a set with known factors (shapes) 
   --ood DATA              also score DATA's test set (same image size), add it to scores.csv,
                           and print ood_auroc=: how well -ELBO tells DATA from the test set
   --export-latents FILE   write mu and log sigma^2 of every test image, with its label, as CSV
+  --eval-corrupt KIND:X   reconstruct corrupted test images (as --corrupt) and print their
+                          error against the clean ones: denoise ... recon_mse_corrupted=, and
+                          denoised.png [the run's --corrupt]
 )";
 
 struct EvalOptions {
@@ -60,6 +64,7 @@ struct EvalOptions {
   int64_t limit = 0;
   std::string ood;             // --ood: a second dataset to score
   std::string export_latents;  // --export-latents: a CSV file
+  std::optional<Corruption> corrupt;  // --eval-corrupt
   bool any() const { return iw > 0 || exact || limit > 0; }
 };
 
@@ -76,6 +81,12 @@ EvalOptions parse_eval_options(const std::vector<std::string>& unparsed) {
     } else if (flag == "--ood") {
       e.ood = unparsed[++i];
       if (e.ood.empty()) throw Error("--ood: needs a dataset (a name or a path)");
+    } else if (flag == "--eval-corrupt") {
+      try {
+        e.corrupt = parse_corruption(unparsed[++i]);
+      } catch (const Error& problem) {
+        throw Error(flag + ": " + problem.what());
+      }
     } else if (flag == "--export-latents") {
       e.export_latents = unparsed[++i];
       if (e.export_latents.empty()) throw Error("--export-latents: needs a file name");
@@ -135,7 +146,7 @@ constexpr const char* kMetricsHeader =
 // The files a run writes into --out.
 const char* const kOutputs[] = {"metrics.csv",       "checkpoint.ckpt", "reconstructions.png", "samples.png",
                                 "interpolation.png", "manifold.png",    "scores.csv",          "least-likely.png",
-                                "traversals.png",    "pseudo_inputs.png"};
+                                "traversals.png",    "pseudo_inputs.png", "denoised.png"};
 
 // --out made and writable, and no output's name taken by something that is not a file: refused now,
 // not after the training.
@@ -262,7 +273,7 @@ void write_pictures(const Vae& vae, const Dataset& data, const std::string& dir)
 }
 
 int run(int argc, char** argv) {
-  RunOptions o = parse_run_options(argc, argv, {"--eval-iw", "--eval-limit", "--ood", "--export-latents"}, {"--eval-exact"});
+  RunOptions o = parse_run_options(argc, argv, {"--eval-iw", "--eval-limit", "--ood", "--export-latents", "--eval-corrupt"}, {"--eval-exact"});
   if (o.help) {
     std::printf("%s%s%s", kUsage, run_options_help().c_str(), kEvalHelp);
     return 0;
@@ -412,6 +423,7 @@ int run(int argc, char** argv) {
   write_traversals(weights, data, o.out);
   print_disentanglement(weights, data);
   if (!eval.export_latents.empty()) export_latents(weights, data, eval.export_latents);
+  write_denoising(weights, data, eval.corrupt.value_or(o.train.corrupt), o.out, o.train.seed);
   std::fprintf(stderr, "wrote %s/{metrics.csv, checkpoint.ckpt, reconstructions.png, samples.png, interpolation.png, "
                "scores.csv, least-likely.png%s%s%s}%s%s\n",
                o.out.c_str(), o.model.prior == "vamp" ? ", pseudo_inputs.png" : "", o.model.latent_dim == 2 ? ", manifold.png" : "",

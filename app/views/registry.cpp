@@ -14,6 +14,8 @@ std::unique_ptr<View> make_gallery_view();
 std::unique_ptr<View> make_manifold_view();
 std::unique_ptr<View> make_lessons_view();
 std::unique_ptr<View> make_messages_view();
+std::unique_ptr<View> make_anomaly_view();
+std::unique_ptr<View> make_traversal_view();
 
 const std::vector<ViewInfo>& view_registry() {
   // name, title, menu key, open at start, what new weights refresh, {column, share of its height}, constructor
@@ -27,6 +29,9 @@ const std::vector<ViewInfo>& view_registry() {
       {"grid", "Manifold", "", true, kRefreshGrid, {2, 0.34f}, make_manifold_view},
       {"lessons", "Lessons", "L", false, 0, {2, 0.30f}, make_lessons_view},
       {"messages", "Messages", "M", false, 0, {0, 0.22f}, make_messages_view},
+      // Views with results of their own, computed on the worker when the weights change.
+      {"anomaly", "Outliers and likelihood", "", false, 0, {2, 0.5f}, make_anomaly_view},
+      {"traversal", "Traversals", "", false, 0, {2, 0.5f}, make_traversal_view},
   };
   return kViews;
 }
