@@ -175,6 +175,7 @@ void TrainingForm::describe(const ModelConfig& m, const TrainConfig& t) {
   lr = t.learning_rate;
   beta = float(t.beta);
   warmup = float(t.warmup_epochs);
+  std::snprintf(corrupt, sizeof corrupt, "%s", to_string(t.corrupt).c_str());
 }
 
 std::string TrainingForm::dataset_spec() const {
@@ -788,6 +789,11 @@ void AppState::reset_from_form() {
   train.learning_rate = form.lr;
   train.beta = form.beta;
   train.warmup_epochs = form.warmup;
+  try {
+    train.corrupt = parse_corruption(form.corrupt);
+  } catch (const Error& e) {
+    return notify(std::string("reset refused: corrupt input: ") + e.what(), true, 8);
+  }
   reset(model, train);  // validates both, with a banner naming the bad field
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -157,6 +158,7 @@ struct TrainingForm {
   double lr = 3e-3;
   float beta = 1.0f;
   float warmup = 0.0f;
+  char corrupt[64] = "none";  // --corrupt: a denoising VAE's corruption of the encoder's input
   char checkpoint[512] = "";
   // The model and hyperparameter fields set from a run's configuration.
   void describe(const ModelConfig& model, const TrainConfig& train);
@@ -223,6 +225,17 @@ class AppState {
   // runs on this thread in update()).
   void submit(const std::string& key, InferenceWorker::Job job) { worker_.submit(key, std::move(job)); }
   bool busy(const std::string& key) const { return worker_.busy(key); }
+  // Points other views mark on the pad (latent arithmetic's A, B, C and result, a drawing's q(z|x)):
+  // each view replaces its own marks every frame it shows; the pad draws those set in the last
+  // quarter second, so a closed view's marks go.
+  struct PadMark {
+    std::string label;
+    std::vector<float> z;      // the point, all dims
+    std::vector<float> sigma;  // q's σ per dim, for an ellipse (empty: a point)
+    uint32_t colour = 0xffffffff;  // ImGui's ABGR
+  };
+  void mark_on_pad(const std::string& owner, std::vector<PadMark> marks) { pad_marks[owner] = {now, std::move(marks)}; }
+  std::map<std::string, std::pair<double, std::vector<PadMark>>> pad_marks;
   // Refresh bits of the views open this frame (main sets it); refresh_inference computes only those.
   unsigned refresh_wanted = ~0u;
   double now = 0;

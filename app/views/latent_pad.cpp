@@ -222,6 +222,29 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     endpoint(path.front(), "A", 0);
     endpoint(path.back(), "B", state.interp_path.rows - 1);
   }
+  // Other views' marks: a point, or q's 1σ and 2σ ellipses, with its label.
+  for (const auto& [owner, entry] : state.pad_marks) {
+    if (state.now - entry.first > 0.25) continue;
+    for (const AppState::PadMark& m : entry.second) {
+      if (int(m.z.size()) != dims) continue;
+      const float mx = m.z[size_t(dx)], my = dims > 1 ? m.z[size_t(dy)] : 0.0f;
+      auto [sx, sy] = map.to_screen(mx, my);
+      if (m.sigma.size() == m.z.size()) {
+        const float rx = m.sigma[size_t(dx)] * size / (2 * state.pad_extent), ry = (dims > 1 ? m.sigma[size_t(dy)] : 0.0f) * size / (2 * state.pad_extent);
+        for (float k : {1.0f, 2.0f}) {
+          std::vector<ImVec2> ring;
+          for (int i = 0; i < 48; ++i) {
+            const float a = float(i) / 48 * 6.2831853f;
+            ring.emplace_back(sx + k * rx * std::cos(a), sy + k * ry * std::sin(a));
+          }
+          dl->AddPolyline(ring.data(), int(ring.size()), m.colour, ImDrawFlags_Closed, k == 1 ? 2.0f : 1.0f);
+        }
+      }
+      dl->AddCircleFilled(ImVec2(sx, sy), 5, m.colour);
+      dl->AddCircle(ImVec2(sx, sy), 5, IM_COL32(0, 0, 0, 220), 0, 1.5f);
+      dl->AddText(ImVec2(sx + 7, sy - 7), m.colour, m.label.c_str());
+    }
+  }
   // Dragging moves the point; the decode happens now, so the image panel shows it this frame.
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   if (ImGui::IsItemActive() && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {

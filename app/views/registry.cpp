@@ -16,6 +16,9 @@ std::unique_ptr<View> make_lessons_view();
 std::unique_ptr<View> make_messages_view();
 std::unique_ptr<View> make_anomaly_view();
 std::unique_ptr<View> make_traversal_view();
+std::unique_ptr<View> make_arithmetic_view();
+std::unique_ptr<View> make_draw_view();
+std::unique_ptr<View> make_denoise_view();
 
 const std::vector<ViewInfo>& view_registry() {
   // name, title, menu key, open at start, what new weights refresh, {column, share of its height}, constructor
@@ -32,6 +35,9 @@ const std::vector<ViewInfo>& view_registry() {
       // Views with results of their own, computed on the worker when the weights change.
       {"anomaly", "Outliers and likelihood", "", false, 0, {2, 0.5f}, make_anomaly_view},
       {"traversal", "Traversals", "", false, 0, {2, 0.5f}, make_traversal_view},
+      {"arithmetic", "Latent arithmetic", "", false, 0, {2, 0.5f}, make_arithmetic_view},
+      {"draw", "Draw", "", false, 0, {0, 0.5f}, make_draw_view},
+      {"denoise", "Denoising", "", false, 0, {2, 0.4f}, make_denoise_view},
   };
   return kViews;
 }

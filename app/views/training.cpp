@@ -184,6 +184,11 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
     state.set_warmup_epochs(f.warmup);
   help_marker("beta rises linearly from 0 over this many epochs; a cure for posterior collapse.");
   ImGui::InputInt("batch", &f.batch);
+  ImGui::InputTextWithHint("corrupt input", "none, gaussian:0.3, mask:0.5, saltpepper:0.2", f.corrupt, sizeof f.corrupt);
+  help_marker("A denoising VAE (applies on Reset): the encoder sees each training image corrupted - gaussian:S adds "
+              "noise of standard deviation S, mask:P blacks out pixels with probability P, saltpepper:P sets them to "
+              "black or white - while the reconstruction term scores the clean image. The model learns to undo the "
+              "corruption; the Denoising view shows it on test images.");
 
   section("Run");
   const bool running = state.training();
