@@ -841,6 +841,10 @@ void AppState::switch_dataset(const std::string& spec) {
 }
 
 void AppState::switch_dataset(const std::string& spec, const DataOptions& data_options) {
+  switch_dataset(spec, data_options, nullptr);
+}
+
+void AppState::switch_dataset(const std::string& spec, const DataOptions& data_options, RunAdjustment adjust) {
   try {
     Dataset d = Dataset::load(spec, data_options);
     const std::string loaded = "dataset " + spec + " loaded (" + std::to_string(d.train_size()) + " train, " +
@@ -848,12 +852,14 @@ void AppState::switch_dataset(const std::string& spec, const DataOptions& data_o
                                (d.channels() == 3 ? " RGB" : " gray") +
                                (d.labeled() ? ", " + std::to_string(d.classes()) + " classes" : ", unlabeled") + "); the model starts afresh";
     ModelConfig model = snapshot ? snapshot->model : options.run.model;
+    TrainConfig train = snapshot ? snapshot->train : options.run.train;
+    if (adjust) adjust(model, train);
     // A conditional model stays conditional, on the new data's classes; unlabeled data cannot take it.
     if (std::string problem = fit_model_to_data(model, model.conditional(), d.channels(), d.height(), d.width(), d.classes(),
                                                 "dataset " + spec);
         !problem.empty())
       throw Error(problem + "; untick 'conditional' and Reset first");
-    TrainConfig train = snapshot ? snapshot->train : options.run.train;
+    if (adjust) form.describe(model, train);
     if (!trainer) {
       make_trainer(d, model, train);
     } else {

@@ -193,6 +193,10 @@ class AppState {
   // Loads `spec` with `options` (default: the form's), keeping the current dataset when it fails.
   void switch_dataset(const std::string& spec);
   void switch_dataset(const std::string& spec, const DataOptions& options);
+  // The same, with the new run's model and training config adjusted first (a lesson's demo: "shapes
+  // at 10-D and beta = 4").
+  using RunAdjustment = void (*)(ModelConfig&, TrainConfig&);
+  void switch_dataset(const std::string& spec, const DataOptions& options, RunAdjustment adjust);
   // Paths loaded, newest first: this session's, then those the settings file kept from earlier ones.
   std::vector<std::string> recent_datasets;
   static constexpr size_t kRecentDatasets = 8;
@@ -201,6 +205,8 @@ class AppState {
   void notify(std::string text, bool error, double seconds = 6);
   // The Training panel's "Lessons" button and the View menu open the lessons (main opens the view).
   bool open_lessons_requested = false;
+  // Views to open by registry name (a lesson opens the views it talks about); the shell opens them.
+  std::vector<std::string> open_views_requested;
   bool training() const { return snapshot && snapshot->state == TrainerState::Running; }
 
   // ---- what the panels read ----

@@ -323,9 +323,10 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
   const auto& reg = view_registry();
   view_ms.assign(reg.size(), 0.0);
   keys(state, window);
-  if (std::exchange(state.open_lessons_requested, false))
+  if (std::exchange(state.open_lessons_requested, false)) state.open_views_requested.push_back("lessons");
+  for (const std::string& name : std::exchange(state.open_views_requested, {}))
     for (size_t i = 0; i < reg.size(); ++i)
-      if (std::string(reg[i].name) == "lessons") open_[i] = true;
+      if (name == reg[i].name) open_[i] = true;
   menu_bar(state, gfx, window);
 
   // A new run: every view forgets the old one's history, shown or not.

@@ -76,7 +76,7 @@ class AnomalyView final : public View {
   Dataset ood_;
   std::string ood_spec_, ood_loading_;
   std::shared_ptr<std::optional<Dataset>> ood_inbox_ = std::make_shared<std::optional<Dataset>>();
-  bool ood_asked_ = false;
+  std::string ood_asked_;  // the last options.ood loaded
   char ood_field_[512] = "";
   ImageTexture least_texture_, most_texture_;
 };
@@ -157,8 +157,8 @@ void AnomalyView::strip(AppState& state, Gfx& gfx, const char* title, ImageTextu
 
 void AnomalyView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (!begin_panel("Outliers and likelihood", open)) return ImGui::End();
-  if (!ood_asked_ && !state.options.ood.empty()) {
-    ood_asked_ = true;
+  if (state.options.ood != ood_asked_ && !state.options.ood.empty()) {  // --ood, or a lesson
+    ood_asked_ = state.options.ood;
     std::snprintf(ood_field_, sizeof ood_field_, "%s", state.options.ood.c_str());
     load_ood(state, state.options.ood);
   }

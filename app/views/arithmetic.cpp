@@ -56,14 +56,16 @@ class ArithmeticView final : public View {
   std::shared_ptr<std::optional<Result>> inbox_ = std::make_shared<std::optional<Result>>();
   int64_t asked_generation_ = -1, means_generation_ = -1, textures_from_ = -1, results_ = 0;
   Request asked_;
+  double asked_at_ = -100;  // new weights refresh at most once a second; a changed request at once
   ImageTexture analogy_texture_, strip_texture_, chosen_texture_;
 };
 
 void ArithmeticView::refresh(AppState& state) {
   auto vae = state.weights();
   if (!vae || state.data.test_size() == 0 || state.busy("arithmetic")) return;
-  if (asked_generation_ == state.weights_generation && asked_ == request_) return;
+  if (asked_ == request_ && (asked_generation_ == state.weights_generation || state.now - asked_at_ < 1.0)) return;
   asked_generation_ = state.weights_generation;
+  asked_at_ = state.now;
   asked_ = request_;
   const Dataset data = state.data;
   const Request r = request_;

@@ -62,7 +62,8 @@ class DenoiseView final : public View {
 void DenoiseView::refresh(AppState& state) {
   auto vae = state.weights();
   if (!vae || state.data.test_size() == 0) return;
-  if (asked_generation_ == state.weights_generation || state.now - asked_at_ < 0.5 || state.busy("denoise")) return;
+  // New weights at most once a second; a changed control at once (asked_at_ reset).
+  if (asked_generation_ == state.weights_generation || state.now - asked_at_ < 1.0 || state.busy("denoise")) return;
   asked_generation_ = state.weights_generation;
   asked_at_ = state.now;
   Corruption c;

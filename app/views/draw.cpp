@@ -42,6 +42,7 @@ class DrawView final : public View {
   int64_t reference_generation_ = -1;
   std::shared_ptr<std::optional<Scored>> inbox_ = std::make_shared<std::optional<Scored>>();
   int64_t asked_generation_ = -1, asked_version_ = -1, uploaded_version_ = -1, recon_from_ = -1, results_ = 0;
+  double asked_at_ = -100;
   float radius_ = 1.3f;
   float colour_[3] = {1, 1, 1};
   int start_image_ = 0;
@@ -53,8 +54,10 @@ class DrawView final : public View {
 void DrawView::refresh(AppState& state) {
   auto vae = state.weights();
   if (!vae || state.busy("draw")) return;
-  if (asked_generation_ == state.weights_generation && asked_version_ == canvas_.version()) return;
+  // A stroke is scored at once; new weights at most once a second.
+  if (asked_version_ == canvas_.version() && (asked_generation_ == state.weights_generation || state.now - asked_at_ < 1.0)) return;
   asked_generation_ = state.weights_generation;
+  asked_at_ = state.now;
   asked_version_ = canvas_.version();
   ImageBatch image = canvas_.image();
   if (state.conditional()) image.labels = {int32_t(state.condition_class)};

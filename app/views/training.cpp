@@ -200,7 +200,7 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   help_marker("Reset starts a new model with the fields above (latent dim, hidden, batch...). R does the same.");
   same_line_if_fits(button_width("Lessons (L)"));
   if (ImGui::Button("Lessons (L)")) state.open_lessons_requested = true;
-  help_marker("A guided walk through the ELBO in seven steps, each opening the views it talks about.");
+  help_marker("A guided walk through the ELBO and what VAEs are used for, each step opening the views it talks about.");
   if (state.snapshot) {
     const Snapshot& s = *state.snapshot;
     char overlay[64];
