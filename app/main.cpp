@@ -352,7 +352,7 @@ int main(int argc, char** argv) {
   const double gl_init_ms = ms_since(launched);
 
   std::vector<double> frame_ms, frame_triangles;
-  std::vector<double> build_ms, draw_ms, present_ms;  // where a frame's time goes: state + panels, drawing, showing it
+  std::vector<double> build_ms, render_ms, present_ms;  // where a frame's time goes: state + panels, drawing, showing it
   std::vector<double> presented_ms, damaged;  // frames that changed something on screen; share of pixels drawn
   int64_t pixels_unlike_full = 0, frames_unlike_full = 0;  // --redraw check
   double rss_first_frame = 0;
@@ -394,7 +394,7 @@ int main(int argc, char** argv) {
       } else {
         *frame_log << "frame,seconds,frame_ms,update_ms,textures_ms";
         for (const ViewInfo& view : registry) *frame_log << ',' << view.name << "_ms";
-        *frame_log << ",draw_ms,present_ms,damaged_share,triangles,trainer_step,cpu_ms,waiting_ms,page_faults\n";
+        *frame_log << ",render_ms,present_ms,damaged_share,triangles,trainer_step,cpu_ms,waiting_ms,page_faults\n";
       }
     }
     int frame = 0;
@@ -473,7 +473,7 @@ int main(int argc, char** argv) {
       const double ms = ms_since(frame_start);
       if (frame > 1) {
         build_ms.push_back(std::chrono::duration<double, std::milli>(built - frame_start).count());
-        draw_ms.push_back(std::chrono::duration<double, std::milli>(drawn_at - built).count());
+        render_ms.push_back(std::chrono::duration<double, std::milli>(drawn_at - built).count());
         present_ms.push_back(ms_since(drawn_at));
         if (drawn) presented_ms.push_back(ms);
       }
@@ -521,9 +521,9 @@ int main(int argc, char** argv) {
       out << "{\n  \"frames\": " << frame << ",\n  \"frame_ms_p50\": " << percentile(frame_ms, 0.5)
           << ",\n  \"frame_ms_p99\": " << percentile(frame_ms, 0.99)
           << ",\n  \"frame_ms_max\": " << (frame_ms.empty() ? 0 : *std::max_element(frame_ms.begin(), frame_ms.end()))
-          << ",\n  \"build_ms_p50\": " << percentile(build_ms, 0.5) << ",\n  \"draw_ms_p50\": " << percentile(draw_ms, 0.5)
+          << ",\n  \"build_ms_p50\": " << percentile(build_ms, 0.5) << ",\n  \"render_ms_p50\": " << percentile(render_ms, 0.5)
           << ",\n  \"present_ms_p50\": " << percentile(present_ms, 0.5)
-          << ",\n  \"build_ms_p99\": " << percentile(build_ms, 0.99) << ",\n  \"draw_ms_p99\": " << percentile(draw_ms, 0.99)
+          << ",\n  \"build_ms_p99\": " << percentile(build_ms, 0.99) << ",\n  \"render_ms_p99\": " << percentile(render_ms, 0.99)
           << ",\n  \"present_ms_p99\": " << percentile(present_ms, 0.99) << ",\n  \"presented_frames\": " << presented_ms.size()
           << ",\n  \"presented_ms_p50\": " << percentile(presented_ms, 0.5)
           << ",\n  \"presented_ms_p99\": " << percentile(presented_ms, 0.99)

@@ -88,7 +88,8 @@ TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
   ASSERT_TRUE(std::getline(log, line));
   const std::vector<std::string> parts_columns = {"update_ms", "textures_ms", "training_ms", "curves_ms", "pad_ms",
                                                   "image_ms", "interpolation_ms", "gallery_ms", "grid_ms", "lessons_ms", "messages_ms",
-                                                  "draw_ms", "present_ms"};
+                                                  "anomaly_ms", "traversal_ms", "arithmetic_ms", "draw_ms", "denoise_ms",
+                                                  "render_ms", "present_ms"};
   std::string expected_header = "frame,seconds,frame_ms";
   for (const auto& c : parts_columns) expected_header += "," + c;
   expected_header += ",damaged_share,triangles,trainer_step,cpu_ms,waiting_ms,page_faults";

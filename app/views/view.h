@@ -31,7 +31,7 @@ struct LayoutSlot {
 };
 
 struct ViewInfo {
-  const char* name;   // --views and the frame log's "<name>_ms" column
+  const char* name;   // --views and the frame log's "<name>_ms" column (not "render" or "present": the frame's own)
   const char* title;  // the window's title and its View-menu entry
   const char* key;    // its shortcut in the View menu ("" for none)
   bool open_at_start;
