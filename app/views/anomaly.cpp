@@ -9,6 +9,7 @@
 #include "latent/scores.h"
 #include "ui/plot_widget.h"
 #include "views/view.h"
+#include "views/view_job.h"
 
 namespace latent::app {
 namespace {
@@ -55,10 +56,7 @@ void histogram(Scored& s) {
 class AnomalyView final : public View {
  public:
   void draw(AppState& state, Gfx& gfx, bool* open) override;
-  void restart() override {
-    shown_.reset();
-    asked_generation_ = -1;
-  }
+  void restart() override { job_.restart(); }
 
  private:
   void refresh(AppState& state);
@@ -66,10 +64,8 @@ class AnomalyView final : public View {
   void strip(AppState& state, Gfx& gfx, const char* title, ImageTexture& texture, const ImageBatch& images,
              const std::vector<int64_t>& indices, const std::vector<float>& scores, float height);
 
-  std::optional<Scored> shown_;
-  std::shared_ptr<std::optional<Scored>> inbox_ = std::make_shared<std::optional<Scored>>();
-  int64_t asked_generation_ = -1, textures_from_ = -1, results_ = 0;
-  double asked_at_ = -100;
+  ViewJob<Scored> job_;
+  int64_t textures_from_ = -1;
   bool use_iw_ = false;
   int iw_samples_ = 50;
   // The second dataset: loaded on the worker, checked against the model when it arrives.
@@ -94,15 +90,12 @@ void AnomalyView::load_ood(AppState& state, const std::string& spec) {
 
 void AnomalyView::refresh(AppState& state) {
   auto vae = state.weights();
-  if (!vae || state.data.test_size() == 0) return;
-  if (asked_generation_ == state.weights_generation || state.now - asked_at_ < 3.0 || state.busy("anomaly")) return;
-  asked_generation_ = state.weights_generation;
-  asked_at_ = state.now;
+  // Scoring the test set takes a second of the worker: with new weights at most every 3 s.
+  if (!vae || state.data.test_size() == 0 || !job_.due(state, 3.0)) return;
   const Dataset data = state.data, ood = ood_;
   const bool iw = use_iw_;
   const int k = iw_samples_;
-  auto inbox = inbox_;
-  state.submit("anomaly", [vae, data, ood, iw, k, inbox] {
+  job_.run(state, "anomaly", [vae, data, ood, iw, k] {
     auto s = std::make_shared<Scored>();
     const int64_t limit = iw ? kIwImages : 0;
     s->test = score_test_set(*vae, data, limit);
@@ -126,7 +119,7 @@ void AnomalyView::refresh(AppState& state) {
     s->most = lowest_scores(s->test_score, kShown);
     s->least_images = data.test_images(s->least);
     s->most_images = data.test_images(s->most);
-    return [inbox, s] { *inbox = std::move(*s); };
+    return std::move(*s);
   });
 }
 
@@ -176,26 +169,22 @@ void AnomalyView::draw(AppState& state, Gfx& gfx, bool* open) {
     } else {
       ood_ = std::move(loaded);
       ood_spec_ = ood_loading_;
-      asked_generation_ = -1, asked_at_ = -100;
+      job_.invalidate();
     }
     ood_loading_.clear();
   }
-  if (inbox_->has_value()) {
-    shown_ = std::move(**inbox_);
-    inbox_->reset();
-    ++results_;
-  }
+  job_.take();
   refresh(state);
 
   // The controls: what to score by, and the second dataset.
-  if (ImGui::RadioButton("-ELBO", !use_iw_)) use_iw_ = false, asked_generation_ = -1, asked_at_ = -100;
+  if (ImGui::RadioButton("-ELBO", !use_iw_)) use_iw_ = false, job_.invalidate();
   ImGui::SameLine();
-  if (ImGui::RadioButton("-IW_K", use_iw_)) use_iw_ = true, asked_generation_ = -1, asked_at_ = -100;
+  if (ImGui::RadioButton("-IW_K", use_iw_)) use_iw_ = true, job_.invalidate();
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("00000").x + ImGui::GetFrameHeight() * 2);
   if (ImGui::InputInt("K", &iw_samples_, 10, 100, ImGuiInputTextFlags_EnterReturnsTrue)) {
     iw_samples_ = std::clamp(iw_samples_, 1, 1000);
-    if (use_iw_) asked_generation_ = -1, asked_at_ = -100;
+    if (use_iw_) job_.invalidate();
   }
   help_marker("The score is -log p(x) as the model bounds it, in nats: high = unlikely. -ELBO scores all test images "
               "with one draw of z each; -IW_K (K draws, a tighter bound) scores the first 1,000 and costs K times as much.");
@@ -211,11 +200,11 @@ void AnomalyView::draw(AppState& state, Gfx& gfx, bool* open) {
               "(Nalisnick et al. 2019): simple images with many black pixels are cheap to encode, whatever the "
               "training set was. See the Lessons.");
 
-  if (!shown_) {
+  if (!job_.result()) {
     ImGui::TextDisabled(state.weights() ? "scoring the test set..." : "no model yet");
     return ImGui::End();
   }
-  const Scored& s = *shown_;
+  const Scored& s = *job_.result();
   auto mean = [](const std::vector<float>& v) {
     double t = 0;
     for (float x : v) t += x;
@@ -238,7 +227,7 @@ void AnomalyView::draw(AppState& state, Gfx& gfx, bool* open) {
   style.size = ImVec2(roc ? ImGui::GetContentRegionAvail().x - roc_w - ImGui::GetStyle().ItemSpacing.x : -1, plot_h);
   style.x_label = s.score_name + " (nats per image)";
   style.y_label = "share per nat";
-  style.generation = uint64_t(results_);
+  style.generation = uint64_t(job_.results());
   std::vector<ui::PlotSeries> series = {{"test set", &s.bin_x, &s.test_density, IM_COL32(110, 180, 255, 255), 1.5f}};
   series.back().fill_to_zero = true;
   if (!s.ood_density.empty()) {
@@ -252,12 +241,12 @@ void AnomalyView::draw(AppState& state, Gfx& gfx, bool* open) {
     rs.size = ImVec2(roc_w, plot_h);
     rs.x_label = "false positive rate";
     rs.y_label = "true positive rate";
-    rs.generation = uint64_t(results_);
+    rs.generation = uint64_t(job_.results());
     ui::plot("roc", {{"ROC", &s.roc_x, &s.roc_y, IM_COL32(255, 150, 60, 255), 2.0f}}, {}, rs);
   }
 
-  if (textures_from_ != results_ && gfx.take_refresh_turn()) {
-    textures_from_ = results_;
+  if (textures_from_ != job_.results() && gfx.take_refresh_turn()) {
+    textures_from_ = job_.results();
     const int cols = std::max(1, int(s.least_images.count + 1) / 2);
     if (s.least_images.count > 0) least_texture_.upload_tiled(s.least_images, 2, cols);
     if (s.most_images.count > 0) most_texture_.upload_tiled(s.most_images, 2, cols);

@@ -8,6 +8,7 @@
 #include "latent/evaluation.h"
 #include "latent/latent_ops.h"
 #include "views/view.h"
+#include "views/view_job.h"
 
 namespace latent::app {
 namespace {
@@ -39,9 +40,9 @@ class ArithmeticView final : public View {
  public:
   void draw(AppState& state, Gfx& gfx, bool* open) override;
   void restart() override {
-    shown_.reset();
+    job_.restart();
     means_.reset();
-    asked_generation_ = means_generation_ = -1;
+    means_generation_ = -1;
     defaults_set_ = false;
   }
 
@@ -51,29 +52,26 @@ class ArithmeticView final : public View {
 
   Request request_;
   bool defaults_set_ = false;
-  std::optional<Result> shown_;
+  ViewJob<Result> job_;
   std::optional<ClassMeans> means_;
-  std::shared_ptr<std::optional<Result>> inbox_ = std::make_shared<std::optional<Result>>();
-  int64_t asked_generation_ = -1, means_generation_ = -1, textures_from_ = -1, results_ = 0;
+  int64_t means_generation_ = -1, textures_from_ = -1;
   Request asked_;
-  double asked_at_ = -100;  // new weights refresh at most once a second; a changed request at once
   ImageTexture analogy_texture_, strip_texture_, chosen_texture_;
 };
 
 void ArithmeticView::refresh(AppState& state) {
   auto vae = state.weights();
   if (!vae || state.data.test_size() == 0 || state.busy("arithmetic")) return;
-  if (asked_ == request_ && (asked_generation_ == state.weights_generation || state.now - asked_at_ < 1.0)) return;
-  asked_generation_ = state.weights_generation;
-  asked_at_ = state.now;
+  // New weights at most once a second; a changed request at once.
+  if (!(asked_ == request_)) job_.invalidate();
+  if (!job_.due(state, 1.0)) return;
   asked_ = request_;
   const Dataset data = state.data;
   const Request r = request_;
   const std::optional<ClassMeans> means = means_generation_ == state.weights_generation ? means_ : std::nullopt;
   const int classes = data.classes();
   const std::vector<int32_t> under = state.condition_labels();
-  auto inbox = inbox_;
-  state.submit("arithmetic", [vae, data, r, means, classes, under, inbox] {
+  job_.run(state, "arithmetic", [vae, data, r, means, classes, under] {
     auto out = std::make_shared<Result>();
     out->request = r;
     const ImageBatch abc = data.test_images({int64_t(r.a), int64_t(r.b), int64_t(r.c), int64_t(r.base)});
@@ -99,7 +97,7 @@ void ArithmeticView::refresh(AppState& state) {
       out->strip = vae->decode(path, under);
       out->points.push_back(path.row(path.rows - 1));
     }
-    return [inbox, out] { *inbox = std::move(*out); };
+    return std::move(*out);
   });
 }
 
@@ -127,12 +125,8 @@ void ArithmeticView::draw(AppState& state, Gfx& gfx, bool* open) {
         break;
       }
   }
-  if (inbox_->has_value()) {
-    shown_ = std::move(**inbox_);
-    inbox_->reset();
-    if (shown_->means) means_ = shown_->means, means_generation_ = asked_generation_;
-    ++results_;
-  }
+  if (job_.take() && job_.result()->means) means_ = job_.result()->means, means_generation_ = job_.asked_generation();
+  const Result* shown = job_.result();
   refresh(state);
 
   section("z_A - z_B + z_C");
@@ -144,16 +138,16 @@ void ArithmeticView::draw(AppState& state, Gfx& gfx, bool* open) {
   help_marker("Test images by index (hover for the class). The result is A with what B has taken away and what C "
               "has added: in a smooth latent space, e.g. a thick 7 minus a thin 7 plus a thin 2 gives a thick 2. "
               "The four points are marked on the pad.");
-  if (shown_) {
-    if (textures_from_ != results_ && gfx.take_refresh_turn()) {
-      textures_from_ = results_;
-      analogy_texture_.upload_tiled(shown_->analogy, 1, 4);
-      if (shown_->strip.count == kStrengths + 1) {
-        ImageBatch strip = shown_->strip, chosen = shown_->strip;
+  if (shown) {
+    if (textures_from_ != job_.results() && gfx.take_refresh_turn()) {
+      textures_from_ = job_.results();
+      analogy_texture_.upload_tiled(shown->analogy, 1, 4);
+      if (shown->strip.count == kStrengths + 1) {
+        ImageBatch strip = shown->strip, chosen = shown->strip;
         strip.count = kStrengths;
         strip.pixels.resize(size_t(kStrengths) * size_t(strip.pixels_per_image()));
         chosen.count = 1;
-        chosen.pixels.assign(shown_->strip.pixels.end() - shown_->strip.pixels_per_image(), shown_->strip.pixels.end());
+        chosen.pixels.assign(shown->strip.pixels.end() - shown->strip.pixels_per_image(), shown->strip.pixels.end());
         strip_texture_.upload_tiled(strip, 1, kStrengths);
         chosen_texture_.upload_tiled(chosen, 1, 1);
       }
@@ -193,7 +187,7 @@ void ArithmeticView::draw(AppState& state, Gfx& gfx, bool* open) {
     ImGui::SliderFloat("strength", &request_.strength, -2.0f, 2.0f, "%.2f");
     help_marker("v = mean mu(to) - mean mu(from), over the test images of each class. The image's z moves along v: "
                 "z + s * v. Positive s turns it towards 'to'; negative s pushes it away. The strip runs s from -2 to 2.");
-    if (shown_ && strip_texture_.valid() && chosen_texture_.valid()) {
+    if (shown && strip_texture_.valid() && chosen_texture_.valid()) {
       const float avail = ImGui::GetContentRegionAvail().y;
       const float aspect = float(strip_texture_.width()) / float(strip_texture_.height());
       const float big = std::max(32.0f, std::min(avail * 0.55f, ImGui::GetContentRegionAvail().x * 0.3f));
@@ -204,16 +198,16 @@ void ArithmeticView::draw(AppState& state, Gfx& gfx, bool* open) {
                           state.data.class_name(request_.to).c_str());
     }
   }
-  if (shown_ && shown_->points.size() >= 5) {
-    std::vector<AppState::PadMark> marks = {{"zA", shown_->points[0], {}, IM_COL32(255, 120, 120, 255)},
-                                            {"zB", shown_->points[1], {}, IM_COL32(120, 200, 255, 255)},
-                                            {"zC", shown_->points[2], {}, IM_COL32(140, 255, 140, 255)},
-                                            {"zA-zB+zC", shown_->points[3], {}, IM_COL32(255, 255, 255, 255)}};
-    if (shown_->points.size() >= 6) {
-      marks.push_back({"image", shown_->points[4], {}, IM_COL32(255, 190, 80, 255)});
+  if (shown && shown->points.size() >= 5) {
+    std::vector<AppState::PadMark> marks = {{"zA", shown->points[0], {}, IM_COL32(255, 120, 120, 255)},
+                                            {"zB", shown->points[1], {}, IM_COL32(120, 200, 255, 255)},
+                                            {"zC", shown->points[2], {}, IM_COL32(140, 255, 140, 255)},
+                                            {"zA-zB+zC", shown->points[3], {}, IM_COL32(255, 255, 255, 255)}};
+    if (shown->points.size() >= 6) {
+      marks.push_back({"image", shown->points[4], {}, IM_COL32(255, 190, 80, 255)});
       char label[32];
-      std::snprintf(label, sizeof label, "image%+.1fv", shown_->request.strength);
-      marks.push_back({label, shown_->points[5], {}, IM_COL32(255, 190, 80, 255)});
+      std::snprintf(label, sizeof label, "image%+.1fv", shown->request.strength);
+      marks.push_back({label, shown->points[5], {}, IM_COL32(255, 190, 80, 255)});
     }
     state.mark_on_pad("arithmetic", std::move(marks));
   }

@@ -8,6 +8,7 @@
 
 #include "latent/corruption.h"
 #include "views/view.h"
+#include "views/view_job.h"
 
 namespace latent::app {
 namespace {
@@ -41,18 +42,15 @@ class DenoiseView final : public View {
  public:
   void draw(AppState& state, Gfx& gfx, bool* open) override;
   void restart() override {
-    shown_.reset();
-    asked_generation_ = -1;
+    job_.restart();
     kind_ = -1;
   }
 
  private:
   void refresh(AppState& state);
 
-  std::optional<Denoised> shown_;
-  std::shared_ptr<std::optional<Denoised>> inbox_ = std::make_shared<std::optional<Denoised>>();
-  int64_t asked_generation_ = -1, textures_from_ = -1, results_ = 0;
-  double asked_at_ = -100;
+  ViewJob<Denoised> job_;
+  int64_t textures_from_ = -1;
   int kind_ = -1;  // 0 gaussian, 1 mask, 2 saltpepper; -1: not chosen yet (the run's own, else gaussian)
   float amount_[3] = {0.3f, 0.5f, 0.2f};
   int seed_ = 1, first_ = 0;
@@ -62,10 +60,8 @@ class DenoiseView final : public View {
 void DenoiseView::refresh(AppState& state) {
   auto vae = state.weights();
   if (!vae || state.data.test_size() == 0) return;
-  // New weights at most once a second; a changed control at once (asked_at_ reset).
-  if (asked_generation_ == state.weights_generation || state.now - asked_at_ < 1.0 || state.busy("denoise")) return;
-  asked_generation_ = state.weights_generation;
-  asked_at_ = state.now;
+  // New weights at most once a second; a changed control at once.
+  if (!job_.due(state, 1.0)) return;
   Corruption c;
   c.kind = kind_ == 0 ? Corruption::Kind::Gaussian : kind_ == 1 ? Corruption::Kind::Mask : Corruption::Kind::SaltPepper;
   c.amount = amount_[kind_];
@@ -74,8 +70,7 @@ void DenoiseView::refresh(AppState& state) {
   for (int64_t i = first_; i < std::min<int64_t>(first_ + kImages, state.data.test_size()); ++i) rows.push_back(i);
   const ImageBatch clean = state.data.test_images(rows);
   const uint64_t seed = uint64_t(seed_);
-  auto inbox = inbox_;
-  state.submit("denoise", [vae, clean, c, seed, inbox] {
+  job_.run(state, "denoise", [vae, clean, c, seed] {
     auto d = std::make_shared<Denoised>();
     const ImageBatch noisy = corrupt_images(clean, c, seed);
     const ImageBatch from_noisy = vae->reconstruct(noisy), from_clean = vae->reconstruct(clean);
@@ -83,7 +78,7 @@ void DenoiseView::refresh(AppState& state) {
     d->mse_corrupted = mse(from_noisy, clean);
     d->mse_clean = mse(from_clean, clean);
     d->rows = concat({&noisy, &from_noisy, &from_clean, &clean});
-    return [inbox, d] { *inbox = std::move(*d); };
+    return std::move(*d);
   });
 }
 
@@ -95,11 +90,7 @@ void DenoiseView::draw(AppState& state, Gfx& gfx, bool* open) {
     kind_ = trained.kind == Corruption::Kind::Mask ? 1 : trained.kind == Corruption::Kind::SaltPepper ? 2 : 0;
     if (trained.active()) amount_[kind_] = float(trained.amount);
   }
-  if (inbox_->has_value()) {
-    shown_ = std::move(**inbox_);
-    inbox_->reset();
-    ++results_;
-  }
+  job_.take();
   const float field = ImGui::CalcTextSize("saltpepper").x + ImGui::GetFrameHeight() * 2;
   ImGui::SetNextItemWidth(field);
   bool changed = ImGui::Combo("##kind", &kind_, "gaussian\0mask\0saltpepper\0");
@@ -113,19 +104,19 @@ void DenoiseView::draw(AppState& state, Gfx& gfx, bool* open) {
   help_marker("Corrupt the test images here, live, and see what the model makes of them - also a model trained "
               "without corruption. A denoising VAE (Training: corrupt input) learned to undo it: its encoder only "
               "ever saw corrupted images, while the reconstruction term scored the clean ones.");
-  if (changed) asked_generation_ = -1, asked_at_ = -100;
+  if (changed) job_.invalidate();
   refresh(state);
   const Corruption trained = state.snapshot ? state.snapshot->train.corrupt : Corruption{};
   ImGui::TextDisabled("this model trained on %s inputs", trained.active() ? to_string(trained).c_str() : "clean");
-  if (!shown_) {
+  if (!job_.result()) {
     ImGui::TextDisabled(state.weights() ? "reconstructing..." : "no model yet");
     return ImGui::End();
   }
-  const Denoised& d = *shown_;
+  const Denoised& d = *job_.result();
   ImGui::TextWrapped("mean squared error against the clean images: corrupted input %.4f -> its reconstruction %.4f "
                      "(from the clean input %.4f)", d.mse_input, d.mse_corrupted, d.mse_clean);
-  if (textures_from_ != results_ && gfx.take_refresh_turn()) {
-    textures_from_ = results_;
+  if (textures_from_ != job_.results() && gfx.take_refresh_turn()) {
+    textures_from_ = job_.results();
     texture_.upload_tiled(d.rows, 4, int(d.rows.count / 4));
   }
   if (texture_.valid()) {

@@ -9,6 +9,7 @@
 #include "latent/scores.h"
 #include "ui/canvas.h"
 #include "views/view.h"
+#include "views/view_job.h"
 
 namespace latent::app {
 namespace {
@@ -27,9 +28,8 @@ class DrawView final : public View {
  public:
   void draw(AppState& state, Gfx& gfx, bool* open) override;
   void restart() override {
-    shown_.reset();
+    job_.restart();
     reference_.reset();
-    asked_generation_ = -1;
   }
 
  private:
@@ -37,12 +37,10 @@ class DrawView final : public View {
   void paint(AppState& state, Gfx& gfx, float side);
 
   ui::Canvas canvas_;
-  std::optional<Scored> shown_;
-  std::shared_ptr<const std::vector<float>> reference_;
+  ViewJob<Scored> job_;
+  std::shared_ptr<const std::vector<float>> reference_;  // kept while the weights stay
   int64_t reference_generation_ = -1;
-  std::shared_ptr<std::optional<Scored>> inbox_ = std::make_shared<std::optional<Scored>>();
-  int64_t asked_generation_ = -1, asked_version_ = -1, uploaded_version_ = -1, recon_from_ = -1, results_ = 0;
-  double asked_at_ = -100;
+  int64_t asked_version_ = -1, uploaded_version_ = -1, recon_from_ = -1;
   float radius_ = 1.3f;
   float colour_[3] = {1, 1, 1};
   int start_image_ = 0;
@@ -53,19 +51,16 @@ class DrawView final : public View {
 
 void DrawView::refresh(AppState& state) {
   auto vae = state.weights();
-  if (!vae || state.busy("draw")) return;
   // A stroke is scored at once; new weights at most once a second.
-  if (asked_version_ == canvas_.version() && (asked_generation_ == state.weights_generation || state.now - asked_at_ < 1.0)) return;
-  asked_generation_ = state.weights_generation;
-  asked_at_ = state.now;
+  if (asked_version_ != canvas_.version()) job_.invalidate();
+  if (!vae || state.busy("draw") || !job_.due(state, 1.0)) return;
   asked_version_ = canvas_.version();
   ImageBatch image = canvas_.image();
   if (state.conditional()) image.labels = {int32_t(state.condition_class)};
   const Dataset data = state.data;
   const std::shared_ptr<const std::vector<float>> reference = reference_generation_ == state.weights_generation ? reference_ : nullptr;
   const int64_t version = canvas_.version();
-  auto inbox = inbox_;
-  state.submit("draw", [vae, image, data, reference, version, inbox] {
+  job_.run(state, "draw", [vae, image, data, reference, version] {
     auto out = std::make_shared<Scored>();
     out->canvas_version = version;
     out->score = ui::score_drawing(*vae, image);
@@ -75,7 +70,7 @@ void DrawView::refresh(AppState& state) {
       std::sort(scores.begin(), scores.end());
       out->reference = std::make_shared<const std::vector<float>>(std::move(scores));
     }
-    return [inbox, out] { *inbox = std::move(*out); };
+    return std::move(*out);
   });
 }
 
@@ -117,12 +112,8 @@ void DrawView::draw(AppState& state, Gfx& gfx, bool* open) {
     return ImGui::End();
   }
   canvas_.resize(state.data.channels(), state.data.height(), state.data.width());
-  if (inbox_->has_value()) {
-    shown_ = std::move(**inbox_);
-    inbox_->reset();
-    if (shown_->reference) reference_ = shown_->reference, reference_generation_ = asked_generation_;
-    ++results_;
-  }
+  if (job_.take() && job_.result()->reference)
+    reference_ = job_.result()->reference, reference_generation_ = job_.asked_generation();
   if (ImGui::SmallButton("clear")) canvas_.clear();
   ImGui::SameLine();
   if (ImGui::SmallButton("start from test image")) {
@@ -153,22 +144,22 @@ void DrawView::draw(AppState& state, Gfx& gfx, bool* open) {
   ImGui::EndGroup();
   ImGui::SameLine();
   ImGui::BeginGroup();
-  if (shown_ && shown_->score.reconstruction.count == 1) {
-    if (recon_from_ != results_) {
-      recon_from_ = results_;
-      recon_texture_.upload_tiled(shown_->score.reconstruction, 1, 1);
+  if (job_.result() && job_.result()->score.reconstruction.count == 1) {
+    if (recon_from_ != job_.results()) {
+      recon_from_ = job_.results();
+      recon_texture_.upload_tiled(job_.result()->score.reconstruction, 1, 1);
     }
     const float aspect = float(canvas_.width()) / float(std::max(1, canvas_.height()));
     gfx.renderer.image(recon_texture_, aspect >= 1 ? ImVec2(side, side / aspect) : ImVec2(side * aspect, side), gfx.colormap);
-    ImGui::TextDisabled("reconstruction%s", shown_->canvas_version != canvas_.version() ? " ..." : "");
+    ImGui::TextDisabled("reconstruction%s", job_.result()->canvas_version != canvas_.version() ? " ..." : "");
   }
   ImGui::EndGroup();
-  if (shown_) {
-    const ui::DrawingScore& s = shown_->score;
+  if (const Scored* shown = job_.result()) {
+    const ui::DrawingScore& s = shown->score;
     ImGui::Text("-ELBO %.1f nats = recon %.1f + KL %.1f", s.neg_elbo, s.recon, s.kl);
     ImGui::Text("-IW_%d %.1f nats (a tighter bound on -log p(x))", s.iw_samples, s.neg_iw);
-    if (shown_->reference && !shown_->reference->empty()) {
-      const auto& ref = *shown_->reference;
+    if (shown->reference && !shown->reference->empty()) {
+      const auto& ref = *shown->reference;
       const double above = double(ref.end() - std::upper_bound(ref.begin(), ref.end(), float(s.neg_elbo))) / double(ref.size());
       ImGui::TextWrapped("the model finds it more likely than %.0f%% of the test images (their median -ELBO: %.1f)",
                          100.0 * above, ref[ref.size() / 2]);

@@ -11,6 +11,7 @@
 #include "latent/evaluation.h"
 #include "latent/latent_ops.h"
 #include "views/view.h"
+#include "views/view_job.h"
 
 namespace latent::app {
 namespace {
@@ -31,19 +32,14 @@ struct Traversal {
 class TraversalView final : public View {
  public:
   void draw(AppState& state, Gfx& gfx, bool* open) override;
-  void restart() override {
-    shown_.reset();
-    asked_generation_ = -1;
-  }
+  void restart() override { job_.restart(); }
 
  private:
   void refresh(AppState& state);
   void factor_matrix(const Traversal& t);
 
-  std::optional<Traversal> shown_;
-  std::shared_ptr<std::optional<Traversal>> inbox_ = std::make_shared<std::optional<Traversal>>();
-  int64_t asked_generation_ = -1, textures_from_ = -1, results_ = 0;
-  double asked_at_ = -100;
+  ViewJob<Traversal> job_;
+  int64_t textures_from_ = -1;
   int around_ = 0;  // 0: the pad's z, 1: a test image's μ, 2: zero
   int image_ = 0;
   float radius_ = 3.0f;
@@ -57,19 +53,15 @@ void TraversalView::refresh(AppState& state) {
   if (!vae || state.data.test_size() == 0) return;
   std::vector<float> base(size_t(vae->config().latent_dim), 0.0f);
   if (around_ == 0 && state.z.size() == base.size()) base = state.z;
-  const bool base_moved = base != asked_base_;
-  if (!base_moved && (asked_generation_ == state.weights_generation || state.now - asked_at_ < 1.0)) return;
-  if (state.busy("traversal")) return;
-  asked_generation_ = state.weights_generation;
-  asked_at_ = state.now;
+  if (base != asked_base_) job_.invalidate();  // the pad's point moved
+  if (!job_.due(state, 1.0) || state.busy("traversal")) return;
   asked_base_ = base;
   image_ = std::clamp(image_, 0, int(state.data.test_size()) - 1);
   const Dataset data = state.data;
   const int around = around_, image = image_, steps = steps_;
   const float radius = radius_;
   const std::vector<int32_t> under = state.condition_labels();
-  auto inbox = inbox_;
-  state.submit("traversal", [vae, data, base, around, image, steps, radius, under, inbox] {
+  job_.run(state, "traversal", [vae, data, base, around, image, steps, radius, under] {
     auto t = std::make_shared<Traversal>();
     const Evaluation e = evaluate_test_set(*vae, data, kSampleImages);
     const EncodedSet encoded = encode_test_set(*vae, data, kSampleImages);
@@ -87,7 +79,7 @@ void TraversalView::refresh(AppState& state) {
         t->problem = problem.what();
       }
     }
-    return [inbox, t] { *inbox = std::move(*t); };
+    return std::move(*t);
   });
 }
 
@@ -139,37 +131,33 @@ void TraversalView::factor_matrix(const Traversal& t) {
 
 void TraversalView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (!begin_panel("Traversals", open)) return ImGui::End();
-  if (inbox_->has_value()) {
-    shown_ = std::move(**inbox_);
-    inbox_->reset();
-    ++results_;
-  }
+  job_.take();
   refresh(state);
   const float field = ImGui::CalcTextSize("000000").x + ImGui::GetFrameHeight() * 2;
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("a test image's mu").x + ImGui::GetFrameHeight() * 2);
-  if (ImGui::Combo("around", &around_, "the pad's z\0a test image's mu\0zero\0")) asked_generation_ = -1, asked_at_ = -100;
+  if (ImGui::Combo("around", &around_, "the pad's z\0a test image's mu\0zero\0")) job_.invalidate();
   help_marker("Each row changes one latent dimension from -r to r and holds the others here. A dimension that "
               "changes one thing (thickness, slant, position) is interpretable; a collapsed one changes nothing.");
   if (around_ == 1) {
     same_line_if_fits(field + ImGui::CalcTextSize("image").x);
     ImGui::SetNextItemWidth(field);
-    if (ImGui::InputInt("image", &image_, 1, 10)) asked_generation_ = -1, asked_at_ = -100;
+    if (ImGui::InputInt("image", &image_, 1, 10)) job_.invalidate();
   }
   same_line_if_fits(field * 2);
   ImGui::SetNextItemWidth(field * 1.5f);
-  if (ImGui::SliderFloat("r", &radius_, 0.5f, 6.0f, "%.1f")) asked_generation_ = -1, asked_at_ = -100;
+  if (ImGui::SliderFloat("r", &radius_, 0.5f, 6.0f, "%.1f")) job_.invalidate();
   same_line_if_fits(field * 2);
   ImGui::SetNextItemWidth(field * 1.5f);
-  if (ImGui::SliderInt("steps", &steps_, 3, 21)) asked_generation_ = -1, asked_at_ = -100;
+  if (ImGui::SliderInt("steps", &steps_, 3, 21)) job_.invalidate();
   class_picker(state);
 
-  if (!shown_ || shown_->images.count == 0) {
+  if (!job_.result() || job_.result()->images.count == 0) {
     ImGui::TextDisabled(state.weights() ? "decoding..." : "no model yet");
     return ImGui::End();
   }
-  const Traversal& t = *shown_;
-  if (textures_from_ != results_ && gfx.take_refresh_turn()) {
-    textures_from_ = results_;
+  const Traversal& t = *job_.result();
+  if (textures_from_ != job_.results() && gfx.take_refresh_turn()) {
+    textures_from_ = job_.results();
     texture_.upload_tiled(t.images, int(t.order.size()), t.steps);
   }
   ImGui::TextDisabled("rows by %s, most first; z from -%.1f to %.1f", t.kl.empty() ? "Var(mu_d)" : "KL per dim", radius_, radius_);
