@@ -394,6 +394,10 @@ TEST(AppState, EveryBadTypedValueIsABannerAndNothingChanges) {
        "reset refused: dense widths '0'"},
       {"lr 0 on reset", [&] { state.form.lr = 0; state.reset_from_form(); }, "reset refused: learning rate must be"},
       {"sigma 0", [&] { state.form.likelihood = 1; state.form.sigma = 0; state.reset_from_form(); }, "reset refused: gaussian sigma"},
+      {"corrupt kind", [&] { std::snprintf(state.form.corrupt, sizeof state.form.corrupt, "blur:2"); state.reset_from_form(); },
+       "reset refused: corrupt input: unknown corruption 'blur'"},
+      {"corrupt probability", [&] { std::snprintf(state.form.corrupt, sizeof state.form.corrupt, "mask:1.5"); state.reset_from_form(); },
+       "reset refused: corrupt input: a corruption probability must be in [0, 1]"},
       {"lr 0", [&] { state.set_learning_rate(0); }, "learning rate must be in (0, 10]"},
       {"lr negative", [&] { state.set_learning_rate(-0.01); }, "learning rate must be in (0, 10]"},
       {"lr NaN", [&] { state.set_learning_rate(std::nan("")); }, "learning rate must be in (0, 10]"},
@@ -443,6 +447,19 @@ TEST(AppState, ResetAppliesTheConvFields) {
   state.reset_from_form();
   ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->run_id != conv_run; })) << banners_text(state);
   EXPECT_TRUE(state.snapshot->model.dense.empty());
+}
+
+// The 'corrupt input' field applies on Reset: a denoising run, and the field shows it afterwards.
+TEST(AppState, ResetAppliesTheCorruption) {
+  AppState state(options({}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot != nullptr; }));
+  const int run = state.snapshot->run_id;
+  std::snprintf(state.form.corrupt, sizeof state.form.corrupt, "saltpepper:0.25");
+  state.reset_from_form();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->run_id != run; })) << banners_text(state);
+  EXPECT_EQ(to_string(state.snapshot->train.corrupt), "saltpepper:0.25");
+  state.form.describe(state.snapshot->model, state.snapshot->train);
+  EXPECT_STREQ(state.form.corrupt, "saltpepper:0.25");
 }
 
 // The conditional VAE in the explorer: --conditional takes the data's classes; the class picker
