@@ -51,6 +51,19 @@ void histogram(Scored& s) {
   if (!s.ood_score.empty()) s.ood_density = density(s.ood_score);
 }
 
+// Why `other` cannot be scored by `vae`, or "".
+std::string unfit(const Vae& vae, const Dataset& other) {
+  const ModelConfig& m = vae.config();
+  if (std::string problem = image_mismatch(m, other.channels(), other.height(), other.width(), "dataset " + other.name(), "the model");
+      !problem.empty())
+    return problem;
+  if (m.conditional() && other.classes() != m.classes)
+    return "the conditional model needs each image's class among its " + std::to_string(m.classes) + " classes, and dataset " +
+           other.name() + (other.labeled() ? " has " + std::to_string(other.classes()) : std::string(" has no labels"));
+  if (other.test_size() == 0) return "dataset " + other.name() + " has no test images";
+  return "";
+}
+
 }  // namespace
 
 class AnomalyView final : public View {
@@ -71,7 +84,9 @@ class AnomalyView final : public View {
   // The second dataset: loaded on the worker, checked against the model when it arrives.
   Dataset ood_;
   std::string ood_spec_, ood_loading_;
-  std::shared_ptr<std::optional<Dataset>> ood_inbox_ = std::make_shared<std::optional<Dataset>>();
+  // A loaded dataset, or why it could not be loaded.
+  using Loaded = std::pair<Dataset, std::string>;
+  std::shared_ptr<std::optional<Loaded>> ood_inbox_ = std::make_shared<std::optional<Loaded>>();
   std::string ood_asked_;  // the last options.ood loaded
   char ood_field_[512] = "";
   ImageTexture least_texture_, most_texture_;
@@ -83,8 +98,13 @@ void AnomalyView::load_ood(AppState& state, const std::string& spec) {
   const DataOptions options = state.form.data_options();
   auto inbox = ood_inbox_;
   state.submit("ood-load", [spec, options, inbox] {
-    auto loaded = std::make_shared<Dataset>(Dataset::load(spec, options));  // throws: the worker posts the message
-    return [inbox, loaded] { *inbox = *loaded; };
+    auto loaded = std::make_shared<Loaded>();
+    try {
+      loaded->first = Dataset::load(spec, options);
+    } catch (const std::exception& e) {
+      loaded->second = e.what();
+    }
+    return [inbox, loaded] { *inbox = std::move(*loaded); };
   });
 }
 
@@ -92,6 +112,11 @@ void AnomalyView::refresh(AppState& state) {
   auto vae = state.weights();
   // Scoring the test set takes a second of the worker: with new weights at most every 3 s.
   if (!vae || state.data.test_size() == 0 || !job_.due(state, 3.0)) return;
+  if (!ood_.empty())
+    if (std::string problem = unfit(*vae, ood_); !problem.empty()) {  // the model changed under it
+      state.notify("Outliers: " + ood_.name() + " is no longer scored: " + problem, true, 10);
+      ood_ = Dataset();
+    }
   const Dataset data = state.data, ood = ood_;
   const bool iw = use_iw_;
   const int k = iw_samples_;
@@ -156,16 +181,15 @@ void AnomalyView::draw(AppState& state, Gfx& gfx, bool* open) {
     load_ood(state, state.options.ood);
   }
   if (ood_inbox_->has_value()) {
-    Dataset loaded = std::move(**ood_inbox_);
+    Dataset loaded = std::move((*ood_inbox_)->first);
+    const std::string failed = std::move((*ood_inbox_)->second);
     ood_inbox_->reset();
     const auto vae = state.weights();
-    const std::string problem =
-        vae ? image_mismatch(vae->config(), loaded.channels(), loaded.height(), loaded.width(), "dataset " + loaded.name(), "the model")
-            : "";
-    if (!problem.empty()) {
+    const std::string problem = failed.empty() && vae ? unfit(*vae, loaded) : "";
+    if (!failed.empty()) {
+      state.notify("Outliers: the other dataset was not loaded: " + failed, true, 10);
+    } else if (!problem.empty()) {
       state.notify("Outliers: " + problem + "; it cannot be scored", true, 10);
-    } else if (loaded.test_size() == 0) {
-      state.notify("Outliers: dataset " + loaded.name() + " has no test images", true, 10);
     } else {
       ood_ = std::move(loaded);
       ood_spec_ = ood_loading_;
