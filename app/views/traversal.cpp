@@ -162,7 +162,10 @@ void TraversalView::draw(AppState& state, Gfx& gfx, bool* open) {
   }
   ImGui::TextDisabled("rows by %s, most first; z from -%.1f to %.1f", t.kl.empty() ? "Var(mu_d)" : "KL per dim", radius_, radius_);
   const float matrix_h = t.factors ? (ImGui::GetTextLineHeight() + 2) * float(t.order.size() + 3) : 0;
-  ImGui::BeginChild("rows", ImVec2(0, std::max(60.0f, ImGui::GetContentRegionAvail().y - matrix_h)));
+  // The rows get at least half of a short window; the matrix scrolls in what is left.
+  const float avail = ImGui::GetContentRegionAvail().y;
+  const float rows_h = std::max(60.0f, std::max(avail * 0.5f, avail - matrix_h));
+  ImGui::BeginChild("rows", ImVec2(0, rows_h));
   if (texture_.valid()) {
     const float label_w = ImGui::CalcTextSize("z00 KL 00.00 collapsed").x + 8;
     const float width = std::max(40.0f, ImGui::GetContentRegionAvail().x - label_w);
@@ -186,7 +189,11 @@ void TraversalView::draw(AppState& state, Gfx& gfx, bool* open) {
                         "the decoder learned to ignore z_d.", kActiveUnitVariance, (long long)kSampleImages);
   }
   ImGui::EndChild();
-  if (t.factors) factor_matrix(t);
+  if (t.factors) {
+    ImGui::BeginChild("factors", ImVec2(0, 0));
+    factor_matrix(t);
+    ImGui::EndChild();
+  }
   else if (!t.problem.empty()) ImGui::TextDisabled("%s", t.problem.c_str());
   ImGui::End();
 }
