@@ -101,12 +101,32 @@ void ArithmeticView::refresh(AppState& state) {
   });
 }
 
+// A test image by index, and on labelled data by class: picking a class jumps to the next image of
+// it (picking the same class again steps on through that class).
 void ArithmeticView::image_field(AppState& state, const char* label, int* index) {
+  ImGui::PushID(label);
+  if (label[0] != '#') {  // the name before its fields: "A [index] [class]"
+    ImGui::TextUnformatted(label);
+    ImGui::SameLine(0, ImGui::GetStyle().ItemInnerSpacing.x);
+  }
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("000000").x + ImGui::GetFrameHeight() * 2);
-  ImGui::InputInt(label, index, 1, 100);
+  ImGui::InputInt("##index", index, 1, 100);
   *index = std::clamp(*index, 0, std::max(0, int(state.data.test_size()) - 1));
-  if (ImGui::IsItemHovered() && state.data.test_size() > 0)
-    ImGui::SetTooltip("test #%d: %s", *index, state.data.class_name(state.data.test_labels()[size_t(*index)]).c_str());
+  const auto& labels = state.data.test_labels();
+  if (state.data.labeled() && size_t(*index) < labels.size()) {
+    ImGui::SameLine(0, ImGui::GetStyle().ItemInnerSpacing.x);
+    ImGui::SetNextItemWidth(ImGui::CalcTextSize("T-shirt/top").x + ImGui::GetFrameHeight());
+    if (ImGui::BeginCombo("##class", state.data.class_name(labels[size_t(*index)]).c_str())) {
+      for (int k = 0; k < state.data.classes(); ++k)
+        if (ImGui::Selectable(state.data.class_name(k).c_str(), k == labels[size_t(*index)])) {
+          const int next = step_to_label(labels, *index, k, 1);
+          if (next >= 0) *index = next;
+        }
+      ImGui::EndCombo();
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("pick a class: the next test image of it");
+  }
+  ImGui::PopID();
 }
 
 void ArithmeticView::draw(AppState& state, Gfx& gfx, bool* open) {
@@ -130,12 +150,13 @@ void ArithmeticView::draw(AppState& state, Gfx& gfx, bool* open) {
   refresh(state);
 
   section("z_A - z_B + z_C");
+  const float field_w = ImGui::CalcTextSize("000000 B T-shirt/top").x + ImGui::GetFrameHeight() * 5;
   image_field(state, "A", &request_.a);
-  same_line_if_fits(ImGui::CalcTextSize("000000 B").x + ImGui::GetFrameHeight() * 3);
+  same_line_if_fits(field_w);
   image_field(state, "B", &request_.b);
-  same_line_if_fits(ImGui::CalcTextSize("000000 C").x + ImGui::GetFrameHeight() * 3);
+  same_line_if_fits(field_w);
   image_field(state, "C", &request_.c);
-  help_marker("Test images by index (hover for the class). The result is A with what B has taken away and what C "
+  help_marker("Test images by index, or by class (the combo beside each). The result is A with what B has taken away and what C "
               "has added: in a smooth latent space, e.g. a thick 7 minus a thin 7 plus a thin 2 gives a thick 2. "
               "The four points are marked on the pad.");
   if (shown) {
@@ -179,10 +200,8 @@ void ArithmeticView::draw(AppState& state, Gfx& gfx, bool* open) {
     class_combo("##from", &request_.from);
     same_line_if_fits(ImGui::CalcTextSize("to T-shirt/top").x + ImGui::GetFrameHeight() * 3);
     class_combo("##to", &request_.to);
-    same_line_if_fits(ImGui::CalcTextSize("image 000000").x + ImGui::GetFrameHeight() * 3);
-    ImGui::TextUnformatted("image");
-    ImGui::SameLine();
-    image_field(state, "##image", &request_.base);
+    same_line_if_fits(ImGui::CalcTextSize("image 000000 T-shirt/top").x + ImGui::GetFrameHeight() * 5);
+    image_field(state, "image", &request_.base);
     ImGui::SetNextItemWidth(std::min(ImGui::GetContentRegionAvail().x * 0.6f, 300.0f));
     ImGui::SliderFloat("strength", &request_.strength, -2.0f, 2.0f, "%.2f");
     help_marker("v = mean mu(to) - mean mu(from), over the test images of each class. The image's z moves along v: "
