@@ -121,30 +121,30 @@ void AnomalyView::refresh(AppState& state) {
   const bool iw = use_iw_;
   const int k = iw_samples_;
   job_.run(state, "anomaly", [vae, data, ood, iw, k] {
-    auto s = std::make_shared<Scored>();
+    Scored s;
     const int64_t limit = iw ? kIwImages : 0;
-    s->test = score_test_set(*vae, data, limit);
-    if (!ood.empty()) s->ood = score_test_set(*vae, ood, limit);
+    s.test = score_test_set(*vae, data, limit);
+    if (!ood.empty()) s.ood = score_test_set(*vae, ood, limit);
     auto images = [](const Dataset& d, int64_t n) {
       std::vector<int64_t> rows(size_t(std::min<int64_t>(n, d.test_size())));
       for (size_t i = 0; i < rows.size(); ++i) rows[i] = int64_t(i);
       return d.test_images(rows);
     };
-    s->test_score = iw ? iw_scores(*vae, images(data, limit), k) : s->test.neg_elbo;
-    if (!ood.empty()) s->ood_score = iw ? iw_scores(*vae, images(ood, limit), k) : s->ood.neg_elbo;
-    s->score_name = iw ? "-IW(" + std::to_string(k) + ")" : "-ELBO";
-    histogram(*s);
+    s.test_score = iw ? iw_scores(*vae, images(data, limit), k) : s.test.neg_elbo;
+    if (!ood.empty()) s.ood_score = iw ? iw_scores(*vae, images(ood, limit), k) : s.ood.neg_elbo;
+    s.score_name = iw ? "-IW(" + std::to_string(k) + ")" : "-ELBO";
+    histogram(s);
     if (!ood.empty()) {
-      s->auroc = auroc(s->test_score, s->ood_score);
-      s->roc = roc_curve(s->test_score, s->ood_score, 256);
-      s->roc_x.assign(s->roc.false_positive_rate.begin(), s->roc.false_positive_rate.end());
-      s->roc_y.assign(s->roc.true_positive_rate.begin(), s->roc.true_positive_rate.end());
+      s.auroc = auroc(s.test_score, s.ood_score);
+      s.roc = roc_curve(s.test_score, s.ood_score, 256);
+      s.roc_x.assign(s.roc.false_positive_rate.begin(), s.roc.false_positive_rate.end());
+      s.roc_y.assign(s.roc.true_positive_rate.begin(), s.roc.true_positive_rate.end());
     }
-    s->least = highest_scores(s->test_score, kShown);
-    s->most = lowest_scores(s->test_score, kShown);
-    s->least_images = data.test_images(s->least);
-    s->most_images = data.test_images(s->most);
-    return std::move(*s);
+    s.least = highest_scores(s.test_score, kShown);
+    s.most = lowest_scores(s.test_score, kShown);
+    s.least_images = data.test_images(s.least);
+    s.most_images = data.test_images(s.most);
+    return s;
   });
 }
 

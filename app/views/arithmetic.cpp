@@ -72,32 +72,32 @@ void ArithmeticView::refresh(AppState& state) {
   const int classes = data.classes();
   const std::vector<int32_t> under = state.condition_labels();
   job_.run(state, "arithmetic", [vae, data, r, means, classes, under] {
-    auto out = std::make_shared<Result>();
-    out->request = r;
+    Result out;
+    out.request = r;
     const ImageBatch abc = data.test_images({int64_t(r.a), int64_t(r.b), int64_t(r.c), int64_t(r.base)});
     const Posterior q = vae->encode(abc);
     const std::vector<float> result = latent_analogy(q.mu.row(0), q.mu.row(1), q.mu.row(2));
     const ImageBatch decoded = vae->decode(LatentMatrix{1, q.mu.cols, result}, under);
-    out->analogy = data.test_images({int64_t(r.a), int64_t(r.b), int64_t(r.c)});
-    out->analogy.labels.clear();
-    out->analogy.pixels.insert(out->analogy.pixels.end(), decoded.pixels.begin(), decoded.pixels.end());
-    out->analogy.count = 4;
-    out->points = {q.mu.row(0), q.mu.row(1), q.mu.row(2), result, q.mu.row(3)};
+    out.analogy = data.test_images({int64_t(r.a), int64_t(r.b), int64_t(r.c)});
+    out.analogy.labels.clear();
+    out.analogy.pixels.insert(out.analogy.pixels.end(), decoded.pixels.begin(), decoded.pixels.end());
+    out.analogy.count = 4;
+    out.points = {q.mu.row(0), q.mu.row(1), q.mu.row(2), result, q.mu.row(3)};
     if (classes > 0) {
       if (means) {
-        out->means = means;
+        out.means = means;
       } else {
         const EncodedSet set = encode_test_set(*vae, data, kMeanImages);
-        out->means = class_means(set.posterior.mu, set.labels, classes);
+        out.means = class_means(set.posterior.mu, set.labels, classes);
       }
       std::vector<float> strengths;
       for (int i = 0; i < kStrengths; ++i) strengths.push_back(-2.0f + 4.0f * float(i) / float(kStrengths - 1));
       strengths.push_back(r.strength);
-      const LatentMatrix path = attribute_path(q.mu.row(3), out->means->means.row(r.from), out->means->means.row(r.to), strengths);
-      out->strip = vae->decode(path, under);
-      out->points.push_back(path.row(path.rows - 1));
+      const LatentMatrix path = attribute_path(q.mu.row(3), out.means->means.row(r.from), out.means->means.row(r.to), strengths);
+      out.strip = vae->decode(path, under);
+      out.points.push_back(path.row(path.rows - 1));
     }
-    return std::move(*out);
+    return out;
   });
 }
 

@@ -71,14 +71,14 @@ void DenoiseView::refresh(AppState& state) {
   const ImageBatch clean = state.data.test_images(rows);
   const uint64_t seed = uint64_t(seed_);
   job_.run(state, "denoise", [vae, clean, c, seed] {
-    auto d = std::make_shared<Denoised>();
+    Denoised d;
     const ImageBatch noisy = corrupt_images(clean, c, seed);
     const ImageBatch from_noisy = vae->reconstruct(noisy), from_clean = vae->reconstruct(clean);
-    d->mse_input = mse(noisy, clean);
-    d->mse_corrupted = mse(from_noisy, clean);
-    d->mse_clean = mse(from_clean, clean);
-    d->rows = concat({&noisy, &from_noisy, &from_clean, &clean});
-    return std::move(*d);
+    d.mse_input = mse(noisy, clean);
+    d.mse_corrupted = mse(from_noisy, clean);
+    d.mse_clean = mse(from_clean, clean);
+    d.rows = concat({&noisy, &from_noisy, &from_clean, &clean});
+    return d;
   });
 }
 

@@ -61,16 +61,16 @@ void DrawView::refresh(AppState& state) {
   const std::shared_ptr<const std::vector<float>> reference = reference_generation_ == state.weights_generation ? reference_ : nullptr;
   const int64_t version = canvas_.version();
   job_.run(state, "draw", [vae, image, data, reference, version] {
-    auto out = std::make_shared<Scored>();
-    out->canvas_version = version;
-    out->score = ui::score_drawing(*vae, image);
-    out->reference = reference;
-    if (!out->reference && data.test_size() > 0) {
+    Scored out;
+    out.canvas_version = version;
+    out.score = ui::score_drawing(*vae, image);
+    out.reference = reference;
+    if (!out.reference && data.test_size() > 0) {
       std::vector<float> scores = score_test_set(*vae, data, kReferenceImages).neg_elbo;
       std::sort(scores.begin(), scores.end());
-      out->reference = std::make_shared<const std::vector<float>>(std::move(scores));
+      out.reference = std::make_shared<const std::vector<float>>(std::move(scores));
     }
-    return std::move(*out);
+    return out;
   });
 }
 

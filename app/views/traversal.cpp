@@ -62,24 +62,24 @@ void TraversalView::refresh(AppState& state) {
   const float radius = radius_;
   const std::vector<int32_t> under = state.condition_labels();
   job_.run(state, "traversal", [vae, data, base, around, image, steps, radius, under] {
-    auto t = std::make_shared<Traversal>();
+    Traversal t;
     const Evaluation e = evaluate_test_set(*vae, data, kSampleImages);
     const EncodedSet encoded = encode_test_set(*vae, data, kSampleImages);
-    t->kl = e.kl_per_dim;
-    t->activity = latent_activity(encoded.posterior.mu);
-    t->order = dims_by_information(t->kl.empty() ? t->activity : t->kl);
+    t.kl = e.kl_per_dim;
+    t.activity = latent_activity(encoded.posterior.mu);
+    t.order = dims_by_information(t.kl.empty() ? t.activity : t.kl);
     std::vector<float> centre = base;
     if (around == 1) centre = vae->encode(data.test_images({int64_t(image)})).mu.row(0);
-    t->steps = steps;
-    t->images = vae->decode(traversal_latents(centre, t->order, radius, steps), under);
+    t.steps = steps;
+    t.images = vae->decode(traversal_latents(centre, t.order, radius, steps), under);
     if (!data.factors().empty()) {
       try {
-        t->factors = mutual_information_gap(*vae, data, kSampleImages);
+        t.factors = mutual_information_gap(*vae, data, kSampleImages);
       } catch (const Error& problem) {
-        t->problem = problem.what();
+        t.problem = problem.what();
       }
     }
-    return std::move(*t);
+    return t;
   });
 }
 
