@@ -1,5 +1,7 @@
 #include "app_state.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <algorithm>
 #include <cmath>
@@ -14,6 +16,7 @@
 #include "latent/checkpoint.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
+#include "latent/torchscript.h"
 #include "ui/export_image.h"
 
 namespace latent::app {
@@ -43,7 +46,7 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--frame-log", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
                                               "--layout", "--autosave", "--tab", "--digit", "--redraw", "--ood"};
-  static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps"};
+  static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps", "--watch"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
   if (!o.run.given.count("--out")) o.run.out = "";
@@ -53,6 +56,7 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
     if (f == "--train") { o.train = true; continue; }
     if (f == "--log-y") { o.log_y = true; continue; }
     if (f == "--sample-eps") { o.sample_eps = true; continue; }
+    if (f == "--watch") { o.watch = true; continue; }
     const std::string& v = u[++i];
     if (f == "--frames") {
       int64_t n = parse_int(f, v);
@@ -122,6 +126,8 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
       o.digit = int(d);
     }
   }
+  if (o.watch && o.run.model_file.empty()) throw Error("--watch: needs --model FILE, the TorchScript file to follow");
+  check_model_file_flags(o.run);
   return o;
 }
 
@@ -153,6 +159,8 @@ std::string app_options_help() {
   --digit I               the test digit the ELBO views explain [0]
   --ood DATA              a second dataset for the Outliers view to score against the test set
   --sample-eps            draw z = mu + sigma * eps for that digit at start (as the ELBO tab's button does)
+  --watch                 with --model FILE: reload FILE whenever it changes on disk (a run training
+                          elsewhere that saves it every N steps); the views and their history follow
 )";
 }
 
@@ -160,6 +168,7 @@ void TrainingForm::describe(const ModelConfig& m, const TrainConfig& t) {
   latent = m.latent_dim;
   const auto names = architecture_names();
   architecture = int(std::find(names.begin(), names.end(), m.architecture) - names.begin()) % int(names.size());
+  if (m.script) script_model = m, architecture = 2;
   std::snprintf(hidden, sizeof hidden, "%s", format_widths(m.hidden).c_str());
   std::snprintf(channels, sizeof channels, "%s", format_widths(m.channels).c_str());
   std::snprintf(dense, sizeof dense, "%s", format_dense(m.dense).c_str());
@@ -246,6 +255,7 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
     if (!options.run.resume.empty()) {
       load_checkpoint(options.run.resume);
     }
+    if (!options.run.model_file.empty()) load_model_file(options.run.model_file, options.watch);
     if (!trainer) make_trainer(data, model, train);
   } catch (const Error& e) {
     notify(e.what(), true, 0);
@@ -330,6 +340,7 @@ void AppState::update(double t) {
   banners.erase(std::remove_if(banners.begin(), banners.end(), [&](const Banner& b) { return b.expires > 0 && b.expires < now; }),
                 banners.end());
   worker_.run_main_thread_tasks();
+  poll_watched_file();
   if (!trainer) return;
   snapshot = trainer->snapshot();
   if (snapshot->run_id != run_id_) {
@@ -635,7 +646,9 @@ void AppState::record_timeline() {
   if (!snapshot->weights || step <= 0) return;
   const bool log_spaced = step >= next_timeline_step_;
   const bool new_epoch = snapshot->epoch > timeline_epoch_;
-  if (!log_spaced && !new_epoch) return;
+  // A watched file: every version that arrives is a moment of the run worth keeping.
+  const bool reloaded = !watch_path_.empty() && (timeline.empty() || timeline.back().step < step);
+  if (!log_spaced && !new_epoch && !reloaded) return;
   while (next_timeline_step_ <= step) next_timeline_step_ *= 2;
   timeline_epoch_ = snapshot->epoch;
   // The trainer never overwrites weights someone still holds, so this copy stays as it is.
@@ -755,24 +768,125 @@ void AppState::set_warmup_epochs(double epochs) {
   trainer->set_warmup_epochs(epochs);
 }
 
-void AppState::save_checkpoint(const std::string& path) {
+void AppState::save_checkpoint(const std::string& given) {
   if (!trainer) return notify("nothing to save: no model", true, 6);
-  if (path.empty()) return notify("save: the checkpoint path is empty", true, 6);
+  if (given.empty()) return notify("save: the checkpoint path is empty", true, 6);
+  std::string path = given;
+  if (snapshot && snapshot->model.script && path.size() > 5 && path.compare(path.size() - 5, 5, ".ckpt") == 0) {
+    path.replace(path.size() - 5, 5, ".pt");
+    notify("a PyTorch model is saved as TorchScript: " + path, false, 6);
+  }
   pending_save_path_ = path;
   pending_save_ = trainer->save(path);
+}
+
+void AppState::load_model_file(const std::string& path, bool watch) {
+  try {
+    if (data.empty()) throw Error("no dataset loaded");
+    ModelConfig model = load_torchscript(path);
+    if (std::string problem = fit_model_to_data(model, false, data.channels(), data.height(), data.width(), data.classes(),
+                                                "dataset " + data.name());
+        !problem.empty())
+      throw Error(problem);
+    TrainConfig train = snapshot ? snapshot->train : options.run.train;
+    if (!options.run.given.count("--epochs")) train.epochs = 0;
+    const FileStamp stamp = stamp_of(path);
+    make_trainer(data, model, train);
+    form.script_model = model;
+    watch_path_ = watch ? path : "";
+    watch_loaded_ = watch_seen_ = stamp;
+    watch_load_ = {};
+    const int64_t step = torchscript_step(model);
+    notify("loaded " + path + " (latent " + std::to_string(model.latent_dim) + ", " + to_string(model.likelihood) +
+               (step >= 0 ? ", step " + std::to_string(step) : std::string()) + (watch ? "; watching it for changes" : "") + ")",
+           false);
+  } catch (const std::exception& e) {
+    notify("cannot use the model file, the current model is kept: " + std::string(e.what()), true, 0);
+  }
+}
+
+AppState::FileStamp AppState::stamp_of(const std::string& path) {
+  struct stat st {};
+  FileStamp s;
+  if (::stat(path.c_str(), &st) != 0) return s;
+  s.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  s.size = int64_t(st.st_size);
+  s.inode = int64_t(st.st_ino);
+  return s;
+}
+
+void AppState::poll_watched_file() {
+  if (watch_path_.empty() || now < watch_next_check_) return;
+  watch_next_check_ = now + 0.5;
+  if (watch_load_.valid()) {
+    if (watch_load_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    try {
+      ModelConfig model = watch_load_.get();
+      if (std::string problem = fit_model_to_data(model, false, data.channels(), data.height(), data.width(), data.classes(),
+                                                  "dataset " + data.name());
+          !problem.empty())
+        throw Error(problem);
+      if (trainer) trainer->reload(model);
+      form.script_model = model;
+      const int64_t step = torchscript_step(model);
+      notify("reloaded " + watch_path_ + (step >= 0 ? " at step " + std::to_string(step) : std::string()), false, 3);
+    } catch (const std::exception& e) {
+      notify(watch_path_ + " changed but cannot be used; still showing the version before: " + std::string(e.what()), true, 10);
+    }
+    return;
+  }
+  // A file that is missing for a moment (being replaced) is looked at again on the next check.
+  const FileStamp stamp = stamp_of(watch_path_);
+  if (stamp.size < 0 || stamp == watch_loaded_) return;
+  // Changed: loaded once it has held still for one check, so that a writer that does not replace the
+  // file atomically is not read half-way.
+  if (!(stamp == watch_seen_)) {
+    watch_seen_ = stamp;
+    return;
+  }
+  watch_loaded_ = stamp;
+  watch_load_ = std::async(std::launch::async, [path = watch_path_] { return load_torchscript(path); });
+}
+
+void AppState::export_model() {
+  if (!snapshot || !snapshot->weights) return notify("nothing to export: no model", true, 6);
+  if (std::string problem = torchscript_export_problem(snapshot->model); !problem.empty())
+    return notify("cannot export this model as TorchScript: " + problem, true, 10);
+  try {
+    const std::string path = export_path("model.pt");
+    export_torchscript(*snapshot->weights, path, snapshot->step);
+    notify("exported " + path + " (Python: torch.jit.load; here: --model)", false, 8);
+  } catch (const std::exception& e) {
+    notify(std::string("model export failed: ") + e.what(), true, 0);
+  }
 }
 
 void AppState::reset_from_form() {
   if (!trainer) return notify("reset refused: no model (load a dataset first)", true, 8);
   ModelConfig model = snapshot ? snapshot->model : options.run.model;
   TrainConfig train = snapshot ? snapshot->train : options.run.train;
+  // The TorchScript model: its file decides the layers, the latent size, the likelihood and the prior.
+  const bool scripted = form.architecture == 2 && form.script_model.script;
   try {
-    model.architecture = architecture_names().at(size_t(std::clamp(form.architecture, 0, int(architecture_names().size()) - 1)));
-    model.hidden = parse_hidden(form.hidden);
-    model.channels = parse_channels(form.channels);
-    model.dense = parse_dense(form.dense);
+    if (scripted) {
+      model = form.script_model;
+    } else {
+      model.script = nullptr;
+      model.architecture = architecture_names().at(size_t(std::clamp(form.architecture, 0, int(architecture_names().size()) - 1)));
+      model.hidden = parse_hidden(form.hidden);
+      model.channels = parse_channels(form.channels);
+      model.dense = parse_dense(form.dense);
+    }
   } catch (const Error& e) {
     return notify(std::string("reset refused: ") + e.what(), true, 8);
+  }
+  if (scripted) {
+    if (std::string problem = fit_model_to_data(model, false, data.channels(), data.height(), data.width(), data.classes(),
+                                                "dataset " + data.name());
+        !problem.empty())
+      return notify("reset refused: " + problem, true, 8);
+    train.batch_size = form.batch, train.learning_rate = form.lr, train.beta = form.beta, train.warmup_epochs = form.warmup;
+    return reset(model, train);
   }
   model.latent_dim = form.latent;
   model.activation = form.activation ? Activation::Elu : Activation::Relu;

@@ -83,6 +83,7 @@ struct AppOptions {
   CurveLayout curve_layout = CurveLayout::Separate;
   bool log_y = false;
   std::string checkpoint;
+  bool watch = false;  // --watch: reload --model's file whenever it changes on disk
   std::string layout;  // ImGui ini file
   // Where closing the app saves the model; empty = <data home>/autosave.ckpt, except in --frames
   // runs, which save only when --autosave is given.
@@ -143,7 +144,10 @@ struct TrainingForm {
   DataOptions data_options() const;
   void describe_data(const std::string& spec, const DataOptions& options);
   int latent = 2;
-  int architecture = 0;  // mlp, conv (architecture_names() order)
+  int architecture = 0;  // mlp, conv (architecture_names() order), then 2: script_model
+  // The TorchScript model last loaded (--model, File -> Open PyTorch model), offered as the third
+  // architecture: Reset with it starts again from the file's weights.
+  ModelConfig script_model;
   char hidden[128] = "512,256";
   char channels[128] = "32,64,128";
   char dense[128] = "512,256";
@@ -188,8 +192,16 @@ class AppState {
   void reset_from_form();
   void set_learning_rate(double lr);
   void set_beta(double beta);
+  // A torchscript model is saved as TorchScript (a path ending .ckpt becomes .pt).
   void save_checkpoint(const std::string& path);
   void load_checkpoint(const std::string& path);
+  // A PyTorch VAE saved as TorchScript (docs/torchscript.md), on the current dataset; with `watch`,
+  // reloaded whenever the file changes (a run training elsewhere), the views' history kept.
+  void load_model_file(const std::string& path, bool watch);
+  // The file being watched, "" when none.
+  const std::string& watched_file() const { return watch_path_; }
+  // File -> Export -> Model: the current weights as TorchScript, model.pt in the export folder.
+  void export_model();
   // Loads `spec` with `options` (default: the form's), keeping the current dataset when it fails.
   void switch_dataset(const std::string& spec);
   void switch_dataset(const std::string& spec, const DataOptions& options);
@@ -357,6 +369,18 @@ class AppState {
   const std::string& prior() const { return snapshot ? snapshot->model.prior : options.run.model.prior; }
 
  private:
+  // --watch: checks the file twice a second; a change that has held still for one check is loaded
+  // off the UI thread and handed to the trainer (Trainer::reload).
+  void poll_watched_file();
+  struct FileStamp {
+    int64_t mtime_ns = -1, size = -1, inode = -1;
+    bool operator==(const FileStamp& o) const { return mtime_ns == o.mtime_ns && size == o.size && inode == o.inode; }
+  };
+  static FileStamp stamp_of(const std::string& path);
+  std::string watch_path_;
+  FileStamp watch_loaded_, watch_seen_;
+  double watch_next_check_ = 0;
+  std::future<ModelConfig> watch_load_;
   void make_trainer(Dataset data, const ModelConfig& model, const TrainConfig& train);
   // Replaces the trainer (at the explorer's priority for training) and the data it trains on.
   void install_trainer(std::unique_ptr<Trainer> fresh, Dataset data);

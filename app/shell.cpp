@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "latent/files.h"
+#include "latent/torchscript.h"
 #include "ui/export_image.h"
 #include "ui/input_trickle.h"
 
@@ -182,9 +183,11 @@ void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
     if (ImGui::MenuItem("Open dataset...")) open_dataset_ = true, copy_to(path_, sizeof path_, state.form.directory);
     if (ImGui::MenuItem("Open checkpoint...")) open_checkpoint_ = true, copy_to(path_, sizeof path_, state.form.checkpoint);
     if (ImGui::MenuItem("Save checkpoint as...")) save_checkpoint_ = true, copy_to(path_, sizeof path_, state.form.checkpoint);
+    if (ImGui::MenuItem("Open PyTorch model...")) open_model_ = true, copy_to(path_, sizeof path_, torchscript_path(state.form.script_model));
     ImGui::Separator();
     if (ImGui::BeginMenu("Export")) {
       if (ImGui::MenuItem("Loss curves (CSV)")) state.export_curves_csv();
+      if (ImGui::MenuItem("Model (TorchScript .pt)")) state.export_model();
       for (const char* name : {"decoded", "reconstructions", "samples", "manifold", "interpolation"}) {
         const std::string label = std::string(1, char(std::toupper(name[0]))) + (name + 1) + " (PNG)";
         if (ImGui::MenuItem(label.c_str())) export_view(state, gfx, name);
@@ -249,13 +252,15 @@ void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
 }
 
 void Shell::dialogs(AppState& state) {
-  const auto path_dialog = [&](bool& flag, const char* title, const char* hint, const char* action, auto&& act) {
+  const auto path_dialog = [&](bool& flag, const char* title, const char* hint, const char* action, auto&& act,
+                               auto&& extra) {
     if (flag) ImGui::OpenPopup(title), flag = false;
     if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
     ImGui::TextUnformatted(hint);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
     if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
     const bool enter = ImGui::InputText("##path", path_, sizeof path_, ImGuiInputTextFlags_EnterReturnsTrue);
+    extra();
     if (ImGui::Button(action) || enter) {
       act(std::string(path_));
       ImGui::CloseCurrentPopup();
@@ -265,11 +270,21 @@ void Shell::dialogs(AppState& state) {
     ImGui::EndPopup();
   };
   path_dialog(open_dataset_, "Open dataset", "A name (mnist, fashion-mnist, shapes), a folder of images, an IDX directory or a .npy file:", "Open",
-              [&](const std::string& p) { state.switch_dataset(p); });
+              [&](const std::string& p) { state.switch_dataset(p); }, [] {});
   path_dialog(open_checkpoint_, "Open checkpoint", "A checkpoint file (.ckpt):", "Open",
-              [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.load_checkpoint(p); });
+              [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.load_checkpoint(p); },
+              [] {});
+  path_dialog(open_model_, "Open PyTorch model",
+              "A VAE saved with torch.jit.save(torch.jit.script(model), path) (docs/torchscript.md):", "Open",
+              [&](const std::string& p) { state.load_model_file(p, watch_model_); },
+              [&] {
+                ImGui::Checkbox("watch: reload it whenever it changes on disk", &watch_model_);
+                if (ImGui::IsItemHovered())
+                  ImGui::SetTooltip("For a run training elsewhere that saves the file every N steps (docs/torchscript.md)");
+              });
   path_dialog(save_checkpoint_, "Save checkpoint", "Where to save the model, its optimizer state and progress:", "Save",
-              [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.save_checkpoint(p); });
+              [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.save_checkpoint(p); },
+              [] {});
 
   if (export_settings_) ImGui::OpenPopup("Export settings"), export_settings_ = false;
   if (ImGui::BeginPopupModal("Export settings", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {

@@ -71,6 +71,7 @@ class Shell {
   bool quit_ = false;
   // Dialogs.
   bool open_dataset_ = false, open_checkpoint_ = false, save_checkpoint_ = false, export_settings_ = false;
+  bool open_model_ = false, watch_model_ = false;  // File -> Open PyTorch model, and its "watch" box
   bool show_keys_ = false, show_about_ = false;
   char path_[512] = "";
   char export_dir_[512] = "";

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -16,6 +17,7 @@
 #include "bad_inputs.h"
 #include "latent/checkpoint.h"
 #include "latent/error.h"
+#include "latent/torchscript.h"
 #include "test_support.h"
 
 namespace latent::app {
@@ -274,6 +276,46 @@ TEST(AppState, TimelineKeepsLogSpacedWeightsAndReplaysThem) {
   state.update(2000);
   EXPECT_EQ(state.weights(), state.snapshot->weights);
   EXPECT_NE(state.decoded.pixels, past);
+}
+
+// A PyTorch VAE in the explorer, watched: a new version of the file moves the run to its step and
+// the bound's history grows; a broken version is a banner and the previous one stays.
+TEST(AppState, AWatchedTorchScriptFileIsFollowedAndItsHistoryKept) {
+  const std::string models = LATENT_TORCHSCRIPT_MODELS;
+  if (models.empty()) {
+    if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true") FAIL() << "no TorchScript test models were built";
+    GTEST_SKIP() << "python3-torch is not installed: no TorchScript test models";
+  }
+  const std::string dir = test::temp_dir(), file = dir + "/run.pt";
+  std::filesystem::copy_file(models + "/mlp.pt", file);
+  AppState state(options({"--model", file, "--watch"}));
+  auto looking = [&] { state.elbo.digit_views_visible = state.elbo.test_views_visible = true; };
+  ASSERT_TRUE(run_until(state, [&] { return looking(), state.snapshot && state.snapshot->model.script && !state.elbo.history.empty(); }));
+  EXPECT_EQ(state.form.architecture, 2);
+  EXPECT_EQ(state.snapshot->model.latent_dim, 3);
+  EXPECT_EQ(state.watched_file(), file);
+  EXPECT_GE(state.scatter.posterior.mu.rows, 0);
+  const int run = state.run_generation;
+  // The training loop elsewhere saves a new version (here, these weights at step 500), atomically.
+  export_torchscript(*state.snapshot->weights, dir + "/tmp.pt", 500);
+  std::filesystem::rename(dir + "/tmp.pt", file);
+  ASSERT_TRUE(run_until(state, [&] { return looking(), state.snapshot->step == 500 && state.elbo.history.back().step == 500; }));
+  EXPECT_EQ(state.run_generation, run);  // the same run, further on: its history is kept
+  EXPECT_GE(state.elbo.history.size(), 2u);
+  EXPECT_EQ(state.timeline.back().step, 500);
+  // A version that cannot be loaded: a banner, and the step-500 model stays.
+  test::write_bytes(dir + "/tmp.pt", std::vector<uint8_t>(100, 'x'));
+  std::filesystem::rename(dir + "/tmp.pt", file);
+  ASSERT_TRUE(run_until(state, [&] { return has_banner(state, "changed but cannot be used"); }));
+  EXPECT_EQ(state.snapshot->step, 500);
+  EXPECT_TRUE(state.snapshot->model.script);
+  // A file the data does not fit is refused at start, and the default model runs.
+  AppState other(options({"--model", models + "/conv.pt"}));
+  ASSERT_TRUE(run_until(other, [&] { return other.snapshot != nullptr; }));
+  EXPECT_TRUE(has_banner(other, "--size HxW"));
+  EXPECT_FALSE(other.snapshot->model.script);
+  EXPECT_THROW(options({"--watch"}), Error);
+  EXPECT_THROW(options({"--model", file, "--latent", "4"}), Error);
 }
 
 TEST(AppState, BadDatasetsAndCheckpointsKeepTheCurrentModel) {

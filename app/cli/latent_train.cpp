@@ -21,6 +21,7 @@
 #include "cli/analysis.h"
 #include "latent/bounds.h"
 #include "latent/checkpoint.h"
+#include "latent/torchscript.h"
 #include "latent/dataset.h"
 #include "latent/error.h"
 #include "latent/files.h"
@@ -56,6 +57,8 @@ latent of more than 2 dims traversals.png; on a set with known factors (shapes) 
   --eval-corrupt KIND:X   reconstruct corrupted test images (as --corrupt) and print their
                           error against the clean ones: denoise ... recon_mse_corrupted=, and
                           denoised.png [the run's --corrupt]
+  --export-torchscript FILE  also write the trained model as TorchScript (docs/torchscript.md),
+                          which torch.jit.load in Python and --model here read
 )";
 
 struct EvalOptions {
@@ -65,6 +68,7 @@ struct EvalOptions {
   std::string ood;             // --ood: a second dataset to score
   std::string export_latents;  // --export-latents: a CSV file
   std::optional<Corruption> corrupt;  // --eval-corrupt
+  std::string export_torchscript;     // --export-torchscript: a .pt file
   bool any() const { return iw > 0 || exact || limit > 0; }
 };
 
@@ -90,6 +94,9 @@ EvalOptions parse_eval_options(const std::vector<std::string>& unparsed) {
     } else if (flag == "--export-latents") {
       e.export_latents = unparsed[++i];
       if (e.export_latents.empty()) throw Error("--export-latents: needs a file name");
+    } else if (flag == "--export-torchscript") {
+      e.export_torchscript = unparsed[++i];
+      if (e.export_torchscript.empty()) throw Error("--export-torchscript: needs a file name");
     } else if (flag == "--eval-limit") {
       int64_t n = parse_int(flag, unparsed[++i]);
       if (n < 1) throw Error(flag + ": must be >= 1");
@@ -144,7 +151,7 @@ constexpr const char* kMetricsHeader =
     "kind,step,epoch,recon,kl,beta,loss,learning_rate,test_recon,test_kl,test_loss,seconds,samples_per_s";
 
 // The files a run writes into --out.
-const char* const kOutputs[] = {"metrics.csv",       "checkpoint.ckpt", "reconstructions.png", "samples.png",
+const char* const kOutputs[] = {"metrics.csv",       "checkpoint.ckpt", "model.pt", "reconstructions.png", "samples.png",
                                 "interpolation.png", "manifold.png",    "scores.csv",          "least-likely.png",
                                 "traversals.png",    "pseudo_inputs.png", "denoised.png"};
 
@@ -273,7 +280,8 @@ void write_pictures(const Vae& vae, const Dataset& data, const std::string& dir)
 }
 
 int run(int argc, char** argv) {
-  RunOptions o = parse_run_options(argc, argv, {"--eval-iw", "--eval-limit", "--ood", "--export-latents", "--eval-corrupt"}, {"--eval-exact"});
+  RunOptions o = parse_run_options(argc, argv, {"--eval-iw", "--eval-limit", "--ood", "--export-latents", "--eval-corrupt", "--export-torchscript"},
+                                 {"--eval-exact"});
   if (o.help) {
     std::printf("%s%s%s", kUsage, run_options_help().c_str(), kEvalHelp);
     return 0;
@@ -283,6 +291,11 @@ int run(int argc, char** argv) {
   const int epochs_asked = o.train.epochs;
   // Everything a user can get wrong is checked before the dataset is loaded, from the checkpoint
   // and the IDX headers alone, so a bad input costs neither time nor memory.
+  use_model_file(o);
+  const bool scripted = o.model.script != nullptr;
+  if (!eval.export_torchscript.empty())
+    if (std::string problem = torchscript_export_problem(o.model); !problem.empty())
+      throw Error("--export-torchscript: " + problem);
   bool resuming = !o.resume.empty();
   Checkpoint resume;
   if (resuming) {
@@ -297,7 +310,7 @@ int run(int argc, char** argv) {
   } else if (std::string problem = fit_model_to_data(o.model, o.conditional, shape.channels, shape.height, shape.width,
                                                      shape.classes, "dataset " + shape.name);
              !problem.empty()) {
-    throw Error("--conditional: " + problem);
+    throw Error(scripted ? problem : "--conditional: " + problem);
   }
   if (std::string problem = validate(o.model); !problem.empty()) throw Error(problem);
   if (std::string problem = validate(o.train); !problem.empty()) throw Error(problem);
@@ -321,6 +334,9 @@ int run(int argc, char** argv) {
   if (!eval.export_latents.empty())
     if (std::string problem = write_problem(eval.export_latents); !problem.empty())
       throw Error("--export-latents " + eval.export_latents + ": " + problem);
+  if (!eval.export_torchscript.empty())
+    if (std::string problem = write_problem(eval.export_torchscript); !problem.empty())
+      throw Error("--export-torchscript " + eval.export_torchscript + ": " + problem);
   set_compute_threads(o.train.threads, o.train.parallel);
   Dataset data = Dataset::load(o.data, o.data_options);
 
@@ -391,7 +407,8 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
   }
   // Weights are never non-finite (a divergent step is not applied), so even a diverged run saves.
-  const std::string checkpoint = o.out + "/checkpoint.ckpt";
+  // A TorchScript model is saved as TorchScript, with the user's own code.
+  const std::string checkpoint = o.out + (scripted ? "/model.pt" : "/checkpoint.ckpt");
   if (std::string problem = trainer->save(checkpoint).get(); !problem.empty()) throw Error(problem);
   if (snapshot->state == TrainerState::Diverged) {
     std::fprintf(stderr, "error: training %s\n", snapshot->message.c_str());
@@ -423,12 +440,13 @@ int run(int argc, char** argv) {
   write_traversals(weights, data, o.out);
   print_disentanglement(weights, data);
   if (!eval.export_latents.empty()) export_latents(weights, data, eval.export_latents);
+  if (!eval.export_torchscript.empty()) export_torchscript(weights, eval.export_torchscript, snapshot->step + std::max<int64_t>(0, torchscript_step(o.model)));
   write_denoising(weights, data, eval.corrupt.value_or(o.train.corrupt), o.out, o.train.seed);
-  std::fprintf(stderr, "wrote %s/{metrics.csv, checkpoint.ckpt, reconstructions.png, samples.png, interpolation.png, "
-               "scores.csv, least-likely.png%s%s%s}%s%s\n",
-               o.out.c_str(), o.model.prior == "vamp" ? ", pseudo_inputs.png" : "", o.model.latent_dim == 2 ? ", manifold.png" : "",
+  std::fprintf(stderr, "wrote %s/{metrics.csv, %s, reconstructions.png, samples.png, interpolation.png, "
+               "scores.csv, least-likely.png%s%s%s}%s%s%s%s\n",
+               o.out.c_str(), scripted ? "model.pt" : "checkpoint.ckpt", o.model.prior == "vamp" ? ", pseudo_inputs.png" : "", o.model.latent_dim == 2 ? ", manifold.png" : "",
                o.model.latent_dim > 2 ? ", traversals.png" : "", eval.export_latents.empty() ? "" : " and ",
-               eval.export_latents.c_str());
+               eval.export_latents.c_str(), eval.export_torchscript.empty() ? "" : " and ", eval.export_torchscript.c_str());
   return 0;
 }
 

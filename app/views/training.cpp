@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "latent/error.h"
+#include "latent/torchscript.h"
 #include "ui/dataset_preview.h"
 #include "views/view.h"
 
@@ -120,12 +121,22 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   section("Model (applies on Reset)");
   ImGui::InputInt("latent dim", &f.latent);  // not clamped: Reset refuses a bad value with a banner
   help_marker("Dimensions of z. With 2, the latent pad shows the whole space; more dims reconstruct better.");
-  const char* architectures[] = {"mlp", "conv"};
-  ImGui::Combo("architecture", &f.architecture, architectures, 2);
+  const char* architectures[] = {"mlp", "conv", "torchscript file"};
+  const bool have_script = f.script_model.script != nullptr;
+  ImGui::Combo("architecture", &f.architecture, architectures, have_script ? 3 : 2);
   help_marker("mlp: fully connected layers. conv: stride-2 3x3 convolutions that halve the image at each layer, "
               "and transposed convolutions that grow it back. Convolutions share their weights across the image, "
-              "so they see strokes wherever they are.");
-  if (f.architecture == 1) {
+              "so they see strokes wherever they are. torchscript file: your own PyTorch VAE (File > Open PyTorch "
+              "model), which decides its own layers, latent size and likelihood.");
+  if (f.architecture == 2 && have_script) {
+    const ModelConfig& m = f.script_model;
+    ImGui::TextWrapped("%s: latent %d, %dx%d %s, %s%s", torchscript_path(m).c_str(), m.latent_dim, m.image_width, m.image_height,
+                       m.image_channels == 3 ? "RGB" : "gray", to_string(m.likelihood).c_str(),
+                       state.watched_file().empty() ? "" : ", watched");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Reset starts again from the file's weights; Start fine-tunes them here. The latent, layer and "
+                        "likelihood fields do not apply to it.");
+  } else if (f.architecture == 1) {
     ImGui::InputText("channels", f.channels, sizeof f.channels);
     help_marker("Filters of each convolution, comma separated (e.g. 32,64,128: 28x28 -> 14x14x32 -> 7x7x64 -> 4x4x128). "
                 "The decoder mirrors them.");

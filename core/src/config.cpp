@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "latent/error.h"
+#include "latent/files.h"
 
 namespace latent {
 namespace {
@@ -71,7 +72,7 @@ bool ModelConfig::operator==(const ModelConfig& o) const {
          image_width == o.image_width && latent_dim == o.latent_dim && hidden == o.hidden && channels == o.channels && dense == o.dense &&
          activation == o.activation && likelihood == o.likelihood && gaussian_sigma == o.gaussian_sigma &&
          learn_sigma == o.learn_sigma && prior == o.prior && prior_components == o.prior_components &&
-         classes == o.classes;
+         classes == o.classes && script == o.script;
 }
 
 std::vector<int> conv_sizes(int input, size_t layers) {
@@ -154,6 +155,7 @@ int64_t conditioned_width(const ModelConfig& c, bool encoder) {
 }  // namespace
 
 int64_t parameter_count(const ModelConfig& c) {
+  if (c.architecture == "torchscript") return c.script ? c.script->parameters : 0;
   int64_t n = c.architecture == "conv" ? conv_parameters(c) : mlp_parameters(c);
   if (c.learn_sigma && c.likelihood == ReconstructionLikelihood::Gaussian) n += 1;
   // The prior's own: K means, log variances and weight logits (mog); K pseudo-inputs (vamp).
@@ -167,6 +169,9 @@ int64_t parameter_count(const ModelConfig& c) {
 
 int64_t layer_output_values(const ModelConfig& c) {
   int64_t n = 0;
+  // A user's module's layers are not known from outside: reckoned as four image-sized layers each
+  // way, more than the MLP's and conv's defaults take at 28x28.
+  if (c.architecture == "torchscript") return 8 * int64_t(c.pixels());
   if (c.architecture == "conv") {
     const auto hs = conv_sizes(c.image_height, c.channels.size()), ws = conv_sizes(c.image_width, c.channels.size());
     for (size_t i = 0; i < c.channels.size(); ++i) n += int64_t(c.channels[i]) * hs[i + 1] * ws[i + 1];
@@ -259,6 +264,13 @@ std::string fit_model_to_data(ModelConfig& model, bool conditional, int channels
   if (conditional && classes <= 0)
     return "a conditional VAE needs labelled data, and " + dataset +
            " has no labels (an image folder gives one class per subfolder; a .npy file takes --labels)";
+  if (model.script) {
+    // A user's module is built for one image shape: the data has to come to it.
+    if (std::string problem = image_mismatch(model, channels, height, width, dataset, model.script->path + ": the model");
+        !problem.empty())
+      return problem + " (--size HxW and --color gray|rgb convert the data)";
+    return "";
+  }
   model.image_channels = channels;
   model.image_height = height;
   model.image_width = width;
@@ -273,6 +285,7 @@ std::string describe_prior(const ModelConfig& m) {
 }
 
 std::string describe_layers(const ModelConfig& m) {
+  if (m.script) return "torchscript " + path_basename(m.script->path);
   if (m.architecture != "conv") return m.architecture + " " + format_widths(m.hidden) + " " + to_string(m.activation);
   return m.architecture + " " + format_widths(m.channels) + (m.dense.empty() ? "" : " dense " + format_widths(m.dense)) + " " +
          to_string(m.activation);
@@ -290,8 +303,13 @@ std::string image_mismatch(const ModelConfig& m, int channels, int height, int w
 
 std::string validate(const ModelConfig& c) {
   const auto names = architecture_names();
-  if (std::find(names.begin(), names.end(), c.architecture) == names.end())
-    return "unknown architecture '" + c.architecture.substr(0, 40) + "' (expected mlp or conv)";
+  if (c.architecture != "torchscript" && std::find(names.begin(), names.end(), c.architecture) == names.end())
+    return "unknown architecture '" + c.architecture.substr(0, 40) + "' (expected mlp or conv, or a TorchScript file with --model)";
+  if ((c.architecture == "torchscript") != (c.script != nullptr))
+    return c.script ? "a TorchScript file is attached to a '" + c.architecture + "' model"
+                    : "a torchscript model needs its file (--model FILE)";
+  if (c.script && (c.prior != "normal" || c.conditional() || c.learn_sigma))
+    return "a TorchScript model has the N(0, I) prior, no condition and a fixed sigma";
   if (c.image_channels != 1 && c.image_channels != 3)
     return "image channels " + std::to_string(c.image_channels) + " must be 1 (gray) or 3 (RGB)";
   if (c.image_height < 1 || c.image_width < 1 || c.image_height > 4096 || c.image_width > 4096)

@@ -146,6 +146,7 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
          o.train.limit = x;
        }},
       {"--resume", [&](auto&, auto& v) { o.resume = v; }},
+      {"--model", [&](auto&, auto& v) { o.model_file = v; }},
       {"--out", [&](auto&, auto& v) { o.out = v; }},
   };
   for (int i = 1; i < argc; ++i) {
@@ -239,6 +240,8 @@ Training:
   --device cpu|cuda|auto  [cpu]
   --limit N               train on the first N training images only
   --resume CHECKPOINT     continue from a checkpoint (its config unless flags override)
+  --model FILE.pt         a PyTorch VAE saved as TorchScript (docs/torchscript.md): explore it,
+                          evaluate it (--epochs 0) or fine-tune it; it is saved as TorchScript
   --out DIR               output directory [runs/latest]
 )";
 }

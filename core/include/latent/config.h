@@ -1,10 +1,19 @@
 #pragma once
 // Plain configuration structs shared by core, latent-train and the app. No torch types here.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace latent {
+
+// A TorchScript VAE file as load_torchscript (latent/torchscript.h) read and checked it.
+struct ScriptFile {
+  std::string path;
+  std::string bytes;       // the file's contents: every copy of the model is built from them
+  int64_t parameters = 0;  // trainable values
+  int64_t step = -1;       // its `step` attribute, -1 without one
+};
 
 // p(x|z): Bernoulli over pixels (BCE from logits) or Gaussian with fixed or learned σ.
 enum class ReconstructionLikelihood { Bernoulli, Gaussian };
@@ -38,6 +47,8 @@ ReconstructionLikelihood parse_likelihood(const std::string& text);
 //   "conv"  stride-2 3×3 convolutions with `channels` filters each, the `dense` fully connected
 //           layers, then linear heads for μ and log σ²; the decoder mirrors the dense layers, then
 //           a linear layer and transposed convolutions back to C×H×W.
+// These are the names a user picks. A third, "torchscript", is a user's own PyTorch VAE, which
+// comes from its file (--model FILE, latent/torchscript.h) rather than by name.
 std::vector<std::string> architecture_names();
 
 // The priors p(z) (core/src/model/prior.cpp builds them): "normal", "mog", "vamp".
@@ -75,6 +86,9 @@ struct ModelConfig {
   // The conditional VAE: with classes > 0, the label's one-hot y goes into the encoder and the
   // decoder, q(z|x, y) and p(x|z, y), and every image needs its class; 0 is the plain VAE.
   int classes = 0;
+  // torchscript: the file the model came from (its path and the bytes read), which sets the image
+  // shape, latent_dim, likelihood and σ above; null for every other architecture.
+  std::shared_ptr<const ScriptFile> script;
 
   bool conditional() const { return classes > 0; }
 

@@ -38,6 +38,12 @@ std::string home_directory();
 // "data/digits", the working directory's name for ".".
 std::string path_basename(const std::string& path);
 
+// Writes `size` bytes to "<path>.tmp-<pid>-<n>", fsyncs it and renames it over `path`, so that a
+// crash at any moment leaves either the old file or the new one (temporaries a killed write left
+// are removed first). Throws latent::Error("<path>: cannot write <what> (<why>)") and leaves `path`
+// as it was.
+void write_file_atomically(const std::string& path, const void* data, size_t size, const std::string& what);
+
 // Whether a path exists at all (any kind, even a dangling entry a stat cannot follow).
 bool path_exists(const std::string& path);
 

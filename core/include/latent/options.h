@@ -16,6 +16,7 @@ struct RunOptions {
   TrainConfig train;
   bool conditional = false;  // --conditional: the model's classes come from the data (fit_model_to_data)
   std::string resume;   // checkpoint to resume from
+  std::string model_file;  // --model: a TorchScript VAE (latent/torchscript.h: use_model_file loads it)
   std::string out = "runs/latest";
   bool help = false;
   std::set<std::string> given;  // the flags that were set explicitly, e.g. "--latent"

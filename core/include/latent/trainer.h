@@ -96,10 +96,17 @@ class Trainer {
   void step(int count = 1);      // take `count` steps, then Paused
   // Re-initialises with a new config (and dataset, when non-empty) at step 0; Idle afterwards.
   void reset(ModelConfig model, TrainConfig train, Dataset data = Dataset());
+  // New weights for the same run (a watched TorchScript file that changed on disk): a model built
+  // from `model` on the same data and training config replaces the current one, and the run goes on
+  // at the file's `step` (or one step further) with its step and epoch logs kept. Paused if it was
+  // running; refused with a notice, keeping the current model, when `model` cannot be built.
+  void reload(ModelConfig model);
   void set_learning_rate(double lr);  // ignored (with a message) unless finite and > 0
   void set_beta(double beta);         // ignored (with a message) unless finite and >= 0
   void set_warmup_epochs(double epochs);
-  // Saves a checkpoint between steps. The future holds "" on success, else the error message.
+  // Saves a checkpoint between steps. The future holds "" on success, else the error message. A
+  // torchscript model (--model FILE) is saved as TorchScript instead (latent/torchscript.h), its
+  // `step` the file's plus the steps taken here.
   std::future<std::string> save(const std::string& path);
 
   std::shared_ptr<const Snapshot> snapshot() const;

@@ -244,35 +244,8 @@ void write_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   if (problem.empty()) problem = validate_progress(checkpoint.progress);
   for (size_t i = 0; problem.empty() && i < checkpoint.arrays.size(); ++i) problem = validate_values(checkpoint.arrays[i]);
   if (!problem.empty()) throw Error(path + ": not saved: " + problem + " (the file on disk is unchanged)");
-  remove_stale_temporaries(path);  // what a save killed half-way left behind
   std::vector<uint8_t> bytes = serialize_checkpoint(checkpoint);
-  // Unique per save, so that two saves to one path from one process (two trainers) cannot share it.
-  static std::atomic<uint64_t> saves{0};
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(saves++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(path + ": cannot write checkpoint (" + std::strerror(errno) + ")");
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw Error(path + ": checkpoint write failed (" + why + ")");
-    }
-    done += size_t(n);
-  }
-  // fsync before rename: otherwise a power cut can leave the new name pointing at empty data.
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw Error(path + ": checkpoint flush failed (" + std::strerror(errno) + ")");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot move checkpoint into place (" + why + ")");
-  }
+  write_file_atomically(path, bytes.data(), bytes.size(), "checkpoint");
 }
 
 Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string& what) {

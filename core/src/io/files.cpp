@@ -8,7 +8,9 @@
 #include <pwd.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -125,6 +127,39 @@ int remove_stale_temporaries(const std::string& path) {
   }
   ::closedir(d);
   return removed;
+}
+
+void write_file_atomically(const std::string& path, const void* data, size_t size, const std::string& what) {
+  remove_stale_temporaries(path);
+  // Unique per write, so that two writes to one path from one process (two trainers) cannot share it.
+  static std::atomic<uint64_t> writes{0};
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(writes++);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(path + ": cannot write " + what + " (" + std::strerror(errno) + ")");
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::write(fd, bytes + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = n == 0 ? "no progress" : std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw Error(path + ": cannot write " + what + " (" + why + ")");
+    }
+    done += size_t(n);
+  }
+  // fsync before rename: otherwise a power cut can leave the new name pointing at empty data.
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot write " + what + " (flush failed: " + why + ")");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot write " + what + " (cannot move it into place: " + why + ")");
+  }
 }
 
 }  // namespace latent

@@ -22,6 +22,7 @@ class ConvModel : public Model {
   torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y = {}) override;
   void initialize(torch::Generator& gen) override;
   void initialize_output_bias(const torch::Tensor& pixel_mean) override;
+  std::string script_source() const override;
 
   torch::nn::Sequential encoder_body{nullptr};   // convolutions
   torch::nn::Sequential encoder_dense{nullptr};  // fully connected layers on the flattened features
@@ -91,6 +92,22 @@ torch::Tensor ConvModel::decode(const torch::Tensor& z, const torch::Tensor& y) 
   const torch::Tensor d = decoder_dense->is_empty() ? zy : decoder_dense->forward(zy);
   torch::Tensor h = decoder_linear->forward(d).view({z.size(0), config_.channels.back(), heights_.back(), widths_.back()});
   return decoder_body->forward(h).flatten(1) + pixel_bias;
+}
+
+std::string ConvModel::script_source() const {
+  nn::Sequential body = encoder_body, dense = encoder_dense, up_dense = decoder_dense, up = decoder_body;
+  const std::string features = std::to_string(config_.channels.back()) + ", " + std::to_string(heights_.back()) + ", " +
+                               std::to_string(widths_.back());
+  return "def encode(self, x):\n"
+         "    h = x\n" +
+         script_layers(body, "encoder", "h") + "    h = h.flatten(1)\n" + script_layers(dense, "encoder_dense", "h") +
+         script_linear("mu", "h", "mu") + script_linear("logvar", "h", "logvar") +
+         "    return mu, logvar\n"
+         "def decode_rows(self, z):\n"
+         "    h = z\n" +
+         script_layers(up_dense, "decoder_dense", "h") + script_linear("decoder_linear", "h", "h") +
+         "    h = h.reshape([z.size(0), " + features + "])\n" + script_layers(up, "decoder", "h") +
+         "    return h.flatten(1) + self.pixel_bias\n";
 }
 
 void ConvModel::initialize(torch::Generator& gen) {

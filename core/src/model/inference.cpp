@@ -89,9 +89,13 @@ ImageBatch decode_rows(const VaeImpl& vae, const torch::Tensor& z, const torch::
   for (int64_t first = 0; first < n; first += kInferenceChunkRows) {
     const int64_t rows = std::min(kInferenceChunkRows, n - first);
     torch::Tensor mean_rows = mean.narrow(0, first, rows);
-    // The decoder's outputs into the result's rows, then decoder_mean()'s sigmoid over them in place.
+    // The decoder's outputs into the result's rows, then decoder_mean()'s sigmoid over them in place
+    // (a module that decodes Gaussian means gives them: clamped to the images' range for display).
     vae.model().decode_into(z.narrow(0, first, rows), y.defined() ? y.narrow(0, first, rows) : y, mean_rows);
-    mean_rows.sigmoid_();
+    if (vae.model().decodes_means() && vae.config.likelihood == ReconstructionLikelihood::Gaussian)
+      mean_rows.clamp_(0, 1);
+    else
+      mean_rows.sigmoid_();
   }
   copy_back(mean, out.pixels);
   return out;

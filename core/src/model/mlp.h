@@ -33,6 +33,7 @@ class MlpModel : public Model {
   void initialize_output_bias(const torch::Tensor& pixel_mean) override;
   void encode_into(const torch::Tensor& x, const torch::Tensor& y, torch::Tensor& mu, torch::Tensor& logvar) override;
   void decode_into(const torch::Tensor& z, const torch::Tensor& y, torch::Tensor& out) override;
+  std::string script_source() const override;
 
   Encoder encoder{nullptr};
   Decoder decoder{nullptr};

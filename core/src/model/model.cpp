@@ -116,4 +116,34 @@ void load_arrays(const std::vector<std::pair<std::string, torch::Tensor>>& tenso
   }
 }
 
+std::string script_linear(const std::string& prefix, const std::string& var, const std::string& into) {
+  return "    " + into + " = torch.linear(" + var + ", self." + prefix + "_weight, self." + prefix + "_bias)\n";
+}
+
+std::string script_layers(torch::nn::Sequential& body, const std::string& prefix, const std::string& var) {
+  namespace nn = torch::nn;
+  std::string out;
+  for (size_t i = 0; i < body->size(); ++i) {
+    const std::string p = "self." + prefix + "_" + std::to_string(i) + "_";
+    const std::string bias = p + "bias";
+    if (body[i]->as<nn::LinearImpl>()) {
+      out += "    " + var + " = torch.linear(" + var + ", " + p + "weight, " + bias + ")\n";
+    } else if (auto* conv = body[i]->as<nn::Conv2dImpl>()) {
+      out += "    " + var + " = torch.conv2d(" + var + ", " + p + "weight, " + bias + ", [2, 2], [1, 1])\n";
+      (void)conv;
+    } else if (auto* up = body[i]->as<nn::ConvTranspose2dImpl>()) {
+      const auto pad = up->options.output_padding();
+      out += "    " + var + " = torch.conv_transpose2d(" + var + ", " + p + "weight, " + (up->options.bias() ? bias : "None") +
+             ", [2, 2], [1, 1], [" + std::to_string((*pad)[0]) + ", " + std::to_string((*pad)[1]) + "])\n";
+    } else if (body[i]->as<nn::ELUImpl>()) {
+      out += "    " + var + " = torch.elu(" + var + ")\n";
+    } else if (body[i]->as<nn::ReLUImpl>()) {
+      out += "    " + var + " = torch.relu(" + var + ")\n";
+    } else {
+      throw Error("no TorchScript form for layer " + prefix + "." + std::to_string(i));
+    }
+  }
+  return out;
+}
+
 }  // namespace latent

@@ -61,6 +61,16 @@ class Model : public torch::nn::Module {
   virtual void encode_into(const torch::Tensor& x, const torch::Tensor& y, torch::Tensor& mu, torch::Tensor& logvar);
   virtual void decode_into(const torch::Tensor& z, const torch::Tensor& y, torch::Tensor& out);
 
+  // Whether a Gaussian decode() returns the means themselves (a user's TorchScript module, by its
+  // contract) rather than pre-sigmoid values (ours, which keeps the means in [0, 1]).
+  virtual bool decodes_means() const { return false; }
+
+  // TorchScript source defining `encode(self, x)` → (μ, log σ²) for x [N, C, H, W] and
+  // `decode_rows(self, z)` → [N, C·H·W] (what decode() returns), over this model's parameters named
+  // as named_trainables() names them with '.' replaced by '_' (model/torchscript.cpp exports a
+  // model so); "" when the architecture has none.
+  virtual std::string script_source() const { return ""; }
+
  protected:
   // h with y's columns after its own, the input of the first layer a conditional model's class
   // enters; h itself for a plain model. Throws latent::Error when a conditional model is given no
@@ -122,6 +132,13 @@ torch::Tensor mean_image_logits(const torch::Tensor& pixel_mean);
 
 // The activation ModelConfig::activation names, in place.
 torch::nn::AnyModule make_activation(Activation activation);
+
+// TorchScript lines (four spaces in) that run `var` through `body`'s layers in order: Linear,
+// Conv2d (stride 2, padding 1), ConvTranspose2d (likewise, with its output padding) and the
+// activations, each layer's parameters named `prefix` + "_<index>_weight" / "_bias".
+std::string script_layers(torch::nn::Sequential& body, const std::string& prefix, const std::string& var);
+// The line `var = torch.linear(var, self.<prefix>_weight, self.<prefix>_bias)` (four spaces in).
+std::string script_linear(const std::string& prefix, const std::string& var, const std::string& into);
 
 // Appends a Linear layer and the activation for each width, the first taking `in` features (the
 // decoders pass their widths reversed). Returns the features out of the last, `in` if none.

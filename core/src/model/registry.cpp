@@ -11,12 +11,14 @@ namespace latent {
 
 ModelPtr make_mlp(const ModelConfig& config);   // model/mlp.cpp
 ModelPtr make_conv(const ModelConfig& config);  // model/conv.cpp
+ModelPtr make_scripted(const ModelConfig& config);  // model/scripted.cpp
 
 const std::vector<Architecture>& architectures() {
   // Each architecture's config rules (validation, parameter count) are in core/src/config.cpp.
   static const std::vector<Architecture> list = {
       {"mlp", "fully connected encoder (--hidden) and mirrored decoder", make_mlp},
       {"conv", "stride-2 3x3 convolutions (--channels), transposed convolutions back", make_conv},
+      {"torchscript", "a user's own PyTorch VAE from a TorchScript file (--model)", make_scripted},
   };
   return list;
 }

@@ -25,16 +25,16 @@ torch::Tensor bernoulli_nll(const torch::Tensor& logits, const torch::Tensor& x)
   return torch::binary_cross_entropy_with_logits(logits, x, {}, {}, at::Reduction::None).sum(1);
 }
 
-torch::Tensor gaussian_nll(const torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& log_sigma) {
+torch::Tensor gaussian_nll(const torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& log_sigma, bool out_is_mean) {
   const double half_log_2pi = 0.5 * std::log(2.0 * M_PI);
-  auto mean = torch::sigmoid(out);
+  auto mean = out_is_mean ? out : torch::sigmoid(out);
   auto inv_var = torch::exp(-2.0 * log_sigma);
   return (0.5 * (x - mean).square() * inv_var).sum(1) + x.size(1) * (log_sigma.squeeze() + half_log_2pi);
 }
 
 torch::Tensor reconstruction_nll(const Model& model, const torch::Tensor& decoder_out, const torch::Tensor& x) {
   if (model.config().likelihood == ReconstructionLikelihood::Bernoulli) return bernoulli_nll(decoder_out, x);
-  return gaussian_nll(decoder_out, x, model.log_sigma());
+  return gaussian_nll(decoder_out, x, model.log_sigma(), model.decodes_means());
 }
 
 torch::Tensor decoder_mean(const torch::Tensor& decoder_out) { return torch::sigmoid(decoder_out); }

@@ -25,8 +25,9 @@ torch::Tensor reparameterize(const torch::Tensor& mu, const torch::Tensor& logva
 // −log p(x|z) per image, summed over its values. [B]
 // Bernoulli from logits l, stable form: Σ max(l, 0) − l·x + log(1 + e^−|l|).
 torch::Tensor bernoulli_nll(const torch::Tensor& logits, const torch::Tensor& x);
-// Gaussian with mean sigmoid(out) and std σ: Σ (x − mean)² / (2σ²) + log σ + ½ log 2π.
-torch::Tensor gaussian_nll(const torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& log_sigma);
+// Gaussian with mean sigmoid(out) (out itself when out_is_mean: Model::decodes_means) and std σ:
+// Σ (x − mean)² / (2σ²) + log σ + ½ log 2π.
+torch::Tensor gaussian_nll(const torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& log_sigma, bool out_is_mean = false);
 // The model's likelihood for its decoder output `decoder_out`. [B]
 torch::Tensor reconstruction_nll(const Model& model, const torch::Tensor& decoder_out, const torch::Tensor& x);
 

@@ -23,6 +23,7 @@
 #include "platform/platform.h"
 #include "objective/objective.h"
 #include "train/shard_pool.h"
+#include "model/scripted.h"
 #include "model/vae_impl.h"
 #include "train/training_step.h"
 #include "uses/corruption_math.h"
@@ -49,7 +50,7 @@ const char* to_string(TrainerState state) {
 namespace {
 
 struct Command {
-  enum Kind { Start, Pause, Step, Reset, SetLearningRate, SetBeta, SetWarmup, Save };
+  enum Kind { Start, Pause, Step, Reset, Reload, SetLearningRate, SetBeta, SetWarmup, Save };
   Command(Kind k) : kind(k) {}  // NOLINT: implicit, so enqueue({Command::Start}) reads as the command
   Kind kind;
   double value = 0;
@@ -179,6 +180,9 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   run->net->to(run->device);
   run->adam = std::make_unique<Adam>(named_trainables(*run->net), train.learning_rate);
   run->step = make_training_step(*run->net, TrainingStep::Gradients::IntoParameters);
+  // A user's module may keep state its forward pass updates (batch norm's running statistics), which
+  // shards running it at once would race on: its threads split each operation instead.
+  if (model.script && train.parallel == ParallelMode::Batch) train.parallel = ParallelMode::Blas;
   if (run->device.is_cpu() && train.threads > 1 && train.parallel == ParallelMode::Batch) {
     run->shards = std::make_unique<ShardPool>(train.threads, "latent-shard");
     for (int i = 1; i < train.threads; ++i) {
@@ -379,6 +383,24 @@ struct Trainer::Impl {
           refuse(std::string("reset rejected, the current model is kept: ") + describe_exception(e));
         }
         break;
+      case Command::Reload:
+        try {
+          auto fresh = make_run(run->data, c.model, run->train, nullptr);
+          // The same run, further on: the file's own step when it has one, else one past the last,
+          // so that the curves and the timeline go on from where they were.
+          const int64_t file_step = c.model.script ? c.model.script->step : -1;
+          fresh->progress = run->progress;
+          fresh->progress.step = file_step > run->progress.step ? file_step : run->progress.step + 1;
+          run = std::move(fresh);
+          pending_steps = 0;
+          if (state == TrainerState::Running) state = TrainerState::Paused;
+          pool.clear();
+          weights.reset();
+          ++weights_version;
+        } catch (const std::exception& e) {
+          refuse(std::string("reload rejected, the current model is kept: ") + describe_exception(e));
+        }
+        break;
       case Command::SetLearningRate:
         if (std::string problem = check_learning_rate(c.value); !problem.empty())
           refuse(problem + "; kept " + std::to_string(run->train.learning_rate));
@@ -399,7 +421,12 @@ struct Trainer::Impl {
         break;
       case Command::Save:
         try {
-          write_checkpoint(c.path, checkpoint());
+          // A user's TorchScript model is saved as TorchScript (with its own code), our models as
+          // checkpoints with Adam's state.
+          if (run->model.architecture == "torchscript")
+            write_torchscript(*run->net, c.path, run->progress.step + std::max<int64_t>(0, run->model.script->step));
+          else
+            write_checkpoint(c.path, checkpoint());
           c.done->set_value("");
         } catch (const Error& e) {
           c.done->set_value(e.what());
@@ -615,10 +642,13 @@ struct Trainer::Impl {
                                             r.eval_eps.narrow(0, first, last - first), r.train.batch_size, &stop,
                                             r.test_y.defined() ? r.test_y.narrow(0, first, last - first) : r.test_y);
     };
+    // In evaluation mode (batch norm's running statistics, no dropout), as the published copies are.
+    r.net->eval();
     if (r.shards)
       r.shards->run(sum_shard);
     else
       sum_shard(0);
+    r.net->train();
     EvaluationSums sums;
     for (const auto& p : parts) sums.add(p);
     const Evaluation test = sums.finish();
@@ -724,6 +754,12 @@ void Trainer::reset(ModelConfig model, TrainConfig train, Dataset data) {
   c.model = std::move(model);
   c.train = std::move(train);
   c.data = std::move(data);
+  impl_->enqueue(std::move(c));
+}
+
+void Trainer::reload(ModelConfig model) {
+  Command c{Command::Reload};
+  c.model = std::move(model);
   impl_->enqueue(std::move(c));
 }
 

@@ -1,0 +1,48 @@
+#pragma once
+// A user's own PyTorch VAE, and ours as one: TorchScript files that follow the contract in
+// docs/torchscript.md (encode(x) -> (mu, logvar), decode(z) -> logits or means, and the attributes
+// latent_dim, image_shape, likelihood, optionally sigma and step).
+#include <cstdint>
+#include <string>
+
+#include "latent/config.h"
+
+namespace latent {
+
+class Vae;
+
+// Reads and checks a TorchScript VAE: loads the module, reads its attributes, and runs a probe
+// batch through encode and decode to check their return types, shapes and values. Returns the
+// config of a "torchscript" model with the file attached (the file is read once; every copy of the
+// model is built from those bytes). Throws latent::Error naming `path` and what is wrong, including
+// a file written by a newer PyTorch than this build's LibTorch.
+ModelConfig load_torchscript(const std::string& path);
+
+// --model FILE: loads it into o.model. Throws latent::Error for a flag that the file decides
+// (--arch, --latent, --hidden, ..., --likelihood, --sigma), --resume or --conditional beside it, and
+// for whatever load_torchscript refuses.
+struct RunOptions;
+void use_model_file(RunOptions& o);
+// The flag checks alone, without loading: what the explorer refuses at start-up (it loads the file
+// after its window is up, so that a bad file is a message, not an exit).
+void check_model_file_flags(const RunOptions& o);
+
+// The file's `step` attribute when it has one (a run training elsewhere), else -1.
+int64_t torchscript_step(const ModelConfig& config);
+// The file a torchscript model came from ("" for other architectures).
+std::string torchscript_path(const ModelConfig& config);
+
+// Writes `vae` as TorchScript with the contract, atomically. A torchscript model is written as its
+// own module with the current weights; an mlp or conv model as a module built here, its parameters
+// registered and encode/decode compiled from TorchScript source, so that torch.jit.load in Python
+// gives a working VAE. `step` >= 0 is stored as the `step` attribute. Throws latent::Error when the
+// model has no form in the contract (a learned prior, a conditional model, a learned sigma) or
+// the file cannot be written.
+void export_torchscript(const Vae& vae, const std::string& path, int64_t step = -1);
+// Whether export_torchscript can write this model; "" when it can, else why not.
+std::string torchscript_export_problem(const ModelConfig& config);
+
+// The LibTorch version this build reads TorchScript with, e.g. "1.13.1".
+std::string torch_version();
+
+}  // namespace latent
