@@ -178,13 +178,20 @@ std::string autosave_problem(const AppState& state) {
 
 void autosave(AppState& state) {
   if (!state.trainer) return;
-  const std::string path = autosave_path(state);
-  if (path.empty() || state.trainer->snapshot()->step <= 0) return;
+  std::string path = autosave_path(state);
+  const auto snapshot = state.trainer->snapshot();
+  if (path.empty() || snapshot->step <= 0) return;
+  // A PyTorch model (--model) is saved as TorchScript, beside where a checkpoint would go.
+  const bool scripted = snapshot->model.script != nullptr;
+  if (scripted && path.size() > 5 && path.compare(path.size() - 5, 5, ".ckpt") == 0) path.replace(path.size() - 5, 5, ".pt");
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const std::string problem = state.trainer->save(path).get();
-  if (problem.empty()) std::fprintf(stderr, "autosaved to %s (resume with --resume %s)\n", path.c_str(), path.c_str());
-  else std::fprintf(stderr, "autosave failed: %s\n", problem.c_str());
+  if (problem.empty())
+    std::fprintf(stderr, "autosaved to %s (%s %s)\n", path.c_str(), scripted ? "open it again with --model" : "resume with --resume",
+                 path.c_str());
+  else
+    std::fprintf(stderr, "autosave failed: %s\n", problem.c_str());
 }
 
 // The state an emergency exit saves (the X server gone, an uncaught exception): set while the

@@ -119,7 +119,11 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (!state.data.empty()) data_preview(state.data, gfx);
 
   section("Model (applies on Reset)");
+  // A TorchScript model's own file decides its layers, latent size, likelihood and prior.
+  const bool from_file = f.architecture == 2 && f.script_model.script;
+  ImGui::BeginDisabled(from_file);
   ImGui::InputInt("latent dim", &f.latent);  // not clamped: Reset refuses a bad value with a banner
+  ImGui::EndDisabled();
   help_marker("Dimensions of z. With 2, the latent pad shows the whole space; more dims reconstruct better.");
   const char* architectures[] = {"mlp", "conv", "torchscript file"};
   const bool have_script = f.script_model.script != nullptr;
@@ -147,6 +151,7 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
     ImGui::InputText("hidden", f.hidden, sizeof f.hidden);
     help_marker("Encoder hidden widths, comma separated (e.g. 512,256). The decoder mirrors them.");
   }
+  ImGui::BeginDisabled(from_file);
   const char* activations[] = {"relu", "elu"};
   ImGui::Combo("activation", &f.activation, activations, 2);
   const char* likelihoods[] = {"bernoulli", "gaussian"};
@@ -178,6 +183,7 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   ImGui::BeginDisabled(!labeled && !f.conditional);
   ImGui::Checkbox("conditional", &f.conditional);
   ImGui::EndDisabled();
+  ImGui::EndDisabled();  // from_file
   if (!labeled && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
     ImGui::SetTooltip("needs labelled data: this dataset has no classes");
   help_marker("A conditional VAE (CVAE): the image's class y goes into the encoder and the decoder, q(z|x, y) and "
