@@ -121,9 +121,10 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   section("Model (applies on Reset)");
   // A TorchScript model's own file decides its layers, latent size, likelihood and prior.
   const bool from_file = f.architecture == 2 && f.script_model.script;
-  ImGui::BeginDisabled(from_file);
-  ImGui::InputInt("latent dim", &f.latent);  // not clamped: Reset refuses a bad value with a banner
-  ImGui::EndDisabled();
+  if (from_file)
+    ImGui::TextDisabled("latent dim %d, from the file", f.script_model.latent_dim);
+  else
+    ImGui::InputInt("latent dim", &f.latent);  // not clamped: Reset refuses a bad value with a banner
   help_marker("Dimensions of z. With 2, the latent pad shows the whole space; more dims reconstruct better.");
   const char* architectures[] = {"mlp", "conv", "torchscript file"};
   const bool have_script = f.script_model.script != nullptr;
