@@ -303,6 +303,10 @@ TEST(AppState, AWatchedTorchScriptFileIsFollowedAndItsHistoryKept) {
   EXPECT_EQ(state.run_generation, run);  // the same run, further on: its history is kept
   EXPECT_GE(state.elbo.history.size(), 2u);
   EXPECT_EQ(state.timeline.back().step, 500);
+  // Saved now, the file says the step the run is at (the file's, not twice it).
+  state.save_checkpoint(dir + "/saved.pt");
+  ASSERT_TRUE(run_until(state, [&] { return std::filesystem::exists(dir + "/saved.pt"); }));
+  EXPECT_EQ(torchscript_step(load_torchscript(dir + "/saved.pt")), 500);
   // A version that cannot be loaded: a banner, and the step-500 model stays.
   test::write_bytes(dir + "/tmp.pt", std::vector<uint8_t>(100, 'x'));
   std::filesystem::rename(dir + "/tmp.pt", file);

@@ -79,6 +79,9 @@ struct Run {
   std::string device_name;
   torch::Device device{torch::kCPU};
   ModelPtr net;
+  // A TorchScript model's steps before this run (its file's `step`), which a save adds to the run's
+  // own; 0 once a reload has moved the progress to the file's step.
+  int64_t script_steps_before = 0;
   std::unique_ptr<Adam> adam;
   std::unique_ptr<TrainingStep> step;  // the forward/backward over `net` (make_training_step picks it)
   // With threads > 1 and ParallelMode::Batch on the CPU: the threads each step's images are split
@@ -164,6 +167,7 @@ std::unique_ptr<Run> make_run(Dataset data, ModelConfig model, TrainConfig train
   run->device_name = resolve_device(train.device);
   run->device = to_torch_device(run->device_name);
   run->net = make_model(model, train.seed);
+  if (model.script) run->script_steps_before = std::max<int64_t>(0, model.script->step);
   const auto& d = data.impl();
   int64_t n = train.limit > 0 ? std::min<int64_t>(train.limit, d.train.size(0)) : d.train.size(0);
   run->net->initialize_output_bias(unit_pixel_mean(d.train.narrow(0, 0, n)));
@@ -391,6 +395,7 @@ struct Trainer::Impl {
           const int64_t file_step = c.model.script ? c.model.script->step : -1;
           fresh->progress = run->progress;
           fresh->progress.step = file_step > run->progress.step ? file_step : run->progress.step + 1;
+          fresh->script_steps_before = 0;
           run = std::move(fresh);
           pending_steps = 0;
           if (state == TrainerState::Running) state = TrainerState::Paused;
@@ -424,7 +429,7 @@ struct Trainer::Impl {
           // A user's TorchScript model is saved as TorchScript (with its own code), our models as
           // checkpoints with Adam's state.
           if (run->model.architecture == "torchscript")
-            write_torchscript(*run->net, c.path, run->progress.step + std::max<int64_t>(0, run->model.script->step));
+            write_torchscript(*run->net, c.path, run->progress.step + run->script_steps_before);
           else
             write_checkpoint(c.path, checkpoint());
           c.done->set_value("");
