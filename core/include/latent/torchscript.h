@@ -42,7 +42,7 @@ void export_torchscript(const Vae& vae, const std::string& path, int64_t step = 
 // Whether export_torchscript can write this model; "" when it can, else why not.
 std::string torchscript_export_problem(const ModelConfig& config);
 
-// The LibTorch version this build reads TorchScript with, e.g. "1.13.1".
+// The LibTorch version this build reads TorchScript with, major.minor, e.g. "1.13".
 std::string torch_version();
 
 }  // namespace latent
