@@ -771,21 +771,21 @@ void AppState::set_warmup_epochs(double epochs) {
 void AppState::save_checkpoint(const std::string& given) {
   if (!trainer) return notify("nothing to save: no model", true, 6);
   if (given.empty()) return notify("save: the checkpoint path is empty", true, 6);
-  std::string path = given;
-  if (snapshot && snapshot->model.script && path.size() > 5 && path.compare(path.size() - 5, 5, ".ckpt") == 0) {
-    path.replace(path.size() - 5, 5, ".pt");
-    notify("a PyTorch model is saved as TorchScript: " + path, false, 6);
-  }
+  const std::string path = snapshot ? save_path_for(snapshot->model, given) : given;
+  if (path != given) notify("a PyTorch model is saved as TorchScript: " + path, false, 6);
   pending_save_path_ = path;
   pending_save_ = trainer->save(path);
+}
+
+std::string AppState::fit_to_data(ModelConfig& model) const {
+  return fit_model_to_data(model, false, data.channels(), data.height(), data.width(), data.classes(), "dataset " + data.name());
 }
 
 void AppState::load_model_file(const std::string& path, bool watch) {
   try {
     if (data.empty()) throw Error("no dataset loaded");
     ModelConfig model = load_torchscript(path);
-    if (std::string problem = fit_model_to_data(model, false, data.channels(), data.height(), data.width(), data.classes(),
-                                                "dataset " + data.name());
+    if (std::string problem = fit_to_data(model);
         !problem.empty())
       throw Error(problem);
     TrainConfig train = snapshot ? snapshot->train : options.run.train;
@@ -822,8 +822,7 @@ void AppState::poll_watched_file() {
     if (watch_load_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
     try {
       ModelConfig model = watch_load_.get();
-      if (std::string problem = fit_model_to_data(model, false, data.channels(), data.height(), data.width(), data.classes(),
-                                                  "dataset " + data.name());
+      if (std::string problem = fit_to_data(model);
           !problem.empty())
         throw Error(problem);
       if (trainer) trainer->reload(model);
@@ -881,8 +880,7 @@ void AppState::reset_from_form() {
     return notify(std::string("reset refused: ") + e.what(), true, 8);
   }
   if (scripted) {
-    if (std::string problem = fit_model_to_data(model, false, data.channels(), data.height(), data.width(), data.classes(),
-                                                "dataset " + data.name());
+    if (std::string problem = fit_to_data(model);
         !problem.empty())
       return notify("reset refused: " + problem, true, 8);
     train.batch_size = form.batch, train.learning_rate = form.lr, train.beta = form.beta, train.warmup_epochs = form.warmup;

@@ -377,6 +377,8 @@ class AppState {
     bool operator==(const FileStamp& o) const { return mtime_ns == o.mtime_ns && size == o.size && inode == o.inode; }
   };
   static FileStamp stamp_of(const std::string& path);
+  // fit_model_to_data for a TorchScript model on the current data: "" or why its image shape does not fit.
+  std::string fit_to_data(ModelConfig& model) const;
   std::string watch_path_;
   FileStamp watch_loaded_, watch_seen_;
   double watch_next_check_ = 0;

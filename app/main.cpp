@@ -35,6 +35,7 @@
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "latent/files.h"
+#include "latent/torchscript.h"
 #include "views/view.h"
 #include "ui/damage.h"
 #include "shell.h"
@@ -178,12 +179,11 @@ std::string autosave_problem(const AppState& state) {
 
 void autosave(AppState& state) {
   if (!state.trainer) return;
-  std::string path = autosave_path(state);
   const auto snapshot = state.trainer->snapshot();
-  if (path.empty() || snapshot->step <= 0) return;
+  if (autosave_path(state).empty() || snapshot->step <= 0) return;
   // A PyTorch model (--model) is saved as TorchScript, beside where a checkpoint would go.
+  const std::string path = save_path_for(snapshot->model, autosave_path(state));
   const bool scripted = snapshot->model.script != nullptr;
-  if (scripted && path.size() > 5 && path.compare(path.size() - 5, 5, ".ckpt") == 0) path.replace(path.size() - 5, 5, ".pt");
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const std::string problem = state.trainer->save(path).get();

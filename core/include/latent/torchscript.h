@@ -27,6 +27,10 @@ void use_model_file(RunOptions& o);
 // after its window is up, so that a bad file is a message, not an exit).
 void check_model_file_flags(const RunOptions& o);
 
+// Where a save of `config`'s model to `path` goes: a torchscript model is saved as TorchScript, so a
+// path ending ".ckpt" becomes ".pt"; any other path as it is.
+std::string save_path_for(const ModelConfig& config, const std::string& path);
+
 // The file's `step` attribute when it has one (a run training elsewhere), else -1.
 int64_t torchscript_step(const ModelConfig& config);
 // The file a torchscript model came from ("" for other architectures).

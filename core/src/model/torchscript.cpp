@@ -209,6 +209,11 @@ void check_model_file_flags(const RunOptions& o) {
       throw Error(std::string(flag) + ": the model file " + o.model_file + " decides the architecture, latent size, prior and likelihood");
 }
 
+std::string save_path_for(const ModelConfig& config, const std::string& path) {
+  if (!config.script || path.size() <= 5 || path.compare(path.size() - 5, 5, ".ckpt") != 0) return path;
+  return path.substr(0, path.size() - 5) + ".pt";
+}
+
 int64_t torchscript_step(const ModelConfig& config) { return config.script ? config.script->step : -1; }
 std::string torchscript_path(const ModelConfig& config) { return config.script ? config.script->path : ""; }
 
