@@ -7,14 +7,12 @@
 #include <vector>
 
 #include "latent/image_io.h"
+#include "latent/recording.h"
 #include "ui/colormap.h"
 
 namespace latent::ui {
 
-struct RgbImage {
-  int width = 0, height = 0;
-  std::vector<uint8_t> rgb;  // row-major, 3 bytes a pixel
-};
+using RgbImage = latent::RgbImage;  // row-major, 3 bytes a pixel (latent/recording.h)
 
 // Each gray value in [0, 1] through `map` (as shaders/image.frag draws it), or an RGB picture's
 // colours as they are, each pixel as a factor x factor block (factor 1..8).

@@ -1,0 +1,159 @@
+#include "latent/recording.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "latent/error.h"
+
+namespace latent {
+
+VideoFormat video_format(const std::string& path) {
+  std::string extension = std::filesystem::path(path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  if (extension == ".gif") return VideoFormat::Gif;
+  throw Error("cannot record to " + path + ": " + (extension.empty() ? "no extension" : "'" + extension + "'") +
+              " is not a recording format (.gif)");
+}
+
+#ifndef LATENT_HAVE_GIF
+std::unique_ptr<VideoWriter> open_gif_writer(const std::string& path) {
+  throw Error("cannot record to " + path + ": this build has no GIF writer (install libgif-dev and build again)");
+}
+#endif
+
+std::unique_ptr<VideoWriter> open_video_writer(const std::string& path) {
+  switch (video_format(path)) {
+    case VideoFormat::Gif: return open_gif_writer(path);
+  }
+  throw Error("cannot record to " + path);
+}
+
+RgbImage resize_rgb(const RgbImage& image, int width, int height) {
+  width = std::max(1, width), height = std::max(1, height);
+  if (width == image.width && height == image.height) return image;
+  RgbImage out{width, height, std::vector<uint8_t>(size_t(width) * height * 3)};
+  // Each output pixel averages the source pixels its area covers (a box filter), which keeps thin
+  // lines and text legible when shrinking; enlarging repeats pixels.
+  for (int y = 0; y < height; ++y) {
+    const int sy0 = int(int64_t(y) * image.height / height);
+    const int sy1 = std::max(sy0 + 1, int(int64_t(y + 1) * image.height / height));
+    for (int x = 0; x < width; ++x) {
+      const int sx0 = int(int64_t(x) * image.width / width);
+      const int sx1 = std::max(sx0 + 1, int(int64_t(x + 1) * image.width / width));
+      unsigned sum[3] = {0, 0, 0};
+      for (int sy = sy0; sy < sy1; ++sy)
+        for (int sx = sx0; sx < sx1; ++sx)
+          for (int c = 0; c < 3; ++c) sum[c] += image.rgb[(size_t(sy) * image.width + sx) * 3 + c];
+      const unsigned count = unsigned((sy1 - sy0) * (sx1 - sx0));
+      for (int c = 0; c < 3; ++c) out.rgb[(size_t(y) * width + x) * 3 + c] = uint8_t((sum[c] + count / 2) / count);
+    }
+  }
+  return out;
+}
+
+Recorder::Recorder(const std::string& path, double fps, Prepare prepare, int queue_frames)
+    : prepare_(std::move(prepare)), fps_(fps), queue_frames_(size_t(std::max(1, queue_frames))) {
+  if (!(fps >= 1 && fps <= 50)) throw Error("recording frame rate " + std::to_string(fps) + ": use 1 to 50 frames a second");
+  writer_ = open_video_writer(path);
+  stats_.path = path;
+  worker_ = std::thread([this] { work(); });
+}
+
+Recorder::~Recorder() {
+  try {
+    stop();
+  } catch (...) {
+  }
+}
+
+bool Recorder::due(double seconds) {
+  const double period = 1.0 / fps_;
+  if (next_due_ < 0 || seconds >= next_due_) {
+    // On pace, the next frame is one period after this one's slot; after a stall, one after now.
+    next_due_ = next_due_ < 0 || seconds - next_due_ > period ? seconds + period : next_due_ + period;
+    return true;
+  }
+  return false;
+}
+
+bool Recorder::offer(CapturedFrame frame) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || !stats_.problem.empty()) return false;
+    if (queue_.size() >= queue_frames_) {
+      ++stats_.dropped;
+      return false;
+    }
+    if (first_seconds_ < 0) first_seconds_ = frame.seconds;
+    last_seconds_ = std::max(last_seconds_, frame.seconds);
+    ++stats_.captured;
+    queue_.push_back(std::move(frame));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Recorder::work() {
+  for (;;) {
+    CapturedFrame frame;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      frame = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    try {
+      const RgbImage image = prepare_ ? prepare_(frame) : RgbImage{frame.width, frame.height, std::move(frame.pixels)};
+      writer_->add(image, frame.seconds - first_seconds_);
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.width = image.width, stats_.height = image.height;
+      stats_.stored = writer_->stored_frames();
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.problem = e.what();
+      queue_.clear();
+      return;
+    }
+  }
+}
+
+RecordingStats Recorder::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopped_) return stats_;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (worker_.joinable()) worker_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopped_ = true;
+  // The last frame is shown for one period after it was taken.
+  const double end = first_seconds_ < 0 ? 0 : last_seconds_ - first_seconds_ + 1.0 / fps_;
+  stats_.seconds = end;
+  try {
+    writer_->finish(end);
+    stats_.stored = writer_->stored_frames();
+  } catch (const std::exception& e) {
+    if (stats_.problem.empty()) stats_.problem = e.what();
+  }
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(stats_.path, ec);
+  stats_.bytes = ec ? 0 : int64_t(bytes);
+  return stats_;
+}
+
+RecordingStats Recorder::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  RecordingStats s = stats_;
+  s.seconds = first_seconds_ < 0 ? 0 : last_seconds_ - first_seconds_;
+  return s;
+}
+
+std::string Recorder::problem() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_.problem;
+}
+
+}  // namespace latent

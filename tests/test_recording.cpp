@@ -1,0 +1,226 @@
+// Recordings: GIFs read back with giflib's decoder, frame by frame as a viewer composes them, and the
+// recorder's queue, which drops frames instead of waiting for the encoder.
+#include <gif_lib.h>
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+
+#include "latent/error.h"
+#include "latent/recording.h"
+#include "test_support.h"
+
+namespace latent {
+namespace {
+
+// A frame of a dark background with a bright square at (x, y), colours from a smooth ramp.
+RgbImage square_frame(int width, int height, int x, int y, int side) {
+  RgbImage image{width, height, std::vector<uint8_t>(size_t(width) * height * 3)};
+  for (int r = 0; r < height; ++r)
+    for (int c = 0; c < width; ++c) {
+      uint8_t* p = image.rgb.data() + (size_t(r) * width + c) * 3;
+      const bool inside = c >= x && c < x + side && r >= y && r < y + side;
+      p[0] = inside ? 250 : uint8_t(20 + c % 40);
+      p[1] = inside ? 200 : uint8_t(30 + r % 40);
+      p[2] = inside ? 40 : 60;
+    }
+  return image;
+}
+
+struct DecodedGif {
+  int width = 0, height = 0;
+  std::vector<RgbImage> frames;  // as shown, each composed over the one before
+  std::vector<int> delays_cs;
+  bool loops = false;
+};
+
+DecodedGif read_gif(const std::string& path) {
+  int error = 0;
+  GifFileType* gif = DGifOpenFileName(path.c_str(), &error);
+  if (!gif) throw Error("cannot open " + path);
+  if (DGifSlurp(gif) != GIF_OK) {
+    DGifCloseFile(gif, &error);
+    throw Error("cannot decode " + path);
+  }
+  DecodedGif out;
+  out.width = gif->SWidth, out.height = gif->SHeight;
+  RgbImage canvas{out.width, out.height, std::vector<uint8_t>(size_t(out.width) * out.height * 3)};
+  for (int i = 0; i < gif->ImageCount; ++i) {
+    const SavedImage& image = gif->SavedImages[i];
+    const GifImageDesc& d = image.ImageDesc;
+    const ColorMapObject* map = d.ColorMap ? d.ColorMap : gif->SColorMap;
+    for (int y = 0; y < d.Height; ++y)
+      for (int x = 0; x < d.Width; ++x) {
+        const GifColorType c = map->Colors[image.RasterBits[size_t(y) * d.Width + x]];
+        uint8_t* p = canvas.rgb.data() + (size_t(d.Top + y) * out.width + d.Left + x) * 3;
+        p[0] = c.Red, p[1] = c.Green, p[2] = c.Blue;
+      }
+    GraphicsControlBlock control{};
+    DGifSavedExtensionToGCB(gif, i, &control);
+    out.delays_cs.push_back(control.DelayTime);
+    out.frames.push_back(canvas);
+    for (int e = 0; e < image.ExtensionBlockCount; ++e)
+      if (image.ExtensionBlocks[e].Function == APPLICATION_EXT_FUNC_CODE && image.ExtensionBlocks[e].ByteCount == 11 &&
+          std::string(reinterpret_cast<const char*>(image.ExtensionBlocks[e].Bytes), 11) == "NETSCAPE2.0")
+        out.loops = true;
+  }
+  DGifCloseFile(gif, &error);
+  return out;
+}
+
+// The largest difference of any channel of any pixel.
+int max_difference(const RgbImage& a, const RgbImage& b) {
+  int worst = 0;
+  for (size_t i = 0; i < a.rgb.size(); ++i) worst = std::max(worst, std::abs(int(a.rgb[i]) - int(b.rgb[i])));
+  return worst;
+}
+
+std::string tmp_path(const std::string& name) {
+  std::filesystem::create_directories(LATENT_TEST_TMP);
+  return std::string(LATENT_TEST_TMP) + "/" + name;
+}
+
+TEST(Recording, AGifHoldsEveryFrameAsShownWithItsTime) {
+  const std::string path = tmp_path("moving_square.gif");
+  const int width = 96, height = 64, frames = 12;
+  std::vector<RgbImage> sent;
+  auto writer = open_gif_writer(path);
+  for (int i = 0; i < frames; ++i) {
+    sent.push_back(square_frame(width, height, 4 + 6 * i, 10 + i, 12));
+    writer->add(sent.back(), i / 10.0);  // 10 frames a second
+  }
+  writer->finish(frames / 10.0);
+  EXPECT_EQ(writer->stored_frames(), frames);
+
+  const DecodedGif gif = read_gif(path);
+  EXPECT_EQ(gif.width, width);
+  EXPECT_EQ(gif.height, height);
+  EXPECT_TRUE(gif.loops);
+  ASSERT_EQ(int(gif.frames.size()), frames);
+  for (int i = 0; i < frames; ++i) {
+    EXPECT_EQ(gif.delays_cs[i], 10) << "frame " << i;
+    // giflib's median cut keeps 5 bits a channel: within 8 levels of the source, after composing
+    // each changed rectangle over the frames before it.
+    EXPECT_LE(max_difference(gif.frames[i], sent[i]), 8) << "frame " << i;
+  }
+}
+
+TEST(Recording, IdenticalFramesAreStoredOnceAndShownForTheirSum) {
+  const std::string path = tmp_path("paused.gif");
+  auto writer = open_gif_writer(path);
+  const RgbImage a = square_frame(40, 30, 2, 2, 8), b = square_frame(40, 30, 20, 10, 8);
+  // a for 0.0 .. 0.5 s (six identical frames), b for 0.6 .. 1.0 s.
+  for (int i = 0; i < 6; ++i) writer->add(a, i / 10.0);
+  for (int i = 6; i < 10; ++i) writer->add(b, i / 10.0);
+  writer->finish(1.0);
+  EXPECT_EQ(writer->stored_frames(), 2);
+  const DecodedGif gif = read_gif(path);
+  ASSERT_EQ(gif.frames.size(), 2u);
+  EXPECT_EQ(gif.delays_cs[0], 60);
+  EXPECT_EQ(gif.delays_cs[1], 40);
+  // Only b's changed rectangle is stored for the second frame, and it composes to b.
+  EXPECT_LE(max_difference(gif.frames[1], b), 8);
+}
+
+TEST(Recording, TheRecorderDropsFramesInsteadOfWaitingForTheEncoder) {
+  // The encoder is held up until the test lets it go: offers meanwhile must return at once, the
+  // first queue_frames of them accepted and the rest dropped. (Were offer() to wait, this would hang.)
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  int prepared = 0;
+  const auto prepare = [&](const CapturedFrame& frame) {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return release; });
+    ++prepared;
+    return RgbImage{frame.width, frame.height, frame.pixels};
+  };
+  const std::string path = tmp_path("dropping.gif");
+  Recorder recorder(path, 10, prepare, 3);
+  int accepted = 0, dropped = 0;
+  for (int i = 0; i < 20; ++i) {
+    const RgbImage image = square_frame(32, 24, i, 4, 6);
+    (recorder.offer({image.width, image.height, image.rgb, i / 10.0, ""}) ? accepted : dropped)++;
+  }
+  // The worker may have taken one frame off the queue before blocking in prepare.
+  EXPECT_GE(accepted, 3);
+  EXPECT_LE(accepted, 4);
+  EXPECT_EQ(dropped, 20 - accepted);
+  {
+    std::lock_guard<std::mutex> lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  const RecordingStats stats = recorder.stop();
+  EXPECT_EQ(stats.captured, accepted);
+  EXPECT_EQ(stats.dropped, dropped);
+  EXPECT_EQ(prepared, accepted);
+  EXPECT_EQ(stats.stored, accepted);
+  EXPECT_EQ(stats.width, 32);
+  EXPECT_GT(stats.bytes, 0);
+  EXPECT_TRUE(stats.problem.empty()) << stats.problem;
+  EXPECT_EQ(int(read_gif(path).frames.size()), accepted);
+  EXPECT_FALSE(recorder.offer({32, 24, std::vector<uint8_t>(32 * 24 * 3), 3.0, ""}));  // stopped
+}
+
+TEST(Recording, TheRecorderPacesFramesAtItsRate) {
+  Recorder recorder(tmp_path("paced.gif"), 10, nullptr);
+  int due = 0;
+  for (int ms = 0; ms < 1000; ms += 5) due += recorder.due(ms / 1000.0);  // 200 frames of the app in one second
+  EXPECT_EQ(due, 10);
+  // After a stall of 2 s, one frame and then the pace again (no burst to catch up).
+  EXPECT_TRUE(recorder.due(3.0));
+  EXPECT_FALSE(recorder.due(3.01));
+  EXPECT_TRUE(recorder.due(3.11));
+}
+
+TEST(Recording, AFailingEncoderStopsTheRecordingWithItsReason) {
+  Recorder recorder(tmp_path("resized.gif"), 10, nullptr, 8);
+  const RgbImage small = square_frame(20, 20, 1, 1, 4), large = square_frame(30, 20, 1, 1, 4);
+  EXPECT_TRUE(recorder.offer({small.width, small.height, small.rgb, 0.0, ""}));
+  EXPECT_TRUE(recorder.offer({large.width, large.height, large.rgb, 0.1, ""}));
+  const RecordingStats stats = recorder.stop();
+  EXPECT_NE(stats.problem.find("changed size from 20x20 to 30x20"), std::string::npos) << stats.problem;
+  EXPECT_EQ(stats.stored, 1);  // the file is closed and readable with what came before
+  EXPECT_EQ(read_gif(tmp_path("resized.gif")).frames.size(), 1u);
+}
+
+TEST(Recording, BadPathsAndRatesAreRefusedWithTheirReason) {
+  const auto refusal = [](const std::string& path, double fps) {
+    try {
+      Recorder recorder(path, fps, nullptr);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(refusal(tmp_path("clip.avi"), 10).find("'.avi' is not a recording format"), std::string::npos);
+  EXPECT_NE(refusal(tmp_path("clip"), 10).find("no extension"), std::string::npos);
+  const std::string missing = tmp_path("no/such/dir/clip.gif");
+  EXPECT_NE(refusal(missing, 10).find("cannot write the recording " + missing), std::string::npos);
+  std::filesystem::create_directories(tmp_path("a_dir.gif"));
+  EXPECT_NE(refusal(tmp_path("a_dir.gif"), 10).find("cannot write the recording"), std::string::npos);
+  EXPECT_NE(refusal(tmp_path("fast.gif"), 0).find("use 1 to 50"), std::string::npos);
+  EXPECT_NE(refusal(tmp_path("fast.gif"), 60).find("use 1 to 50"), std::string::npos);
+}
+
+TEST(Recording, ShrinkingAveragesEachPixelsArea) {
+  RgbImage image{4, 2, {}};
+  for (int i = 0; i < 8; ++i) image.rgb.insert(image.rgb.end(), {uint8_t(i * 10), uint8_t(100), uint8_t(255 - i)});
+  const RgbImage half = resize_rgb(image, 2, 1);
+  ASSERT_EQ(half.rgb.size(), 6u);
+  // Pixels 0, 1, 4, 5 and 2, 3, 6, 7.
+  EXPECT_EQ(half.rgb[0], (0 + 10 + 40 + 50 + 2) / 4);
+  EXPECT_EQ(half.rgb[1], 100);
+  EXPECT_EQ(half.rgb[3], (20 + 30 + 60 + 70 + 2) / 4);
+  const RgbImage same = resize_rgb(image, 4, 2);
+  EXPECT_EQ(same.rgb, image.rgb);
+  const RgbImage doubled = resize_rgb(image, 8, 4);
+  EXPECT_EQ(doubled.rgb[0], image.rgb[0]);
+  EXPECT_EQ(doubled.rgb[(size_t(3) * 8 + 7) * 3], image.rgb[(size_t(1) * 4 + 3) * 3]);
+}
+
+}  // namespace
+}  // namespace latent
