@@ -45,7 +45,8 @@ int step_to_label(const std::vector<int32_t>& labels, int current, int label, in
 AppOptions parse_app_options(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--frame-log", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
-                                              "--layout", "--autosave", "--tab", "--digit", "--redraw", "--ood"};
+                                              "--layout", "--autosave", "--tab", "--digit", "--redraw", "--ood",
+                                              "--record", "--record-view", "--record-fps", "--record-scale", "--record-seconds"};
   static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps", "--watch"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
@@ -120,6 +121,24 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
     } else if (f == "--ood") {
       if (v.empty()) throw Error(f + ": needs a dataset (a name or a path)");
       o.ood = v;
+    } else if (f == "--record") {
+      // The place and the format are checked when the recording starts: a banner, and the app runs.
+      if (v.empty()) throw Error(f + ": needs a file, e.g. training.gif");
+      o.record.path = v;
+    } else if (f == "--record-view") {
+      o.record.view = v == "window" ? "" : v;  // checked against the view registry with --views
+    } else if (f == "--record-fps") {
+      const double fps = parse_double(f, v);
+      if (!(fps >= 1 && fps <= 50)) throw Error(f + ": frames a second, 1 to 50");
+      o.record.fps = fps;
+    } else if (f == "--record-scale") {
+      const double scale = parse_double(f, v);
+      if (!(scale >= 0.1 && scale <= 2)) throw Error(f + ": a scale of the recorded pixels, 0.1 to 2");
+      o.record.scale = scale;
+    } else if (f == "--record-seconds") {
+      const double seconds = parse_double(f, v);
+      if (!(seconds > 0 && seconds <= 24 * 3600)) throw Error(f + ": seconds, more than 0 and at most a day");
+      o.record.seconds = seconds;
     } else if (f == "--digit") {
       int64_t d = parse_int(f, v);
       if (d < 0) throw Error(f + ": a test-image index >= 0");
@@ -127,6 +146,9 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
     }
   }
   if (o.watch && o.run.model_file.empty()) throw Error("--watch: needs --model FILE, the TorchScript file to follow");
+  for (const char* flag : {"--record-view", "--record-fps", "--record-scale", "--record-seconds"})
+    if (o.record.path.empty() && std::find(u.begin(), u.end(), flag) != u.end())
+      throw Error(std::string(flag) + ": needs --record FILE");
   check_model_file_flags(o.run);
   return o;
 }
@@ -161,6 +183,10 @@ std::string app_options_help() {
   --sample-eps            draw z = mu + sigma * eps for that digit at start (as the ELBO tab's button does)
   --watch                 with --model FILE: reload FILE whenever it changes on disk (a run training
                           elsewhere that saves it every N steps); the views and their history follow
+  --record FILE.gif       record the window (or --record-view NAME: one view) from the start
+  --record-fps N          frames a second, 1..50 [15]
+  --record-scale S        scale of the recorded pixels, 0.1..2 [1]
+  --record-seconds N      stop recording after N seconds [when the app closes]
 )";
 }
 

@@ -63,6 +63,16 @@ enum class CurveLayout { Separate, Stacked };
 // under a software rasteriser (where pixels cost CPU time) and Full on a GPU (ui::redraw_for).
 enum class Redraw { Auto, Damaged, Full, Check };
 
+// A recording of the window or of one view (--record, File -> Record).
+struct RecordSettings {
+  std::string path;        // .gif
+  std::string view;        // a view's registry name, or "" for the whole window
+  double fps = 15;         // 1..50
+  double scale = 1;        // of the recorded pixels, 0.1..2
+  bool caption = true;     // a strip below each frame: step, epoch, test -ELBO
+  double seconds = 0;      // stop after this long (0: when stopped, or when the app closes)
+};
+
 // App flags on top of latent-train's (see parse_app_options).
 struct AppOptions {
   RunOptions run;
@@ -88,6 +98,7 @@ struct AppOptions {
   // Where closing the app saves the model; empty = <data home>/autosave.ckpt, except in --frames
   // runs, which save only when --autosave is given.
   std::string autosave;
+  RecordSettings record;  // --record FILE and its --record-* flags; path "" = none
 };
 // The next (direction +1) or previous (-1) index from `current` whose label is `label`, going round
 // the end; `current` itself only when it is the one such image; -1 when none has that label.
@@ -219,6 +230,11 @@ class AppState {
   bool open_lessons_requested = false;
   // Views to open by registry name (a lesson opens the views it talks about); the shell opens them.
   std::vector<std::string> open_views_requested;
+  // File -> Record and Stop, carried out by the frame loop (which owns the GL side of recording);
+  // what it is recording, for the menu bar.
+  std::optional<RecordSettings> record_requested;
+  bool stop_recording_requested = false;
+  std::string recording_status;  // "" when not recording
   bool training() const { return snapshot && snapshot->state == TrainerState::Running; }
 
   // ---- what the panels read ----

@@ -32,6 +32,7 @@
 #include "gfx.h"
 #include "gl/ui_renderer.h"
 #include "gl/window_present.h"
+#include "recording_session.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "latent/files.h"
@@ -258,6 +259,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
   }
+  if (!options.record.view.empty()) {
+    try {
+      views_to_open({options.record.view});
+    } catch (const Error&) {
+      std::fprintf(stderr, "error: --record-view: unknown view '%s' (a --views name, or window)\n", options.record.view.c_str());
+      return 2;
+    }
+  }
   if (options.run.help) {
     std::printf("usage: latent-explorer [flags]\nWatch a VAE learn, and explore its latent space.\n\n%s%s",
                 run_options_help().c_str(), app_options_help().c_str());
@@ -404,6 +413,17 @@ int main(int argc, char** argv) {
         *frame_log << ",render_ms,present_ms,damaged_share,triangles,trainer_step,cpu_ms,waiting_ms,page_faults\n";
       }
     }
+    RecordingSession recording;
+    if (!state.options.record.path.empty()) state.record_requested = state.options.record;
+    std::string record_summary;  // the last recording's message, for --stats
+    int64_t record_dropped = 0;
+    const auto stop_recording = [&] {
+      if (!recording.active()) return;
+      bool failed = false;
+      record_summary = recording.stop(failed);
+      state.notify(record_summary, failed, 12);
+      std::fprintf(stderr, "%s\n", record_summary.c_str());
+    };
     int frame = 0;
     while (!glfwWindowShouldClose(window) && !g_quit) {
       const bool busy = state.training() || state.options.frames > 0 || keyboard_input_pending();
@@ -457,6 +477,30 @@ int main(int argc, char** argv) {
       }
       if (redraw == Redraw::Full) renderer.invalidate();
       const bool drawn = renderer.render(draw_data);
+      // Recording: the frame as drawn, before it is shown (the window's back buffer is swapped away).
+      {
+        const double now = glfwGetTime();
+        if (std::exchange(state.stop_recording_requested, false) || recording.should_stop(now)) stop_recording();
+        ui::PixelRect region{0, 0, fb_width, fb_height};
+        const std::string& view = recording.active() ? recording.settings().view
+                                  : state.record_requested             ? state.record_requested->view
+                                                                       : std::string();
+        if (!view.empty()) {
+          const ui::WindowRect r = shell.view_rect(view);
+          const float sx = draw_data.FramebufferScale.x, sy = draw_data.FramebufferScale.y;
+          // Clipped to the framebuffer: a view partly off screen records what is on it.
+          region = {std::max(0, int(std::lround(r.x * sx))), std::max(0, int(std::lround(r.y * sy))),
+                    std::min(fb_width, int(std::lround((r.x + r.width) * sx))), std::min(fb_height, int(std::lround((r.y + r.height) * sy)))};
+        }
+        if (state.record_requested) {
+          if (const std::string problem = recording.start(*state.record_requested, region.width(), region.height(), now); !problem.empty())
+            state.notify(problem, true, 12);
+          state.record_requested.reset();
+        }
+        recording.capture(renderer.frame_framebuffer(), region, fb_height, now, state.export_caption_text());
+        state.recording_status = recording.status(now);
+        if (recording.active()) record_dropped = recording.dropped();
+      }
       damaged.push_back(drawn ? renderer.damaged_fraction() : 0.0);
       if (redraw == Redraw::Check) {
         const int64_t unlike = renderer.count_pixels_unlike_full_redraw(draw_data);
@@ -510,6 +554,8 @@ int main(int argc, char** argv) {
       if (state.training() && ms < 1000.0 / 60) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(1000.0 / 60 - ms));
     }
 
+    stop_recording();
+    recording.release();
     // The last frame, however the app was closed: it is still whole in the kept framebuffer.
     if (!state.options.screenshot.empty() && frame > 0 && !write_screenshot(state.options.screenshot, renderer))
       std::fprintf(stderr, "error: cannot write screenshot %s\n", state.options.screenshot.c_str());
@@ -557,7 +603,7 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < heap_by_minute.size(); ++i) out << (i ? ", " : "") << heap_by_minute[i].free_kept;
       out << "]" << ",\n  \"peak_rss_mib\": " << peak_rss_mib() << ",\n  \"timeline_entries\": " << state.timeline.size()
           << ",\n  \"timeline_mib\": " << timeline_mib(state) << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
-          << ",\n  \"pad_decode_ms\": " << state.decode_ms
+          << ",\n  \"pad_decode_ms\": " << state.decode_ms << ",\n  \"record_dropped\": " << record_dropped
           << ",\n  \"triangles_p50\": " << percentile(frame_triangles, 0.5) << "\n}\n";
       if (!out) std::fprintf(stderr, "error: cannot write stats %s\n", stats.c_str());
     }

@@ -185,6 +185,15 @@ void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
     if (ImGui::MenuItem("Save checkpoint as...")) save_checkpoint_ = true, copy_to(path_, sizeof path_, state.form.checkpoint);
     if (ImGui::MenuItem("Open PyTorch model...")) open_model_ = true, copy_to(path_, sizeof path_, torchscript_path(state.form.script_model));
     ImGui::Separator();
+    if (!state.recording_status.empty()) {
+      if (ImGui::MenuItem("Stop recording")) state.stop_recording_requested = true;
+    } else if (ImGui::MenuItem("Record...")) {
+      record_ = true;
+      if (!record_path_[0]) {
+        if (state.export_dir.empty()) state.export_dir = ui::default_export_dir();
+        copy_to(record_path_, sizeof record_path_, state.export_dir + "/latent-explorer.gif");
+      }
+    }
     if (ImGui::BeginMenu("Export")) {
       if (ImGui::MenuItem("Loss curves (CSV)")) state.export_curves_csv();
       if (ImGui::MenuItem("Model (TorchScript .pt)")) state.export_model();
@@ -241,11 +250,20 @@ void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
     if (ImGui::MenuItem("About")) show_about_ = true;
     ImGui::EndMenu();
   }
-  // The run's state at the right end of the bar, where it is seen from every view.
+  // The run's state at the right end of the bar, where it is seen from every view; a recording's
+  // before it, in red.
   if (state.snapshot) {
     char status[96];
     std::snprintf(status, sizeof status, "%s  step %lld", to_string(state.snapshot->state), (long long)state.snapshot->step);
-    ImGui::SameLine(ImGui::GetWindowWidth() - ImGui::CalcTextSize(status).x - ImGui::GetStyle().ItemSpacing.x * 2);
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    float right = ImGui::GetWindowWidth() - ImGui::CalcTextSize(status).x - spacing * 2;
+    if (!state.recording_status.empty()) {
+      const float rec_width = ImGui::CalcTextSize(state.recording_status.c_str()).x;
+      ImGui::SameLine(right - rec_width - spacing * 3);
+      ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.3f, 1.0f), "%s", state.recording_status.c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Recording: File > Stop recording ends it and writes the file");
+    }
+    ImGui::SameLine(right);
     ImGui::TextDisabled("%s", status);
   }
   ImGui::EndMainMenuBar();
@@ -302,6 +320,40 @@ void Shell::dialogs(AppState& state) {
     ImGui::EndPopup();
   }
 
+  if (record_) ImGui::OpenPopup("Record"), record_ = false;
+  if (ImGui::BeginPopupModal("Record", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted("An animated GIF of the window or of one view, while you work:");
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+    ImGui::InputText("file (.gif)", record_path_, sizeof record_path_);
+    const auto& reg = view_registry();
+    const std::string current = record_settings_.view.empty() ? "the whole window" : record_settings_.view;
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 16);
+    if (ImGui::BeginCombo("what", current.c_str())) {
+      if (ImGui::Selectable("the whole window", record_settings_.view.empty())) record_settings_.view.clear();
+      for (size_t i = 0; i < reg.size(); ++i)
+        if (open_[i] && ImGui::Selectable(reg[i].title, record_settings_.view == reg[i].name)) record_settings_.view = reg[i].name;
+      ImGui::EndCombo();
+    }
+    float fps = float(record_settings_.fps), scale = float(record_settings_.scale), seconds = float(record_settings_.seconds);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
+    if (ImGui::SliderFloat("frames a second", &fps, 1, 50, "%.0f", ImGuiSliderFlags_AlwaysClamp)) record_settings_.fps = std::round(fps);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
+    if (ImGui::SliderFloat("scale", &scale, 0.1f, 2.0f, "%.2f", ImGuiSliderFlags_AlwaysClamp)) record_settings_.scale = scale;
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
+    if (ImGui::InputFloat("stop after (s, 0: when stopped)", &seconds, 1, 10, "%.0f"))
+      record_settings_.seconds = std::clamp(double(seconds), 0.0, 24.0 * 3600);
+    ImGui::Checkbox("caption (step, epoch, test -ELBO)", &record_settings_.caption);
+    if (ImGui::Button("Record")) {
+      record_settings_.path = record_path_;
+      state.record_requested = record_settings_;
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(GLFW_KEY_ESCAPE)) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+
   if (show_keys_) ImGui::OpenPopup("Keys"), show_keys_ = false;
   if (ImGui::BeginPopupModal("Keys", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
     if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
@@ -325,6 +377,16 @@ void Shell::dialogs(AppState& state) {
     if (ImGui::Button("Close") || ImGui::IsKeyPressed(GLFW_KEY_ESCAPE)) ImGui::CloseCurrentPopup();
     ImGui::EndPopup();
   }
+}
+
+ui::WindowRect Shell::view_rect(const std::string& name) const {
+  const auto& reg = view_registry();
+  for (size_t i = 0; i < reg.size(); ++i) {
+    if (name != reg[i].name || !open_[i]) continue;
+    if (const ImGuiWindow* w = ImGui::FindWindowByName(reg[i].title); w && w->Active)
+      return {w->Pos.x, w->Pos.y, w->Size.x, w->Size.y};
+  }
+  return {};
 }
 
 void Shell::lay_out_views(float width, float height, float top) {

@@ -43,6 +43,9 @@ class Shell {
   // view_ms[i], registry order), the dialogs and the message banners on top of it all.
   void build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<double>& view_ms);
   bool quit_requested() const { return quit_; }
+  // Where the view named `name` (registry) is on screen, in ImGui's coordinates; empty when it is
+  // not open or not drawn yet.
+  ui::WindowRect view_rect(const std::string& name) const;
 
   // Writes the settings; an unwritable place becomes a message, and the app goes on.
   void save_settings(AppState& state);
@@ -71,7 +74,10 @@ class Shell {
   bool quit_ = false;
   // Dialogs.
   bool open_dataset_ = false, open_checkpoint_ = false, save_checkpoint_ = false, export_settings_ = false;
-  bool open_model_ = false, watch_model_ = false;  // File -> Open PyTorch model, and its "watch" box
+  bool open_model_ = false, watch_model_ = false;
+  bool record_ = false;  // File -> Record...
+  RecordSettings record_settings_;
+  char record_path_[512] = "";  // File -> Open PyTorch model, and its "watch" box
   bool show_keys_ = false, show_about_ = false;
   char path_[512] = "";
   char export_dir_[512] = "";

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <stb_image.h>
+#ifdef LATENT_HAVE_GIF
+#include <gif_lib.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -324,6 +327,70 @@ TEST(Explorer, BadInputShowsABannerAndTheAppKeepsRunning) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown view 'nonsense'"), std::string::npos) << r.err;
 }
+
+#ifdef LATENT_HAVE_GIF
+// A GIF's size, frame count and total delay, read with giflib's decoder.
+struct GifSummary {
+  int width = 0, height = 0, frames = 0, delay_cs = 0;
+};
+GifSummary read_gif_summary(const std::string& path) {
+  GifSummary summary;
+  int error = 0;
+  GifFileType* gif = DGifOpenFileName(path.c_str(), &error);
+  if (!gif) return summary;
+  if (DGifSlurp(gif) == GIF_OK) {
+    summary.width = gif->SWidth, summary.height = gif->SHeight, summary.frames = gif->ImageCount;
+    for (int i = 0; i < gif->ImageCount; ++i) {
+      GraphicsControlBlock control{};
+      if (DGifSavedExtensionToGCB(gif, i, &control) == GIF_OK) summary.delay_cs += control.DelayTime;
+    }
+  }
+  DGifCloseFile(gif, &error);
+  return summary;
+}
+
+// --record while training: the pad view, scaled, captioned, at 10 frames a second; the GIF read
+// back has the size and the frames the app reported. Bad recording flags and places.
+TEST(Explorer, RecordsAViewAsAGifWhileTraining) {
+  const std::string dir = test::temp_dir();
+  const std::string gif = dir + "/pad.gif";
+  auto r = explorer(dir, {"--train", "--hidden", "64", "--frames", "300", "--record", gif, "--record-view", "pad", "--record-fps", "10",
+                          "--record-scale", "0.5", "--stats", dir + "/stats.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  const std::regex said("recorded " + gif + R"(: (\d+)x(\d+), ([0-9.]+) s, (\d+) frames captured \((\d+) stored\), (\d+) dropped)");
+  ASSERT_TRUE(std::regex_search(r.err, m, said)) << r.err;
+  const int width = std::stoi(m[1]), height = std::stoi(m[2]), captured = std::stoi(m[4]), stored = std::stoi(m[5]);
+  const double seconds = std::stod(m[3]);
+  const GifSummary summary = read_gif_summary(gif);
+  EXPECT_EQ(summary.width, width);
+  EXPECT_EQ(summary.height, height);
+  EXPECT_EQ(summary.frames, stored);
+  EXPECT_GE(captured, 5) << r.err;
+  EXPECT_GE(stored, 2) << "training changes the pad";
+  EXPECT_NEAR(summary.delay_cs / 100.0, seconds, 0.05);
+  // Half the pad's window (at least 200 pixels wide at 1600x1000), with the caption's strip below.
+  EXPECT_GT(width, 100);
+  EXPECT_LT(width, 800);
+  EXPECT_GT(height, width / 2);
+
+  r = explorer(dir, {"--frames", "10", "--record", dir + "/no/such/dir/a.gif"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("cannot write the recording " + dir + "/no/such/dir/a.gif"), std::string::npos) << r.err;
+  r = explorer(dir, {"--frames", "10", "--record", dir + "/a.avi"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("'.avi' is not a recording format"), std::string::npos) << r.err;
+  r = explorer(dir, {"--record-fps", "5"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--record-fps: needs --record FILE"), std::string::npos) << r.err;
+  r = explorer(dir, {"--record", gif, "--record-fps", "90"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--record-fps: frames a second, 1 to 50"), std::string::npos) << r.err;
+  r = explorer(dir, {"--record", gif, "--record-view", "nonsense"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--record-view: unknown view 'nonsense'"), std::string::npos) << r.err;
+}
+#endif
 
 // Places the app writes to (the layout, the settings, the autosave, HOME itself) that cannot be
 // used: each is one message, and the app starts, runs and closes (exit 0) instead of aborting or

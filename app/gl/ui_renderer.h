@@ -40,6 +40,8 @@ class UiRenderer {
   // Draws the whole of `frame` again from scratch over the kept frame and counts the pixels that
   // changed: 0 when the damage tracking missed nothing. Slow; for tests.
   int64_t count_pixels_unlike_full_redraw(const ImDrawData& frame);
+  // The framebuffer the frame is kept in (0: the window's back buffer), for reading it back.
+  unsigned frame_framebuffer() const { return kept().framebuffer; }
   // The kept framebuffer's pixels, RGBA, bottom row first, and its size.
   std::vector<unsigned char> read_pixels(int& width, int& height) const;
 

@@ -1,0 +1,117 @@
+#include "recording_session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "latent/error.h"
+#include "ui/export_image.h"
+#include "views/view.h"
+
+namespace latent::app {
+namespace {
+
+// RGBA rows bottom first (as GL reads them) to RGB rows top first.
+RgbImage to_rgb(const CapturedFrame& frame) {
+  RgbImage image{frame.width, frame.height, std::vector<uint8_t>(size_t(frame.width) * frame.height * 3)};
+  for (int y = 0; y < frame.height; ++y) {
+    const uint8_t* in = frame.pixels.data() + size_t(frame.height - 1 - y) * frame.width * 4;
+    uint8_t* out = image.rgb.data() + size_t(y) * frame.width * 3;
+    for (int x = 0; x < frame.width; ++x) out[3 * x] = in[4 * x], out[3 * x + 1] = in[4 * x + 1], out[3 * x + 2] = in[4 * x + 2];
+  }
+  return image;
+}
+
+std::string megabytes(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MB", double(bytes) / 1e6);
+  return text;
+}
+
+}  // namespace
+
+RecordingSession::~RecordingSession() {
+  bool failed = false;
+  stop(failed);
+}
+
+std::string RecordingSession::start(const RecordSettings& settings, int width, int height, double now) {
+  if (recorder_) return "a recording is already running (" + settings_.path + "); stop it first";
+  if (width <= 0 || height <= 0) return "cannot record " + (settings.view.empty() ? std::string("the window") : "the " + settings.view + " view") + ": it is not on screen";
+  // Every frame is scaled to the size the recording started at: a GIF has one size, and a window
+  // resized meanwhile is stretched to it rather than ending the recording.
+  const int out_width = std::max(1, int(std::lround(width * settings.scale)));
+  const int out_height = std::max(1, int(std::lround(height * settings.scale)));
+  const bool caption = settings.caption;
+  auto strip_height = std::make_shared<int>(-1);
+  auto prepare = [out_width, out_height, caption, strip_height](const CapturedFrame& frame) {
+    RgbImage image = resize_rgb(to_rgb(frame), out_width, out_height);
+    if (!caption) return image;
+    image = ui::with_caption(image, frame.caption, kUiFont);
+    // The caption's strip keeps the first frame's height (its font shrinks to fit a longer text).
+    if (*strip_height < 0) *strip_height = image.height - out_height;
+    image.rgb.resize(size_t(out_width) * size_t(out_height + *strip_height) * 3, 0);
+    image.height = out_height + *strip_height;
+    return image;
+  };
+  try {
+    recorder_ = std::make_unique<Recorder>(settings.path, settings.fps, prepare);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  settings_ = settings;
+  started_ = now;
+  return "";
+}
+
+void RecordingSession::capture(unsigned framebuffer, const ui::PixelRect& region, int framebuffer_height, double now,
+                               const std::string& caption) {
+  if (!recorder_) return;
+  if (auto frame = grabber_.take()) recorder_->offer(std::move(*frame));
+  if (!recorder_->due(now)) return;
+  if (region.width() <= 0 || region.height() <= 0) return;  // the view was closed: its last frame stays
+  grabber_.request(framebuffer, region.x0, framebuffer_height - region.y1, region.width(), region.height(), now - started_, caption);
+}
+
+bool RecordingSession::should_stop(double now) const {
+  if (!recorder_) return false;
+  return (settings_.seconds > 0 && now - started_ >= settings_.seconds) || !recorder_->problem().empty();
+}
+
+std::string RecordingSession::stop(bool& failed) {
+  failed = false;
+  if (!recorder_) return "";
+  for (auto& frame : grabber_.take_all()) recorder_->offer(std::move(frame));
+  const RecordingStats stats = recorder_->stop();
+  recorder_.reset();
+  if (!stats.problem.empty()) {
+    failed = true;
+    return "recording stopped: " + stats.problem;
+  }
+  std::string message = "recorded " + settings_.path + ": " + std::to_string(stats.width) + "x" + std::to_string(stats.height) + ", ";
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.1f s", stats.seconds);
+  message += seconds + std::string(", ") + std::to_string(stats.captured) + " frames captured (" + std::to_string(stats.stored) +
+             " stored), " + std::to_string(stats.dropped) + " dropped, " + megabytes(stats.bytes);
+  return message;
+}
+
+int64_t RecordingSession::dropped() const { return recorder_ ? recorder_->stats().dropped : 0; }
+
+std::string RecordingSession::status(double now) const {
+  if (!recorder_) return "";
+  const RecordingStats stats = recorder_->stats();
+  char text[48];
+  std::snprintf(text, sizeof text, "REC %.0f s", now - started_);
+  std::string s = text;
+  if (stats.dropped > 0) s += ", " + std::to_string(stats.dropped) + " dropped";
+  return s;
+}
+
+void RecordingSession::release() {
+  bool failed = false;
+  stop(failed);
+  grabber_.release();
+}
+
+}  // namespace latent::app
