@@ -183,7 +183,7 @@ std::string app_options_help() {
   --sample-eps            draw z = mu + sigma * eps for that digit at start (as the ELBO tab's button does)
   --watch                 with --model FILE: reload FILE whenever it changes on disk (a run training
                           elsewhere that saves it every N steps); the views and their history follow
-  --record FILE.gif       record the window (or --record-view NAME: one view) from the start
+  --record FILE.gif|.mp4  record the window (or --record-view NAME: one view) from the start
   --record-fps N          frames a second, 1..50 [15]
   --record-scale S        scale of the recorded pixels, 0.1..2 [1]
   --record-seconds N      stop recording after N seconds [when the app closes]

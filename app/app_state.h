@@ -65,7 +65,7 @@ enum class Redraw { Auto, Damaged, Full, Check };
 
 // A recording of the window or of one view (--record, File -> Record).
 struct RecordSettings {
-  std::string path;        // .gif
+  std::string path;        // .gif or .mp4
   std::string view;        // a view's registry name, or "" for the whole window
   double fps = 15;         // 1..50
   double scale = 1;        // of the recorded pixels, 0.1..2

@@ -414,6 +414,7 @@ int main(int argc, char** argv) {
       }
     }
     RecordingSession recording;
+    recording.set_direct_readback(ui::is_software_rasterizer(gl_renderer));
     if (!state.options.record.path.empty()) state.record_requested = state.options.record;
     std::string record_summary;  // the last recording's message, for --stats
     int64_t record_dropped = 0;

@@ -6,18 +6,19 @@
 
 #include "latent/error.h"
 #include "ui/export_image.h"
+#include "inference_worker.h"
 #include "views/view.h"
 
 namespace latent::app {
 namespace {
 
-// RGBA rows bottom first (as GL reads them) to RGB rows top first.
+// BGRA rows bottom first (as GL reads them) to RGB rows top first.
 RgbImage to_rgb(const CapturedFrame& frame) {
   RgbImage image{frame.width, frame.height, std::vector<uint8_t>(size_t(frame.width) * frame.height * 3)};
   for (int y = 0; y < frame.height; ++y) {
     const uint8_t* in = frame.pixels.data() + size_t(frame.height - 1 - y) * frame.width * 4;
     uint8_t* out = image.rgb.data() + size_t(y) * frame.width * 3;
-    for (int x = 0; x < frame.width; ++x) out[3 * x] = in[4 * x], out[3 * x + 1] = in[4 * x + 1], out[3 * x + 2] = in[4 * x + 2];
+    for (int x = 0; x < frame.width; ++x) out[3 * x] = in[4 * x + 2], out[3 * x + 1] = in[4 * x + 1], out[3 * x + 2] = in[4 * x];
   }
   return image;
 }
@@ -38,14 +39,14 @@ RecordingSession::~RecordingSession() {
 std::string RecordingSession::start(const RecordSettings& settings, int width, int height, double now) {
   if (recorder_) return "a recording is already running (" + settings_.path + "); stop it first";
   if (width <= 0 || height <= 0) return "cannot record " + (settings.view.empty() ? std::string("the window") : "the " + settings.view + " view") + ": it is not on screen";
-  // Every frame is scaled to the size the recording started at: a GIF has one size, and a window
-  // resized meanwhile is stretched to it rather than ending the recording.
+  // Every frame is scaled to the size the recording started at: a GIF or a video has one size, and a
+  // window resized meanwhile is fitted into it (its aspect kept, on black) rather than ending it.
   const int out_width = std::max(1, int(std::lround(width * settings.scale)));
   const int out_height = std::max(1, int(std::lround(height * settings.scale)));
   const bool caption = settings.caption;
   auto strip_height = std::make_shared<int>(-1);
   auto prepare = [out_width, out_height, caption, strip_height](const CapturedFrame& frame) {
-    RgbImage image = resize_rgb(to_rgb(frame), out_width, out_height);
+    RgbImage image = fit_rgb(to_rgb(frame), out_width, out_height);
     if (!caption) return image;
     image = ui::with_caption(image, frame.caption, kUiFont);
     // The caption's strip keeps the first frame's height (its font shrinks to fit a longer text).
@@ -55,7 +56,7 @@ std::string RecordingSession::start(const RecordSettings& settings, int width, i
     return image;
   };
   try {
-    recorder_ = std::make_unique<Recorder>(settings.path, settings.fps, prepare);
+    recorder_ = std::make_unique<Recorder>(settings.path, settings.fps, prepare, 6, kWorkerNice);
   } catch (const Error& e) {
     return e.what();
   }
@@ -93,6 +94,11 @@ std::string RecordingSession::stop(bool& failed) {
   std::snprintf(seconds, sizeof seconds, "%.1f s", stats.seconds);
   message += seconds + std::string(", ") + std::to_string(stats.captured) + " frames captured (" + std::to_string(stats.stored) +
              " stored), " + std::to_string(stats.dropped) + " dropped, " + megabytes(stats.bytes);
+  if (stats.captured > 0) {
+    char encode[64];
+    std::snprintf(encode, sizeof encode, ", %.0f ms a frame to encode", 1000 * stats.encode_seconds / double(stats.captured));
+    message += encode;
+  }
   return message;
 }
 

@@ -19,6 +19,8 @@ class RecordingSession {
   // it cannot (the format, the place); nothing is recording then.
   std::string start(const RecordSettings& settings, int width, int height, double now);
   bool active() const { return recorder_ != nullptr; }
+  // Read frames straight into memory (a software rasteriser) instead of through pixel buffers.
+  void set_direct_readback(bool direct) { grabber_.set_direct(direct); }
   const RecordSettings& settings() const { return settings_; }
   // After the frame is drawn, before it is shown: takes the frame read back last time to the
   // recorder, and reads this one's `region` (top-left origin) back if the recording's rate wants

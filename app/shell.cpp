@@ -322,10 +322,10 @@ void Shell::dialogs(AppState& state) {
 
   if (record_) ImGui::OpenPopup("Record"), record_ = false;
   if (ImGui::BeginPopupModal("Record", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
-    ImGui::TextUnformatted("An animated GIF of the window or of one view, while you work:");
+    ImGui::TextUnformatted("A GIF (for slides) or an MP4 video of the window or of one view, while you work:");
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
     if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
-    ImGui::InputText("file (.gif)", record_path_, sizeof record_path_);
+    ImGui::InputText("file (.gif or .mp4)", record_path_, sizeof record_path_);
     const auto& reg = view_registry();
     const std::string current = record_settings_.view.empty() ? "the whole window" : record_settings_.view;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 16);

@@ -1,6 +1,14 @@
-// Recordings: GIFs read back with giflib's decoder, frame by frame as a viewer composes them, and the
-// recorder's queue, which drops frames instead of waiting for the encoder.
+// Recordings: GIFs read back with giflib's decoder, frame by frame as a viewer composes them, MP4s
+// with libavformat and libavcodec's H.264 decoder, and the recorder's queue, which drops frames
+// instead of waiting for the encoder.
 #include <gif_lib.h>
+#ifdef LATENT_HAVE_LIBAV
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libswscale/swscale.h>
+}
+#endif
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -203,6 +211,14 @@ TEST(Recording, BadPathsAndRatesAreRefusedWithTheirReason) {
   std::filesystem::create_directories(tmp_path("a_dir.gif"));
   EXPECT_NE(refusal(tmp_path("a_dir.gif"), 10).find("cannot write the recording"), std::string::npos);
   EXPECT_NE(refusal(tmp_path("fast.gif"), 0).find("use 1 to 50"), std::string::npos);
+  EXPECT_NE(refusal(tmp_path("clip.webm"), 10).find("(.gif or .mp4)"), std::string::npos);
+  const std::string missing_mp4 = tmp_path("no/such/dir/clip.mp4");
+  const std::string mp4_refusal = refusal(missing_mp4, 10);
+#ifdef LATENT_HAVE_LIBAV
+  EXPECT_NE(mp4_refusal.find("cannot write the recording " + missing_mp4), std::string::npos) << mp4_refusal;
+#else
+  EXPECT_NE(mp4_refusal.find("no MP4 writer"), std::string::npos) << mp4_refusal;
+#endif
   EXPECT_NE(refusal(tmp_path("fast.gif"), 60).find("use 1 to 50"), std::string::npos);
 }
 
@@ -221,6 +237,148 @@ TEST(Recording, ShrinkingAveragesEachPixelsArea) {
   EXPECT_EQ(doubled.rgb[0], image.rgb[0]);
   EXPECT_EQ(doubled.rgb[(size_t(3) * 8 + 7) * 3], image.rgb[(size_t(1) * 4 + 3) * 3]);
 }
+
+TEST(Recording, FittingKeepsTheAspectRatioOnBlack) {
+  RgbImage wide{8, 2, std::vector<uint8_t>(8 * 2 * 3, 200)};
+  const RgbImage fitted = fit_rgb(wide, 8, 8);  // 8x2 fits as 8x2, rows 3..4 of 8
+  ASSERT_EQ(fitted.width, 8);
+  ASSERT_EQ(fitted.height, 8);
+  for (int y = 0; y < 8; ++y) {
+    const uint8_t expected = (y == 3 || y == 4) ? 200 : 0;
+    EXPECT_EQ(fitted.rgb[(size_t(y) * 8 + 5) * 3], expected) << "row " << y;
+  }
+  RgbImage tall{2, 6, std::vector<uint8_t>(2 * 6 * 3, 90)};
+  const RgbImage halved = fit_rgb(tall, 6, 3);  // 1x3, centred in columns 2..2
+  for (int x = 0; x < 6; ++x) EXPECT_EQ(halved.rgb[(size_t(1) * 6 + x) * 3], x == 2 ? 90 : 0) << "column " << x;
+  EXPECT_EQ(fit_rgb(wide, 4, 1).rgb, resize_rgb(wide, 4, 1).rgb);  // same aspect: a plain resize
+}
+
+#ifdef LATENT_HAVE_LIBAV
+struct DecodedVideo {
+  int width = 0, height = 0;
+  std::string codec;
+  std::vector<RgbImage> frames;
+  std::vector<double> seconds;  // each frame's start
+  double duration = 0;
+};
+
+DecodedVideo read_video(const std::string& path) {
+  AVFormatContext* format = nullptr;
+  if (avformat_open_input(&format, path.c_str(), nullptr, nullptr) < 0) throw Error("cannot open " + path);
+  DecodedVideo out;
+  const auto close = [&] { avformat_close_input(&format); };
+  if (avformat_find_stream_info(format, nullptr) < 0 || format->nb_streams != 1) {
+    close();
+    throw Error("no single stream in " + path);
+  }
+  AVStream* stream = format->streams[0];
+  const AVCodec* codec = avcodec_find_decoder(stream->codecpar->codec_id);
+  AVCodecContext* decoder = avcodec_alloc_context3(codec);
+  avcodec_parameters_to_context(decoder, stream->codecpar);
+  avcodec_open2(decoder, codec, nullptr);
+  out.width = decoder->width, out.height = decoder->height, out.codec = codec->name;
+  out.duration = double(stream->duration) * av_q2d(stream->time_base);
+  SwsContext* scaler = sws_getContext(out.width, out.height, decoder->pix_fmt, out.width, out.height, AV_PIX_FMT_RGB24, SWS_POINT,
+                                      nullptr, nullptr, nullptr);
+  sws_setColorspaceDetails(scaler, sws_getCoefficients(SWS_CS_ITU709), 0, sws_getCoefficients(SWS_CS_ITU709), 1, 0, 1 << 16, 1 << 16);
+  AVPacket* packet = av_packet_alloc();
+  AVFrame* frame = av_frame_alloc();
+  const auto take = [&] {
+    while (avcodec_receive_frame(decoder, frame) == 0) {
+      RgbImage image{out.width, out.height, std::vector<uint8_t>(size_t(out.width) * out.height * 3)};
+      uint8_t* planes[1] = {image.rgb.data()};
+      const int strides[1] = {out.width * 3};
+      sws_scale(scaler, frame->data, frame->linesize, 0, out.height, planes, strides);
+      out.frames.push_back(std::move(image));
+      out.seconds.push_back(double(frame->best_effort_timestamp) * av_q2d(stream->time_base));
+    }
+  };
+  while (av_read_frame(format, packet) >= 0) {
+    avcodec_send_packet(decoder, packet);
+    av_packet_unref(packet);
+    take();
+  }
+  avcodec_send_packet(decoder, nullptr);
+  take();
+  av_frame_free(&frame);
+  av_packet_free(&packet);
+  sws_freeContext(scaler);
+  avcodec_free_context(&decoder);
+  close();
+  return out;
+}
+
+// The mean absolute difference over the channels of a's pixels inside b (b may be padded larger).
+double mean_difference(const RgbImage& a, const RgbImage& b) {
+  double sum = 0;
+  for (int y = 0; y < a.height; ++y)
+    for (int x = 0; x < a.width * 3; ++x)
+      sum += std::abs(int(a.rgb[size_t(y) * a.width * 3 + x]) - int(b.rgb[size_t(y) * b.width * 3 + x]));
+  return sum / (double(a.width) * a.height * 3);
+}
+
+TEST(Recording, AnMp4HoldsEveryFrameAtItsTime) {
+  const std::string path = tmp_path("moving_square.mp4");
+  // Odd sides: H.264's 4:2:0 needs even ones, so the writer pads a row and a column.
+  const int width = 97, height = 63, frames = 12;
+  std::vector<RgbImage> sent;
+  auto writer = open_mp4_writer(path);
+  for (int i = 0; i < frames; ++i) {
+    sent.push_back(square_frame(width, height, 4 + 6 * i, 10 + i, 16));
+    writer->add(sent.back(), i == 5 ? 0.57 : i / 10.0);  // 10 a second, one frame late
+  }
+  writer->finish(1.25);
+  EXPECT_EQ(writer->stored_frames(), frames);
+
+  const DecodedVideo video = read_video(path);
+  EXPECT_EQ(video.codec, "h264");
+  EXPECT_EQ(video.width, width + 1);
+  EXPECT_EQ(video.height, height + 1);
+  ASSERT_EQ(int(video.frames.size()), frames);
+  EXPECT_NEAR(video.duration, 1.25, 0.002);
+  for (int i = 0; i < frames; ++i) {
+    EXPECT_NEAR(video.seconds[i], i == 5 ? 0.57 : i / 10.0, 0.002) << "frame " << i;
+    // Lossy: close on average, and the square's centre where it was drawn.
+    EXPECT_LE(mean_difference(sent[i], video.frames[i]), 4.0) << "frame " << i;
+    const uint8_t* centre = video.frames[i].rgb.data() + (size_t(10 + i + 8) * video.width + 4 + 6 * i + 8) * 3;
+    EXPECT_NEAR(centre[0], 250, 12) << "frame " << i;
+    EXPECT_NEAR(centre[2], 40, 12) << "frame " << i;
+  }
+}
+
+TEST(Recording, AnMp4StoresIdenticalFramesOnceAndShowsThemForTheirSum) {
+  const std::string path = tmp_path("paused.mp4");
+  auto writer = open_mp4_writer(path);
+  const RgbImage a = square_frame(64, 48, 2, 2, 8), b = square_frame(64, 48, 30, 20, 8);
+  for (int i = 0; i < 6; ++i) writer->add(a, i / 10.0);
+  for (int i = 6; i < 10; ++i) writer->add(b, i / 10.0);
+  writer->finish(1.0);
+  EXPECT_EQ(writer->stored_frames(), 2);
+  const DecodedVideo video = read_video(path);
+  ASSERT_EQ(video.frames.size(), 2u);
+  EXPECT_NEAR(video.seconds[1], 0.6, 0.002);
+  EXPECT_NEAR(video.duration, 1.0, 0.002);
+  EXPECT_LE(mean_difference(b, video.frames[1]), 4.0);
+}
+
+TEST(Recording, AnMp4RecorderWritesWhatItCaptured) {
+  const std::string path = tmp_path("recorder.mp4");
+  Recorder recorder(path, 10, nullptr, 64);
+  for (int i = 0; i < 8; ++i) {
+    const RgbImage image = square_frame(80, 60, 5 * i, 20, 10);
+    ASSERT_TRUE(recorder.offer(CapturedFrame{image.width, image.height, image.rgb, 5.0 + i / 10.0, ""}));
+  }
+  const RecordingStats stats = recorder.stop();
+  EXPECT_EQ(stats.problem, "");
+  EXPECT_EQ(stats.stored, 8);
+  EXPECT_GT(stats.bytes, 0);
+  EXPECT_NEAR(stats.seconds, 0.8, 1e-9);
+  EXPECT_GT(stats.encode_seconds, 0);
+  const DecodedVideo video = read_video(path);
+  EXPECT_EQ(video.frames.size(), 8u);
+  EXPECT_NEAR(video.duration, 0.8, 0.002);
+}
+#endif
 
 }  // namespace
 }  // namespace latent

@@ -18,6 +18,18 @@ void FrameGrabber::request(unsigned framebuffer, int x, int y, int width, int he
   Slot& slot = slots_[next_];
   next_ = 1 - next_;
   const size_t bytes = size_t(width) * height * 4;
+  slot.pending = true;
+  slot.width = width, slot.height = height, slot.seconds = seconds;
+  slot.caption = std::move(caption);
+  if (direct_) {
+    slot.pixels.resize(bytes);
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer);
+    if (!framebuffer) glReadBuffer(GL_BACK);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadPixels(x, y, width, height, GL_BGRA, GL_UNSIGNED_BYTE, slot.pixels.data());
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+    return;
+  }
   if (!slot.buffer) glGenBuffers(1, &slot.buffer);
   glBindBuffer(GL_PIXEL_PACK_BUFFER, slot.buffer);
   if (bytes > slot.bytes) {  // grown, never shrunk: a stable recording size re-specifies nothing
@@ -27,12 +39,10 @@ void FrameGrabber::request(unsigned framebuffer, int x, int y, int width, int he
   glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer);
   if (!framebuffer) glReadBuffer(GL_BACK);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(x, y, width, height, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);  // into the buffer, asynchronously
+  // BGRA: the layout of most window framebuffers, copied without converting each pixel.
+  glReadPixels(x, y, width, height, GL_BGRA, GL_UNSIGNED_BYTE, nullptr);  // into the buffer, asynchronously
   glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
   glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
-  slot.pending = true;
-  slot.width = width, slot.height = height, slot.seconds = seconds;
-  slot.caption = std::move(caption);
 }
 
 std::optional<CapturedFrame> FrameGrabber::take() {
@@ -44,6 +54,11 @@ std::optional<CapturedFrame> FrameGrabber::take() {
   frame.width = slot.width, frame.height = slot.height, frame.seconds = slot.seconds;
   frame.caption = std::move(slot.caption);
   const size_t bytes = size_t(slot.width) * slot.height * 4;
+  if (direct_) {
+    frame.pixels = std::move(slot.pixels);
+    slot.pixels = {};
+    return frame;
+  }
   glBindBuffer(GL_PIXEL_PACK_BUFFER, slot.buffer);
   if (const void* data = glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, GLsizeiptr(bytes), GL_MAP_READ_BIT)) {
     frame.pixels.resize(bytes);

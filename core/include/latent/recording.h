@@ -1,5 +1,6 @@
 #pragma once
-// Recording what the explorer shows: frames in, an animated GIF (giflib) out. The frames are
+// Recording what the explorer shows: frames in, an animated GIF (giflib) or an MP4 (H.264 through
+// libavcodec/libavformat) out. The frames are
 // encoded on a worker thread behind a short queue; a frame offered while the queue is full is
 // dropped and counted, so that recording never holds up the frame that offers it.
 #include <condition_variable>
@@ -29,7 +30,7 @@ struct CapturedFrame {
 };
 
 // The formats a recording can have, from the file's extension.
-enum class VideoFormat { Gif };
+enum class VideoFormat { Gif, Mp4 };
 // The format of `path`, or an Error naming the extension and the formats there are.
 VideoFormat video_format(const std::string& path);
 
@@ -50,11 +51,17 @@ class VideoWriter {
 // moves costs little. Delays come from the frames' times (GIF counts in hundredths of a second).
 // Throws latent::Error naming the path when it cannot be written.
 std::unique_ptr<VideoWriter> open_gif_writer(const std::string& path);
+// An MP4 of H.264 video (4:2:0, so odd sides are padded by one repeated row or column), each frame
+// timed to the millisecond from its capture time; identical consecutive frames merged. Throws
+// latent::Error naming the path when it cannot be written or this build has no encoder.
+std::unique_ptr<VideoWriter> open_mp4_writer(const std::string& path);
 // The writer for the path's format.
 std::unique_ptr<VideoWriter> open_video_writer(const std::string& path);
 
 // Area-averaged scaling to width × height (both ≥ 1).
 RgbImage resize_rgb(const RgbImage& image, int width, int height);
+// Scaled (as resize_rgb) to fit width × height with its aspect ratio kept, centred on black.
+RgbImage fit_rgb(const RgbImage& image, int width, int height);
 
 struct RecordingStats {
   std::string path;
@@ -63,6 +70,7 @@ struct RecordingStats {
   int64_t stored = 0;    // frames in the file (identical neighbours merged)
   int64_t bytes = 0;     // the file's size, once finished
   double seconds = 0;    // from the first frame to the end
+  double encode_seconds = 0;  // the worker's wall-clock time preparing and encoding frames
   int width = 0, height = 0;
   std::string problem;   // why the recording stopped early, or ""
 };
@@ -72,8 +80,9 @@ class Recorder {
   using Prepare = std::function<RgbImage(const CapturedFrame&)>;
   // Opens `path` (throws latent::Error naming what is wrong: the format, the place). `prepare`
   // turns a captured frame into the image written; it runs on the worker. At most `queue_frames`
-  // frames wait for it. `fps` paces due().
-  Recorder(const std::string& path, double fps, Prepare prepare, int queue_frames = 6);
+  // frames wait for it. `fps` paces due(). The worker runs at `worker_nice` (Linux nice value), so
+  // that encoding gives way to the thread that shows the frames.
+  Recorder(const std::string& path, double fps, Prepare prepare, int queue_frames = 6, int worker_nice = 0);
   ~Recorder();
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
@@ -97,6 +106,7 @@ class Recorder {
   Prepare prepare_;
   double fps_;
   size_t queue_frames_;
+  int worker_nice_;
   double next_due_ = -1;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

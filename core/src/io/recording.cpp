@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "latent/error.h"
+#include "latent/platform.h"
 
 namespace latent {
 
@@ -12,8 +15,9 @@ VideoFormat video_format(const std::string& path) {
   std::string extension = std::filesystem::path(path).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   if (extension == ".gif") return VideoFormat::Gif;
+  if (extension == ".mp4") return VideoFormat::Mp4;
   throw Error("cannot record to " + path + ": " + (extension.empty() ? "no extension" : "'" + extension + "'") +
-              " is not a recording format (.gif)");
+              " is not a recording format (.gif or .mp4)");
 }
 
 #ifndef LATENT_HAVE_GIF
@@ -21,10 +25,16 @@ std::unique_ptr<VideoWriter> open_gif_writer(const std::string& path) {
   throw Error("cannot record to " + path + ": this build has no GIF writer (install libgif-dev and build again)");
 }
 #endif
+#ifndef LATENT_HAVE_LIBAV
+std::unique_ptr<VideoWriter> open_mp4_writer(const std::string& path) {
+  throw Error("cannot record to " + path + ": this build has no MP4 writer (install libavcodec-dev, libavformat-dev and libswscale-dev and build again)");
+}
+#endif
 
 std::unique_ptr<VideoWriter> open_video_writer(const std::string& path) {
   switch (video_format(path)) {
     case VideoFormat::Gif: return open_gif_writer(path);
+    case VideoFormat::Mp4: return open_mp4_writer(path);
   }
   throw Error("cannot record to " + path);
 }
@@ -52,8 +62,24 @@ RgbImage resize_rgb(const RgbImage& image, int width, int height) {
   return out;
 }
 
-Recorder::Recorder(const std::string& path, double fps, Prepare prepare, int queue_frames)
-    : prepare_(std::move(prepare)), fps_(fps), queue_frames_(size_t(std::max(1, queue_frames))) {
+RgbImage fit_rgb(const RgbImage& image, int width, int height) {
+  width = std::max(1, width), height = std::max(1, height);
+  if (image.width <= 0 || image.height <= 0) return RgbImage{width, height, std::vector<uint8_t>(size_t(width) * height * 3, 0)};
+  const double scale = std::min(double(width) / image.width, double(height) / image.height);
+  const int inner_width = std::clamp(int(std::lround(image.width * scale)), 1, width);
+  const int inner_height = std::clamp(int(std::lround(image.height * scale)), 1, height);
+  if (inner_width == width && inner_height == height) return resize_rgb(image, width, height);
+  const RgbImage inner = resize_rgb(image, inner_width, inner_height);
+  RgbImage out{width, height, std::vector<uint8_t>(size_t(width) * height * 3, 0)};
+  const int left = (width - inner_width) / 2, top = (height - inner_height) / 2;
+  for (int y = 0; y < inner_height; ++y)
+    std::copy_n(inner.rgb.data() + size_t(y) * inner_width * 3, size_t(inner_width) * 3,
+                out.rgb.data() + (size_t(top + y) * width + left) * 3);
+  return out;
+}
+
+Recorder::Recorder(const std::string& path, double fps, Prepare prepare, int queue_frames, int worker_nice)
+    : prepare_(std::move(prepare)), fps_(fps), queue_frames_(size_t(std::max(1, queue_frames))), worker_nice_(worker_nice) {
   if (!(fps >= 1 && fps <= 50)) throw Error("recording frame rate " + std::to_string(fps) + ": use 1 to 50 frames a second");
   writer_ = open_video_writer(path);
   stats_.path = path;
@@ -95,6 +121,7 @@ bool Recorder::offer(CapturedFrame frame) {
 }
 
 void Recorder::work() {
+  if (worker_nice_ != 0) set_this_thread_nice(worker_nice_);
   for (;;) {
     CapturedFrame frame;
     {
@@ -105,9 +132,12 @@ void Recorder::work() {
       queue_.pop_front();
     }
     try {
+      const auto began = std::chrono::steady_clock::now();
       const RgbImage image = prepare_ ? prepare_(frame) : RgbImage{frame.width, frame.height, std::move(frame.pixels)};
       writer_->add(image, frame.seconds - first_seconds_);
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
       std::lock_guard<std::mutex> lock(mutex_);
+      stats_.encode_seconds += took.count();
       stats_.width = image.width, stats_.height = image.height;
       stats_.stored = writer_->stored_frames();
     } catch (const std::exception& e) {
@@ -133,7 +163,9 @@ RecordingStats Recorder::stop() {
   const double end = first_seconds_ < 0 ? 0 : last_seconds_ - first_seconds_ + 1.0 / fps_;
   stats_.seconds = end;
   try {
+    const auto began = std::chrono::steady_clock::now();
     writer_->finish(end);
+    stats_.encode_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     stats_.stored = writer_->stored_frames();
   } catch (const std::exception& e) {
     if (stats_.problem.empty()) stats_.problem = e.what();
