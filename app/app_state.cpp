@@ -46,8 +46,9 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--frame-log", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
                                               "--layout", "--autosave", "--tab", "--digit", "--redraw", "--ood",
-                                              "--record", "--record-view", "--record-fps", "--record-scale", "--record-seconds"};
-  static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps", "--watch"};
+                                              "--record", "--record-view", "--record-fps", "--record-scale", "--record-seconds",
+                                              "--lesson"};
+  static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps", "--watch", "--present"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
   if (!o.run.given.count("--out")) o.run.out = "";
@@ -58,6 +59,7 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
     if (f == "--log-y") { o.log_y = true; continue; }
     if (f == "--sample-eps") { o.sample_eps = true; continue; }
     if (f == "--watch") { o.watch = true; continue; }
+    if (f == "--present") { o.present = true; continue; }
     const std::string& v = u[++i];
     if (f == "--frames") {
       int64_t n = parse_int(f, v);
@@ -125,6 +127,10 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
       // The place and the format are checked when the recording starts: a banner, and the app runs.
       if (v.empty()) throw Error(f + ": needs a file, e.g. training.gif");
       o.record.path = v;
+    } else if (f == "--lesson") {
+      const int lesson = parse_int(f, v);
+      if (lesson < 1) throw Error(f + ": a lesson number from 1");  // the upper end is checked against the lessons
+      o.lesson = lesson - 1;
     } else if (f == "--record-view") {
       o.record.view = v == "window" ? "" : v;  // checked against the view registry with --views
     } else if (f == "--record-fps") {
@@ -166,7 +172,8 @@ std::string app_options_help() {
                           counting pixels that differ (slow; a test of the first). auto: damaged
                           under a software rasteriser, full on a GPU [auto]
   --views LIST            views to open: training,curves,pad,image,interpolation,gallery,grid,
-                          lessons,messages, or all [all but lessons and messages]
+                          lessons,messages,anomaly,traversal,arithmetic,draw,denoise,equation,
+                          or all [the first seven]
   --pad X,Y               the pad's point (its two latent dims)
   --interpolate A,B       interpolation endpoints (test-image indices) [0,1]
   --grid K                manifold grid size, 2..40 [20]
@@ -183,6 +190,9 @@ std::string app_options_help() {
   --sample-eps            draw z = mu + sigma * eps for that digit at start (as the ELBO tab's button does)
   --watch                 with --model FILE: reload FILE whenever it changes on disk (a run training
                           elsewhere that saves it every N steps); the views and their history follow
+  --present               start in presentation mode (F5): fullscreen, large, high contrast, the
+                          lesson's views and the bound in large type
+  --lesson N              the lesson shown (and presented) at start [1]
   --record FILE.gif|.mp4  record the window (or --record-view NAME: one view) from the start
   --record-fps N          frames a second, 1..50 [15]
   --record-scale S        scale of the recorded pixels, 0.1..2 [1]

@@ -87,6 +87,8 @@ struct AppOptions {
   int digit = 0;               // the test digit the ELBO views explain
   std::string ood;             // --ood: a dataset the Outliers view scores against the test set
   bool sample_eps = false;     // draw the reparameterization's samples as soon as there are weights
+  bool present = false;        // --present: start in presentation mode
+  int lesson = -1;             // --lesson N: the lesson (0-based) shown at start and presented; -1: none given
   int grid = 20;
   ui::Colormap colormap = ui::Colormap::Gray;
   PadBackground pad_background = PadBackground::Scatter;
@@ -276,6 +278,8 @@ class AppState {
   TrainingForm form;
   ElboViews elbo;
   int lesson = 0;  // the Lessons window's step
+  // Presentation mode (F5, --present): views show their essentials only, for a projector.
+  bool presenting = false;
   void set_warmup_epochs(double epochs);
   // Draws ε and decodes z = μ + σ·ε for the selected digit (on this thread: a handful of images).
   void sample_reparameterization(int count = 8);

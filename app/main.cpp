@@ -209,7 +209,21 @@ void autosave_before_exit() {
 
 void glfw_error(int code, const char* text) { std::fprintf(stderr, "glfw error %d: %s\n", code, text); }
 
-void apply_style(float scale) {
+// Presentation mode's colours: white text on black, bright frames and borders, for a projector.
+void apply_high_contrast(ImGuiStyle& style) {
+  ImVec4* c = style.Colors;
+  c[ImGuiCol_Text] = ImVec4(1, 1, 1, 1);
+  c[ImGuiCol_TextDisabled] = ImVec4(0.85f, 0.85f, 0.85f, 1);
+  c[ImGuiCol_Border] = ImVec4(0.9f, 0.9f, 0.9f, 0.7f);
+  c[ImGuiCol_FrameBg] = ImVec4(0.16f, 0.18f, 0.24f, 1);
+  c[ImGuiCol_TitleBg] = c[ImGuiCol_TitleBgActive] = ImVec4(0.1f, 0.25f, 0.55f, 1);
+  c[ImGuiCol_Button] = ImVec4(0.2f, 0.45f, 0.85f, 1);
+  c[ImGuiCol_Separator] = ImVec4(0.8f, 0.8f, 0.8f, 1);
+  style.FrameBorderSize = 1;
+  style.WindowBorderSize = 2;
+}
+
+void apply_style(float scale, bool high_contrast) {
   // From a fresh style each time: ScaleAllSizes multiplies what is there, so scaling the previous
   // style compounded every change (four Ctrl+− and a Ctrl+0 took the scrollbars to zero width, and
   // an ImGui assertion ended the app).
@@ -219,24 +233,27 @@ void apply_style(float scale) {
   style.WindowRounding = 4;
   style.FrameRounding = 3;
   style.WindowPadding = ImVec2(8, 8);
+  if (high_contrast) apply_high_contrast(style);
   style.ScaleAllSizes(scale);
   // Opaque: begin_panel() draws it only where windows overlap; elsewhere the clear colour shows.
   style.Colors[ImGuiCol_WindowBg] = ImVec4(kPanelBackground[0], kPanelBackground[1], kPanelBackground[2], 1.0f);
 }
 
 // The font atlas and the style for a UI scale (the display's content scale times the user's).
-void build_fonts(float scale) {
+void build_fonts(float scale, bool high_contrast = false) {
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
   if (std::filesystem::exists(kUiFont)) {
-    io.Fonts->AddFontFromFileTTF(kUiFont, std::round(15.0f * scale));
+    io.Fonts->AddFontFromFileTTF(kUiFont, std::round(15.0f * scale), nullptr, font_glyph_ranges());
+    set_big_font(io.Fonts->AddFontFromFileTTF(kUiFont, std::round(32.0f * scale), nullptr, font_glyph_ranges()));
     io.FontGlobalScale = 1;
   } else {
     io.Fonts->AddFontDefault();
+    set_big_font(nullptr);
     io.FontGlobalScale = scale;
   }
   io.Fonts->Build();
-  apply_style(scale);
+  apply_style(scale, high_contrast);
 }
 
 }  // namespace
@@ -266,6 +283,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: --record-view: unknown view '%s' (a --views name, or window)\n", options.record.view.c_str());
       return 2;
     }
+  }
+  if (options.lesson >= lesson_count()) {
+    std::fprintf(stderr, "error: --lesson: %d is not a lesson (1 to %d)\n", options.lesson + 1, lesson_count());
+    return 2;
   }
   if (options.run.help) {
     std::printf("usage: latent-explorer [flags]\nWatch a VAE learn, and explore its latent space.\n\n%s%s",
@@ -390,6 +411,7 @@ int main(int argc, char** argv) {
     if (const std::string problem = autosave_problem(state); !problem.empty()) state.notify(problem, true, 0);
     Shell shell(std::move(open_views), config_dir() + "/settings.ini", first_start, state);
     const auto& registry = view_registry();
+    if (options.lesson >= 0) state.lesson = options.lesson, show_lesson(state, options.lesson);  // as Next would show it
     if (!ui_problem.empty()) state.notify(ui_problem, true, 15);
 
     g_state = &state;
@@ -441,7 +463,7 @@ int main(int argc, char** argv) {
       ++gfx.frame;
 
       if (shell.take_scale_change()) {  // between frames: the atlas a frame draws with must not change under it
-        build_fonts(display_scale * shell.ui_scale());
+        build_fonts(display_scale * shell.ui_scale(), shell.presenting());
         renderer.upload_fonts();
       }
       deliver_keyboard_input(window);
@@ -605,7 +627,18 @@ int main(int argc, char** argv) {
       out << "]" << ",\n  \"peak_rss_mib\": " << peak_rss_mib() << ",\n  \"timeline_entries\": " << state.timeline.size()
           << ",\n  \"timeline_mib\": " << timeline_mib(state) << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
           << ",\n  \"pad_decode_ms\": " << state.decode_ms << ",\n  \"record_dropped\": " << record_dropped
-          << ",\n  \"triangles_p50\": " << percentile(frame_triangles, 0.5) << "\n}\n";
+          << ",\n  \"triangles_p50\": " << percentile(frame_triangles, 0.5);
+      // Where each open view is at the end, in the window's coordinates (presentation tests check them).
+      out << ",\n  \"display_width\": " << ImGui::GetIO().DisplaySize.x << ",\n  \"display_height\": " << ImGui::GetIO().DisplaySize.y
+          << ",\n  \"presenting\": " << (shell.presenting() ? "true" : "false") << ",\n  \"views\": [";
+      bool first_view = true;
+      for (const ViewInfo& info : registry)
+        if (const ui::WindowRect r = shell.view_rect(info.name); r.width > 0) {
+          out << (first_view ? "" : ",") << "\n    {\"name\": \"" << info.name << "\", \"x\": " << r.x << ", \"y\": " << r.y
+              << ", \"width\": " << r.width << ", \"height\": " << r.height << "}";
+          first_view = false;
+        }
+      out << "\n  ]\n}\n";
       if (!out) std::fprintf(stderr, "error: cannot write stats %s\n", stats.c_str());
     }
     shell.save_settings(state);

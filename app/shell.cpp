@@ -28,6 +28,7 @@ const char* const kKeys[][2] = {
     {"G", "new samples from the prior"},
     {"L", "open the lessons"},
     {"M", "open the messages"},
+    {"F5", "presentation mode: fullscreen, large, high contrast, the lesson's views"},
     {"F11", "fullscreen"},
     {"Ctrl + =  /  Ctrl + -", "larger / smaller UI (Ctrl + 0: as the display suggests)"},
     {"F1", "this list"},
@@ -88,6 +89,7 @@ Shell::Shell(std::vector<bool> open, std::string settings_path, bool lay_out, Ap
     const double number = std::strtod(value.c_str(), &end);
     const bool numeric = end != value.c_str() && *end == '\0' && std::isfinite(number);
     if (key == "ui_scale" && numeric) scale_ = std::clamp(float(number), kMinScale, kMaxScale), scale_changed_ = true;
+    else if (key == "present_scale" && numeric) present_scale_ = std::clamp(float(number), kMinScale, kMaxScale);
     else if (key == "export_scale" && numeric) state.export_scale = std::clamp(int(number), 1, 8);
     else if (key == "export_caption" && numeric) state.export_caption = number != 0;
     else if (key == "export_dir" && !value.empty()) state.export_dir = value;
@@ -103,7 +105,47 @@ void Shell::set_scale(float scale) {
   scale = std::clamp(std::round(scale * 20.0f) / 20.0f, kMinScale, kMaxScale);
   if (scale == scale_) return;
   scale_ = scale;
+  if (presenting_) present_scale_ = scale;  // the presentation keeps a scale of its own
   scale_changed_ = true;
+}
+
+void Shell::set_presenting(AppState& state, GLFWwindow* window, bool on) {
+  if (on == presenting_) return;
+  presenting_ = state.presenting = on;
+  const auto& reg = view_registry();
+  if (on) {
+    open_before_present_ = open_;
+    layout_auto_before_present_ = layout_auto_;
+    rects_before_present_.assign(reg.size(), {});
+    for (size_t i = 0; i < reg.size(); ++i)
+      if (const ImGuiWindow* w = ImGui::FindWindowByName(reg[i].title)) rects_before_present_[i] = {w->Pos.x, w->Pos.y, w->Size.x, w->Size.y};
+    windowed_scale_ = scale_;
+    if (present_scale_ <= 0) {
+      // Large enough to read from the back of a room: the UI's text about 1/35 of the screen's height.
+      GLFWmonitor* monitor = glfwGetPrimaryMonitor();
+      const GLFWvidmode* mode = monitor ? glfwGetVideoMode(monitor) : nullptr;
+      const float screen_height = mode ? float(mode->height) : 768.0f;
+      scale_ = std::clamp(std::round(screen_height / 560.0f * 20.0f) / 20.0f, 1.25f, kMaxScale);
+    } else {
+      scale_ = present_scale_;
+    }
+    scale_changed_ = true;
+    if (window && !glfwGetWindowMonitor(window)) toggle_fullscreen(window), present_fullscreened_ = true;
+    presented_lesson_ = -1;  // the next frame opens the lesson's views and lays them out
+    return;
+  }
+  open_ = open_before_present_;
+  scale_ = windowed_scale_;
+  scale_changed_ = true;
+  if (present_fullscreened_ && window && glfwGetWindowMonitor(window)) toggle_fullscreen(window);
+  present_fullscreened_ = false;
+  layout_auto_ = layout_auto_before_present_;
+  if (layout_auto_) {
+    relayout_ = true;
+  } else {
+    assigned_ = rects_before_present_;
+    restore_rects_ = true;
+  }
 }
 
 void Shell::save_settings(AppState& state) {
@@ -111,8 +153,9 @@ void Shell::save_settings(AppState& state) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(settings_path_).parent_path(), ec);
   std::ofstream out(settings_path_);
-  out << "ui_scale=" << scale_ << "\nexport_scale=" << state.export_scale << "\nexport_caption=" << (state.export_caption ? 1 : 0)
+  out << "ui_scale=" << (presenting_ ? windowed_scale_ : scale_) << "\nexport_scale=" << state.export_scale << "\nexport_caption=" << (state.export_caption ? 1 : 0)
       << "\nexport_dir=" << state.export_dir << "\n";
+  if (present_scale_ > 0) out << "present_scale=" << present_scale_ << "\n";
   for (const std::string& path : state.recent_datasets)
     if (path.find('\n') == std::string::npos) out << "recent_dataset=" << path << "\n";
   out.flush();
@@ -142,6 +185,7 @@ void Shell::keys(AppState& state, GLFWwindow* window) {
     if (ctrl && (k.key == GLFW_KEY_MINUS || k.key == GLFW_KEY_KP_SUBTRACT)) set_scale(scale_ - 0.1f);
     if (ctrl && (k.key == GLFW_KEY_0 || k.key == GLFW_KEY_KP_0)) set_scale(1.0f);
     if (k.key == GLFW_KEY_F11) toggle_fullscreen(window);
+    if (k.key == GLFW_KEY_F5) set_presenting(state, window, !presenting_);
     // Escape closes an open menu or dialog (ImGui does so only with keyboard navigation, which
     // would take Space and the arrows from the shortcuts).
     if (k.key == GLFW_KEY_ESCAPE && ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) {
@@ -242,6 +286,7 @@ void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
       ImGui::EndMenu();
     }
     if (ImGui::MenuItem("Fullscreen", "F11", glfwGetWindowMonitor(window) != nullptr)) toggle_fullscreen(window);
+    if (ImGui::MenuItem("Presentation", "F5", presenting_)) set_presenting(state, window, !presenting_);
     ImGui::EndMenu();
   }
   if (ImGui::BeginMenu("Help")) {
@@ -389,6 +434,34 @@ ui::WindowRect Shell::view_rect(const std::string& name) const {
   return {};
 }
 
+void Shell::lay_out_presentation(float width, float height, float top) {
+  // The bound across the top, the lesson below it at the bottom, and the lesson's other views side
+  // by side between them (in two rows when there are more than three).
+  const auto& reg = view_registry();
+  assigned_.assign(reg.size(), {});
+  size_t equation = reg.size(), lessons = reg.size();
+  std::vector<size_t> middle;
+  for (size_t i = 0; i < reg.size(); ++i) {
+    if (!open_[i]) continue;
+    const std::string name = reg[i].name;
+    if (name == "equation") equation = i;
+    else if (name == "lessons") lessons = i;
+    else middle.push_back(i);
+  }
+  const float h = std::max(1.0f, height - top);
+  const float top_h = equation < reg.size() ? std::round(h * 0.26f) : 0, bottom_h = lessons < reg.size() ? std::round(h * 0.24f) : 0;
+  if (equation < reg.size()) assigned_[equation] = {0, top, width, top_h};
+  if (lessons < reg.size()) assigned_[lessons] = {0, top + h - bottom_h, width, bottom_h};
+  if (middle.empty()) return;
+  const size_t rows = middle.size() > 3 ? 2 : 1, per_row = (middle.size() + rows - 1) / rows;
+  const float mid_top = top + top_h, row_h = std::floor((h - top_h - bottom_h) / float(rows));
+  for (size_t k = 0; k < middle.size(); ++k) {
+    const size_t row = k / per_row, col = k % per_row, in_row = std::min(per_row, middle.size() - row * per_row);
+    const float w = std::floor(width / float(in_row));
+    assigned_[middle[k]] = {float(col) * w, mid_top + float(row) * row_h, w, row_h};
+  }
+}
+
 void Shell::lay_out_views(float width, float height, float top) {
   const auto& reg = view_registry();
   std::vector<ui::LayoutEntry> entries;
@@ -405,6 +478,16 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
     for (size_t i = 0; i < reg.size(); ++i)
       if (name == reg[i].name) open_[i] = true;
   menu_bar(state, gfx, window);
+  if (state.options.present) state.options.present = false, set_presenting(state, window, true);  // --present
+  // Presenting: each lesson shows its own views (Back and Next in the lessons change them).
+  if (presenting_ && presented_lesson_ != state.lesson) {
+    presented_lesson_ = state.lesson;
+    std::fill(open_.begin(), open_.end(), false);
+    for (const std::string& name : presentation_views(state.lesson))
+      for (size_t i = 0; i < reg.size(); ++i)
+        if (name == reg[i].name) open_[i] = true;
+    relayout_ = true;
+  }
 
   // A new run: every view forgets the old one's history, shown or not.
   if (state.run_generation != run_generation_) {
@@ -416,8 +499,9 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
   // laid out in the first frame from the work area, the views covered the menu bar until a resize.
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   const float width = vp->Size.x, height = vp->Pos.y + vp->Size.y, top = vp->Pos.y + ImGui::GetFrameHeight();
-  const bool resized = width != last_width_ || height != last_height_;
-  last_width_ = width, last_height_ = height;
+  // A new UI scale changes the menu bar's height, which moves the views' top edge: a resize too.
+  const bool resized = width != last_width_ || height != last_height_ || top != last_top_;
+  last_width_ = width, last_height_ = height, last_top_ = top;
   // A view opened since the last frame (View menu, M, L, the Lessons button) gets its place in the
   // layout: all views are arranged again while the layout is automatic; in a layout of the user's
   // own only the new one is put in its slot (ImGui would give it a tiny window of its own choosing).
@@ -430,15 +514,17 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
     for (size_t i = 0; i < reg.size(); ++i) was_open_[i] = ImGui::FindWindowSettings(ImHashStr(reg[i].title)) != nullptr;
   }
   for (size_t i = 0; i < reg.size(); ++i) opened[i] = open_[i] && !was_open_[i], any_opened = any_opened || opened[i];
-  const bool arrange = relayout_ || (resized && layout_auto_) || (any_opened && layout_auto_);
-  relayout_ = false;
-  if (arrange || any_opened) lay_out_views(width, height, top);
+  const bool automatic = layout_auto_ || presenting_;
+  const bool arrange = relayout_ || restore_rects_ || ((resized || any_opened) && automatic);
+  if (presenting_ && (arrange || any_opened)) lay_out_presentation(width, height, top);
+  else if ((arrange || any_opened) && !restore_rects_) lay_out_views(width, height, top);
+  relayout_ = restore_rects_ = false;
 
   unsigned wanted = 0;
   for (size_t i = 0; i < reg.size(); ++i) {
     if (!open_[i]) continue;
     wanted |= reg[i].recomputes;
-    if (arrange || opened[i]) {
+    if ((arrange || opened[i]) && assigned_[i].width > 0) {
       ImGui::SetNextWindowPos(ImVec2(assigned_[i].x, assigned_[i].y), ImGuiCond_Always);
       ImGui::SetNextWindowSize(ImVec2(assigned_[i].width, assigned_[i].height), ImGuiCond_Always);
     } else if (resized) {

@@ -38,6 +38,11 @@ class Shell {
   // The UI scale changed since the last call (main then builds the font atlas again, between frames).
   bool take_scale_change();
   float ui_scale() const { return scale_; }
+  // Presentation mode (F5, --present): fullscreen, the presentation's UI scale, high contrast, and
+  // the lesson's views laid out large around the bound; leaving it restores the window, the scale,
+  // the open views and their places.
+  void set_presenting(AppState& state, GLFWwindow* window, bool on);
+  bool presenting() const { return presenting_; }
 
   // Within a frame (after ImGui::NewFrame): keys, the menu bar, every open view (its time in
   // view_ms[i], registry order), the dialogs and the message banners on top of it all.
@@ -55,6 +60,7 @@ class Shell {
   void menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window);
   void dialogs(AppState& state);
   void lay_out_views(float width, float height, float top);
+  void lay_out_presentation(float width, float height, float top);
   void toggle_fullscreen(GLFWwindow* window);
   void set_scale(float scale);
   void export_view(AppState& state, Gfx& gfx, const std::string& name);
@@ -67,7 +73,7 @@ class Shell {
   bool relayout_ = false;     // arrange the views in the next frame
   bool layout_auto_ = false;  // the views follow the window's size (until the user moves one)
   std::vector<ui::WindowRect> assigned_;  // where the layout put each view last
-  float last_width_ = 0, last_height_ = 0;
+  float last_width_ = 0, last_height_ = 0, last_top_ = 0;
   float scale_ = 1;
   bool scale_changed_ = false;
   int64_t run_generation_ = -1;
@@ -81,6 +87,15 @@ class Shell {
   bool show_keys_ = false, show_about_ = false;
   char path_[512] = "";
   char export_dir_[512] = "";
+  // Presentation mode, and what leaving it restores.
+  bool presenting_ = false;
+  bool present_fullscreened_ = false;  // it made the window fullscreen (and undoes that)
+  float present_scale_ = 0, windowed_scale_ = 1;  // 0: from the screen's height until the user sets one
+  std::vector<bool> open_before_present_;
+  std::vector<ui::WindowRect> rects_before_present_;
+  bool layout_auto_before_present_ = false;
+  bool restore_rects_ = false;  // the next frame puts the views back where they were
+  int presented_lesson_ = -1;
   // Fullscreen: where the window was before it.
   int windowed_[4] = {0, 0, 0, 0};
 };

@@ -91,7 +91,7 @@ TEST(Explorer, TrainsForHundredsOfFramesAndDrawsEveryView) {
   ASSERT_TRUE(std::getline(log, line));
   const std::vector<std::string> parts_columns = {"update_ms", "textures_ms", "training_ms", "curves_ms", "pad_ms",
                                                   "image_ms", "interpolation_ms", "gallery_ms", "grid_ms", "lessons_ms", "messages_ms",
-                                                  "anomaly_ms", "traversal_ms", "arithmetic_ms", "draw_ms", "denoise_ms",
+                                                  "anomaly_ms", "traversal_ms", "arithmetic_ms", "draw_ms", "denoise_ms", "equation_ms",
                                                   "render_ms", "present_ms"};
   std::string expected_header = "frame,seconds,frame_ms";
   for (const auto& c : parts_columns) expected_header += "," + c;
@@ -283,6 +283,65 @@ TEST(Explorer, TheScreenShowsTheWholeFrame) {
 
 // Bad flags and values on the command line: exit 2 and one "error:" line naming the flag, before
 // any window opens (so no display is needed).
+struct ViewRect {
+  std::string name;
+  double x = 0, y = 0, width = 0, height = 0;
+};
+
+// The "views" of --stats: each open view's window at the end.
+std::vector<ViewRect> view_rects(const std::string& stats) {
+  std::vector<ViewRect> rects;
+  const std::regex entry(R"re(\{"name": "(\w+)", "x": ([-0-9.e+]+), "y": ([-0-9.e+]+), "width": ([-0-9.e+]+), "height": ([-0-9.e+]+)\})re");
+  for (auto it = std::sregex_iterator(stats.begin(), stats.end(), entry); it != std::sregex_iterator(); ++it)
+    rects.push_back({(*it)[1], std::stod((*it)[2]), std::stod((*it)[3]), std::stod((*it)[4]), std::stod((*it)[5])});
+  return rects;
+}
+
+TEST(Explorer, PresentationFitsEachLessonsViewsOnAProjectorScreen) {
+  // At projector sizes, --present shows the bound, the lesson and the views the lesson names, each
+  // wholly on screen, none over another, and none too small to read from the back.
+  struct Case {
+    std::string screen, lesson;
+    std::set<std::string> views;
+  };
+  const std::vector<Case> cases = {
+      {"1024x768", "3", {"equation", "pad", "curves", "lessons"}},
+      {"1280x720", "10", {"equation", "traversal", "gallery", "lessons"}},
+      {"1024x768", "1", {"equation", "pad", "image", "lessons"}},
+  };
+  const std::string dir = test::temp_dir();
+  for (const Case& c : cases) {
+    const std::string stats_path = dir + "/stats_" + c.lesson + ".json";
+    std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a", "-s",
+                                    "-screen 0 " + c.screen + "x24", LATENT_EXPLORER_BIN, "--present", "--lesson", c.lesson,
+                                    "--frames", "40", "--layout", dir + "/layout.ini", "--autosave", dir + "/autosave.ckpt",
+                                    "--stats", stats_path, "--screenshot", dir + "/present_" + c.lesson + ".png"};
+    const auto r = test::run_process(cmd, 240);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string stats = read_text(stats_path);
+    EXPECT_NE(stats.find("\"presenting\": true"), std::string::npos) << stats;
+    const double width = json_number(stats, "display_width"), height = json_number(stats, "display_height");
+    EXPECT_EQ(std::to_string(int(width)) + "x" + std::to_string(int(height)), c.screen) << "fullscreen on the projector";
+    const std::vector<ViewRect> rects = view_rects(stats);
+    std::set<std::string> shown;
+    for (const ViewRect& v : rects) {
+      shown.insert(v.name);
+      EXPECT_GE(v.x, 0) << v.name;
+      EXPECT_GE(v.y, 0) << v.name;
+      EXPECT_LE(v.x + v.width, width + 0.5) << v.name << " runs off the right edge";
+      EXPECT_LE(v.y + v.height, height + 0.5) << v.name << " runs off the bottom";
+      EXPECT_GE(v.width * v.height, 0.08 * width * height) << v.name << " is too small to read";
+      for (const ViewRect& o : rects)
+        if (&o != &v) {
+          const double overlap_x = std::min(v.x + v.width, o.x + o.width) - std::max(v.x, o.x);
+          const double overlap_y = std::min(v.y + v.height, o.y + o.height) - std::max(v.y, o.y);
+          EXPECT_FALSE(overlap_x > 1 && overlap_y > 1) << v.name << " covers " << o.name;
+        }
+    }
+    EXPECT_EQ(shown, c.views) << "lesson " << c.lesson;
+  }
+}
+
 TEST(Explorer, EveryBadFlagIsOneErrorLine) {
   struct Case {
     std::vector<std::string> args;
@@ -294,6 +353,7 @@ TEST(Explorer, EveryBadFlagIsOneErrorLine) {
       {{"--epochs", "x"}, "--epochs: 'x' is not an integer"},            {{"--bogus"}, "--bogus: unknown flag"},
       {{"--frames", "0"}, "--frames"}, {{"--grid", "many"}, "--grid"},   {{"--pad", "1"}, "--pad"},
       {{"--views", "pad,nonsense"}, "unknown view 'nonsense'"},
+      {{"--lesson", "0"}, "--lesson"}, {{"--lesson", "99"}, "--lesson: 99 is not a lesson"},
   };
   for (const auto& c : cases) {
     auto r = test::run_process(

@@ -46,6 +46,18 @@ void hover_explanation(const char* text) {
   ImGui::EndTooltip();
 }
 
+namespace {
+ImFont* g_big_font = nullptr;
+}  // namespace
+
+ImFont* big_font() { return g_big_font ? g_big_font : ImGui::GetFont(); }
+void set_big_font(ImFont* font) { g_big_font = font; }
+
+const ImWchar* font_glyph_ranges() {
+  static const ImWchar ranges[] = {0x0020, 0x00FF, 0x2016, 0x2016, 0x2212, 0x2212, 0x2248, 0x2248, 0x2264, 0x2265, 0};
+  return ranges;
+}
+
 void help_marker(const char* text) {
   same_line_if_fits(ImGui::CalcTextSize("(?)").x);
   ImGui::TextDisabled("(?)");

@@ -102,7 +102,26 @@ const Lesson kLessons[] = {
 };
 constexpr int kLessonCount = int(sizeof kLessons / sizeof kLessons[0]);
 
+// What each lesson shows when presented, besides the bound and the lessons themselves.
+const std::vector<std::string> kPresented[] = {
+    {"pad", "image"},  {"curves", "pad"},    {"pad", "curves"},   {"curves", "pad"},       {"curves", "gallery"},
+    {"curves", "pad"}, {"pad", "curves"},    {"pad", "gallery"},  {"anomaly", "gallery"}, {"traversal", "gallery"},
+};
+static_assert(sizeof kPresented / sizeof kPresented[0] == kLessonCount, "a presentation layout for every lesson");
+
 }  // namespace
+
+int lesson_count() { return kLessonCount; }
+
+void show_lesson(AppState& state, int lesson) { kLessons[std::clamp(lesson, 0, kLessonCount - 1)].show(state); }
+
+std::vector<std::string> presentation_views(int lesson) {
+  std::vector<std::string> views = {"equation"};
+  const auto& own = kPresented[std::clamp(lesson, 0, kLessonCount - 1)];
+  views.insert(views.end(), own.begin(), own.end());
+  views.push_back("lessons");
+  return views;
+}
 
 class LessonsView final : public View {
  public:

@@ -19,6 +19,7 @@ std::unique_ptr<View> make_traversal_view();
 std::unique_ptr<View> make_arithmetic_view();
 std::unique_ptr<View> make_draw_view();
 std::unique_ptr<View> make_denoise_view();
+std::unique_ptr<View> make_equation_view();
 
 const std::vector<ViewInfo>& view_registry() {
   // name, title, menu key, open at start, what new weights refresh, {column, share of its height}, constructor
@@ -38,6 +39,7 @@ const std::vector<ViewInfo>& view_registry() {
       {"arithmetic", "Latent arithmetic", "", false, 0, {2, 0.5f}, make_arithmetic_view},
       {"draw", "Draw", "", false, 0, {0, 0.5f}, make_draw_view},
       {"denoise", "Denoising", "", false, 0, {2, 0.4f}, make_denoise_view},
+      {"equation", "The bound", "", false, kRefreshBound, {1, 0.3f}, make_equation_view},
   };
   return kViews;
 }

@@ -67,6 +67,7 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
   TrainingForm& f = state.form;
   ImGui::PushItemWidth(ImGui::GetFontSize() * 9);
 
+  if (!state.presenting) {  // presenting: the run and beta only
   section("Dataset");
   const char* datasets[] = {"MNIST", "Fashion-MNIST", "shapes", "Folder or file"};
   ImGui::Combo("##dataset", &f.dataset, datasets, 4);
@@ -191,6 +192,8 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
               "p(x|z, y). z then need not carry the class, and holds the style instead; any z can be decoded as any "
               "class (the Decoded image view's class picker, and its row of every class).");
 
+  }
+
   section("Hyperparameters");
   if (ImGui::InputDouble("lr", &f.lr, 0, 0, "%.2e", ImGuiInputTextFlags_EnterReturnsTrue)) state.set_learning_rate(f.lr);
   help_marker("Adam's learning rate. Press Enter to apply it now, mid-run; the change is marked on the curves.");
@@ -241,6 +244,11 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
     ImGui::TextDisabled("no model: load a dataset");
   }
 
+  if (state.presenting) {
+    ImGui::PopItemWidth();
+    ImGui::End();
+    return;
+  }
   section("Checkpoint");
   ImGui::PushItemWidth(-1);
   ImGui::InputText("##ckpt", f.checkpoint, sizeof f.checkpoint);

@@ -112,6 +112,18 @@ void section(const char* title);
 // Writes the images tiled rows x cols as a PNG in the export folder, as the screen shows them (the
 // colormap, the export scale and caption), and says where in a message.
 void export_png(AppState& state, const Gfx& gfx, const char* name, const ImageBatch& images, int rows, int cols);
+// A font about twice the UI font's size for numbers read from afar (the bound's view); set by main
+// whenever it builds the fonts.
+ImFont* big_font();
+void set_big_font(ImFont* font);
+// The glyphs the fonts hold: Latin-1 and the bound's symbols (‖ − ≤ ≥).
+const ImWchar* font_glyph_ranges();
+// The lessons, and the views each one shows when presented (registry names, the bound and the
+// lessons themselves first).
+int lesson_count();
+// Opens what lesson `lesson` talks about, as its Back and Next buttons do.
+void show_lesson(AppState& state, int lesson);
+std::vector<std::string> presentation_views(int lesson);
 // The UI's font (Debian's fonts-dejavu-core), also used for export captions.
 constexpr const char* kUiFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 

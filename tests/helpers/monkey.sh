@@ -19,7 +19,7 @@ app=$!
 win=$(xdotool search --sync --onlyvisible --name 'Latent Explorer' | head -n1)
 [ -n "$win" ] || { echo "no window" >&2; exit 2; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$app/status" 2>/dev/null || echo 0; }
-keys=(space s g r l m Escape Tab Return BackSpace Delete Up Down Left Right ctrl+a ctrl+equal ctrl+minus ctrl+0 F1 F11)
+keys=(space s g r l m Escape Tab Return BackSpace Delete Up Down Left Right ctrl+a ctrl+equal ctrl+minus ctrl+0 F1 F5 F11)
 texts=(-1 0 1e9 nan abc 0.5 99999 3 20 1,2 512,256 "" -0 1e-30 64)
 start=$SECONDS first_minute=0
 : >monkey.log
