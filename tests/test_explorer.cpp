@@ -342,6 +342,31 @@ TEST(Explorer, PresentationFitsEachLessonsViewsOnAProjectorScreen) {
   }
 }
 
+TEST(Explorer, LeavingPresentationPutsTheViewsBack) {
+  // F5 in and out again while training: the same views in the same places as a run without it.
+  const std::string dir = test::temp_dir();
+  const auto run = [&](const std::string& name, const std::string& keys) {
+    const std::string stats = dir + "/" + name + ".json";
+    std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config_" + name, "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a",
+                                    "-s", "-screen 0 1600x1000x24", "sh", "-c",
+                                    "\"$0\" \"$@\" & pid=$!; win=$(xdotool search --sync --onlyvisible --name 'Latent Explorer' | head -n1); "
+                                    "sleep 4; " + keys + " sleep 2; kill -TERM $pid; wait $pid",
+                                    LATENT_EXPLORER_BIN, "--train", "--stats", stats, "--autosave", dir + "/" + name + ".ckpt"};
+    const auto r = test::run_process(cmd, 180);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return read_text(stats);
+  };
+  const std::string plain = run("plain", "");
+  const std::string toggled = run("toggled", "xdotool key --window $win F5; sleep 3; xdotool key --window $win F5; sleep 2;");
+  EXPECT_NE(toggled.find("\"presenting\": false"), std::string::npos) << toggled;
+  std::map<std::string, std::vector<double>> before, after;
+  for (const ViewRect& v : view_rects(plain)) before[v.name] = {v.x, v.y, v.width, v.height};
+  for (const ViewRect& v : view_rects(toggled)) after[v.name] = {v.x, v.y, v.width, v.height};
+  EXPECT_EQ(after, before) << plain << "\n" << toggled;
+  EXPECT_EQ(json_number(toggled, "display_width"), json_number(plain, "display_width"));
+  EXPECT_EQ(json_number(toggled, "display_height"), json_number(plain, "display_height"));
+}
+
 TEST(Explorer, EveryBadFlagIsOneErrorLine) {
   struct Case {
     std::vector<std::string> args;
