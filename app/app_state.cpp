@@ -17,6 +17,7 @@
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "latent/torchscript.h"
+#include "scene.h"
 #include "ui/export_image.h"
 
 namespace latent::app {
@@ -42,7 +43,9 @@ int step_to_label(const std::vector<int32_t>& labels, int current, int label, in
   return -1;
 }
 
-AppOptions parse_app_options(int argc, const char* const* argv) {
+namespace {
+
+AppOptions parse_app_flags(int argc, const char* const* argv) {
   static const std::set<std::string> flags = {"--frames", "--screenshot", "--stats", "--frame-log", "--pad", "--interpolate", "--views",
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
                                               "--layout", "--autosave", "--tab", "--digit", "--redraw", "--ood",
@@ -159,6 +162,42 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
   return o;
 }
 
+AppOptions parse_app_flags(const std::vector<std::string>& args) {
+  std::vector<const char*> argv = {"latent-explorer"};
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  return parse_app_flags(int(argv.size()), argv.data());
+}
+
+}  // namespace
+
+AppOptions parse_app_options(int argc, const char* const* argv) {
+  std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  // --scene FILE: the scene's flags first, then the command line's, which win.
+  std::string scene_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--scene" || args[i].rfind("--scene=", 0) == 0) {
+      const bool joined = args[i] != "--scene";
+      if (!joined && i + 1 >= args.size()) throw Error("--scene: missing value");
+      scene_path = joined ? args[i].substr(8) : args[i + 1];
+      if (scene_path.empty()) throw Error("--scene: needs a file");
+      args.erase(args.begin() + long(i), args.begin() + long(i) + (joined ? 1 : 2));
+      break;
+    }
+  }
+  if (scene_path.empty()) return parse_app_flags(args);
+  const Scene scene = read_scene(scene_path);
+  try {
+    parse_app_flags(scene.flags);  // alone first, so that a bad flag names the scene
+  } catch (const Error& e) {
+    throw Error("scene " + scene_path + ": " + e.what());
+  }
+  std::vector<std::string> all = scene.flags;
+  all.insert(all.end(), args.begin(), args.end());
+  AppOptions o = parse_app_flags(all);
+  o.scene = scene_path, o.scene_title = scene.title, o.scene_watch = scene.watch;
+  return o;
+}
+
 std::string app_options_help() {
   return R"(Explorer:
   --train                 start training at once
@@ -190,6 +229,8 @@ std::string app_options_help() {
   --sample-eps            draw z = mu + sigma * eps for that digit at start (as the ELBO tab's button does)
   --watch                 with --model FILE: reload FILE whenever it changes on disk (a run training
                           elsewhere that saves it every N steps); the views and their history follow
+  --scene FILE            start with a scene's setup (a demo in assets/scenes, or one saved with
+                          File > Save scene); flags given after it win
   --present               start in presentation mode (F5): fullscreen, large, high contrast, the
                           lesson's views and the bound in large type
   --lesson N              the lesson shown (and presented) at start [1]

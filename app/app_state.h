@@ -88,6 +88,7 @@ struct AppOptions {
   std::string ood;             // --ood: a dataset the Outliers view scores against the test set
   bool sample_eps = false;     // draw the reparameterization's samples as soon as there are weights
   bool present = false;        // --present: start in presentation mode
+  std::string scene, scene_title, scene_watch;  // --scene FILE, and what it says it shows
   int lesson = -1;             // --lesson N: the lesson (0-based) shown at start and presented; -1: none given
   int grid = 20;
   ui::Colormap colormap = ui::Colormap::Gray;

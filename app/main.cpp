@@ -411,7 +411,10 @@ int main(int argc, char** argv) {
     if (const std::string problem = autosave_problem(state); !problem.empty()) state.notify(problem, true, 0);
     Shell shell(std::move(open_views), config_dir() + "/settings.ini", first_start, state);
     const auto& registry = view_registry();
-    if (options.lesson >= 0) state.lesson = options.lesson, show_lesson(state, options.lesson);  // as Next would show it
+    if (const int lesson = state.options.lesson; lesson >= 0) state.lesson = lesson, show_lesson(state, lesson);  // as Next shows it
+    if (const AppOptions& o = state.options; !o.scene.empty())  // `options` itself went into the state
+      state.notify((o.scene_title.empty() ? "scene " + o.scene : o.scene_title) + (o.scene_watch.empty() ? "" : ". Watch: " + o.scene_watch),
+                   false, 30);
     if (!ui_problem.empty()) state.notify(ui_problem, true, 15);
 
     g_state = &state;

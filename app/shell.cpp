@@ -113,6 +113,16 @@ void Shell::set_presenting(AppState& state, GLFWwindow* window, bool on) {
   if (on == presenting_) return;
   presenting_ = state.presenting = on;
   const auto& reg = view_registry();
+  // The presentation's places are not the user's layout: the layout file is written before it and
+  // not during it (nor at an exit from it), so the next start has the windows where they were.
+  ImGuiIO& io = ImGui::GetIO();
+  if (on) {
+    if (io.IniFilename) ImGui::SaveIniSettingsToDisk(io.IniFilename);
+    layout_file_ = io.IniFilename;
+    io.IniFilename = nullptr;
+  } else {
+    io.IniFilename = layout_file_;
+  }
   if (on) {
     open_before_present_ = open_;
     layout_auto_before_present_ = layout_auto_;

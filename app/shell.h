@@ -96,6 +96,7 @@ class Shell {
   bool layout_auto_before_present_ = false;
   bool restore_rects_ = false;  // the next frame puts the views back where they were
   int presented_lesson_ = -1;
+  const char* layout_file_ = nullptr;  // ImGui's layout file, set aside while presenting
   // Fullscreen: where the window was before it.
   int windowed_[4] = {0, 0, 0, 0};
 };

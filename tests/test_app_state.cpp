@@ -8,12 +8,14 @@
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
 #include "app_state.h"
+#include "scene.h"
 #include "bad_inputs.h"
 #include "latent/checkpoint.h"
 #include "latent/error.h"
@@ -133,6 +135,82 @@ TEST(AppOptions, ParsesTheScriptingFlags) {
   EXPECT_THROW(options({"--colormap", "jet"}), Error);
   EXPECT_THROW(options({"--tab", "nope"}), Error);
   EXPECT_EQ(options({"--tab", "elbo", "--digit", "9"}).digit, 9);
+}
+
+// The message of the Error that parsing throws, or "" when it parses.
+std::string refusal(std::vector<std::string> args) {
+  try {
+    options(std::move(args));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string write_scene(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+TEST(Scenes, EveryShippedDemoParsesAndSaysWhatToWatch) {
+  const std::vector<std::string> demos = demo_scene_paths();
+  EXPECT_GE(demos.size(), 8u);
+  for (const std::string& path : demos) {
+    AppOptions o;
+    ASSERT_NO_THROW(o = options({"--scene", path})) << path << ": " << refusal({"--scene", path});
+    EXPECT_EQ(o.scene, path);
+    EXPECT_FALSE(o.scene_title.empty()) << path;
+    EXPECT_FALSE(o.scene_watch.empty()) << path;
+    EXPECT_TRUE(o.train) << path;
+    EXPECT_FALSE(o.views.empty()) << path;
+  }
+}
+
+TEST(Scenes, TheSceneSetsUpTheRunAndTheCommandLineWins) {
+  const std::string dir = test::temp_dir();
+  std::filesystem::create_directories(dir + "/run");
+  const std::string path = write_scene(dir + "/run", "demo.scene",
+                                       "latent-explorer scene 1\n# a comment\n\ntitle:   Two dims\nwatch: the pad\r\n"
+                                       "--latent 2 --beta 4\n  --tab elbo --views pad,curves\n--resume model.ckpt --lesson 3\n");
+  AppOptions o = options({"--scene", path, "--beta", "2"});
+  EXPECT_EQ(o.scene_title, "Two dims");
+  EXPECT_EQ(o.scene_watch, "the pad");
+  EXPECT_EQ(o.run.model.latent_dim, 2);
+  EXPECT_DOUBLE_EQ(o.run.train.beta, 2);  // the command line's, after the scene's
+  EXPECT_EQ(o.tab, "elbo");
+  EXPECT_EQ(o.views, (std::vector<std::string>{"pad", "curves"}));
+  EXPECT_EQ(o.lesson, 2);
+  // A path in the scene is the scene folder's, wherever the explorer starts.
+  EXPECT_EQ(std::filesystem::path(o.run.resume), std::filesystem::absolute(dir + "/run/model.ckpt"));
+  EXPECT_EQ(options({"--scene=" + path}).run.model.latent_dim, 2);
+  // Quoted words keep their spaces.
+  const std::string quoted = write_scene(dir, "quoted.scene", "latent-explorer scene 1\n--checkpoint \"/tmp/a b.ckpt\"\n");
+  EXPECT_EQ(options({"--scene", quoted}).checkpoint, "/tmp/a b.ckpt");
+}
+
+TEST(Scenes, AnythingThatIsNotASceneIsRefusedWithItsReason) {
+  const std::string dir = test::temp_dir();
+  const auto says = [&](const std::string& name, const std::string& text, const std::string& expected) {
+    const std::string path = write_scene(dir, name, text);
+    const std::string message = refusal({"--scene", path});
+    EXPECT_NE(message.find(expected), std::string::npos) << name << ": " << message;
+    EXPECT_NE(message.find(path), std::string::npos) << name << ": " << message;
+  };
+  says("empty.scene", "", "empty, not a scene");
+  says("other.scene", "[layout]\nsize=3\n", "not a scene file");
+  says("newer.scene", "latent-explorer scene 7\n--train\n", "format 7 is newer than this explorer reads (1)");
+  says("odd.scene", "latent-explorer scene one\n", "unknown format 'one'");
+  says("prose.scene", "latent-explorer scene 1\nbeta four\n", "line 2: 'beta four' is neither a flag");
+  says("flag.scene", "latent-explorer scene 1\n--beta many\n", "--beta");
+  says("unknown.scene", "latent-explorer scene 1\n--bogus 1\n", "--bogus");
+  says("quote.scene", "latent-explorer scene 1\n--data \"my digits\n", "line 2: a quote is not closed");
+  says("binary.scene", std::string("latent-explorer scene 1\n\0\x01\x02", 27), "a binary file");
+  says("huge.scene", "latent-explorer scene 1\n# " + std::string(70000, 'x') + "\n", "over 64 KiB");
+  EXPECT_NE(refusal({"--scene", dir + "/missing.scene"}).find("no such file"), std::string::npos);
+  std::filesystem::create_directories(dir + "/folder.scene");
+  EXPECT_NE(refusal({"--scene", dir + "/folder.scene"}).find("cannot be read"), std::string::npos);
+  EXPECT_NE(refusal({"--scene"}).find("--scene: missing value"), std::string::npos);
 }
 
 TEST(AppState, TrainsAndFillsEveryViewInTheBackground) {

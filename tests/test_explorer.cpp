@@ -340,6 +340,22 @@ TEST(Explorer, PresentationFitsEachLessonsViewsOnAProjectorScreen) {
     }
     EXPECT_EQ(shown, c.views) << "lesson " << c.lesson;
   }
+  // The presentation's places are not kept as the user's layout: a plain start after those has the
+  // windows where a first start has them.
+  const auto plain = [&](const std::string& config) {
+    const std::string stats_path = dir + "/stats_plain.json";
+    const auto r = test::run_process({"/usr/bin/env", "XDG_CONFIG_HOME=" + config, "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a", "-s",
+                                      "-screen 0 1024x768x24", LATENT_EXPLORER_BIN, "--frames", "20", "--layout", dir + "/layout.ini",
+                                      "--autosave", dir + "/autosave.ckpt", "--stats", stats_path},
+                                     240);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::map<std::string, std::vector<double>> places;
+    for (const ViewRect& v : view_rects(read_text(stats_path))) places[v.name] = {v.x, v.y, v.width, v.height};
+    return places;
+  };
+  const auto after_presenting = plain(dir + "/config");
+  fs::remove(dir + "/layout.ini");
+  EXPECT_EQ(after_presenting, plain(dir + "/fresh_config"));
 }
 
 TEST(Explorer, LeavingPresentationPutsTheViewsBack) {

@@ -1,0 +1,126 @@
+#include "scene.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "latent/error.h"
+#include "latent/files.h"
+
+namespace latent::app {
+namespace {
+
+constexpr const char* kHeader = "latent-explorer scene ";
+constexpr int kFormat = 1;
+constexpr uintmax_t kMaxBytes = 64 * 1024;
+
+// Splits a line into words at spaces; "double quotes" keep spaces in a word.
+std::vector<std::string> words(const std::string& line, const std::string& where) {
+  std::vector<std::string> out;
+  std::string word;
+  bool quoted = false, any = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted, any = true;
+    } else if (!quoted && (c == ' ' || c == '\t')) {
+      if (any) out.push_back(word), word.clear(), any = false;
+    } else {
+      word += c, any = true;
+    }
+  }
+  if (quoted) throw Error(where + ": a quote is not closed");
+  if (any) out.push_back(word);
+  return out;
+}
+
+// The text after "key:", without the spaces that follow the colon.
+std::string after_key(const std::string& line, size_t key_length) {
+  const size_t start = line.find_first_not_of(" \t", key_length);
+  return start == std::string::npos ? std::string() : line.substr(start);
+}
+
+bool takes_path(const std::string& flag) { return flag == "--resume" || flag == "--model" || flag == "--checkpoint"; }
+
+}  // namespace
+
+Scene read_scene(const std::string& path) {
+  const std::string kind = describe_path(path);
+  if (kind == "missing") throw Error("scene " + path + ": no such file");
+  if (!kind.empty()) throw Error("scene " + path + ": cannot be read (" + describe_unusable(kind) + ")");
+  std::error_code ec;
+  const uintmax_t bytes = std::filesystem::file_size(path, ec);
+  if (ec || bytes > kMaxBytes) throw Error("scene " + path + ": " + (ec ? "cannot be read" : "over 64 KiB, not a scene"));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("scene " + path + ": cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string all = text.str();
+  if (all.find('\0') != std::string::npos) throw Error("scene " + path + ": a binary file, not a scene");
+
+  Scene scene;
+  scene.path = path;
+  const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+  std::istringstream lines(all);
+  std::string line;
+  int number = 0;
+  bool header = false;
+  while (std::getline(lines, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    line = line.substr(first);
+    const std::string where = "scene " + path + " line " + std::to_string(number);
+    if (!header) {
+      if (line.rfind(kHeader, 0) != 0)
+        throw Error("scene " + path + ": not a scene file (its first line should be \"" + kHeader + std::to_string(kFormat) + "\")");
+      const std::string version = line.substr(std::string(kHeader).size());
+      if (version != std::to_string(kFormat)) {
+        char* end = nullptr;
+        const long v = std::strtol(version.c_str(), &end, 10);
+        if (end != version.c_str() && *end == '\0' && v > kFormat)
+          throw Error("scene " + path + ": format " + version + " is newer than this explorer reads (" + std::to_string(kFormat) + ")");
+        throw Error("scene " + path + ": unknown format '" + version + "'");
+      }
+      header = true;
+      continue;
+    }
+    if (line.rfind("title:", 0) == 0) {
+      scene.title = after_key(line, 6);
+      continue;
+    }
+    if (line.rfind("watch:", 0) == 0) {
+      scene.watch = after_key(line, 6);
+      continue;
+    }
+    if (line.rfind("--", 0) != 0)
+      throw Error(where + ": '" + line.substr(0, 40) + "' is neither a flag, title:, watch: nor a # comment");
+    for (std::string& word : words(line, where)) scene.flags.push_back(std::move(word));
+  }
+  if (!header) throw Error("scene " + path + ": empty, not a scene");
+  // Paths are the scene folder's: a scene and its checkpoint travel together.
+  for (size_t i = 0; i + 1 < scene.flags.size(); ++i) {
+    const std::string& flag = scene.flags[i];
+    std::string& value = scene.flags[i + 1];
+    if (value.empty() || std::filesystem::path(value).is_absolute()) continue;
+    if (takes_path(flag)) value = (folder / value).string();
+    else if (flag == "--data" && std::filesystem::exists(folder / value, ec)) value = (folder / value).string();
+  }
+  return scene;
+}
+
+std::vector<std::string> demo_scene_paths() {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (const char* folder : {LATENT_SOURCE_SCENE_DIR, LATENT_INSTALLED_SCENE_DIR}) {
+    if (!std::filesystem::is_directory(folder, ec)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
+      if (entry.path().extension() == ".scene") paths.push_back(entry.path().string());
+    break;
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+}  // namespace latent::app

@@ -1,0 +1,34 @@
+#pragma once
+// A scene: a setup of the explorer in one text file, for a class or a demo. Its first line is
+// "latent-explorer scene 1"; then "title:" and "watch:" lines (what it shows, and what to watch),
+// '#' comments, and the explorer's own command-line flags, any number to a line:
+//
+//   latent-explorer scene 1
+//   title: beta-VAE on shapes
+//   watch: each traversal row changes one factor of the image
+//   --data shapes --size 32x32 --latent 10 --beta 4
+//   --views traversal,gallery,curves --lesson 10 --train
+//
+// `latent-explorer --scene FILE` starts with the scene's flags, then the command line's (which win).
+// A path in the scene (--resume, --model, --checkpoint, or a --data folder) is relative to the
+// scene's own folder.
+#include <string>
+#include <vector>
+
+namespace latent::app {
+
+struct Scene {
+  std::string path;
+  std::string title, watch;
+  std::vector<std::string> flags;  // as on a command line, paths made absolute
+};
+
+// Reads a scene; throws latent::Error naming the file (and the line) for anything that is not one:
+// no such file, not a regular file, over 64 KiB, no header, a newer format, an unclosed quote.
+Scene read_scene(const std::string& path);
+
+// The scenes shipped with the explorer (its demos), each file's path, sorted by name; the folder is
+// the source tree's assets/scenes, or the installed copy.
+std::vector<std::string> demo_scene_paths();
+
+}  // namespace latent::app
