@@ -237,6 +237,9 @@ class AppState {
   // what it is recording, for the menu bar.
   std::optional<RecordSettings> record_requested;
   bool stop_recording_requested = false;
+  // File -> Demos and Open scene: the explorer closes (autosaving as ever) and starts again with
+  // --scene this; main carries it out after the frame loop.
+  std::string restart_scene;
   std::string recording_status;  // "" when not recording
   bool training() const { return snapshot && snapshot->state == TrainerState::Running; }
 

@@ -16,7 +16,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -284,6 +286,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  const bool from_scene = !options.scene.empty();  // (options moves into the state below)
   if (options.lesson >= lesson_count()) {
     std::fprintf(stderr, "error: --lesson: %d is not a lesson (1 to %d)\n", options.lesson + 1, lesson_count());
     return 2;
@@ -353,7 +356,8 @@ int main(int argc, char** argv) {
   if (layout_problem.empty())
     if (const std::string problem = write_problem(layout); !problem.empty())
       layout_problem = "cannot use " + layout + " for the window layout (" + problem + "); it will not be remembered";
-  const bool first_start = !layout_kind.empty();
+  // A scene's views are laid out afresh, as at a first start; so are those of a first start.
+  const bool first_start = !layout_kind.empty() || from_scene;
   io.IniFilename = layout_usable ? layout.c_str() : nullptr;
   float xscale = 1, yscale = 1;
   glfwGetWindowContentScale(window, &xscale, &yscale);
@@ -399,6 +403,8 @@ int main(int argc, char** argv) {
   int64_t last_present_unix_ms = 0;  // wall clock when the last changed frame was handed to the X server
   int64_t steps_at_end = 0, batch = 0;
   double train_seconds = 0, step_samples_per_s = 0;
+  std::string restart_scene;  // File -> Demos / Open scene: the scene the next start opens
+  bool restart_presenting = false;
   {
     Gfx gfx;
     gfx.colormap = colormap;
@@ -646,11 +652,33 @@ int main(int argc, char** argv) {
     }
     shell.save_settings(state);
     gfx.renderer.shutdown();
+    restart_scene = state.restart_scene;
+    restart_presenting = shell.presenting();
   }
   renderer.shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
   glfwDestroyWindow(window);
   glfwTerminate();
+  if (!restart_scene.empty()) {
+    // The same program again with the scene, keeping the places this run was given (layout,
+    // autosave, checkpoint), what a script asked of it (frames, stats, screenshot, frame log) and
+    // presentation mode; the scene sets up the rest.
+    std::vector<std::string> args = {argv[0], "--scene", restart_scene};
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      for (const char* place : {"--layout", "--autosave", "--checkpoint", "--frames", "--stats", "--screenshot", "--frame-log"})
+        if (a == place && i + 1 < argc) args.push_back(a), args.push_back(argv[i + 1]);
+        else if (a.rfind(std::string(place) + "=", 0) == 0) args.push_back(a);
+    }
+    if (restart_presenting) args.push_back("--present");
+    std::vector<char*> exec_argv;
+    for (std::string& a : args) exec_argv.push_back(a.data());
+    exec_argv.push_back(nullptr);
+    std::fflush(nullptr);
+    execv("/proc/self/exe", exec_argv.data());
+    std::fprintf(stderr, "error: cannot start again with the scene %s: %s\n", restart_scene.c_str(), std::strerror(errno));
+    return 1;
+  }
   return 0;
 }

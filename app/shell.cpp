@@ -11,9 +11,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "latent/error.h"
 #include "latent/files.h"
 #include "latent/torchscript.h"
 #include "ui/export_image.h"
+#include "scene.h"
 #include "ui/input_trickle.h"
 
 namespace latent::app {
@@ -239,6 +241,28 @@ void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
     if (ImGui::MenuItem("Save checkpoint as...")) save_checkpoint_ = true, copy_to(path_, sizeof path_, state.form.checkpoint);
     if (ImGui::MenuItem("Open PyTorch model...")) open_model_ = true, copy_to(path_, sizeof path_, torchscript_path(state.form.script_model));
     ImGui::Separator();
+    if (ImGui::BeginMenu("Demos")) {
+      if (!demos_read_) {
+        demos_read_ = true;
+        for (const std::string& path : demo_scene_paths()) {
+          try {
+            const Scene scene = read_scene(path);
+            demos_.push_back({path, scene.title.empty() ? std::filesystem::path(path).stem().string() : scene.title});
+            demo_hints_.push_back("Watch: " + scene.watch + "\n(the explorer starts again with this setup; the current model is autosaved)");
+          } catch (const Error& e) {
+            state.notify(e.what(), true);
+          }
+        }
+      }
+      if (demos_.empty()) ImGui::TextDisabled("no demos found");
+      for (size_t i = 0; i < demos_.size(); ++i) {
+        if (ImGui::MenuItem(demos_[i].second.c_str())) start_scene(state, demos_[i].first);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", demo_hints_[i].c_str());
+      }
+      ImGui::EndMenu();
+    }
+    if (ImGui::MenuItem("Open scene...")) open_scene_ = true;
+    ImGui::Separator();
     if (!state.recording_status.empty()) {
       if (ImGui::MenuItem("Stop recording")) state.stop_recording_requested = true;
     } else if (ImGui::MenuItem("Record...")) {
@@ -355,6 +379,8 @@ void Shell::dialogs(AppState& state) {
                 if (ImGui::IsItemHovered())
                   ImGui::SetTooltip("For a run training elsewhere that saves the file every N steps (docs/torchscript.md)");
               });
+  path_dialog(open_scene_, "Open scene", "A scene file (.scene: a setup of the explorer, e.g. one of assets/scenes):", "Open",
+              [&](const std::string& p) { start_scene(state, p); }, [] {});
   path_dialog(save_checkpoint_, "Save checkpoint", "Where to save the model, its optimizer state and progress:", "Save",
               [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.save_checkpoint(p); },
               [] {});
@@ -442,6 +468,20 @@ ui::WindowRect Shell::view_rect(const std::string& name) const {
       return {w->Pos.x, w->Pos.y, w->Size.x, w->Size.y};
   }
   return {};
+}
+
+void Shell::start_scene(AppState& state, const std::string& path) {
+  // Checked now, so that a bad scene is a banner and the current session goes on.
+  try {
+    const std::string flag = "--scene";
+    const char* argv[] = {"latent-explorer", flag.c_str(), path.c_str()};
+    parse_app_options(3, argv);
+  } catch (const Error& e) {
+    state.notify(e.what(), true, 0);
+    return;
+  }
+  state.restart_scene = path;
+  quit_ = true;
 }
 
 void Shell::lay_out_presentation(float width, float height, float top) {

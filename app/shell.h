@@ -81,6 +81,12 @@ class Shell {
   // Dialogs.
   bool open_dataset_ = false, open_checkpoint_ = false, save_checkpoint_ = false, export_settings_ = false;
   bool open_model_ = false, watch_model_ = false;
+  bool open_scene_ = false;
+  // The demos' paths and titles, read when the File menu first opens.
+  std::vector<std::pair<std::string, std::string>> demos_;
+  std::vector<std::string> demo_hints_;
+  bool demos_read_ = false;
+  void start_scene(AppState& state, const std::string& path);
   bool record_ = false;  // File -> Record...
   RecordSettings record_settings_;
   char record_path_[512] = "";  // File -> Open PyTorch model, and its "watch" box

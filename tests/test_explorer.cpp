@@ -383,6 +383,28 @@ TEST(Explorer, LeavingPresentationPutsTheViewsBack) {
   EXPECT_EQ(json_number(toggled, "display_height"), json_number(plain, "display_height"));
 }
 
+TEST(Explorer, OpeningASceneStartsAgainWithItsSetup) {
+  // File > Open scene..., a path typed and Enter: the explorer autosaves, closes and starts again
+  // with the scene's views, tab and lesson (and the frames and stats it was given).
+  const std::string dir = test::temp_dir();
+  const std::string scene = std::string(LATENT_SCENE_DIR) + "/02-the-gap.scene";
+  const std::string stats = dir + "/stats.json";
+  std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a", "-s",
+                                  "-screen 0 1600x1000x24", "sh", "-c",
+                                  "\"$0\" \"$@\" & pid=$!; win=$(xdotool search --sync --onlyvisible --name 'Latent Explorer' | head -n1); "
+                                  "sleep 4; xdotool mousemove --window $win 22 9 click 1; sleep 1; "
+                                  "xdotool mousemove --window $win 50 135 click 1; sleep 1; xdotool type --delay 20 '" + scene + "'; "
+                                  "xdotool key Return; wait $pid",
+                                  LATENT_EXPLORER_BIN, "--train", "--frames", "700", "--stats", stats, "--autosave", dir + "/auto.ckpt"};
+  const auto r = test::run_process(cmd, 300);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("autosaved to " + dir + "/auto.ckpt"), std::string::npos) << r.err;
+  const std::string after = read_text(stats);
+  std::set<std::string> shown;
+  for (const ViewRect& v : view_rects(after)) shown.insert(v.name);
+  EXPECT_EQ(shown, (std::set<std::string>{"training", "curves", "pad", "image"})) << r.err << "\n" << after;
+}
+
 TEST(Explorer, EveryBadFlagIsOneErrorLine) {
   struct Case {
     std::vector<std::string> args;
