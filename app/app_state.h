@@ -240,6 +240,8 @@ class AppState {
   // File -> Demos and Open scene: the explorer closes (autosaving as ever) and starts again with
   // --scene this; main carries it out after the frame loop.
   std::string restart_scene;
+  // A scene to open (a lesson's Demo button); the shell checks it and restarts with it.
+  std::string open_scene_requested;
   std::string recording_status;  // "" when not recording
   bool training() const { return snapshot && snapshot->state == TrainerState::Running; }
 

@@ -528,6 +528,7 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
     for (size_t i = 0; i < reg.size(); ++i)
       if (name == reg[i].name) open_[i] = true;
   menu_bar(state, gfx, window);
+  if (const std::string scene = std::exchange(state.open_scene_requested, {}); !scene.empty()) start_scene(state, scene);
   if (state.options.present) state.options.present = false, set_presenting(state, window, true);  // --present
   // Presenting: each lesson shows its own views (Back and Next in the lessons change them).
   if (presenting_ && presented_lesson_ != state.lesson) {

@@ -1,5 +1,8 @@
 // Lessons: a short guided walk through the derivation, each step opening the views it talks about,
 // with one sentence and one thing to try.
+#include <filesystem>
+
+#include "scene.h"
 #include "views/view.h"
 
 namespace latent::app {
@@ -109,6 +112,22 @@ const std::vector<std::string> kPresented[] = {
 };
 static_assert(sizeof kPresented / sizeof kPresented[0] == kLessonCount, "a presentation layout for every lesson");
 
+// The demo scene (assets/scenes, by name) that shows each lesson at work, or "".
+const char* const kDemos[] = {
+    "", "", "02-the-gap", "03-iw-tightens-the-bound", "", "01-kl-keeps-the-space-smooth", "02-the-gap",
+    "06-a-learned-prior", "08-outliers", "05-beta-vae-on-shapes",
+};
+static_assert(sizeof kDemos / sizeof kDemos[0] == kLessonCount, "a demo (or none) for every lesson");
+
+// The demo's file, "" when the lesson has none or it is not installed.
+std::string demo_path(int lesson) {
+  const std::string name = kDemos[lesson];
+  if (name.empty()) return "";
+  for (const std::string& path : demo_scene_paths())
+    if (std::filesystem::path(path).stem() == name) return path;
+  return "";
+}
+
 }  // namespace
 
 int lesson_count() { return kLessonCount; }
@@ -144,6 +163,13 @@ void LessonsView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (ImGui::Button("Show me")) {
     kLessons[step].show(state);
     if (kLessons[step].set_up) kLessons[step].set_up(state);
+  }
+  if (const std::string demo = demo_path(step); !demo.empty()) {
+    ImGui::SameLine();
+    if (ImGui::Button("Demo")) state.open_scene_requested = demo;
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Opens the demo %s: the explorer starts again with its setup (the current model is autosaved)",
+                        std::filesystem::path(demo).stem().c_str());
   }
   ImGui::SameLine();
   ImGui::TextDisabled("%d / %d", step + 1, kLessonCount);
