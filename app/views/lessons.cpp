@@ -123,7 +123,8 @@ static_assert(sizeof kDemos / sizeof kDemos[0] == kLessonCount, "a demo (or none
 std::string demo_path(int lesson) {
   const std::string name = kDemos[lesson];
   if (name.empty()) return "";
-  for (const std::string& path : demo_scene_paths())
+  static const std::vector<std::string> demos = demo_scene_paths();  // listed once, not every frame
+  for (const std::string& path : demos)
     if (std::filesystem::path(path).stem() == name) return path;
   return "";
 }
