@@ -590,7 +590,16 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
     }
     bool open = true;
     const auto t0 = std::chrono::steady_clock::now();
-    views_[i]->draw(state, gfx, &open);
+    // Without a dataset (none found, none loaded yet) only the views that need none are drawn; the
+    // others say what to do instead of showing data that is not there.
+    const std::string name = reg[i].name;
+    if (state.data.empty() && name != "training" && name != "lessons" && name != "messages" && name != "equation") {
+      if (begin_panel(reg[i].title, &open))
+        ImGui::TextWrapped("No dataset is loaded: File > Open dataset (or the Training window's Load), or run scripts/setup for MNIST.");
+      ImGui::End();
+    } else {
+      views_[i]->draw(state, gfx, &open);
+    }
     view_ms[i] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     open_[i] = open;
     // A window the user moved or resized ends the automatic layout: theirs is kept from now on.

@@ -405,6 +405,21 @@ TEST(Explorer, OpeningASceneStartsAgainWithItsSetup) {
   EXPECT_EQ(shown, (std::set<std::string>{"training", "curves", "pad", "image"})) << r.err << "\n" << after;
 }
 
+TEST(Explorer, WithoutAnyDatasetEveryViewSaysWhatToDo) {
+  // No MNIST where it looks and no download: every view open, presenting too, and the app runs.
+  const std::string dir = test::temp_dir();
+  fs::create_directories(dir + "/empty_home");
+  for (const std::vector<std::string>& extra : {std::vector<std::string>{"--views", "all"}, {"--present", "--lesson", "9"}}) {
+    std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_DATA_HOME=" + dir + "/empty_home",
+                                    "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", LATENT_EXPLORER_BIN,
+                                    "--frames", "40", "--autosave", dir + "/auto.ckpt"};
+    cmd.insert(cmd.end(), extra.begin(), extra.end());
+    const auto r = test::run_process(cmd, 120);
+    EXPECT_EQ(r.exit_code, 0) << extra[0] << "\n" << r.err;
+    EXPECT_NE(r.err.find("mnist not found"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Explorer, EveryBadFlagIsOneErrorLine) {
   struct Case {
     std::vector<std::string> args;

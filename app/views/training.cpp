@@ -181,7 +181,7 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
               "K Gaussians whose means, variances and weights are learned. vamp (the VampPrior): the average of the "
               "encoder's q(z|u_k) over K learned pseudo-images u_k. A learned prior can follow the data's shape "
               "instead of forcing it into one round blob; its KL is then estimated by sampling.");
-  const bool labeled = state.data.labeled();
+  const bool labeled = !state.data.empty() && state.data.labeled();  // no dataset loaded: none
   ImGui::BeginDisabled(!labeled && !f.conditional);
   ImGui::Checkbox("conditional", &f.conditional);
   ImGui::EndDisabled();
