@@ -592,8 +592,7 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
     const auto t0 = std::chrono::steady_clock::now();
     // Without a dataset (none found, none loaded yet) only the views that need none are drawn; the
     // others say what to do instead of showing data that is not there.
-    const std::string name = reg[i].name;
-    if (state.data.empty() && name != "training" && name != "lessons" && name != "messages" && name != "equation") {
+    if (state.data.empty() && reg[i].needs_data) {
       if (begin_panel(reg[i].title, &open))
         ImGui::TextWrapped("No dataset is loaded: File > Open dataset (or the Training window's Load), or run scripts/setup for MNIST.");
       ImGui::End();

@@ -11,7 +11,7 @@
 namespace latent::app {
 namespace {
 
-const ImVec4 kLogPx(0.85f, 0.7f, 1.0f, 1), kRecon(0.35f, 0.63f, 1.0f, 1), kKl(1.0f, 0.59f, 0.24f, 1),
+const ImVec4 kLogPx = kTermLogPx, kRecon = kTermRecon, kKl = kTermKl,
     kElbo(0.47f, 0.9f, 0.55f, 1), kIw(1.0f, 0.86f, 0.31f, 1);
 
 void term(const char* text, ImVec4 colour, const char* explanation) {

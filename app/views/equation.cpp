@@ -9,7 +9,7 @@
 namespace latent::app {
 namespace {
 
-const ImVec4 kLogPx(0.85f, 0.7f, 1.0f, 1), kRecon(0.35f, 0.63f, 1.0f, 1), kKl(1.0f, 0.59f, 0.24f, 1), kPlain(1, 1, 1, 1);
+const ImVec4 kPlain(1, 1, 1, 1);
 
 struct Column {
   const char* symbol;  // the term as written
@@ -80,11 +80,11 @@ class EquationView final : public View {
     const double log_px = exact ? -b.exact_nll : -b.iw_loss;
     const bool have_log_px = ready && (exact || b.iw_samples > 0);
     const std::string kl_value = ready ? (b.elbo.kl_estimated ? nats(kl) + " (est.)" : nats(kl)) : "";
-    draw_columns({{"log p(x)", have_log_px ? (exact ? "" : "\xE2\x89\x88 ") + nats(log_px) : "", kLogPx},
+    draw_columns({{"log p(x)", have_log_px ? (exact ? "" : "\xE2\x89\x88 ") + nats(log_px) : "", kTermLogPx},
                   {"\xE2\x89\xA5", ready ? "\xE2\x89\xA5" : "", kPlain},
-                  {"E_q[log p(x|z)]", ready ? nats(recon) : "", kRecon},
+                  {"E_q[log p(x|z)]", ready ? nats(recon) : "", kTermRecon},
                   {"\xE2\x88\x92", ready ? "\xE2\x88\x92" : "", kPlain},
-                  {"KL(q(z|x) \xE2\x80\x96 p(z))", kl_value, kKl}});
+                  {"KL(q(z|x) \xE2\x80\x96 p(z))", kl_value, kTermKl}});
     if (!ready) {
       ImGui::TextDisabled(state.weights() ? "Computing the bound on the test images..."
                                           : "The numbers appear once there is a model: nats per test image.");

@@ -23,23 +23,24 @@ std::unique_ptr<View> make_equation_view();
 
 const std::vector<ViewInfo>& view_registry() {
   // name, title, menu key, open at start, what new weights refresh, {column, share of its height}, constructor
+  // [, false: drawn without a dataset]
   static const std::vector<ViewInfo> kViews = {
-      {"training", "Training", "", true, 0, {0, 0.58f}, make_training_view},
+      {"training", "Training", "", true, 0, {0, 0.58f}, make_training_view, false},
       {"curves", "Loss curves", "", true, kRefreshBound | kRefreshScatter, {1, 0.44f}, make_loss_curves_view},
       {"pad", "Latent pad", "", true, kRefreshDecoded | kRefreshScatter | kRefreshGrid, {1, 0.56f}, make_latent_pad_view},
       {"image", "Decoded image", "", true, kRefreshDecoded, {0, 0.42f}, make_decoded_image_view},
       {"interpolation", "Interpolation", "", true, kRefreshInterpolation, {2, 0.33f}, make_interpolation_view},
       {"gallery", "Reconstructions and samples", "", true, kRefreshGallery, {2, 0.33f}, make_gallery_view},
       {"grid", "Manifold", "", true, kRefreshGrid, {2, 0.34f}, make_manifold_view},
-      {"lessons", "Lessons", "L", false, 0, {2, 0.30f}, make_lessons_view},
-      {"messages", "Messages", "M", false, 0, {0, 0.22f}, make_messages_view},
+      {"lessons", "Lessons", "L", false, 0, {2, 0.30f}, make_lessons_view, false},
+      {"messages", "Messages", "M", false, 0, {0, 0.22f}, make_messages_view, false},
       // Views with results of their own, computed on the worker when the weights change.
       {"anomaly", "Outliers and likelihood", "", false, 0, {2, 0.5f}, make_anomaly_view},
       {"traversal", "Traversals", "", false, 0, {2, 0.5f}, make_traversal_view},
       {"arithmetic", "Latent arithmetic", "", false, 0, {2, 0.5f}, make_arithmetic_view},
       {"draw", "Draw", "", false, 0, {0, 0.5f}, make_draw_view},
       {"denoise", "Denoising", "", false, 0, {2, 0.4f}, make_denoise_view},
-      {"equation", "The bound", "", false, kRefreshBound, {1, 0.3f}, make_equation_view},
+      {"equation", "The bound", "", false, kRefreshBound, {1, 0.3f}, make_equation_view, false},
   };
   return kViews;
 }

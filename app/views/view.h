@@ -38,6 +38,7 @@ struct ViewInfo {
   unsigned recomputes;  // Refresh bits: what new weights refresh for it (AppState::refresh_wanted)
   LayoutSlot slot;
   std::unique_ptr<View> (*make)();
+  bool needs_data = true;  // without a dataset loaded, the view says how to load one instead
 };
 
 // Every view, in the order their windows are built (the pad before the decoded image, so that a
@@ -72,6 +73,9 @@ void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* list, float l
 // grid's peak density (for its colour bar; 0 when there is no grid).
 double draw_posterior(ImDrawList* list, RgbaTexture& texture, int64_t& texture_generation, int64_t generation,
                       const PosteriorGrid& grid, ImVec2 min, ImVec2 max, float zx0, float zx1, float zy0, float zy1);
+// The colours of the bound's terms wherever they are written out (the ELBO tab, the bound's view),
+// those of their loss curves.
+inline const ImVec4 kTermLogPx(0.85f, 0.7f, 1.0f, 1), kTermRecon(0.35f, 0.63f, 1.0f, 1), kTermKl(1.0f, 0.59f, 0.24f, 1);
 // The messages: banners drawn above every window, each dismissable.
 void banners_overlay(AppState& state);
 
