@@ -16,6 +16,7 @@
 #include "latent/checkpoint.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
+#include "latent/files.h"
 #include "latent/torchscript.h"
 #include "scene.h"
 #include "ui/export_image.h"
@@ -51,7 +52,7 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
                                               "--layout", "--autosave", "--tab", "--digit", "--redraw", "--ood",
                                               "--record", "--record-view", "--record-fps", "--record-scale", "--record-seconds",
                                               "--lesson"};
-  static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps", "--watch", "--present"};
+  static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps", "--watch", "--present", "--record-timeline"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
   if (!o.run.given.count("--out")) o.run.out = "";
@@ -63,6 +64,7 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
     if (f == "--sample-eps") { o.sample_eps = true; continue; }
     if (f == "--watch") { o.watch = true; continue; }
     if (f == "--present") { o.present = true; continue; }
+    if (f == "--record-timeline") { o.record.timeline = true; continue; }
     const std::string& v = u[++i];
     if (f == "--frames") {
       int64_t n = parse_int(f, v);
@@ -155,7 +157,11 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
     }
   }
   if (o.watch && o.run.model_file.empty()) throw Error("--watch: needs --model FILE, the TorchScript file to follow");
-  for (const char* flag : {"--record-view", "--record-fps", "--record-scale", "--record-seconds"})
+  if (o.record.timeline && o.train && !o.run.given.count("--epochs"))
+    throw Error("--record-timeline: with --train, give --epochs N (the replay starts when the run ends)");
+  if (o.record.timeline && std::find(u.begin(), u.end(), "--record-seconds") != u.end())
+    throw Error("--record-seconds: a timeline replay ends with its last moment (--record-timeline)");
+  for (const char* flag : {"--record-view", "--record-fps", "--record-scale", "--record-seconds", "--record-timeline"})
     if (o.record.path.empty() && std::find(u.begin(), u.end(), flag) != u.end())
       throw Error(std::string(flag) + ": needs --record FILE");
   check_model_file_flags(o.run);
@@ -238,6 +244,9 @@ std::string app_options_help() {
   --record-fps N          frames a second, 1..50 [15]
   --record-scale S        scale of the recorded pixels, 0.1..2 [1]
   --record-seconds N      stop recording after N seconds [when the app closes]
+  --record-timeline       record a replay of the weight timeline instead, from the first step to
+                          the last, one frame a moment at --record-fps (with --train --epochs N:
+                          when the run ends)
 )";
 }
 
@@ -371,11 +380,21 @@ void AppState::export_curves_csv() {
 
 std::string AppState::export_caption_text() const {
   if (!snapshot) return "";
+  // The moment the views show: a replayed or chosen moment of the timeline, else the live run.
+  const TimelineEntry* past = replay_moment                                             ? &*replay_moment
+                              : timeline_view >= 0 && timeline_view < int(timeline.size()) ? &timeline[size_t(timeline_view)]
+                                                                                           : nullptr;
+  const int64_t step = past ? past->step : snapshot->step;
+  const double epoch = past ? past->epoch : snapshot->step > 0 ? snapshot->last_step.epoch : 0.0;
   char text[160];
-  int n = std::snprintf(text, sizeof text, "step %lld, epoch %.2f", (long long)snapshot->step,
-                        snapshot->step > 0 ? snapshot->last_step.epoch : 0.0);
-  if (snapshot->have_epoch && n > 0 && n < int(sizeof text))
-    std::snprintf(text + n, sizeof text - size_t(n), ", test -ELBO %.2f nats", snapshot->last_epoch.test_loss);
+  int n = std::snprintf(text, sizeof text, "step %lld, epoch %.2f", (long long)step, epoch);
+  // The test set's -ELBO at the last epoch end up to that step.
+  const EpochRecord* tested = nullptr;
+  if (!past && snapshot->have_epoch) tested = &snapshot->last_epoch;
+  for (const EpochRecord& e : epochs)
+    if (past && e.step <= step) tested = &e;
+  if (tested && n > 0 && n < int(sizeof text))
+    std::snprintf(text + n, sizeof text - size_t(n), ", test -ELBO %.2f nats", tested->test_loss);
   return text;
 }
 
@@ -473,14 +492,25 @@ void AppState::update(double t) {
   }
   if (pending_save_.valid() && pending_save_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
     std::string problem = pending_save_.get();
-    if (problem.empty()) notify("saved " + pending_save_path_, false);
-    else notify("save failed: " + problem, true, 0);
+    std::optional<Scene> scene = std::exchange(pending_scene_, std::nullopt);
+    if (!problem.empty()) {
+      notify("save failed: " + problem + (scene ? "; the scene " + scene->path + " is not written" : ""), true, 0);
+    } else if (!scene) {
+      notify("saved " + pending_save_path_, false);
+    } else {
+      try {
+        write_scene(*scene);
+        notify("saved the scene " + scene->path + " and its model " + pending_save_path_ + " (File > Open scene, or --scene)", false);
+      } catch (const Error& e) {
+        notify(e.what(), true, 0);
+      }
+    }
   }
   if (snapshot->weights.get() != weights_ptr_seen_ || snapshot->weights_step != weights_step_seen_) {
     weights_ptr_seen_ = snapshot->weights.get();
     weights_step_seen_ = snapshot->weights_step;
     record_timeline();
-    if (timeline_view < 0) mark_all_views_dirty();  // viewing the past: the views stay on it
+    if (timeline_view < 0 && !replay_moment) mark_all_views_dirty();  // viewing the past: the views stay on it
   }
   if (options.sample_eps && weights()) {
     options.sample_eps = false;
@@ -530,7 +560,7 @@ void AppState::refresh_inference() {
   }
   // Heavier work goes to the worker, at most a few times a second, never queued twice.
   const Dataset d = data;
-  if (scatter_dirty && (refresh_wanted & kRefreshScatter) && now - last_scatter_ > 1.0 && !worker_.busy("scatter")) {
+  if (scatter_dirty && (refresh_wanted & kRefreshScatter) && (replay_moment || now - last_scatter_ > 1.0) && !worker_.busy("scatter")) {
     last_scatter_ = now;
     scatter_dirty = false;
     const int dx = pad_dim_x, dy = pad_dim_y, size = pad_raster_size;
@@ -579,7 +609,7 @@ void AppState::refresh_inference() {
       };
     });
   }
-  if (grid_dirty && (refresh_wanted & kRefreshGrid) && now - last_grid_ > 0.4 && !worker_.busy("grid")) {
+  if (grid_dirty && (refresh_wanted & kRefreshGrid) && (replay_moment || now - last_grid_ > 0.4) && !worker_.busy("grid")) {
     last_grid_ = now;
     grid_dirty = false;
     GridSpec spec;
@@ -608,7 +638,8 @@ void AppState::refresh_inference() {
   // and at most every 2 s (digit) or 5 s (test set), so the trainer keeps its CPU.
   const bool digit_visible = elbo.digit_views_visible, test_visible = elbo.test_views_visible;
   elbo.digit_views_visible = elbo.test_views_visible = false;  // the panels set them again this frame
-  if (digit_visible && elbo.digit_dirty && now - last_elbo_digit_ > 2.0 && !worker_.busy("elbo-digit") &&
+  elbo_digit_shown_ = digit_visible, elbo_test_shown_ = test_visible;
+  if (digit_visible && elbo.digit_dirty && (replay_moment || now - last_elbo_digit_ > 2.0) && !worker_.busy("elbo-digit") &&
       data.test_size() > 0) {
     last_elbo_digit_ = now;
     elbo.digit_dirty = false;
@@ -636,12 +667,14 @@ void AppState::refresh_inference() {
       };
     });
   }
-  if (test_visible && elbo.test_dirty && now - last_elbo_test_ > 5.0 && !worker_.busy("elbo-test")) {
+  if (test_visible && elbo.test_dirty && (replay_moment || now - last_elbo_test_ > 5.0) && !worker_.busy("elbo-test")) {
     last_elbo_test_ = now;
     elbo.test_dirty = false;
     const int k = elbo.iw_samples, n = elbo.test_images;
-    const bool live = timeline_view < 0;  // a replayed past adds no point to the curve
-    const int64_t step = live ? (snapshot ? snapshot->weights_step : 0) : timeline[size_t(timeline_view)].step;
+    const bool live = timeline_view < 0 && !replay_moment;  // a replayed past adds no point to the curve
+    const int64_t step = replay_moment ? replay_moment->step
+                         : live        ? (snapshot ? snapshot->weights_step : 0)
+                                       : timeline[size_t(timeline_view)].step;
     worker_.submit("elbo-test", [this, vae, d, k, n, step, live] {
       auto bounds = std::make_shared<BoundEvaluation>(evaluate_bounds(*vae, d, k, false, n, 2));
       return [this, bounds, step, live] {
@@ -652,7 +685,7 @@ void AppState::refresh_inference() {
       };
     });
   }
-  if (gallery_dirty && (refresh_wanted & kRefreshGallery) && now - last_gallery_ > 0.4 && !worker_.busy("gallery")) {
+  if (gallery_dirty && (refresh_wanted & kRefreshGallery) && (replay_moment || now - last_gallery_ > 0.4) && !worker_.busy("gallery")) {
     last_gallery_ = now;
     gallery_dirty = false;
     uint64_t seed = sample_seed;
@@ -745,6 +778,25 @@ void AppState::view_timeline(int index) {
   if (clamped == timeline_view) return;
   timeline_view = clamped;
   mark_all_views_dirty();
+}
+
+void AppState::show_replay_moment(std::optional<TimelineEntry> moment) {
+  replay_moment = std::move(moment);
+  mark_all_views_dirty();
+}
+
+bool AppState::views_settled() const {
+  if (!worker_.idle()) return false;
+  const unsigned w = refresh_wanted;
+  const bool images = data.test_size() > 0;
+  if ((w & kRefreshDecoded) && decoded_dirty) return false;
+  if ((w & kRefreshInterpolation) && images && (interp_dirty || interp_stale_)) return false;
+  if ((w & kRefreshScatter) && scatter_dirty) return false;
+  if ((w & kRefreshGrid) && grid_dirty) return false;
+  if ((w & kRefreshGallery) && images && gallery_dirty) return false;
+  if (elbo_digit_shown_ && images && elbo.digit_dirty) return false;
+  if (elbo_test_shown_ && elbo.test_dirty) return false;
+  return true;
 }
 
 void AppState::decode_now() {
@@ -852,6 +904,80 @@ void AppState::save_checkpoint(const std::string& given) {
   if (path != given) notify("a PyTorch model is saved as TorchScript: " + path, false, 6);
   pending_save_path_ = path;
   pending_save_ = trainer->save(path);
+}
+
+namespace {
+
+const char* pad_background_name(PadBackground b) {
+  return b == PadBackground::Manifold ? "manifold" : b == PadBackground::Aggregate ? "aggregate" : "scatter";
+}
+std::string number_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", v);
+  return text;
+}
+std::string absolute_path(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path a = std::filesystem::absolute(path, ec);
+  return ec ? path : a.lexically_normal().string();
+}
+
+}  // namespace
+
+std::vector<std::string> AppState::scene_flags(const std::string& model_path, const std::vector<std::string>& open_views) const {
+  std::vector<std::string> f;
+  if (!data.empty()) {
+    const std::string spec = data.spec();
+    f.insert(f.end(), {"--data", Dataset::is_name(spec) ? spec : absolute_path(spec)});
+    const DataOptions& d = data.options();
+    if (d.height > 0) f.insert(f.end(), {"--size", std::to_string(d.height) + "x" + std::to_string(d.width)});
+    if (d.color != DataOptions().color) f.insert(f.end(), {"--color", d.color});
+    if (!d.labels.empty()) f.insert(f.end(), {"--labels", absolute_path(d.labels)});
+    if (d.test_split != DataOptions().test_split) f.insert(f.end(), {"--test-split", number_text(d.test_split)});
+    if (d.skip_bad) f.push_back("--skip-bad");
+  }
+  if (!model_path.empty()) {
+    const bool script = model_path.size() > 3 && model_path.compare(model_path.size() - 3, 3, ".pt") == 0;
+    f.insert(f.end(), {script ? "--model" : "--resume", absolute_path(model_path)});
+  }
+  if (training()) f.push_back("--train");
+  if (!open_views.empty()) {
+    std::string names;
+    for (const std::string& name : open_views) names += (names.empty() ? "" : ",") + name;
+    f.insert(f.end(), {"--views", names});
+  }
+  f.insert(f.end(), {"--lesson", std::to_string(lesson + 1), "--tab", options.tab, "--digit", std::to_string(elbo.digit)});
+  f.insert(f.end(), {"--pad-background", pad_background_name(options.pad_background), "--curves",
+                     options.curve_layout == CurveLayout::Stacked ? "stacked" : "separate", "--grid", std::to_string(options.grid),
+                     "--colormap", ui::colormap_name(options.colormap)});
+  if (options.log_y) f.push_back("--log-y");
+  f.insert(f.end(), {"--interpolate", std::to_string(interp_a) + "," + std::to_string(interp_b)});
+  if (size_t(std::max(pad_dim_x, pad_dim_y)) < z.size())
+    f.insert(f.end(), {"--pad", number_text(z[size_t(pad_dim_x)]) + "," + number_text(z[size_t(pad_dim_y)])});
+  if (!options.ood.empty()) f.insert(f.end(), {"--ood", Dataset::is_name(options.ood) ? options.ood : absolute_path(options.ood)});
+  if (presenting) f.push_back("--present");
+  return f;
+}
+
+void AppState::save_scene(const std::string& given, const std::string& title, const std::string& watch,
+                          const std::vector<std::string>& open_views) {
+  if (!trainer || !snapshot) return notify("nothing to save in a scene: no model (open a dataset first)", true, 6);
+  if (given.empty()) return notify("save scene: the path is empty", true, 6);
+  std::filesystem::path path(given);
+  if (!path.has_extension()) path += ".scene";
+  if (std::string problem = write_problem(path.string()); !problem.empty())
+    return notify("save scene: " + path.string() + ": " + problem, true, 0);
+  std::filesystem::path model = path;
+  model.replace_extension(".ckpt");
+  const std::string model_path = save_path_for(snapshot->model, model.string());
+  Scene scene{path.string(), title, watch, scene_flags(model_path, open_views)};
+  try {
+    parse_app_flags(scene.flags);  // what the scene will say, checked before anything is written
+  } catch (const Error& e) {
+    return notify("save scene: " + path.string() + ": " + e.what(), true, 0);
+  }
+  save_checkpoint(model_path);
+  pending_scene_ = std::move(scene);
 }
 
 std::string AppState::fit_to_data(ModelConfig& model) const {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "inference_worker.h"
+#include "scene.h"
 #include "latent/bounds.h"
 #include "latent/dataset.h"
 #include "latent/evaluation.h"
@@ -71,6 +72,9 @@ struct RecordSettings {
   double scale = 1;        // of the recorded pixels, 0.1..2
   bool caption = true;     // a strip below each frame: step, epoch, test -ELBO
   double seconds = 0;      // stop after this long (0: when stopped, or when the app closes)
+  // Replay the weight timeline instead (--record-timeline): each kept moment from the first step to
+  // the last, one frame each at `fps`, taken once the views have caught up with it.
+  bool timeline = false;
 };
 
 // App flags on top of latent-train's (see parse_app_options).
@@ -208,6 +212,14 @@ class AppState {
   void set_beta(double beta);
   // A torchscript model is saved as TorchScript (a path ending .ckpt becomes .pt).
   void save_checkpoint(const std::string& path);
+  // File -> Save scene: saves the model beside `path` (<name>.ckpt, or <name>.pt for a PyTorch
+  // model) and, once it is on disk, the scene that opens it again with `open_views` (registry
+  // names), the lesson step and the views' settings. A path without an extension gets ".scene".
+  // Every problem is a message; nothing is written when the flags would not parse.
+  void save_scene(const std::string& path, const std::string& title, const std::string& watch,
+                  const std::vector<std::string>& open_views);
+  // The flags that set up what is shown now, with `model_path` as the model (see save_scene).
+  std::vector<std::string> scene_flags(const std::string& model_path, const std::vector<std::string>& open_views) const;
   void load_checkpoint(const std::string& path);
   // A PyTorch VAE saved as TorchScript (docs/torchscript.md), on the current dataset; with `watch`,
   // reloaded whenever the file changes (a run training elsewhere), the views' history kept.
@@ -383,12 +395,20 @@ class AppState {
   // The weights this frame's inference uses: the timeline entry being viewed, else the trainer's
   // latest copy, or null.
   std::shared_ptr<const Vae> weights() const {
+    if (replay_moment) return replay_moment->weights;
     if (timeline_view >= 0 && timeline_view < int(timeline.size())) return timeline[size_t(timeline_view)].weights;
     return snapshot ? snapshot->weights : nullptr;
   }
   std::vector<TimelineEntry> timeline;
   int timeline_view = -1;  // index into timeline, or -1 for the live weights
   void view_timeline(int index);  // -1 = live
+  // The moment a timeline replay into a recording shows (RecordingSession), over the timeline's
+  // own choice; the views refresh without their usual pacing meanwhile. nullopt ends it.
+  std::optional<TimelineEntry> replay_moment;
+  void show_replay_moment(std::optional<TimelineEntry> moment);
+  // The views have caught up with the weights shown: nothing they show waits to be refreshed, and
+  // the background worker is idle.
+  bool views_settled() const;
   static constexpr size_t kTimelineMax = 80;
   int latent_dim() const { return snapshot ? snapshot->model.latent_dim : options.run.model.latent_dim; }
   // The model's prior p(z), by name ("normal", "mog", "vamp").
@@ -427,12 +447,14 @@ class AppState {
                                                    Interpolation kind, const std::vector<int32_t>& under);
   void apply_interpolation(InterpolationResult r);
   bool interp_stale_ = false;  // new weights: the strip is redrawn on the worker
+  bool elbo_digit_shown_ = false, elbo_test_shown_ = false;  // the bound's views were open in the last update
   int64_t next_timeline_step_ = 1;
   int timeline_epoch_ = 0;
   InferenceWorker worker_;
   Dataset pending_data_;  // a dataset switch waiting for the trainer's reset
   std::future<std::string> pending_save_;
   std::string pending_save_path_;
+  std::optional<Scene> pending_scene_;  // written when the save of its model (pending_save_path_) succeeds
   int run_id_ = -1;
   int notices_seen_ = 0;  // the trainer's refusals already shown as banners
   std::string message_seen_;  // the trainer's last state message shown (divergence, an error, the end)

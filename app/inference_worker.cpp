@@ -34,6 +34,11 @@ void InferenceWorker::submit(const std::string& key, Job job) {
   cv_.notify_one();
 }
 
+bool InferenceWorker::idle() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return jobs_.empty() && running_.empty() && done_.empty();
+}
+
 bool InferenceWorker::busy(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (running_ == key) return true;

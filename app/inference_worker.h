@@ -28,6 +28,8 @@ class InferenceWorker {
   void submit(const std::string& key, Job job);
   // True while a job with this key is queued or running.
   bool busy(const std::string& key) const;
+  // Nothing queued, running, or finished and waiting for the main thread.
+  bool idle() const;
   // Main thread: runs the tasks finished jobs returned.
   void run_main_thread_tasks();
   // Called on the main thread with the message of a job that threw; the last good result stays.

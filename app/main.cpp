@@ -447,6 +447,8 @@ int main(int argc, char** argv) {
     RecordingSession recording;
     recording.set_direct_readback(ui::is_software_rasterizer(gl_renderer));
     if (!state.options.record.path.empty()) state.record_requested = state.options.record;
+    // --record-timeline with --train: the replay starts when the run ends.
+    bool record_after_run = state.options.record.timeline && state.options.train;
     std::string record_summary;  // the last recording's message, for --stats
     int64_t record_dropped = 0;
     const auto stop_recording = [&] {
@@ -468,6 +470,7 @@ int main(int argc, char** argv) {
         continue;
       }
       state.update(glfwGetTime());
+      recording.prepare_frame(glfwGetTime());
       const auto updated = Clock::now();
       ++gfx.frame;
 
@@ -524,12 +527,15 @@ int main(int argc, char** argv) {
           region = {std::max(0, int(std::lround(r.x * sx))), std::max(0, int(std::lround(r.y * sy))),
                     std::min(fb_width, int(std::lround((r.x + r.width) * sx))), std::min(fb_height, int(std::lround((r.y + r.height) * sy)))};
         }
-        if (state.record_requested) {
-          if (const std::string problem = recording.start(*state.record_requested, region.width(), region.height(), now); !problem.empty())
-            state.notify(problem, true, 12);
+        const bool run_over = state.snapshot && state.snapshot->step > 0 && !state.training();
+        if (state.record_requested && (!record_after_run || run_over)) {
+          record_after_run = false;
+          std::string problem = recording.start(*state.record_requested, region.width(), region.height(), now);
+          if (problem.empty() && state.record_requested->timeline) problem = recording.start_replay(state);
+          if (!problem.empty()) state.notify(problem, true, 12), std::fprintf(stderr, "error: %s\n", problem.c_str());
           state.record_requested.reset();
         }
-        recording.capture(renderer.frame_framebuffer(), region, fb_height, now, state.export_caption_text());
+        recording.capture(renderer.frame_framebuffer(), region, fb_height, now, state);
         state.recording_status = recording.status(now);
         if (recording.active()) record_dropped = recording.dropped();
       }
@@ -542,7 +548,9 @@ int main(int argc, char** argv) {
       frame_triangles.push_back(draw_data.TotalIdxCount / 3.0);
       const auto drawn_at = Clock::now();
       ++frame;
-      const bool last = state.options.frames > 0 && frame >= state.options.frames;
+      // A scripted run (--frames) ends after its frames, and after its timeline replay.
+      const bool replay_pending = (record_after_run && state.record_requested) || recording.replaying();
+      const bool last = state.options.frames > 0 && frame >= state.options.frames && !replay_pending;
       if (drawn) {
         if (copy_rects) {
           presenter.present_rects(renderer.drawn_rects(), fb_height);

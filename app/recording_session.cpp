@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "latent/error.h"
 #include "ui/export_image.h"
@@ -65,17 +66,69 @@ std::string RecordingSession::start(const RecordSettings& settings, int width, i
   return "";
 }
 
+std::string RecordingSession::start_replay(AppState& state) {
+  if (!recorder_) return "no recording to replay into";
+  moments_ = state.timeline;
+  const auto live = state.snapshot ? state.snapshot->weights : nullptr;
+  if (live && (moments_.empty() || state.snapshot->weights_step > moments_.back().step))
+    moments_.push_back({state.snapshot->weights_step, state.snapshot->step > 0 ? state.snapshot->last_step.epoch : 0.0, live});
+  if (moments_.empty() || !moments_.front().weights) {
+    bool failed = false;
+    stop(failed);
+    std::error_code ec;
+    std::filesystem::remove(settings_.path, ec);  // an empty file would be no use
+    return "no timeline to replay yet: it keeps the weights as a run trains (train a few steps first)";
+  }
+  replay_state_ = &state;
+  moment_ = 0;
+  frames_on_moment_ = 0;
+  moment_since_ = -1;
+  replay_done_ = false;
+  state.show_replay_moment(moments_[0]);
+  return "";
+}
+
+void RecordingSession::prepare_frame(double now) {
+  take_ = false;
+  if (!replay_state_ || replay_done_ || !recorder_) return;
+  if (moment_since_ < 0) moment_since_ = now;
+  // The first frame after a move: the views draw the new moment and ask for their refreshes; it is
+  // taken from the second frame on, when those have arrived.
+  const bool shown = ++frames_on_moment_ >= 2;
+  const bool settled = replay_state_->views_settled() || now - moment_since_ > 20;
+  take_ = shown && settled && recorder_->has_room(2);
+}
+
 void RecordingSession::capture(unsigned framebuffer, const ui::PixelRect& region, int framebuffer_height, double now,
-                               const std::string& caption) {
+                               AppState& state) {
   if (!recorder_) return;
   if (auto frame = grabber_.take()) recorder_->offer(std::move(*frame));
+  if (replay_state_) {
+    if (!take_) return;
+    take_ = false;
+    // Each moment one period of the recording's clock, whatever it took to draw.
+    const double seconds = double(moment_) / recorder_->fps();
+    if (region.width() > 0 && region.height() > 0)
+      grabber_.request(framebuffer, region.x0, framebuffer_height - region.y1, region.width(), region.height(), seconds,
+                       state.export_caption_text());
+    if (++moment_ >= moments_.size()) {
+      replay_done_ = true;
+    } else {
+      frames_on_moment_ = 0;
+      moment_since_ = -1;
+      state.show_replay_moment(moments_[moment_]);
+    }
+    return;
+  }
   if (!recorder_->due(now)) return;
   if (region.width() <= 0 || region.height() <= 0) return;  // the view was closed: its last frame stays
-  grabber_.request(framebuffer, region.x0, framebuffer_height - region.y1, region.width(), region.height(), now - started_, caption);
+  grabber_.request(framebuffer, region.x0, framebuffer_height - region.y1, region.width(), region.height(), now - started_,
+                   state.export_caption_text());
 }
 
 bool RecordingSession::should_stop(double now) const {
   if (!recorder_) return false;
+  if (replay_state_) return replay_done_ || !recorder_->problem().empty();
   return (settings_.seconds > 0 && now - started_ >= settings_.seconds) || !recorder_->problem().empty();
 }
 
@@ -85,6 +138,16 @@ std::string RecordingSession::stop(bool& failed) {
   for (auto& frame : grabber_.take_all()) recorder_->offer(std::move(frame));
   const RecordingStats stats = recorder_->stop();
   recorder_.reset();
+  std::string replayed;
+  if (replay_state_) {
+    replay_state_->show_replay_moment(std::nullopt);
+    replay_state_ = nullptr;
+    if (!moments_.empty())
+      replayed = "; the timeline replayed, " + std::to_string(std::min(moment_, moments_.size())) + " of " +
+                 std::to_string(moments_.size()) + " moments, steps " + std::to_string(moments_.front().step) + " to " +
+                 std::to_string(moments_[std::min(moment_, moments_.size()) - (moment_ > 0 ? 1 : 0)].step);
+    moments_.clear();
+  }
   if (!stats.problem.empty()) {
     failed = true;
     return "recording stopped: " + stats.problem;
@@ -99,7 +162,7 @@ std::string RecordingSession::stop(bool& failed) {
     std::snprintf(encode, sizeof encode, ", %.0f ms a frame to encode", 1000 * stats.encode_seconds / double(stats.captured));
     message += encode;
   }
-  return message;
+  return message + replayed;
 }
 
 int64_t RecordingSession::dropped() const { return recorder_ ? recorder_->stats().dropped : 0; }
@@ -107,8 +170,9 @@ int64_t RecordingSession::dropped() const { return recorder_ ? recorder_->stats(
 std::string RecordingSession::status(double now) const {
   if (!recorder_) return "";
   const RecordingStats stats = recorder_->stats();
-  char text[48];
-  std::snprintf(text, sizeof text, "REC %.0f s", now - started_);
+  char text[64];
+  if (replay_state_) std::snprintf(text, sizeof text, "REC replay %zu/%zu", std::min(moment_ + 1, moments_.size()), moments_.size());
+  else std::snprintf(text, sizeof text, "REC %.0f s", now - started_);
   std::string s = text;
   if (stats.dropped > 0) s += ", " + std::to_string(stats.dropped) + " dropped";
   return s;

@@ -22,13 +22,24 @@ class RecordingSession {
   // Read frames straight into memory (a software rasteriser) instead of through pixel buffers.
   void set_direct_readback(bool direct) { grabber_.set_direct(direct); }
   const RecordSettings& settings() const { return settings_; }
+  // A replay of the weight timeline (RecordSettings::timeline), started right after start(): the
+  // state shows each kept moment in turn, and the live weights last when they are newer. Returns ""
+  // or why not (no timeline yet); nothing is recording then.
+  std::string start_replay(AppState& state);
+  bool replaying() const { return replay_state_ != nullptr; }
+  // Before the frame's views are built: whether this frame is to be a replay's frame. A moment is
+  // taken once the views have caught up with it (AppState::views_settled) and the encoder has room,
+  // so that a replay drops nothing and shows every moment whole; after 20 s it is taken as it is.
+  void prepare_frame(double now);
   // After the frame is drawn, before it is shown: takes the frame read back last time to the
   // recorder, and reads this one's `region` (top-left origin) back if the recording's rate wants
-  // a frame now. `framebuffer` holds the drawn frame (0: the window's back buffer).
-  void capture(unsigned framebuffer, const ui::PixelRect& region, int framebuffer_height, double now, const std::string& caption);
-  // Whether --record-seconds has passed, or the encoder failed.
+  // a frame now (a replay: when prepare_frame chose this frame; then it moves to the next moment).
+  // `framebuffer` holds the drawn frame (0: the window's back buffer). The caption is the state's.
+  void capture(unsigned framebuffer, const ui::PixelRect& region, int framebuffer_height, double now, AppState& state);
+  // Whether --record-seconds has passed, a replay has shown its last moment, or the encoder failed.
   bool should_stop(double now) const;
-  // Finishes the file; returns what it holds, for a message ("" if nothing was recording).
+  // Finishes the file; returns what it holds, for a message ("" if nothing was recording). A
+  // replay's state goes back to the weights it showed before.
   std::string stop(bool& failed);
   int64_t dropped() const;
   // "REC 12 s, 3 dropped" for the menu bar.
@@ -41,6 +52,14 @@ class RecordingSession {
   std::unique_ptr<Recorder> recorder_;
   FrameGrabber grabber_;
   double started_ = 0;
+  // The timeline replay: its moments (a copy, so that training on meanwhile changes nothing), the
+  // one shown, and how long it has been shown.
+  AppState* replay_state_ = nullptr;
+  std::vector<TimelineEntry> moments_;
+  size_t moment_ = 0;
+  int frames_on_moment_ = 0;
+  double moment_since_ = -1;
+  bool take_ = false, replay_done_ = false;
 };
 
 }  // namespace latent::app

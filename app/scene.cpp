@@ -40,7 +40,28 @@ std::string after_key(const std::string& line, size_t key_length) {
   return start == std::string::npos ? std::string() : line.substr(start);
 }
 
-bool takes_path(const std::string& flag) { return flag == "--resume" || flag == "--model" || flag == "--checkpoint"; }
+bool takes_path(const std::string& flag) {
+  return flag == "--resume" || flag == "--model" || flag == "--checkpoint" || flag == "--labels";
+}
+// A dataset flag's value is a path only when there is such a file or folder (else it is a name).
+bool takes_dataset(const std::string& flag) { return flag == "--data" || flag == "--ood"; }
+
+// One line of text for a title or watch line: line breaks become spaces.
+std::string one_line(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
+// `path` relative to `folder` when it lies inside it, else as it is.
+std::string relative_inside(const std::string& path, const std::filesystem::path& folder) {
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, ec).lexically_normal();
+  if (ec) return path;
+  const std::filesystem::path relative = absolute.lexically_relative(folder);
+  if (relative.empty() || *relative.begin() == "..") return path;
+  return relative.generic_string();
+}
 
 }  // namespace
 
@@ -105,9 +126,34 @@ Scene read_scene(const std::string& path) {
     std::string& value = scene.flags[i + 1];
     if (value.empty() || std::filesystem::path(value).is_absolute()) continue;
     if (takes_path(flag)) value = (folder / value).string();
-    else if (flag == "--data" && std::filesystem::exists(folder / value, ec)) value = (folder / value).string();
+    else if (takes_dataset(flag) && std::filesystem::exists(folder / value, ec)) value = (folder / value).string();
   }
   return scene;
+}
+
+void write_scene(const Scene& scene) {
+  const std::filesystem::path folder = std::filesystem::absolute(scene.path).parent_path().lexically_normal();
+  std::string text = std::string(kHeader) + std::to_string(kFormat) + "\n";
+  if (!scene.title.empty()) text += "title: " + one_line(scene.title) + "\n";
+  if (!scene.watch.empty()) text += "watch: " + one_line(scene.watch) + "\n";
+  for (size_t i = 0; i < scene.flags.size(); ++i) {
+    std::string word = scene.flags[i];
+    const bool flag = word.rfind("--", 0) == 0;
+    if (!flag && i > 0) {
+      const std::string& before = scene.flags[i - 1];
+      const bool path = takes_path(before) || (takes_dataset(before) && path_exists(word));
+      if (path) word = relative_inside(word, folder);
+    }
+    if (word.find_first_of("\"\n\r") != std::string::npos)
+      throw Error("scene " + scene.path + ": cannot be written: '" + one_line(word) + "' holds a quote or a line break");
+    if (word.empty() || word.find_first_of(" \t#") != std::string::npos) word = "\"" + word + "\"";
+    if (flag && i > 0) text += "\n";
+    else if (i > 0) text += " ";
+    text += word;
+  }
+  if (!scene.flags.empty()) text += "\n";
+  if (text.size() > kMaxBytes) throw Error("scene " + scene.path + ": cannot be written: over 64 KiB");
+  write_file_atomically(scene.path, text.data(), text.size(), "the scene");
 }
 
 std::vector<std::string> demo_scene_paths() {

@@ -10,8 +10,8 @@
 //   --views traversal,gallery,curves --lesson 10 --train
 //
 // `latent-explorer --scene FILE` starts with the scene's flags, then the command line's (which win).
-// A path in the scene (--resume, --model, --checkpoint, or a --data folder) is relative to the
-// scene's own folder.
+// A path in the scene (--resume, --model, --checkpoint, --labels, or a --data or --ood folder) is
+// relative to the scene's own folder.
 #include <string>
 #include <vector>
 
@@ -22,6 +22,14 @@ struct Scene {
   std::string title, watch;
   std::vector<std::string> flags;  // as on a command line, paths made absolute
 };
+
+// Writes `scene` to scene.path in the form read_scene reads: the header, title and watch lines,
+// then each flag with its value on a line. A path inside the scene's folder is written relative to
+// it, so that a scene and its checkpoint can be moved or mailed together. Words with spaces are
+// quoted; a word holding a double quote or a line break cannot be written and throws. Throws
+// latent::Error naming the file when it cannot be written; an existing file is replaced whole or
+// left as it was.
+void write_scene(const Scene& scene);
 
 // Reads a scene; throws latent::Error naming the file (and the line) for anything that is not one:
 // no such file, not a regular file, over 64 KiB, no header, a newer format, an unclosed quote.

@@ -262,6 +262,15 @@ void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
       ImGui::EndMenu();
     }
     if (ImGui::MenuItem("Open scene...")) open_scene_ = true;
+    if (ImGui::MenuItem("Save scene...", nullptr, false, state.trainer != nullptr)) {
+      save_scene_ = true;
+      if (state.export_dir.empty()) state.export_dir = ui::default_export_dir();
+      copy_to(path_, sizeof path_, state.export_dir + "/my-class.scene");
+      if (!scene_title_[0]) copy_to(scene_title_, sizeof scene_title_, state.options.scene_title);
+      if (!scene_watch_[0]) copy_to(scene_watch_, sizeof scene_watch_, state.options.scene_watch);
+    }
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("This setup as one file: the model (saved beside it), the open views, the lesson step and the views' settings");
     ImGui::Separator();
     if (!state.recording_status.empty()) {
       if (ImGui::MenuItem("Stop recording")) state.stop_recording_requested = true;
@@ -381,6 +390,14 @@ void Shell::dialogs(AppState& state) {
               });
   path_dialog(open_scene_, "Open scene", "A scene file (.scene: a setup of the explorer, e.g. one of assets/scenes):", "Open",
               [&](const std::string& p) { start_scene(state, p); }, [] {});
+  path_dialog(save_scene_, "Save scene", "Where to save the scene (its model is saved beside it, as <name>.ckpt):", "Save",
+              [&](const std::string& p) { state.save_scene(p, scene_title_, scene_watch_, open_view_names()); },
+              [&] {
+                ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
+                ImGui::InputText("title", scene_title_, sizeof scene_title_);
+                ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
+                ImGui::InputText("what to watch", scene_watch_, sizeof scene_watch_);
+              });
   path_dialog(save_checkpoint_, "Save checkpoint", "Where to save the model, its optimizer state and progress:", "Save",
               [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.save_checkpoint(p); },
               [] {});
@@ -421,13 +438,21 @@ void Shell::dialogs(AppState& state) {
     if (ImGui::SliderFloat("frames a second", &fps, 1, 50, "%.0f", ImGuiSliderFlags_AlwaysClamp)) record_settings_.fps = std::round(fps);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
     if (ImGui::SliderFloat("scale", &scale, 0.1f, 2.0f, "%.2f", ImGuiSliderFlags_AlwaysClamp)) record_settings_.scale = scale;
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
-    if (ImGui::InputFloat("stop after (s, 0: when stopped)", &seconds, 1, 10, "%.0f"))
-      record_settings_.seconds = std::clamp(double(seconds), 0.0, 24.0 * 3600);
+    ImGui::Checkbox("replay the timeline", &record_settings_.timeline);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Instead of what happens from now: the run from its first step to the last, one frame for each moment the\n"
+                        "timeline kept (%d now, at the rate above), each once the views have caught up with it. Training goes on.",
+                        int(state.timeline.size()));
+    if (!record_settings_.timeline) {
+      ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
+      if (ImGui::InputFloat("stop after (s, 0: when stopped)", &seconds, 1, 10, "%.0f"))
+        record_settings_.seconds = std::clamp(double(seconds), 0.0, 24.0 * 3600);
+    }
     ImGui::Checkbox("caption (step, epoch, test -ELBO)", &record_settings_.caption);
     if (ImGui::Button("Record")) {
       record_settings_.path = record_path_;
       state.record_requested = record_settings_;
+      if (record_settings_.timeline) state.record_requested->seconds = 0;
       ImGui::CloseCurrentPopup();
     }
     ImGui::SameLine();
@@ -468,6 +493,16 @@ ui::WindowRect Shell::view_rect(const std::string& name) const {
       return {w->Pos.x, w->Pos.y, w->Size.x, w->Size.y};
   }
   return {};
+}
+
+std::vector<std::string> Shell::open_view_names() const {
+  std::vector<std::string> names;
+  const auto& reg = view_registry();
+  // While presenting, the views a user had open before it.
+  const std::vector<bool>& open = presenting_ && open_before_present_.size() == reg.size() ? open_before_present_ : open_;
+  for (size_t i = 0; i < reg.size(); ++i)
+    if (open[i]) names.push_back(reg[i].name);
+  return names;
 }
 
 void Shell::start_scene(AppState& state, const std::string& path) {

@@ -81,7 +81,9 @@ class Shell {
   // Dialogs.
   bool open_dataset_ = false, open_checkpoint_ = false, save_checkpoint_ = false, export_settings_ = false;
   bool open_model_ = false, watch_model_ = false;
-  bool open_scene_ = false;
+  bool open_scene_ = false, save_scene_ = false;
+  char scene_title_[256] = "", scene_watch_[512] = "";  // File -> Save scene's lines
+  std::vector<std::string> open_view_names() const;
   // The demos' paths and titles, read when the File menu first opens.
   std::vector<std::pair<std::string, std::string>> demos_;
   std::vector<std::string> demo_hints_;

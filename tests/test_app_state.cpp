@@ -55,6 +55,12 @@ bool run_until_true(Done done) {
   return false;
 }
 
+std::string banners_text(const AppState& state) {
+  std::string all;
+  for (const auto& b : state.banners) all += "  " + b.text + "\n";
+  return all;
+}
+
 bool has_banner(const AppState& state, const std::string& fragment) {
   for (const auto& b : state.banners)
     if (b.text.find(fragment) != std::string::npos) return true;
@@ -147,7 +153,7 @@ std::string refusal(std::vector<std::string> args) {
   return "";
 }
 
-std::string write_scene(const std::string& dir, const std::string& name, const std::string& text) {
+std::string scene_file(const std::string& dir, const std::string& name, const std::string& text) {
   const std::string path = dir + "/" + name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
@@ -170,7 +176,7 @@ TEST(Scenes, EveryShippedDemoParsesAndSaysWhatToWatch) {
 TEST(Scenes, TheSceneSetsUpTheRunAndTheCommandLineWins) {
   const std::string dir = test::temp_dir();
   std::filesystem::create_directories(dir + "/run");
-  const std::string path = write_scene(dir + "/run", "demo.scene",
+  const std::string path = scene_file(dir + "/run", "demo.scene",
                                        "latent-explorer scene 1\n# a comment\n\ntitle:   Two dims\nwatch: the pad\r\n"
                                        "--latent 2 --beta 4\n  --tab elbo --views pad,curves\n--resume model.ckpt --lesson 3\n");
   AppOptions o = options({"--scene", path, "--beta", "2"});
@@ -185,14 +191,14 @@ TEST(Scenes, TheSceneSetsUpTheRunAndTheCommandLineWins) {
   EXPECT_EQ(std::filesystem::path(o.run.resume), std::filesystem::absolute(dir + "/run/model.ckpt"));
   EXPECT_EQ(options({"--scene=" + path}).run.model.latent_dim, 2);
   // Quoted words keep their spaces.
-  const std::string quoted = write_scene(dir, "quoted.scene", "latent-explorer scene 1\n--checkpoint \"/tmp/a b.ckpt\"\n");
+  const std::string quoted = scene_file(dir, "quoted.scene", "latent-explorer scene 1\n--checkpoint \"/tmp/a b.ckpt\"\n");
   EXPECT_EQ(options({"--scene", quoted}).checkpoint, "/tmp/a b.ckpt");
 }
 
 TEST(Scenes, AnythingThatIsNotASceneIsRefusedWithItsReason) {
   const std::string dir = test::temp_dir();
   const auto says = [&](const std::string& name, const std::string& text, const std::string& expected) {
-    const std::string path = write_scene(dir, name, text);
+    const std::string path = scene_file(dir, name, text);
     const std::string message = refusal({"--scene", path});
     EXPECT_NE(message.find(expected), std::string::npos) << name << ": " << message;
     EXPECT_NE(message.find(path), std::string::npos) << name << ": " << message;
@@ -211,6 +217,100 @@ TEST(Scenes, AnythingThatIsNotASceneIsRefusedWithItsReason) {
   std::filesystem::create_directories(dir + "/folder.scene");
   EXPECT_NE(refusal({"--scene", dir + "/folder.scene"}).find("cannot be read"), std::string::npos);
   EXPECT_NE(refusal({"--scene"}).find("--scene: missing value"), std::string::npos);
+}
+
+TEST(Scenes, AWrittenSceneReadsBackTheSame) {
+  const std::string dir = test::temp_dir();
+  std::filesystem::create_directories(dir + "/class/data");
+  Scene scene;
+  scene.path = dir + "/class/lesson.scene";
+  scene.title = "Two\nlines";
+  scene.watch = "the pad, # not a comment";
+  scene.flags = {"--data", dir + "/class/data", "--resume", dir + "/class/lesson.ckpt", "--checkpoint", "/elsewhere/a b.ckpt",
+                 "--beta", "4", "--train", "--views", "pad,curves", "--ood", "mnist", "--pad", "0.5,-1"};
+  write_scene(scene);
+  std::ifstream in(scene.path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Paths inside the scene's folder are its own, so the folder can move; others stay as they are.
+  EXPECT_NE(text.find("--data data\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("--resume lesson.ckpt\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("--checkpoint \"/elsewhere/a b.ckpt\"\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("title: Two lines\n"), std::string::npos) << text;
+  const Scene back = read_scene(scene.path);
+  EXPECT_EQ(back.title, "Two lines");
+  EXPECT_EQ(back.watch, scene.watch);
+  EXPECT_EQ(back.flags, scene.flags);
+  // Moved with its folder, it finds its own files in the new place.
+  std::filesystem::rename(dir + "/class", dir + "/moved");
+  const AppOptions o = options({"--scene", dir + "/moved/lesson.scene"});
+  EXPECT_EQ(std::filesystem::path(o.run.resume), std::filesystem::path(dir + "/moved/lesson.ckpt"));
+  EXPECT_EQ(std::filesystem::path(o.run.data), std::filesystem::path(dir + "/moved/data"));
+  EXPECT_EQ(o.run.train.beta, 4);
+  // What cannot be written is refused, and an existing scene is left as it was.
+  const std::string before = text;
+  scene.path = dir + "/moved/lesson.scene";
+  scene.flags = {"--checkpoint", "say \"no\""};
+  EXPECT_THROW(write_scene(scene), Error);
+  std::ifstream again(scene.path);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>()).size(), before.size());
+  scene.path = dir + "/moved/data";  // a folder
+  scene.flags = {"--train"};
+  EXPECT_THROW(write_scene(scene), Error);
+}
+
+TEST(AppState, ASavedSceneOpensTheSameSetupAgain) {
+  const std::string dir = test::temp_dir();
+  AppState state(options({"--latent", "2", "--beta", "2", "--limit", "2000", "--train"}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->step >= 20; }));
+  state.pause();
+  ASSERT_TRUE(run_until(state, [&] { return !state.training(); }));
+  state.lesson = 3;
+  state.options.tab = "kl";
+  state.options.grid = 7;
+  state.options.pad_background = PadBackground::Manifold;
+  state.set_pad_point(0.5f, -1.25f);
+  state.interp_a = 4, state.interp_b = 9;
+  state.elbo.digit = 5;
+  const int64_t step = state.snapshot->step;
+  state.save_scene(dir + "/class", "Two dims", "the pad", {"pad", "curves", "lessons"});
+  ASSERT_TRUE(run_until(state, [&] { return has_banner(state, "saved the scene"); })) << banners_text(state);
+  ASSERT_TRUE(std::filesystem::exists(dir + "/class.scene"));
+  ASSERT_TRUE(std::filesystem::exists(dir + "/class.ckpt"));
+
+  const AppOptions o = options({"--scene", dir + "/class.scene"});
+  EXPECT_EQ(o.scene_title, "Two dims");
+  EXPECT_EQ(o.scene_watch, "the pad");
+  EXPECT_EQ(std::filesystem::path(o.run.resume), std::filesystem::path(dir + "/class.ckpt"));
+  EXPECT_EQ(o.views, (std::vector<std::string>{"pad", "curves", "lessons"}));
+  EXPECT_EQ(o.lesson, 3);
+  EXPECT_EQ(o.tab, "kl");
+  EXPECT_EQ(o.grid, 7);
+  EXPECT_EQ(o.pad_background, PadBackground::Manifold);
+  ASSERT_TRUE(o.pad);
+  EXPECT_FLOAT_EQ(o.pad->first, 0.5f);
+  EXPECT_FLOAT_EQ(o.pad->second, -1.25f);
+  EXPECT_EQ(o.interpolate, std::make_pair(4, 9));
+  EXPECT_EQ(o.digit, 5);
+  EXPECT_FALSE(o.train);  // it was paused
+
+  // The model comes back where it was, with its β.
+  AppState opened(o);
+  ASSERT_TRUE(run_until(opened, [&] { return opened.snapshot != nullptr; }));
+  EXPECT_EQ(opened.snapshot->step, step);
+  EXPECT_EQ(opened.snapshot->train.beta, 2);
+  EXPECT_EQ(opened.latent_dim(), 2);
+
+  // Nowhere to write: a message, and no scene.
+  state.banners.clear();
+  state.save_scene("/proc/nope/x.scene", "", "", {"pad"});
+  EXPECT_TRUE(has_banner(state, "save scene: /proc/nope/x.scene")) << banners_text(state);
+  state.save_scene("", "", "", {"pad"});
+  EXPECT_TRUE(has_banner(state, "the path is empty"));
+  state.options.tab = "bogus";  // a setting the flags would refuse
+  state.save_scene(dir + "/bad.scene", "", "", {"pad"});
+  EXPECT_TRUE(has_banner(state, "--tab")) << banners_text(state);
+  state.update(200);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bad.scene"));
 }
 
 TEST(AppState, TrainsAndFillsEveryViewInTheBackground) {
@@ -431,11 +531,6 @@ const Banner* banner_with(const AppState& state, const std::vector<std::string>&
   return nullptr;
 }
 
-std::string banners_text(const AppState& state) {
-  std::string all;
-  for (const auto& b : state.banners) all += "  " + b.text + "\n";
-  return all;
-}
 
 // The model the app had is still there, still trains, and still decodes.
 void expect_model_works(AppState& state, int run_id, const Trainer* trainer) {

@@ -91,6 +91,8 @@ class Recorder {
   bool due(double seconds);
   // Never waits for the encoder: false when the frame was dropped (queue full, or stopped).
   bool offer(CapturedFrame frame);
+  // Whether `frames` more would fit in the queue now (a replay, which may wait, offers only then).
+  bool has_room(size_t frames) const;
   // Encodes what is queued, closes the file, and says what it holds. Idempotent.
   RecordingStats stop();
   // So far (the worker's counts move while it runs).

@@ -103,6 +103,11 @@ bool Recorder::due(double seconds) {
   return false;
 }
 
+bool Recorder::has_room(size_t frames) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size() + frames <= queue_frames_;
+}
+
 bool Recorder::offer(CapturedFrame frame) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
