@@ -70,7 +70,7 @@ std::string RecordingSession::start_replay(AppState& state) {
   if (!recorder_) return "no recording to replay into";
   moments_ = state.timeline;
   const auto live = state.snapshot ? state.snapshot->weights : nullptr;
-  if (live && (moments_.empty() || state.snapshot->weights_step > moments_.back().step))
+  if (live && state.snapshot->weights_step > 0 && (moments_.empty() || state.snapshot->weights_step > moments_.back().step))
     moments_.push_back({state.snapshot->weights_step, state.snapshot->step > 0 ? state.snapshot->last_step.epoch : 0.0, live});
   if (moments_.empty() || !moments_.front().weights) {
     bool failed = false;

@@ -528,6 +528,47 @@ TEST(Explorer, RecordsAViewAsAGifWhileTraining) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--record-view: unknown view 'nonsense'"), std::string::npos) << r.err;
 }
+
+// --record-timeline: a run trained to its end, then replayed into a GIF from its first kept moment
+// to its last, one frame a moment at the recording's rate; a scripted run waits for the replay.
+TEST(Explorer, ReplaysAFinishedRunsTimelineIntoAGif) {
+  const std::string dir = test::temp_dir();
+  const std::string gif = dir + "/replay.gif";
+  auto r = explorer(dir, {"--train", "--epochs", "2", "--limit", "3000", "--hidden", "64", "--latent", "2", "--views", "pad,curves",
+                          "--frames", "5", "--record", gif, "--record-timeline", "--record-view", "pad", "--record-fps", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  const std::regex said("recorded " + gif + R"(: (\d+)x(\d+), ([0-9.]+) s, (\d+) frames captured \((\d+) stored\), (\d+) dropped.*)" +
+                        R"(the timeline replayed, (\d+) of (\d+) moments, steps (\d+) to (\d+))");
+  ASSERT_TRUE(std::regex_search(r.err, m, said)) << r.err;
+  const int captured = std::stoi(m[4]), stored = std::stoi(m[5]), dropped = std::stoi(m[6]);
+  const int shown = std::stoi(m[7]), moments = std::stoi(m[8]), last_step = std::stoi(m[10]);
+  EXPECT_EQ(shown, moments);
+  EXPECT_GE(moments, 2) << "at least a moment early in the run and its end";
+  EXPECT_EQ(captured, moments) << "one frame a moment, none dropped";
+  EXPECT_EQ(dropped, 0);
+  EXPECT_GT(last_step, std::stoi(m[9]));
+  EXPECT_NEAR(std::stod(m[3]), moments / 4.0, 1e-6) << "each moment a quarter of a second";
+  const GifSummary summary = read_gif_summary(gif);
+  EXPECT_EQ(summary.frames, stored);
+  EXPECT_GE(stored, 2) << "the encoded test set moves as the model learns";
+  EXPECT_NEAR(summary.delay_cs / 100.0, moments / 4.0, 0.05);
+
+  // No run yet: nothing to replay, a message, and no empty file left behind.
+  r = explorer(dir, {"--frames", "10", "--record", dir + "/none.gif", "--record-timeline"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no timeline to replay yet"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/none.gif"));
+  r = explorer(dir, {"--train", "--record", gif, "--record-timeline"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--record-timeline: with --train, give --epochs N"), std::string::npos) << r.err;
+  r = explorer(dir, {"--record-timeline"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--record-timeline: needs --record FILE"), std::string::npos) << r.err;
+  r = explorer(dir, {"--record", gif, "--record-timeline", "--record-seconds", "3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--record-seconds: a timeline replay ends with its last moment"), std::string::npos) << r.err;
+}
 #endif
 
 // Places the app writes to (the layout, the settings, the autosave, HOME itself) that cannot be
