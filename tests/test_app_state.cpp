@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "app_state.h"
+#include "comparison.h"
 #include "scene.h"
 #include "bad_inputs.h"
 #include "latent/checkpoint.h"
@@ -311,6 +312,79 @@ TEST(AppState, ASavedSceneOpensTheSameSetupAgain) {
   EXPECT_TRUE(has_banner(state, "--tab")) << banners_text(state);
   state.update(200);
   EXPECT_FALSE(std::filesystem::exists(dir + "/bad.scene"));
+}
+
+// Side by side: the pad's one z decoded by A and by B, whatever B is, and each side's bound.
+TEST(Comparison, BothPanesDecodeThePadsZ) {
+  const std::string dir = test::temp_dir();
+  AppState state(options({"--latent", "2", "--hidden", "64", "--limit", "3000", "--train"}));
+  Comparison cmp;
+  const auto frames_until = [&](auto done, double seconds = 60) {
+    return run_until(state, [&] { return cmp.update(state), done(); }, seconds);
+  };
+  ASSERT_TRUE(frames_until([&] { return state.timeline.size() >= 2 && state.snapshot->step >= 30; }));
+  state.pause();
+  ASSERT_TRUE(frames_until([&] { return !state.training(); }));
+  const auto decoded_by = [&](const Vae& vae) { return vae.decode(Comparison::z_for(state.z, 0, 1, vae.config().latent_dim)).pixels; };
+
+  // B: the run's first kept moment. Both decode the pad's z, each with its own weights.
+  cmp.moment = 0;
+  state.set_pad_point(1.0f, -0.5f);
+  cmp.update(state);
+  ASSERT_TRUE(cmp.a().vae && cmp.b().vae);
+  EXPECT_EQ(cmp.b().vae, state.timeline[0].weights);
+  EXPECT_EQ(cmp.a().decoded.pixels, decoded_by(*state.weights()));
+  EXPECT_EQ(cmp.b().decoded.pixels, decoded_by(*state.timeline[0].weights));
+  EXPECT_NE(cmp.a().decoded.pixels, cmp.b().decoded.pixels) << "an early moment decodes differently";
+  EXPECT_NE(cmp.b().label.find("step " + std::to_string(state.timeline[0].step)), std::string::npos) << cmp.b().label;
+  // Moving the pad moves both, in the same update.
+  const std::vector<float> before = cmp.b().decoded.pixels;
+  state.set_pad_point(-1.5f, 2.0f);
+  cmp.update(state);
+  EXPECT_EQ(cmp.a().decoded.pixels, decoded_by(*state.weights()));
+  EXPECT_EQ(cmp.b().decoded.pixels, decoded_by(*state.timeline[0].weights));
+  EXPECT_NE(cmp.b().decoded.pixels, before);
+  // Each side's bound on the same test images; the early moment's is worse. B's history ends at its step.
+  ASSERT_TRUE(frames_until([&] { return cmp.a().results_current() && cmp.b().results_current(); }));
+  EXPECT_LT(cmp.a().bound->elbo.loss, cmp.b().bound->elbo.loss);
+  EXPECT_GT(cmp.a().encoded.posterior.mu.rows, 0);
+  ASSERT_FALSE(cmp.b().steps.empty());
+  EXPECT_LE(cmp.b().steps.back(), double(state.timeline[0].step));
+  EXPECT_GT(cmp.a().steps.size(), cmp.b().steps.size());
+
+  // B: a checkpoint of these very weights decodes exactly as A does.
+  state.save_checkpoint(dir + "/same.ckpt");
+  ASSERT_TRUE(frames_until([&] { return has_banner(state, "saved " + dir + "/same.ckpt"); }));
+  cmp.set_source(Comparison::Source::Checkpoint);
+  cmp.update(state);
+  EXPECT_FALSE(cmp.b().vae);
+  EXPECT_FALSE(cmp.why_empty(state).empty());
+  cmp.open_checkpoint(state, dir + "/same.ckpt");
+  cmp.update(state);
+  ASSERT_TRUE(cmp.b().vae);
+  EXPECT_EQ(cmp.b().decoded.pixels, cmp.a().decoded.pixels);
+  // A bad one is a message, and B stays.
+  test::write_bytes(dir + "/bad.ckpt", std::vector<uint8_t>(64, 7));
+  cmp.open_checkpoint(state, dir + "/bad.ckpt");
+  EXPECT_TRUE(has_banner(state, "Side by side: B not loaded, it stays as it was")) << banners_text(state);
+  cmp.update(state);
+  EXPECT_EQ(cmp.b().decoded.pixels, cmp.a().decoded.pixels);
+
+  // B: a second run with β = 4 and a 5-D latent, trained beside this one; the pad sets its two dims.
+  cmp.set_source(Comparison::Source::SecondRun);
+  cmp.start_second_run(state, 4.0, "mlp", 5);
+  ASSERT_TRUE(cmp.second_run_exists()) << banners_text(state);
+  ASSERT_TRUE(frames_until([&] { return cmp.b().vae && cmp.b().steps.size() >= 10; }));
+  EXPECT_NE(cmp.b().label.find("beta 4"), std::string::npos) << cmp.b().label;
+  EXPECT_EQ(cmp.b().vae->config().latent_dim, 5);
+  state.set_pad_point(0.25f, 0.75f);
+  cmp.update(state);
+  EXPECT_EQ(cmp.b().decoded.pixels, cmp.b().vae->decode(LatentMatrix{1, 5, {0.25f, 0.75f, 0, 0, 0}}).pixels);
+  cmp.pause_second_run();
+  ASSERT_TRUE(frames_until([&] { return !cmp.second_run_training(); }));
+  cmp.start_second_run(state, -1, "mlp", 2);
+  EXPECT_TRUE(has_banner(state, "the second run did not start")) << banners_text(state);
+  EXPECT_TRUE(cmp.second_run_exists()) << "the first one stays";
 }
 
 TEST(AppState, TrainsAndFillsEveryViewInTheBackground) {

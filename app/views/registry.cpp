@@ -20,6 +20,7 @@ std::unique_ptr<View> make_arithmetic_view();
 std::unique_ptr<View> make_draw_view();
 std::unique_ptr<View> make_denoise_view();
 std::unique_ptr<View> make_equation_view();
+std::unique_ptr<View> make_compare_view();
 
 const std::vector<ViewInfo>& view_registry() {
   // name, title, menu key, open at start, what new weights refresh, {column, share of its height}, constructor
@@ -41,6 +42,7 @@ const std::vector<ViewInfo>& view_registry() {
       {"draw", "Draw", "", false, 0, {0, 0.5f}, make_draw_view},
       {"denoise", "Denoising", "", false, 0, {2, 0.4f}, make_denoise_view},
       {"equation", "The bound", "", false, kRefreshBound, {1, 0.3f}, make_equation_view, false},
+      {"compare", "Side by side", "", false, 0, {1, 0.6f}, make_compare_view},
   };
   return kViews;
 }
