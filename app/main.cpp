@@ -34,7 +34,9 @@
 #include "gfx.h"
 #include "gl/ui_renderer.h"
 #include "gl/window_present.h"
+#include "install_dirs.h"
 #include "recording_session.h"
+#include "scene.h"
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "latent/files.h"
@@ -60,10 +62,12 @@ std::string config_dir() {
   return home_directory() + "/.config/latent-explorer";
 }
 
-// shaders/ next to the sources (a build tree), else $LATENT_SHADER_DIR; the embedded copy otherwise.
+// $LATENT_SHADER_DIR, else shaders/ in the source tree (a build) or the installed copy; the copy
+// embedded at build time when none of them has them.
 std::string shader_dir() {
   if (const char* v = std::getenv("LATENT_SHADER_DIR"); v && *v) return v;
-  return LATENT_SOURCE_SHADER_DIR;
+  const std::string dir = data_dir(LATENT_SOURCE_SHADER_DIR, "shaders");
+  return dir.empty() ? LATENT_SOURCE_SHADER_DIR : dir;
 }
 
 bool write_screenshot(const std::string& path, const UiRenderer& renderer) {
@@ -264,6 +268,10 @@ int main(int argc, char** argv) {
   const auto launched = Clock::now();
   end_startup_heap(kExplorerHeap);  // LibTorch started on huge pages; now malloc's run-time policy (startup_heap.h)
   const double before_main_ms = ms_since_process_start();
+  // A missing MNIST is not fetched behind the user's back while the window waits: the first start
+  // offers the download instead (Shell, AppState::download_mnist). LATENT_NO_DOWNLOAD=0 fetches it
+  // at start as latent-train does.
+  setenv("LATENT_NO_DOWNLOAD", "1", 0);
   AppOptions options;
   try {
     options = parse_app_options(argc, argv);
@@ -645,6 +653,11 @@ int main(int argc, char** argv) {
           << ",\n  \"timeline_mib\": " << timeline_mib(state) << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
           << ",\n  \"pad_decode_ms\": " << state.decode_ms << ",\n  \"record_dropped\": " << record_dropped
           << ",\n  \"triangles_p50\": " << percentile(frame_triangles, 0.5);
+      // Where the shaders came from (a folder, or "embedded") and how many demos were found.
+      std::string shaders = gfx.renderer.source();
+      for (size_t i = shaders.find_first_of("\"\\"); i != std::string::npos; i = shaders.find_first_of("\"\\", i + 2))
+        shaders.insert(i, 1, '\\');
+      out << ",\n  \"shaders\": \"" << shaders << "\",\n  \"demo_scenes\": " << demo_scene_paths().size();
       // Where each open view is at the end, in the window's coordinates (presentation tests check them).
       out << ",\n  \"display_width\": " << ImGui::GetIO().DisplaySize.x << ",\n  \"display_height\": " << ImGui::GetIO().DisplaySize.y
           << ",\n  \"presenting\": " << (shell.presenting() ? "true" : "false") << ",\n  \"views\": [";

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "install_dirs.h"
 #include "latent/error.h"
 #include "latent/files.h"
 
@@ -159,12 +160,10 @@ void write_scene(const Scene& scene) {
 std::vector<std::string> demo_scene_paths() {
   std::vector<std::string> paths;
   std::error_code ec;
-  for (const char* folder : {LATENT_SOURCE_SCENE_DIR, LATENT_INSTALLED_SCENE_DIR}) {
-    if (!std::filesystem::is_directory(folder, ec)) continue;
+  const std::string folder = data_dir(LATENT_SOURCE_SCENE_DIR, "scenes");
+  if (!folder.empty())
     for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
       if (entry.path().extension() == ".scene") paths.push_back(entry.path().string());
-    break;
-  }
   std::sort(paths.begin(), paths.end());
   return paths;
 }

