@@ -90,6 +90,9 @@ struct AppOptions {
   std::string tab = "curves";  // the curves window's tab: curves, elbo or kl
   int digit = 0;               // the test digit the ELBO views explain
   std::string ood;             // --ood: a dataset the Outliers view scores against the test set
+  // Side by side's B at start: --compare CHECKPOINT, or --compare-beta X (a second run with that β).
+  std::string compare;
+  double compare_beta = -1;  // -1: none
   bool sample_eps = false;     // draw the reparameterization's samples as soon as there are weights
   bool present = false;        // --present: start in presentation mode
   std::string scene, scene_title, scene_watch;  // --scene FILE, and what it says it shows

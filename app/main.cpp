@@ -294,6 +294,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!options.compare.empty() || options.compare_beta >= 0) {  // B given: the view that shows it opens
+    const std::vector<bool> compare = views_to_open({"compare"});
+    for (size_t i = 0; i < open_views.size(); ++i) open_views[i] = open_views[i] || compare[i];
+  }
   const bool from_scene = !options.scene.empty();  // (options moves into the state below)
   if (options.lesson >= lesson_count()) {
     std::fprintf(stderr, "error: --lesson: %d is not a lesson (1 to %d)\n", options.lesson + 1, lesson_count());

@@ -42,7 +42,7 @@ std::string after_key(const std::string& line, size_t key_length) {
 }
 
 bool takes_path(const std::string& flag) {
-  return flag == "--resume" || flag == "--model" || flag == "--checkpoint" || flag == "--labels";
+  return flag == "--resume" || flag == "--model" || flag == "--checkpoint" || flag == "--labels" || flag == "--compare";
 }
 // A dataset flag's value is a path only when there is such a file or folder (else it is a name).
 bool takes_dataset(const std::string& flag) { return flag == "--data" || flag == "--ood"; }

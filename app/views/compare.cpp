@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "comparison.h"
 #include "ui/pad_mapping.h"
@@ -232,6 +233,17 @@ void CompareView::draw(AppState& state, Gfx& gfx, bool* open) {
   const bool shown = begin_panel("Side by side", open);
   if (open && !*open) comparison_.pause_second_run();  // closed: a second run stops taking the CPU
   if (!shown) return ImGui::End();
+  // --compare and --compare-beta (a scene's, or the command line's): B as asked, once there is a model.
+  if (!state.options.compare.empty() && state.snapshot) {
+    comparison_.set_source(Comparison::Source::Checkpoint);
+    std::snprintf(checkpoint_, sizeof checkpoint_, "%s", state.options.compare.c_str());
+    comparison_.open_checkpoint(state, std::exchange(state.options.compare, {}));
+  }
+  if (state.options.compare_beta >= 0 && state.snapshot) {
+    comparison_.set_source(Comparison::Source::SecondRun);
+    beta_ = float(std::exchange(state.options.compare_beta, -1.0));
+    comparison_.start_second_run(state, beta_, state.snapshot->model.architecture, state.snapshot->model.latent_dim);
+  }
   comparison_.update(state);
   controls(state);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
