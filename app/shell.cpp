@@ -688,7 +688,8 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
   // What the open views show is what new weights refresh (closed views catch up when opened).
   state.refresh_wanted = wanted | kRefreshDecoded;  // the pad's image is one decode, and the pad's drag needs it
   dialogs(state);
-  banners_overlay(state);
+  // A timeline replay records the views alone; its messages wait in the Messages view and show after.
+  if (!state.replay_moment) banners_overlay(state);
 }
 
 }  // namespace latent::app
