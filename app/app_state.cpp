@@ -52,7 +52,7 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
                                               "--layout", "--autosave", "--tab", "--digit", "--redraw", "--ood",
                                               "--record", "--record-view", "--record-fps", "--record-scale", "--record-seconds",
-                                              "--lesson", "--compare", "--compare-beta"};
+                                              "--lesson", "--compare", "--compare-beta", "--compare-warmup"};
   static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps", "--watch", "--present", "--record-timeline"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
@@ -136,6 +136,10 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
       const double beta = parse_double(f, v);
       if (std::string problem = check_beta(beta); !problem.empty()) throw Error(f + ": " + problem);
       o.compare_beta = beta;
+    } else if (f == "--compare-warmup") {
+      const double epochs = parse_double(f, v);
+      if (std::string problem = check_warmup_epochs(epochs); !problem.empty()) throw Error(f + ": " + problem);
+      o.compare_warmup = epochs;
     } else if (f == "--record") {
       // The place and the format are checked when the recording starts: a banner, and the app runs.
       if (v.empty()) throw Error(f + ": needs a file, e.g. training.gif");
@@ -165,6 +169,8 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
     }
   }
   if (!o.compare.empty() && o.compare_beta >= 0) throw Error("--compare-beta: B is a second run or --compare's checkpoint, not both");
+  if (o.compare_beta < 0 && std::find(u.begin(), u.end(), "--compare-warmup") != u.end())
+    throw Error("--compare-warmup: needs --compare-beta X (the second run it is for)");
   if (o.watch && o.run.model_file.empty()) throw Error("--watch: needs --model FILE, the TorchScript file to follow");
   if (o.record.timeline && o.train && !o.run.given.count("--epochs"))
     throw Error("--record-timeline: with --train, give --epochs N (the replay starts when the run ends)");
@@ -251,6 +257,7 @@ std::string app_options_help() {
   --lesson N              the lesson shown (and presented) at start [1]
   --compare CHECKPOINT    Side by side: that checkpoint beside the run (opens the view)
   --compare-beta X        Side by side: a second run with beta X beside this one
+  --compare-warmup N      that second run's KL warm-up in epochs [0]
   --record FILE.gif|.mp4  record the window (or --record-view NAME: one view) from the start
   --record-fps N          frames a second, 1..50 [15]
   --record-scale S        scale of the recorded pixels, 0.1..2 [1]

@@ -93,6 +93,7 @@ struct AppOptions {
   // Side by side's B at start: --compare CHECKPOINT, or --compare-beta X (a second run with that β).
   std::string compare;
   double compare_beta = -1;  // -1: none
+  double compare_warmup = 0;  // --compare-warmup: that second run's KL warm-up, in epochs
   bool sample_eps = false;     // draw the reparameterization's samples as soon as there are weights
   bool present = false;        // --present: start in presentation mode
   std::string scene, scene_title, scene_watch;  // --scene FILE, and what it says it shows

@@ -81,7 +81,8 @@ void Comparison::open_checkpoint(AppState& state, const std::string& path) {
   }
 }
 
-void Comparison::start_second_run(AppState& state, double beta, const std::string& architecture, int latent_dim) {
+void Comparison::start_second_run(AppState& state, double beta, const std::string& architecture, int latent_dim,
+                                  double warmup_epochs) {
   try {
     if (!state.snapshot || state.data.empty()) throw Error("no model to start from");
     ModelConfig model = state.snapshot->model;
@@ -90,6 +91,7 @@ void Comparison::start_second_run(AppState& state, double beta, const std::strin
     model.latent_dim = latent_dim;
     TrainConfig train = state.snapshot->train;
     train.beta = beta;
+    train.warmup_epochs = warmup_epochs;
     train.epochs = 0;
     train.threads = 1;
     if (std::string problem = validate(model); !problem.empty()) throw Error(problem);
@@ -231,8 +233,10 @@ void Comparison::update(AppState& state) {
         append_steps(second_->steps_since(second_steps_seen_), 0, b_.steps, b_.losses);
         second_steps_seen_ = b_.steps.size();
         const ModelConfig& m = second_snapshot_->model;
-        b_.label = "B: second run, " + m.architecture + ", " + std::to_string(m.latent_dim) + "-D, beta " +
-                   beta_text(second_snapshot_->train.beta) + ", step " + std::to_string(second_snapshot_->weights_step);
+        const TrainConfig& t = second_snapshot_->train;
+        b_.label = "B: second run, " + m.architecture + ", " + std::to_string(m.latent_dim) + "-D, beta " + beta_text(t.beta) +
+                   (t.warmup_epochs > 0 ? " (warm-up " + beta_text(t.warmup_epochs) + " epochs)" : "") + ", step " +
+                   std::to_string(second_snapshot_->weights_step);
       }
       break;
   }

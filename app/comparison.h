@@ -49,9 +49,10 @@ class Comparison {
   // stays as it was.
   void open_checkpoint(AppState& state, const std::string& path);
   const std::string& checkpoint_path() const { return checkpoint_path_; }
-  // SecondRun: a run of the shown model's config and training settings, except for these, trained
-  // beside the explorer's own from step 0; a problem is a message.
-  void start_second_run(AppState& state, double beta, const std::string& architecture, int latent_dim);
+  // SecondRun: a run of the shown model's config and training settings, except for these (β, the
+  // architecture, the latent size and the KL warm-up in epochs), trained beside the explorer's own
+  // from step 0; a problem is a message.
+  void start_second_run(AppState& state, double beta, const std::string& architecture, int latent_dim, double warmup_epochs);
   bool second_run_exists() const { return second_ != nullptr; }
   bool second_run_training() const;
   void pause_second_run();

@@ -373,17 +373,17 @@ TEST(Comparison, BothPanesDecodeThePadsZ) {
 
   // B: a second run with β = 4 and a 5-D latent, trained beside this one; the pad sets its two dims.
   cmp.set_source(Comparison::Source::SecondRun);
-  cmp.start_second_run(state, 4.0, "mlp", 5);
+  cmp.start_second_run(state, 4.0, "mlp", 5, 2.0);
   ASSERT_TRUE(cmp.second_run_exists()) << banners_text(state);
   ASSERT_TRUE(frames_until([&] { return cmp.b().vae && cmp.b().steps.size() >= 10; }));
-  EXPECT_NE(cmp.b().label.find("beta 4"), std::string::npos) << cmp.b().label;
+  EXPECT_NE(cmp.b().label.find("beta 4 (warm-up 2 epochs)"), std::string::npos) << cmp.b().label;
   EXPECT_EQ(cmp.b().vae->config().latent_dim, 5);
   state.set_pad_point(0.25f, 0.75f);
   cmp.update(state);
   EXPECT_EQ(cmp.b().decoded.pixels, cmp.b().vae->decode(LatentMatrix{1, 5, {0.25f, 0.75f, 0, 0, 0}}).pixels);
   cmp.pause_second_run();
   ASSERT_TRUE(frames_until([&] { return !cmp.second_run_training(); }));
-  cmp.start_second_run(state, -1, "mlp", 2);
+  cmp.start_second_run(state, -1, "mlp", 2, 0);
   EXPECT_TRUE(has_banner(state, "the second run did not start")) << banners_text(state);
   EXPECT_TRUE(cmp.second_run_exists()) << "the first one stays";
 }

@@ -43,7 +43,7 @@ class CompareView final : public View {
   Comparison comparison_;
   PaneGfx a_gfx_, b_gfx_;
   char checkpoint_[512] = "";
-  float beta_ = 4;
+  float beta_ = 4, warmup_ = 0;
   int architecture_ = 0, latent_ = 2;
   bool second_form_filled_ = false;
   uint64_t curves_generation_ = 0;
@@ -97,12 +97,15 @@ void CompareView::controls(AppState& state) {
       same_line_if_fits(ImGui::GetFontSize() * 8);
       ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
       ImGui::InputInt("latent", &latent_, 0, 0);
+      same_line_if_fits(ImGui::GetFontSize() * 10);
+      ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
+      ImGui::InputFloat("warm-up epochs", &warmup_, 0, 0, "%.1f");
       same_line_if_fits(button_width("Start again"));
       if (ImGui::Button(comparison_.second_run_exists() ? "Start again" : "Start"))
-        comparison_.start_second_run(state, beta_, names[size_t(std::clamp(architecture_, 0, int(names.size()) - 1))], latent_);
+        comparison_.start_second_run(state, beta_, names[size_t(std::clamp(architecture_, 0, int(names.size()) - 1))], latent_, warmup_);
       if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("From step 0: this model's setup with the beta, architecture and latent size here, trained beside this run "
-                          "(the two share the CPU)");
+        ImGui::SetTooltip("From step 0: this model's setup with the beta, architecture, latent size and KL warm-up here, trained "
+                          "beside this run (the two share the CPU)");
       if (comparison_.second_run_exists()) {
         ImGui::SameLine();
         const bool training = comparison_.second_run_training();
@@ -242,7 +245,8 @@ void CompareView::draw(AppState& state, Gfx& gfx, bool* open) {
   if (state.options.compare_beta >= 0 && state.snapshot) {
     comparison_.set_source(Comparison::Source::SecondRun);
     beta_ = float(std::exchange(state.options.compare_beta, -1.0));
-    comparison_.start_second_run(state, beta_, state.snapshot->model.architecture, state.snapshot->model.latent_dim);
+    warmup_ = float(state.options.compare_warmup);
+    comparison_.start_second_run(state, beta_, state.snapshot->model.architecture, state.snapshot->model.latent_dim, warmup_);
   }
   comparison_.update(state);
   controls(state);
