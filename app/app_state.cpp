@@ -996,6 +996,8 @@ void AppState::save_scene(const std::string& given, const std::string& title, co
   if (given.empty()) return notify("save scene: the path is empty", true, 6);
   std::filesystem::path path(given);
   if (!path.has_extension()) path += ".scene";
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);  // a new folder for a class; a failure is said below
   if (std::string problem = write_problem(path.string()); !problem.empty())
     return notify("save scene: " + path.string() + ": " + problem, true, 0);
   std::filesystem::path model = path;

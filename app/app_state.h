@@ -218,7 +218,8 @@ class AppState {
   void save_checkpoint(const std::string& path);
   // File -> Save scene: saves the model beside `path` (<name>.ckpt, or <name>.pt for a PyTorch
   // model) and, once it is on disk, the scene that opens it again with `open_views` (registry
-  // names), the lesson step and the views' settings. A path without an extension gets ".scene".
+  // names), the lesson step and the views' settings. A path without an extension gets ".scene";
+  // its folder is made when it does not exist.
   // Every problem is a message; nothing is written when the flags would not parse.
   void save_scene(const std::string& path, const std::string& title, const std::string& watch,
                   const std::vector<std::string>& open_views);

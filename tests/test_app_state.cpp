@@ -274,15 +274,16 @@ TEST(AppState, ASavedSceneOpensTheSameSetupAgain) {
   state.interp_a = 4, state.interp_b = 9;
   state.elbo.digit = 5;
   const int64_t step = state.snapshot->step;
-  state.save_scene(dir + "/class", "Two dims", "the pad", {"pad", "curves", "lessons"});
+  state.save_scene(dir + "/week1/class", "Two dims", "the pad", {"pad", "curves", "lessons"});  // a new folder
   ASSERT_TRUE(run_until(state, [&] { return has_banner(state, "saved the scene"); })) << banners_text(state);
-  ASSERT_TRUE(std::filesystem::exists(dir + "/class.scene"));
-  ASSERT_TRUE(std::filesystem::exists(dir + "/class.ckpt"));
+  ASSERT_TRUE(std::filesystem::exists(dir + "/week1/class.scene"));
+  ASSERT_TRUE(std::filesystem::exists(dir + "/week1/class.ckpt"));
+  std::filesystem::rename(dir + "/week1", dir + "/moved");  // the scene and its model travel together
 
-  const AppOptions o = options({"--scene", dir + "/class.scene"});
+  const AppOptions o = options({"--scene", dir + "/moved/class.scene"});
   EXPECT_EQ(o.scene_title, "Two dims");
   EXPECT_EQ(o.scene_watch, "the pad");
-  EXPECT_EQ(std::filesystem::path(o.run.resume), std::filesystem::path(dir + "/class.ckpt"));
+  EXPECT_EQ(std::filesystem::path(o.run.resume), std::filesystem::path(dir + "/moved/class.ckpt"));
   EXPECT_EQ(o.views, (std::vector<std::string>{"pad", "curves", "lessons"}));
   EXPECT_EQ(o.lesson, 3);
   EXPECT_EQ(o.tab, "kl");
