@@ -335,7 +335,8 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
     dataset_load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_begin).count();
   } catch (const Error& e) {
     // MNIST missing at a first start is not an error: the shell offers to fetch it (offer_data).
-    if (options.run.data == "mnist") notify(std::string("no dataset yet: ") + e.what(), false, 0.01);
+    if (options.run.data == "mnist" && std::string(e.what()).rfind("mnist not found", 0) == 0)
+      notify(std::string("no dataset yet: ") + e.what(), false, 0.01);
     else notify(e.what(), true, 0);
     if (options.run.data != "mnist") {
       try {
@@ -462,8 +463,9 @@ void AppState::update(double t) {
   poll_watched_file();
   if (mnist_download_.valid() && mnist_download_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
     if (const std::string problem = mnist_download_.get(); problem.empty()) {
-      notify("MNIST downloaded and checked, in " + data_home() + "/mnist", false, 10);
-      switch_dataset("mnist");
+      notify("MNIST downloaded and checked, in " + data_home() + "/mnist" + (data.empty() ? "" : "; File > Open dataset: mnist opens it"),
+             false, 10);
+      if (data.empty()) switch_dataset("mnist");  // a run of other data goes on untouched
     } else {
       notify("MNIST was not downloaded: " + problem, true, 0);
     }
@@ -485,6 +487,7 @@ void AppState::update(double t) {
     elbo.history.clear();
     timeline.clear();
     timeline_view = -1;
+    replay_moment.reset();  // a replay of the old run stops (RecordingSession sees the new run)
     next_timeline_step_ = 1;
     timeline_epoch_ = 0;
     elbo.have_digit = elbo.have_test = false;
@@ -983,8 +986,8 @@ std::vector<std::string> AppState::scene_flags(const std::string& model_path, co
                      "--colormap", ui::colormap_name(options.colormap)});
   if (options.log_y) f.push_back("--log-y");
   f.insert(f.end(), {"--interpolate", std::to_string(interp_a) + "," + std::to_string(interp_b)});
-  if (size_t(std::max(pad_dim_x, pad_dim_y)) < z.size())
-    f.insert(f.end(), {"--pad", number_text(z[size_t(pad_dim_x)]) + "," + number_text(z[size_t(pad_dim_y)])});
+  // --pad sets dims 0 and 1: the point is kept when the pad shows those.
+  if (pad_dim_x == 0 && pad_dim_y == 1 && z.size() >= 2) f.insert(f.end(), {"--pad", number_text(z[0]) + "," + number_text(z[1])});
   if (!options.ood.empty()) f.insert(f.end(), {"--ood", Dataset::is_name(options.ood) ? options.ood : absolute_path(options.ood)});
   if (presenting) f.push_back("--present");
   return f;
@@ -994,6 +997,7 @@ void AppState::save_scene(const std::string& given, const std::string& title, co
                           const std::vector<std::string>& open_views) {
   if (!trainer || !snapshot) return notify("nothing to save in a scene: no model (open a dataset first)", true, 6);
   if (given.empty()) return notify("save scene: the path is empty", true, 6);
+  if (pending_save_.valid()) return notify("save scene: a save is under way; try again when it is done", true, 6);
   std::filesystem::path path(given);
   if (!path.has_extension()) path += ".scene";
   std::error_code ec;

@@ -30,6 +30,7 @@ Comparison::~Comparison() = default;
 
 void Comparison::set_source(Source source) {
   if (source == source_) return;
+  if (source_ == Source::SecondRun) pause_second_run();  // not shown any more: it stops taking the CPU
   source_ = source;
   b_ = Side();
   b_shown_ = nullptr;
@@ -39,14 +40,20 @@ void Comparison::set_source(Source source) {
   ++b_weights_;
 }
 
+std::pair<int, int> Comparison::pad_dims_for(int dim_x, int dim_y, int latent_dim) {
+  if (dim_x < latent_dim && dim_y < latent_dim) return {dim_x, dim_y};
+  return {0, latent_dim > 1 ? 1 : 0};
+}
+
 LatentMatrix Comparison::z_for(const std::vector<float>& z, int dim_x, int dim_y, int latent_dim) {
   LatentMatrix out{1, latent_dim, std::vector<float>(size_t(latent_dim), 0.0f)};
   if (int(z.size()) == latent_dim) {
     out.values = z;
     return out;
   }
-  for (int d : {dim_x, dim_y})
-    if (d >= 0 && d < latent_dim && d < int(z.size())) out.values[size_t(d)] = z[size_t(d)];
+  const auto [bx, by] = pad_dims_for(dim_x, dim_y, latent_dim);
+  if (dim_x >= 0 && dim_x < int(z.size())) out.values[size_t(bx)] = z[size_t(dim_x)];
+  if (dim_y >= 0 && dim_y < int(z.size()) && by != bx) out.values[size_t(by)] = z[size_t(dim_y)];
   return out;
 }
 
@@ -73,6 +80,7 @@ void Comparison::open_checkpoint(AppState& state, const std::string& path) {
     check_checkpoint_fits(c, path, d.channels(), d.height(), d.width(), "dataset " + d.name(), d.classes());
     checkpoint_vae_ = Vae::from_checkpoint(c);
     checkpoint_step_ = c.progress.step;
+    b_data_ = d.spec();
     checkpoint_path_ = path;
     ++b_weights_;
     state.notify("Side by side: B is " + path, false);
@@ -100,6 +108,7 @@ void Comparison::start_second_run(AppState& state, double beta, const std::strin
     fresh->set_thread_nice(kTrainerNice);
     fresh->start();
     second_ = std::move(fresh);
+    b_data_ = state.data.spec();
     second_snapshot_.reset();
     second_steps_seen_ = 0;
     b_.steps.clear(), b_.losses.clear();
@@ -110,7 +119,7 @@ void Comparison::start_second_run(AppState& state, double beta, const std::strin
 }
 
 bool Comparison::second_run_training() const {
-  return second_snapshot_ && second_snapshot_->state == TrainerState::Running;
+  return second_ && second_->snapshot()->state == TrainerState::Running;
 }
 void Comparison::pause_second_run() {
   if (second_) second_->pause();
@@ -132,7 +141,7 @@ void Comparison::restart(AppState& state) {
   // B from elsewhere is kept while it still fits the images.
   const Dataset& d = state.data;
   const auto fits = [&](const ModelConfig& m) {
-    return !d.empty() && m.image_channels == d.channels() && m.image_height == d.height() && m.image_width == d.width() &&
+    return !d.empty() && d.spec() == b_data_ && m.image_channels == d.channels() && m.image_height == d.height() && m.image_width == d.width() &&
            (m.classes == 0 || m.classes == d.classes());
   };
   if (checkpoint_vae_ && !fits(checkpoint_vae_->config())) checkpoint_vae_.reset(), checkpoint_path_.clear();
@@ -165,7 +174,8 @@ void Comparison::refresh(AppState& state, Side& side, const std::string& key, in
                          int64_t weights_generation) {
   if (!side.vae || state.data.test_size() == 0 || asked_generation == weights_generation || state.busy(key)) return;
   // While the weights keep changing (training), at most every 3 s; at once after a choice.
-  if (asked_generation >= 0 && state.now - asked_at < 3.0 && !state.replay_moment) return;
+  // A replay waits for A's results, so A's are asked at once then; a training B keeps its pace.
+  if (asked_generation >= 0 && state.now - asked_at < 3.0 && !(state.replay_moment && &side == &a_)) return;
   asked_generation = weights_generation, asked_at = state.now;
   const auto vae = side.vae;
   const Dataset data = state.data;

@@ -72,6 +72,9 @@ class Comparison {
   // The pad's z as B takes it: the same vector when the latent sizes match; otherwise the pad's two
   // dims (where B has them) and 0 for the rest.
   static LatentMatrix z_for(const std::vector<float>& z, int dim_x, int dim_y, int latent_dim);
+  // The pad's dims as a model of `latent_dim` dims shows them: the same where it has them, else its
+  // first two (z_for sets those from the pad's point).
+  static std::pair<int, int> pad_dims_for(int dim_x, int dim_y, int latent_dim);
   // Why B cannot show anything now ("" when it can), for the view to say.
   std::string why_empty(const AppState& state) const;
 
@@ -83,6 +86,7 @@ class Comparison {
   Source source_ = Source::Moment;
   Side a_, b_;
   std::string checkpoint_path_;
+  std::string b_data_;  // the dataset B was chosen on: another one (even of the same shape) drops it
   std::shared_ptr<const Vae> checkpoint_vae_;
   int64_t checkpoint_step_ = 0;
   std::unique_ptr<Trainer> second_;

@@ -539,7 +539,10 @@ int main(int argc, char** argv) {
           region = {std::max(0, int(std::lround(r.x * sx))), std::max(0, int(std::lround(r.y * sy))),
                     std::min(fb_width, int(std::lround((r.x + r.width) * sx))), std::min(fb_height, int(std::lround((r.y + r.height) * sy)))};
         }
-        const bool run_over = state.snapshot && state.snapshot->step > 0 && !state.training();
+        // Over: no model to train, or it stopped (its epochs done, an error, a divergence) after starting.
+        const bool run_over = !state.trainer || (state.snapshot && !state.training() &&
+                                                 (state.snapshot->step > 0 || state.snapshot->state == TrainerState::Error ||
+                                                  state.snapshot->state == TrainerState::Diverged));
         if (state.record_requested && (!record_after_run || run_over)) {
           record_after_run = false;
           std::string problem = recording.start(*state.record_requested, region.width(), region.height(), now);

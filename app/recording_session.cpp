@@ -80,6 +80,8 @@ std::string RecordingSession::start_replay(AppState& state) {
     return "no timeline to replay yet: it keeps the weights as a run trains (train a few steps first)";
   }
   replay_state_ = &state;
+  replay_run_ = state.run_generation;
+  replay_stopped_.clear();
   moment_ = 0;
   frames_on_moment_ = 0;
   moment_since_ = -1;
@@ -91,6 +93,11 @@ std::string RecordingSession::start_replay(AppState& state) {
 void RecordingSession::prepare_frame(double now) {
   take_ = false;
   if (!replay_state_ || replay_done_ || !recorder_) return;
+  if (replay_state_->run_generation != replay_run_) {
+    replay_done_ = true;
+    replay_stopped_ = "a new run began (Reset, another dataset or a loaded model)";
+    return;
+  }
   if (moment_since_ < 0) moment_since_ = now;
   // The first frame after a move: the views draw the new moment and ask for their refreshes; it is
   // taken from the second frame on, when those have arrived.
@@ -108,9 +115,13 @@ void RecordingSession::capture(unsigned framebuffer, const ui::PixelRect& region
     take_ = false;
     // Each moment one period of the recording's clock, whatever it took to draw.
     const double seconds = double(moment_) / recorder_->fps();
-    if (region.width() > 0 && region.height() > 0)
-      grabber_.request(framebuffer, region.x0, framebuffer_height - region.y1, region.width(), region.height(), seconds,
-                       state.export_caption_text());
+    if (region.width() <= 0 || region.height() <= 0) {  // the recorded view was closed: no moment is skipped silently
+      replay_done_ = true;
+      replay_stopped_ = "the " + settings_.view + " view was closed";
+      return;
+    }
+    grabber_.request(framebuffer, region.x0, framebuffer_height - region.y1, region.width(), region.height(), seconds,
+                     state.export_caption_text());
     if (++moment_ >= moments_.size()) {
       replay_done_ = true;
     } else {
@@ -140,10 +151,11 @@ std::string RecordingSession::stop(bool& failed) {
   recorder_.reset();
   std::string replayed;
   if (replay_state_) {
-    replay_state_->show_replay_moment(std::nullopt);
+    if (replay_state_->run_generation == replay_run_) replay_state_->show_replay_moment(std::nullopt);
     replay_state_ = nullptr;
+    if (!replay_stopped_.empty()) replayed = "; the replay stopped early: " + replay_stopped_;
     if (!moments_.empty())
-      replayed = "; the timeline replayed, " + std::to_string(std::min(moment_, moments_.size())) + " of " +
+      replayed += "; the timeline replayed, " + std::to_string(std::min(moment_, moments_.size())) + " of " +
                  std::to_string(moments_.size()) + " moments, steps " + std::to_string(moments_.front().step) + " to " +
                  std::to_string(moments_[std::min(moment_, moments_.size()) - (moment_ > 0 ? 1 : 0)].step);
     moments_.clear();

@@ -60,6 +60,9 @@ class RecordingSession {
   int frames_on_moment_ = 0;
   double moment_since_ = -1;
   bool take_ = false, replay_done_ = false;
+  int64_t replay_run_ = -1;      // the run replayed: a new one (Reset, another dataset) ends the replay
+  std::string replay_stopped_;   // why the replay ended before its last moment, or ""
+
 };
 
 }  // namespace latent::app

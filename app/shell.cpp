@@ -684,7 +684,10 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
           layout_auto_ = false;
       }
   }
-  for (size_t i = 0; i < reg.size(); ++i) was_open_[i] = open_[i];
+  for (size_t i = 0; i < reg.size(); ++i) {
+    if (was_open_[i] && !open_[i]) views_[i]->hidden();
+    was_open_[i] = open_[i];
+  }
   // What the open views show is what new weights refresh (closed views catch up when opened).
   state.refresh_wanted = wanted | kRefreshDecoded;  // the pad's image is one decode, and the pad's drag needs it
   dialogs(state);

@@ -382,8 +382,14 @@ TEST(Comparison, BothPanesDecodeThePadsZ) {
   state.set_pad_point(0.25f, 0.75f);
   cmp.update(state);
   EXPECT_EQ(cmp.b().decoded.pixels, cmp.b().vae->decode(LatentMatrix{1, 5, {0.25f, 0.75f, 0, 0, 0}}).pixels);
-  cmp.pause_second_run();
+  // A pad showing dims 3 and 4 of a 5-D A: a 2-D B takes those values in its own two dims.
+  EXPECT_EQ(Comparison::z_for({0, 1, 2, 3, 4}, 3, 4, 2).values, (std::vector<float>{3, 4}));
+  EXPECT_EQ(Comparison::pad_dims_for(3, 4, 2), std::make_pair(0, 1));
+  EXPECT_EQ(Comparison::z_for({0.5f, -1}, 0, 1, 3).values, (std::vector<float>{0.5f, -1, 0}));
+  // Showing something else pauses the second run: it stops taking the CPU.
+  cmp.set_source(Comparison::Source::Moment);
   ASSERT_TRUE(frames_until([&] { return !cmp.second_run_training(); }));
+  cmp.set_source(Comparison::Source::SecondRun);
   cmp.start_second_run(state, -1, "mlp", 2, 0);
   EXPECT_TRUE(has_banner(state, "the second run did not start")) << banners_text(state);
   EXPECT_TRUE(cmp.second_run_exists()) << "the first one stays";

