@@ -33,7 +33,7 @@ void Comparison::set_source(Source source) {
   if (source_ == Source::SecondRun) pause_second_run();  // not shown any more: it stops taking the CPU
   source_ = source;
   b_ = Side();
-  b_shown_ = nullptr;
+  b_shown_ = {nullptr, -1};
   z_decoded_b_.clear();
   inbox_->b.reset();
   b_asked_ = -1, b_asked_at_ = -1e9;
@@ -130,7 +130,7 @@ void Comparison::resume_second_run() {
 
 void Comparison::restart(AppState& state) {
   a_ = Side();
-  a_shown_ = nullptr;
+  a_shown_ = -1;
   a_steps_seen_ = 0;
   z_decoded_a_.clear();
   inbox_ = std::make_shared<Inbox>();  // a result still being computed is for the old run
@@ -147,7 +147,7 @@ void Comparison::restart(AppState& state) {
   if (checkpoint_vae_ && !fits(checkpoint_vae_->config())) checkpoint_vae_.reset(), checkpoint_path_.clear();
   if (second_snapshot_ && !fits(second_snapshot_->model)) second_.reset(), second_snapshot_.reset();
   b_ = Side();
-  b_shown_ = nullptr;
+  b_shown_ = {nullptr, -1};
   z_decoded_b_.clear();
   if (second_) {
     append_steps(second_->steps_since(0), 0, b_.steps, b_.losses);
@@ -204,7 +204,7 @@ void Comparison::update(AppState& state) {
 
   // A: what the explorer shows (live, or the timeline's chosen moment).
   const auto a_vae = state.weights();
-  if (a_vae.get() != a_shown_) a_shown_ = a_vae.get(), ++a_weights_;
+  if (state.weights_generation != a_shown_) a_shown_ = state.weights_generation, ++a_weights_;
   a_.vae = a_vae;
   a_.weights_version = a_weights_;
   if (state.steps.size() < a_steps_seen_) a_.steps.clear(), a_.losses.clear(), a_steps_seen_ = 0;
@@ -219,12 +219,14 @@ void Comparison::update(AppState& state) {
 
   // B.
   std::shared_ptr<const Vae> b_vae;
+  int64_t b_step = -1;
   switch (source_) {
     case Source::Moment:
       if (!state.timeline.empty()) {
         moment = std::clamp(moment, 0, int(state.timeline.size()) - 1);
         const TimelineEntry& e = state.timeline[size_t(moment)];
         b_vae = e.weights;
+        b_step = e.step;
         b_.label = "B: this run at step " + std::to_string(e.step);
         // Its history is A's up to that step.
         const auto end = std::upper_bound(a_.steps.begin(), a_.steps.end(), double(e.step));
@@ -234,12 +236,14 @@ void Comparison::update(AppState& state) {
       break;
     case Source::Checkpoint:
       b_vae = checkpoint_vae_;
+      b_step = checkpoint_step_;
       if (b_vae) b_.label = "B: " + std::filesystem::path(checkpoint_path_).filename().string() + ", step " + std::to_string(checkpoint_step_);
       break;
     case Source::SecondRun:
       if (second_) {
         second_snapshot_ = second_->snapshot();
         b_vae = second_snapshot_->weights;
+        b_step = second_snapshot_->weights_step;
         append_steps(second_->steps_since(second_steps_seen_), 0, b_.steps, b_.losses);
         second_steps_seen_ = b_.steps.size();
         const ModelConfig& m = second_snapshot_->model;
@@ -250,7 +254,7 @@ void Comparison::update(AppState& state) {
       }
       break;
   }
-  if (b_vae.get() != b_shown_) b_shown_ = b_vae.get(), ++b_weights_;
+  if (std::make_pair(b_vae.get(), b_step) != b_shown_) b_shown_ = {b_vae.get(), b_step}, ++b_weights_;
   b_.vae = b_vae;
   b_.weights_version = b_weights_;
 

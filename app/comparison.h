@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app_state.h"
@@ -93,8 +94,10 @@ class Comparison {
   std::shared_ptr<const Snapshot> second_snapshot_;
   size_t second_steps_seen_ = 0;
   // What the sides show, to notice a change: their weights, and the z and class they decoded.
-  const Vae* a_shown_ = nullptr;
-  const Vae* b_shown_ = nullptr;
+  // The trainer reuses its weight copies, so an address alone does not say the weights changed: A is
+  // known by AppState::weights_generation, B by its address and step.
+  int64_t a_shown_ = -1;
+  std::pair<const Vae*, int64_t> b_shown_{nullptr, -1};
   int64_t a_weights_ = 0, b_weights_ = 0;  // bumped when a side's weights change
   std::vector<float> z_decoded_a_, z_decoded_b_;
   int class_decoded_a_ = -1, class_decoded_b_ = -1;

@@ -461,6 +461,7 @@ int main(int argc, char** argv) {
     if (!state.options.record.path.empty()) state.record_requested = state.options.record;
     // --record-timeline with --train: the replay starts when the run ends.
     bool record_after_run = state.options.record.timeline && state.options.train;
+    bool record_request_seen = false;  // state.record_requested was there in the last frame
     std::string record_summary;  // the last recording's message, for --stats
     int64_t record_dropped = 0;
     const auto stop_recording = [&] {
@@ -543,7 +544,10 @@ int main(int argc, char** argv) {
         const bool run_over = !state.trainer || (state.snapshot && !state.training() &&
                                                  (state.snapshot->step > 0 || state.snapshot->state == TrainerState::Error ||
                                                   state.snapshot->state == TrainerState::Diverged));
-        if (state.record_requested && (!record_after_run || run_over)) {
+        // A request waits one frame: the dialog that asked closes in the next one, and is not recorded.
+        const bool request_ready = state.record_requested && std::exchange(record_request_seen, true);
+        if (request_ready && (!record_after_run || run_over)) {
+          record_request_seen = false;
           record_after_run = false;
           std::string problem = recording.start(*state.record_requested, region.width(), region.height(), now);
           if (problem.empty() && state.record_requested->timeline) problem = recording.start_replay(state);

@@ -463,7 +463,9 @@ void Shell::dialogs(AppState& state) {
     if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
     ImGui::InputText("file (.gif or .mp4)", record_path_, sizeof record_path_);
     const auto& reg = view_registry();
-    const std::string current = record_settings_.view.empty() ? "the whole window" : record_settings_.view;
+    std::string current = "the whole window";
+    for (const ViewInfo& info : reg)
+      if (record_settings_.view == info.name) current = info.title;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 16);
     if (ImGui::BeginCombo("what", current.c_str())) {
       if (ImGui::Selectable("the whole window", record_settings_.view.empty())) record_settings_.view.clear();
@@ -489,6 +491,11 @@ void Shell::dialogs(AppState& state) {
     ImGui::Checkbox("caption (step, epoch, test -ELBO)", &record_settings_.caption);
     if (ImGui::Button("Record")) {
       record_settings_.path = record_path_;
+      // The export folder is made on first use, as exports make it (a folder typed by hand must exist).
+      if (std::filesystem::path(record_settings_.path).parent_path() == std::filesystem::path(state.export_dir)) {
+        std::error_code ec;
+        std::filesystem::create_directories(state.export_dir, ec);
+      }
       state.record_requested = record_settings_;
       if (record_settings_.timeline) state.record_requested->seconds = 0;
       ImGui::CloseCurrentPopup();
@@ -607,7 +614,16 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
   if (presenting_ && presented_lesson_ != state.lesson) {
     presented_lesson_ = state.lesson;
     std::fill(open_.begin(), open_.end(), false);
-    for (const std::string& name : presentation_views(state.lesson))
+    // A scene (a demo) presents its own views at its lesson, between the bound and the lesson; the
+    // other lessons present theirs.
+    std::vector<std::string> names = presentation_views(state.lesson);
+    if (!state.options.scene.empty() && state.lesson == state.options.lesson && !state.options.views.empty()) {
+      names = {"equation"};
+      for (const std::string& name : state.options.views)
+        if (name != "training" && name != "equation" && name != "lessons") names.push_back(name);
+      names.push_back("lessons");
+    }
+    for (const std::string& name : names)
       for (size_t i = 0; i < reg.size(); ++i)
         if (name == reg[i].name) open_[i] = true;
     relayout_ = true;

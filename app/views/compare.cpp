@@ -249,16 +249,29 @@ void CompareView::draw(AppState& state, Gfx& gfx, bool* open) {
     comparison_.start_second_run(state, beta_, state.snapshot->model.architecture, state.snapshot->model.latent_dim, warmup_);
   }
   comparison_.update(state);
-  controls(state);
+  if (!state.presenting) controls(state);  // presenting: the panes, large, without the controls
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float line = ImGui::GetTextLineHeightWithSpacing();
-  const float below = line * 6.5f + std::max(80.0f, avail.y * 0.25f);  // the table and the curves
+  const float line = ImGui::GetTextLineHeightWithSpacing(), spacing = ImGui::GetStyle().ItemSpacing.x;
+  // A wide, low window (presenting, a projector) puts the table beside the panes; otherwise it goes
+  // below them, with the curves where there is room for them as well.
+  const bool wide = avail.x > avail.y * 2.6f;
+  const bool curves = !wide && avail.y > line * 22;
+  const float below = wide ? 0.0f : line * 6.5f + (curves ? std::max(80.0f, avail.y * 0.25f) : 0.0f);
+  const float panes_w = wide ? std::floor(avail.x * 0.68f) : avail.x;
   const float pane_h = std::max(line * 4, avail.y - below);
-  const float pane_w = std::floor((avail.x - ImGui::GetStyle().ItemSpacing.x) / 2);
+  const float pane_w = std::floor((panes_w - spacing) / 2);
   pane(state, gfx, comparison_.a(), a_gfx_, kColourA, pane_w, pane_h, "A");
   ImGui::SameLine();
   pane(state, gfx, comparison_.b(), b_gfx_, kColourB, pane_w, pane_h, "B");
-  bounds_table(state);
+  if (wide) {
+    ImGui::SameLine();
+    ImGui::BeginChild("bounds-beside", ImVec2(0, pane_h), false, ImGuiWindowFlags_NoScrollbar);
+    ImGui::Dummy(ImVec2(0, line));  // level with the panes' images
+    bounds_table(state);
+    ImGui::EndChild();
+  } else {
+    bounds_table(state);
+  }
   // Both runs' training loss on one plot, at β = 1 so that runs with different β compare.
   const auto& a = comparison_.a();
   const auto& b = comparison_.b();
@@ -273,8 +286,12 @@ void CompareView::draw(AppState& state, Gfx& gfx, bool* open) {
   style.x_label = "step";
   style.y_label = "training -ELBO (beta = 1), nats";
   style.generation = curves_generation_ + (comparison_.source() == Comparison::Source::Moment ? uint64_t(comparison_.moment) << 32 : 0);
-  if (series.empty()) ImGui::TextDisabled("the training loss shows here as the runs train");
-  else ui::plot("##compare-curves", series, {}, style);
+  if (!curves) {
+  } else if (series.empty()) {
+    ImGui::TextDisabled("the training loss shows here as the runs train");
+  } else {
+    ui::plot("##compare-curves", series, {}, style);
+  }
   ImGui::End();
 }
 
