@@ -33,6 +33,7 @@ void Comparison::set_source(Source source) {
   if (source_ == Source::SecondRun) pause_second_run();  // not shown any more: it stops taking the CPU
   source_ = source;
   b_ = Side();
+  b_curve_step_ = -1;
   b_shown_ = {nullptr, -1};
   z_decoded_b_.clear();
   inbox_->b.reset();
@@ -147,6 +148,7 @@ void Comparison::restart(AppState& state) {
   if (checkpoint_vae_ && !fits(checkpoint_vae_->config())) checkpoint_vae_.reset(), checkpoint_path_.clear();
   if (second_snapshot_ && !fits(second_snapshot_->model)) second_.reset(), second_snapshot_.reset();
   b_ = Side();
+  b_curve_step_ = -1;
   b_shown_ = {nullptr, -1};
   z_decoded_b_.clear();
   if (second_) {
@@ -228,10 +230,13 @@ void Comparison::update(AppState& state) {
         b_vae = e.weights;
         b_step = e.step;
         b_.label = "B: this run at step " + std::to_string(e.step);
-        // Its history is A's up to that step.
-        const auto end = std::upper_bound(a_.steps.begin(), a_.steps.end(), double(e.step));
-        b_.steps.assign(a_.steps.begin(), end);
-        b_.losses.assign(a_.losses.begin(), a_.losses.begin() + (end - a_.steps.begin()));
+        // Its history is A's up to that step, copied when another moment is chosen (not every frame).
+        if (b_curve_step_ != e.step || b_.steps.empty()) {
+          const auto end = std::upper_bound(a_.steps.begin(), a_.steps.end(), double(e.step));
+          b_.steps.assign(a_.steps.begin(), end);
+          b_.losses.assign(a_.losses.begin(), a_.losses.begin() + (end - a_.steps.begin()));
+          b_curve_step_ = e.step;
+        }
       }
       break;
     case Source::Checkpoint:

@@ -108,7 +108,7 @@ void CompareView::controls(AppState& state) {
         ImGui::SetTooltip("From step 0: this model's setup with the beta, architecture, latent size and KL warm-up here, trained "
                           "beside this run (the two share the CPU)");
       if (comparison_.second_run_exists()) {
-        ImGui::SameLine();
+        same_line_if_fits(button_width("Resume B"));
         const bool training = comparison_.second_run_training();
         if (ImGui::Button(training ? "Pause B" : "Resume B")) training ? comparison_.pause_second_run() : comparison_.resume_second_run();
       }
