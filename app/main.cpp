@@ -458,6 +458,11 @@ int main(int argc, char** argv) {
     }
     RecordingSession recording;
     recording.set_direct_readback(ui::is_software_rasterizer(gl_renderer));
+    // Under a software rasteriser the frame shown is already in the X server: a recording reads it
+    // from there, off this thread (LATENT_RECORD_READ=gl reads through GL instead, for comparison).
+    const char* record_read = std::getenv("LATENT_RECORD_READ");
+    if (ui::is_software_rasterizer(gl_renderer) && !(record_read && std::string(record_read) == "gl"))
+      recording.set_window(window);
     if (!state.options.record.path.empty()) state.record_requested = state.options.record;
     // --record-timeline with --train: the replay starts when the run ends.
     bool record_after_run = state.options.record.timeline && state.options.train;
@@ -580,6 +585,7 @@ int main(int argc, char** argv) {
         last_present_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch()).count();
       }
+      recording.presented();
       const double ms = ms_since(frame_start);
       if (frame > 1) {
         build_ms.push_back(std::chrono::duration<double, std::milli>(built - frame_start).count());
@@ -663,6 +669,8 @@ int main(int argc, char** argv) {
       out << "]" << ",\n  \"peak_rss_mib\": " << peak_rss_mib() << ",\n  \"timeline_entries\": " << state.timeline.size()
           << ",\n  \"timeline_mib\": " << timeline_mib(state) << ",\n  \"grid_decode_ms\": " << state.grid_decode_ms
           << ",\n  \"pad_decode_ms\": " << state.decode_ms << ",\n  \"record_dropped\": " << record_dropped
+          << ",\n  \"record_read_from_window\": " << recording.frames_read_from_window()
+          << ",\n  \"record_read_through_gl\": " << recording.frames_read_through_gl()
           << ",\n  \"triangles_p50\": " << percentile(frame_triangles, 0.5);
       // Where the shaders came from (a folder, or "embedded") and how many demos were found.
       std::string shaders = gfx.renderer.source();

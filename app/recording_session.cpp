@@ -63,6 +63,8 @@ std::string RecordingSession::start(const RecordSettings& settings, int width, i
   }
   settings_ = settings;
   started_ = now;
+  if (window_ && !window_capture_) window_capture_ = std::make_unique<WindowCapture>(window_);
+  if (window_capture_) capture_failures_ = window_capture_->failures();
   return "";
 }
 
@@ -110,7 +112,8 @@ void RecordingSession::capture(unsigned framebuffer, const ui::PixelRect& region
                                AppState& state) {
   if (!recorder_) return;
   if (auto frame = grabber_.take()) recorder_->offer(std::move(*frame));
-  if (replay_state_) {
+  count_window_frames();
+  if (replay_state_) {  // through GL: a replay waits for each moment's frame, and takes it whole
     if (!take_) return;
     take_ = false;
     // Each moment one period of the recording's clock, whatever it took to draw.
@@ -120,6 +123,7 @@ void RecordingSession::capture(unsigned framebuffer, const ui::PixelRect& region
       replay_stopped_ = "the " + settings_.view + " view was closed";
       return;
     }
+    ++read_gl_;
     grabber_.request(framebuffer, region.x0, framebuffer_height - region.y1, region.width(), region.height(), seconds,
                      state.export_caption_text());
     if (++moment_ >= moments_.size()) {
@@ -133,8 +137,25 @@ void RecordingSession::capture(unsigned framebuffer, const ui::PixelRect& region
   }
   if (!recorder_->due(now)) return;
   if (region.width() <= 0 || region.height() <= 0) return;  // the view was closed: its last frame stays
+  if (window_capture_ && window_capture_->usable(region)) {
+    if (window_capture_->request(region, now - started_, state.export_caption_text())) ++read_window_;
+    else recorder_->note_dropped();
+    return;
+  }
+  ++read_gl_;
   grabber_.request(framebuffer, region.x0, framebuffer_height - region.y1, region.width(), region.height(), now - started_,
                    state.export_caption_text());
+}
+
+void RecordingSession::count_window_frames() {
+  if (!window_capture_ || !recorder_) return;
+  if (auto frame = window_capture_->take()) recorder_->offer(std::move(*frame));
+  for (const int64_t failures = window_capture_->failures(); capture_failures_ < failures; ++capture_failures_)
+    recorder_->note_dropped();
+}
+
+void RecordingSession::presented() {
+  if (window_capture_ && recorder_) window_capture_->start();
 }
 
 bool RecordingSession::should_stop(double now) const {
@@ -147,6 +168,10 @@ std::string RecordingSession::stop(bool& failed) {
   failed = false;
   if (!recorder_) return "";
   for (auto& frame : grabber_.take_all()) recorder_->offer(std::move(frame));
+  if (window_capture_) {
+    if (auto frame = window_capture_->finish()) recorder_->offer(std::move(*frame));
+    count_window_frames();
+  }
   const RecordingStats stats = recorder_->stop();
   recorder_.reset();
   std::string replayed;
@@ -194,6 +219,7 @@ void RecordingSession::release() {
   bool failed = false;
   stop(failed);
   grabber_.release();
+  window_capture_.reset();
 }
 
 }  // namespace latent::app

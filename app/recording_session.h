@@ -7,6 +7,7 @@
 
 #include "app_state.h"
 #include "gl/frame_grabber.h"
+#include "gl/window_capture.h"
 #include "latent/recording.h"
 #include "ui/damage.h"
 
@@ -21,6 +22,10 @@ class RecordingSession {
   bool active() const { return recorder_ != nullptr; }
   // Read frames straight into memory (a software rasteriser) instead of through pixel buffers.
   void set_direct_readback(bool direct) { grabber_.set_direct(direct); }
+  // Under a software rasteriser: a live recording reads its frames from the X server's copy of
+  // `window` on a thread of its own (WindowCapture) while the region is on the screen, and through
+  // GL otherwise. nullptr: always through GL.
+  void set_window(GLFWwindow* window) { window_ = window; }
   const RecordSettings& settings() const { return settings_; }
   // A replay of the weight timeline (RecordSettings::timeline), started right after start(): the
   // state shows each kept moment in turn, and the live weights last when they are newer. Returns ""
@@ -36,21 +41,34 @@ class RecordingSession {
   // a frame now (a replay: when prepare_frame chose this frame; then it moves to the next moment).
   // `framebuffer` holds the drawn frame (0: the window's back buffer). The caption is the state's.
   void capture(unsigned framebuffer, const ui::PixelRect& region, int framebuffer_height, double now, AppState& state);
+  // After the frame is shown (or not, when nothing changed): a frame asked of the window is read now.
+  void presented();
   // Whether --record-seconds has passed, a replay has shown its last moment, or the encoder failed.
   bool should_stop(double now) const;
   // Finishes the file; returns what it holds, for a message ("" if nothing was recording). A
   // replay's state goes back to the weights it showed before.
   std::string stop(bool& failed);
   int64_t dropped() const;
+  // Frames asked for so far in this session's recordings, read from the window's X server and
+  // through GL (--stats).
+  int64_t frames_read_from_window() const { return read_window_; }
+  int64_t frames_read_through_gl() const { return read_gl_; }
   // "REC 12 s, 3 dropped" for the menu bar.
   std::string status(double now) const;
   // Frees the GL buffers (before the context goes).
   void release();
 
  private:
+  // Hands the frame the window reader finished to the recorder, and counts its failed reads as dropped.
+  void count_window_frames();
+
   RecordSettings settings_;
   std::unique_ptr<Recorder> recorder_;
   FrameGrabber grabber_;
+  GLFWwindow* window_ = nullptr;
+  std::unique_ptr<WindowCapture> window_capture_;  // made at the first recording that can use it
+  int64_t capture_failures_ = 0;
+  int64_t read_window_ = 0, read_gl_ = 0;  // the reader's failures already counted as dropped
   double started_ = 0;
   // The timeline replay: its moments (a copy, so that training on meanwhile changes nothing), the
   // one shown, and how long it has been shown.

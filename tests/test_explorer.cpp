@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <stb_image.h>
 #ifdef LATENT_HAVE_GIF
-#include <gif_lib.h>
+#include "gif_reader.h"
 #endif
 
 #include <algorithm>
@@ -528,6 +528,70 @@ TEST(Explorer, RecordsAViewAsAGifWhileTraining) {
   r = explorer(dir, {"--record", gif, "--record-view", "nonsense"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--record-view: unknown view 'nonsense'"), std::string::npos) << r.err;
+}
+
+// A recording holds what the window shows, whether it reads the frames from the X server (the
+// default under a software rasteriser) or through GL: the last frame of a still window's GIF against
+// the app's own screenshot of its last frame, for the whole window and for one view at its place
+// (the stats say where). The GIF's palette of 256 colours a frame bounds how close they can be.
+TEST(Explorer, ARecordingHoldsWhatTheWindowShows) {
+  const std::string dir = test::temp_dir();
+  for (const std::string read : {"window", "gl"})
+    for (const std::string view : {"", "pad"}) {
+      const std::string name = dir + "/" + read + (view.empty() ? "" : "-" + view);
+      std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1",
+                                      "LATENT_RECORD_READ=" + read, "xvfb-run", "-a", "-s", "-screen 0 1600x1000x24",
+                                      LATENT_EXPLORER_BIN, "--frames", "1500", "--record", name + ".gif", "--record-fps", "20",
+                                      "--screenshot", name + ".png", "--stats", name + ".json"};
+      if (!view.empty()) cmd.insert(cmd.end(), {"--record-view", view});
+      const auto r = test::run_process(cmd, 240);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const Png shot = load_png(name + ".png");
+      ASSERT_GT(shot.width, 0) << name;
+      const std::string stats = read_text(name + ".json");
+      const double from_window = json_number(stats, "record_read_from_window"), through_gl = json_number(stats, "record_read_through_gl");
+      EXPECT_GT(read == "window" ? from_window : through_gl, 2) << stats;
+      EXPECT_EQ(read == "window" ? through_gl : from_window, 0) << stats;
+      int x0 = 0, y0 = 0, width = shot.width, height = shot.height;
+      if (!view.empty()) {
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(stats, m, std::regex("\"name\": \"" + view + R"(", "x": ([0-9.]+), "y": ([0-9.]+), "width": ([0-9.]+), "height": ([0-9.]+))")))
+            << stats;
+        x0 = int(std::lround(std::stod(m[1]))), y0 = int(std::lround(std::stod(m[2])));
+        width = std::min(shot.width, x0 + int(std::lround(std::stod(m[3])))) - x0;
+        height = std::min(shot.height, y0 + int(std::lround(std::stod(m[4])))) - y0;
+      }
+      const test::DecodedGif gif = test::read_gif(name + ".gif");
+      ASSERT_FALSE(gif.frames.empty()) << r.err;
+      const RgbImage& last = gif.frames.back();
+      ASSERT_EQ(last.width, width) << name << "\n" << r.err;
+      ASSERT_GT(last.height, height) << "the frame, and the caption's strip below it";
+      // The mean over pixels of the largest channel difference, and the share more than 48 apart, with
+      // the recording's rows `dy` below the screenshot's (0: in place; 1: the check sees a shift).
+      const auto compare = [&](int dy, double& mean, double& far) {
+        int64_t n_far = 0, total = 0;
+        double sum = 0;
+        for (int y = 0; y + dy < height; ++y)
+          for (int x = 0; x < width; ++x) {
+            const uint8_t* a = last.rgb.data() + (size_t(y + dy) * width + x) * 3;
+            const unsigned char* b = shot.rgb.data() + (size_t(y0 + y) * shot.width + x0 + x) * 3;
+            int worst = 0;
+            for (int c = 0; c < 3; ++c) worst = std::max(worst, std::abs(int(a[c]) - int(b[c])));
+            n_far += worst > 48;
+            sum += worst;
+            ++total;
+          }
+        mean = sum / double(total), far = double(n_far) / double(total);
+      };
+      double mean = 0, far = 0, shifted_mean = 0, shifted_far = 0;
+      compare(0, mean, far);
+      compare(1, shifted_mean, shifted_far);
+      std::printf("%s: %dx%d, mean largest difference %.2f, %.3f%% of pixels more than 48 apart (a row off: %.2f, %.3f%%)\n",
+                  name.c_str(), width, height, mean, 100 * far, shifted_mean, 100 * shifted_far);
+      EXPECT_LT(mean, 8.0) << name;
+      EXPECT_LT(far, 0.001) << name;
+      EXPECT_GT(shifted_far, 10 * far + 0.005) << name << ": the comparison would not see a frame a row off";
+    }
 }
 
 // --record-timeline: a run trained to its end, then replayed into a GIF from its first kept moment

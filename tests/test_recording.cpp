@@ -18,6 +18,7 @@ extern "C" {
 
 #include "latent/error.h"
 #include "latent/recording.h"
+#include "gif_reader.h"
 #include "test_support.h"
 
 namespace latent {
@@ -35,47 +36,6 @@ RgbImage square_frame(int width, int height, int x, int y, int side) {
       p[2] = inside ? 40 : 60;
     }
   return image;
-}
-
-struct DecodedGif {
-  int width = 0, height = 0;
-  std::vector<RgbImage> frames;  // as shown, each composed over the one before
-  std::vector<int> delays_cs;
-  bool loops = false;
-};
-
-DecodedGif read_gif(const std::string& path) {
-  int error = 0;
-  GifFileType* gif = DGifOpenFileName(path.c_str(), &error);
-  if (!gif) throw Error("cannot open " + path);
-  if (DGifSlurp(gif) != GIF_OK) {
-    DGifCloseFile(gif, &error);
-    throw Error("cannot decode " + path);
-  }
-  DecodedGif out;
-  out.width = gif->SWidth, out.height = gif->SHeight;
-  RgbImage canvas{out.width, out.height, std::vector<uint8_t>(size_t(out.width) * out.height * 3)};
-  for (int i = 0; i < gif->ImageCount; ++i) {
-    const SavedImage& image = gif->SavedImages[i];
-    const GifImageDesc& d = image.ImageDesc;
-    const ColorMapObject* map = d.ColorMap ? d.ColorMap : gif->SColorMap;
-    for (int y = 0; y < d.Height; ++y)
-      for (int x = 0; x < d.Width; ++x) {
-        const GifColorType c = map->Colors[image.RasterBits[size_t(y) * d.Width + x]];
-        uint8_t* p = canvas.rgb.data() + (size_t(d.Top + y) * out.width + d.Left + x) * 3;
-        p[0] = c.Red, p[1] = c.Green, p[2] = c.Blue;
-      }
-    GraphicsControlBlock control{};
-    DGifSavedExtensionToGCB(gif, i, &control);
-    out.delays_cs.push_back(control.DelayTime);
-    out.frames.push_back(canvas);
-    for (int e = 0; e < image.ExtensionBlockCount; ++e)
-      if (image.ExtensionBlocks[e].Function == APPLICATION_EXT_FUNC_CODE && image.ExtensionBlocks[e].ByteCount == 11 &&
-          std::string(reinterpret_cast<const char*>(image.ExtensionBlocks[e].Bytes), 11) == "NETSCAPE2.0")
-        out.loops = true;
-  }
-  DGifCloseFile(gif, &error);
-  return out;
 }
 
 // The largest difference of any channel of any pixel.
@@ -102,7 +62,7 @@ TEST(Recording, AGifHoldsEveryFrameAsShownWithItsTime) {
   writer->finish(frames / 10.0);
   EXPECT_EQ(writer->stored_frames(), frames);
 
-  const DecodedGif gif = read_gif(path);
+  const test::DecodedGif gif = test::read_gif(path);
   EXPECT_EQ(gif.width, width);
   EXPECT_EQ(gif.height, height);
   EXPECT_TRUE(gif.loops);
@@ -124,7 +84,7 @@ TEST(Recording, IdenticalFramesAreStoredOnceAndShownForTheirSum) {
   for (int i = 6; i < 10; ++i) writer->add(b, i / 10.0);
   writer->finish(1.0);
   EXPECT_EQ(writer->stored_frames(), 2);
-  const DecodedGif gif = read_gif(path);
+  const test::DecodedGif gif = test::read_gif(path);
   ASSERT_EQ(gif.frames.size(), 2u);
   EXPECT_EQ(gif.delays_cs[0], 60);
   EXPECT_EQ(gif.delays_cs[1], 40);
@@ -169,7 +129,7 @@ TEST(Recording, TheRecorderDropsFramesInsteadOfWaitingForTheEncoder) {
   EXPECT_EQ(stats.width, 32);
   EXPECT_GT(stats.bytes, 0);
   EXPECT_TRUE(stats.problem.empty()) << stats.problem;
-  EXPECT_EQ(int(read_gif(path).frames.size()), accepted);
+  EXPECT_EQ(int(test::read_gif(path).frames.size()), accepted);
   EXPECT_FALSE(recorder.offer({32, 24, std::vector<uint8_t>(32 * 24 * 3), 3.0, ""}));  // stopped
 }
 
@@ -192,7 +152,7 @@ TEST(Recording, AFailingEncoderStopsTheRecordingWithItsReason) {
   const RecordingStats stats = recorder.stop();
   EXPECT_NE(stats.problem.find("changed size from 20x20 to 30x20"), std::string::npos) << stats.problem;
   EXPECT_EQ(stats.stored, 1);  // the file is closed and readable with what came before
-  EXPECT_EQ(read_gif(tmp_path("resized.gif")).frames.size(), 1u);
+  EXPECT_EQ(test::read_gif(tmp_path("resized.gif")).frames.size(), 1u);
 }
 
 TEST(Recording, BadPathsAndRatesAreRefusedWithTheirReason) {

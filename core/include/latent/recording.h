@@ -66,7 +66,7 @@ RgbImage fit_rgb(const RgbImage& image, int width, int height);
 struct RecordingStats {
   std::string path;
   int64_t captured = 0;  // offered and accepted
-  int64_t dropped = 0;   // offered while the queue was full
+  int64_t dropped = 0;   // offered while the queue was full, or not read in time
   int64_t stored = 0;    // frames in the file (identical neighbours merged)
   int64_t bytes = 0;     // the file's size, once finished
   double seconds = 0;    // from the first frame to the end
@@ -91,6 +91,9 @@ class Recorder {
   bool due(double seconds);
   // Never waits for the encoder: false when the frame was dropped (queue full, or stopped).
   bool offer(CapturedFrame frame);
+  // A frame that was due but could not be read in time (its reader still busy with the one
+  // before): counted with the dropped ones.
+  void note_dropped();
   // Whether `frames` more would fit in the queue now (a replay, which may wait, offers only then).
   bool has_room(size_t frames) const;
   // Encodes what is queued, closes the file, and says what it holds. Idempotent.

@@ -125,6 +125,11 @@ bool Recorder::offer(CapturedFrame frame) {
   return true;
 }
 
+void Recorder::note_dropped() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!stopping_) ++stats_.dropped;
+}
+
 void Recorder::work() {
   if (worker_nice_ != 0) set_this_thread_nice(worker_nice_);
   for (;;) {
