@@ -52,7 +52,8 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
                                               "--grid", "--colormap", "--pad-background", "--curves", "--checkpoint",
                                               "--layout", "--autosave", "--tab", "--digit", "--redraw", "--ood",
                                               "--record", "--record-view", "--record-fps", "--record-scale", "--record-seconds",
-                                              "--lesson", "--compare", "--compare-beta", "--compare-warmup"};
+                                              "--lesson", "--compare", "--compare-beta", "--compare-warmup",
+                                              "--compare-arch", "--compare-latent"};
   static const std::set<std::string> switches = {"--train", "--log-y", "--sample-eps", "--watch", "--present", "--record-timeline"};
   AppOptions o;
   o.run = parse_run_options(argc, argv, flags, switches);
@@ -140,6 +141,18 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
       const double epochs = parse_double(f, v);
       if (std::string problem = check_warmup_epochs(epochs); !problem.empty()) throw Error(f + ": " + problem);
       o.compare_warmup = epochs;
+    } else if (f == "--compare-arch") {
+      const auto names = architecture_names();
+      if (std::find(names.begin(), names.end(), v) == names.end()) {
+        std::string known;
+        for (const std::string& name : names) known += (known.empty() ? "" : ", ") + name;
+        throw Error(f + ": unknown architecture '" + v + "' (expected one of " + known + ")");
+      }
+      o.compare_arch = v;
+    } else if (f == "--compare-latent") {
+      const int64_t latent = parse_int(f, v);
+      if (latent < 1 || latent > kMaxLatentDim) throw Error(f + ": a latent size from 1 to " + std::to_string(kMaxLatentDim));
+      o.compare_latent = int(latent);
     } else if (f == "--record") {
       // The place and the format are checked when the recording starts: a banner, and the app runs.
       if (v.empty()) throw Error(f + ": needs a file, e.g. training.gif");
@@ -169,8 +182,9 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
     }
   }
   if (!o.compare.empty() && o.compare_beta >= 0) throw Error("--compare-beta: B is a second run or --compare's checkpoint, not both");
-  if (o.compare_beta < 0 && std::find(u.begin(), u.end(), "--compare-warmup") != u.end())
-    throw Error("--compare-warmup: needs --compare-beta X (the second run it is for)");
+  for (const char* flag : {"--compare-warmup", "--compare-arch", "--compare-latent"})
+    if (o.compare_beta < 0 && std::find(u.begin(), u.end(), flag) != u.end())
+      throw Error(std::string(flag) + ": needs --compare-beta X (the second run it is for)");
   if (o.watch && o.run.model_file.empty()) throw Error("--watch: needs --model FILE, the TorchScript file to follow");
   if (o.record.timeline && o.train && !o.run.given.count("--epochs"))
     throw Error("--record-timeline: with --train, give --epochs N (the replay starts when the run ends)");
@@ -258,6 +272,8 @@ std::string app_options_help() {
   --compare CHECKPOINT    Side by side: that checkpoint beside the run (opens the view)
   --compare-beta X        Side by side: a second run with beta X beside this one
   --compare-warmup N      that second run's KL warm-up in epochs [0]
+  --compare-arch NAME     that second run's architecture, mlp or conv [the run's]
+  --compare-latent N      that second run's latent size [the run's]
   --record FILE.gif|.mp4  record the window (or --record-view NAME: one view) from the start
   --record-fps N          frames a second, 1..50 [15]
   --record-scale S        scale of the recorded pixels, 0.1..2 [1]
@@ -994,7 +1010,7 @@ std::vector<std::string> AppState::scene_flags(const std::string& model_path, co
 }
 
 void AppState::save_scene(const std::string& given, const std::string& title, const std::string& watch,
-                          const std::vector<std::string>& open_views) {
+                          const std::vector<std::string>& open_views, const ViewSceneFlags& view_flags) {
   if (!trainer || !snapshot) return notify("nothing to save in a scene: no model (open a dataset first)", true, 6);
   if (given.empty()) return notify("save scene: the path is empty", true, 6);
   if (pending_save_.valid()) return notify("save scene: a save is under way; try again when it is done", true, 6);
@@ -1010,6 +1026,11 @@ void AppState::save_scene(const std::string& given, const std::string& title, co
   Scene scene{path.string(), title, watch, scene_flags(model_path, open_views)};
   try {
     parse_app_flags(scene.flags);  // what the scene will say, checked before anything is written
+    if (view_flags) {
+      const std::vector<std::string> more = view_flags(path.string());
+      scene.flags.insert(scene.flags.end(), more.begin(), more.end());
+      parse_app_flags(scene.flags);
+    }
   } catch (const Error& e) {
     return notify("save scene: " + path.string() + ": " + e.what(), true, 0);
   }

@@ -4,6 +4,7 @@
 // No GL here (see gl/), so the logic stays testable without a display.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -94,6 +95,8 @@ struct AppOptions {
   std::string compare;
   double compare_beta = -1;  // -1: none
   double compare_warmup = 0;  // --compare-warmup: that second run's KL warm-up, in epochs
+  std::string compare_arch;   // --compare-arch: that second run's architecture ("": the run's own)
+  int compare_latent = 0;     // --compare-latent: that second run's latent size (0: the run's own)
   bool sample_eps = false;     // draw the reparameterization's samples as soon as there are weights
   bool present = false;        // --present: start in presentation mode
   std::string scene, scene_title, scene_watch;  // --scene FILE, and what it says it shows
@@ -221,8 +224,12 @@ class AppState {
   // names), the lesson step and the views' settings. A path without an extension gets ".scene";
   // its folder is made when it does not exist.
   // Every problem is a message; nothing is written when the flags would not parse.
+  // What the open views add to the scene (their own state, e.g. Side by side's B) comes from
+  // `view_flags`, given the scene's path; they may write files beside it, and throw latent::Error
+  // naming what they could not keep.
+  using ViewSceneFlags = std::function<std::vector<std::string>(const std::string& scene_path)>;
   void save_scene(const std::string& path, const std::string& title, const std::string& watch,
-                  const std::vector<std::string>& open_views);
+                  const std::vector<std::string>& open_views, const ViewSceneFlags& view_flags = {});
   // The flags that set up what is shown now, with `model_path` as the model (see save_scene).
   std::vector<std::string> scene_flags(const std::string& model_path, const std::vector<std::string>& open_views) const;
   void load_checkpoint(const std::string& path);

@@ -429,7 +429,17 @@ int main(int argc, char** argv) {
     if (const std::string problem = autosave_problem(state); !problem.empty()) state.notify(problem, true, 0);
     Shell shell(std::move(open_views), config_dir() + "/settings.ini", first_start, state);
     const auto& registry = view_registry();
-    if (const int lesson = state.options.lesson; lesson >= 0) state.lesson = lesson, show_lesson(state, lesson);  // as Next shows it
+    if (const int lesson = state.options.lesson; lesson >= 0) {
+      const AppOptions asked = state.options;
+      state.lesson = lesson, show_lesson(state, lesson);  // as Next shows it
+      // A setting the command line (or a scene) gives wins over the one the lesson picks.
+      const auto given = [&](const char* flag) {
+        return std::find(asked.run.unparsed.begin(), asked.run.unparsed.end(), flag) != asked.run.unparsed.end();
+      };
+      if (given("--pad-background")) state.options.pad_background = asked.pad_background, state.scatter_dirty = state.grid_dirty = true;
+      if (given("--tab")) state.options.tab = asked.tab;
+      if (given("--curves")) state.options.curve_layout = asked.curve_layout;
+    }
     if (const AppOptions& o = state.options; !o.scene.empty())  // `options` itself went into the state
       state.notify((o.scene_title.empty() ? "scene " + o.scene : o.scene_title) + (o.scene_watch.empty() ? "" : ". Watch: " + o.scene_watch),
                    false, 30);
@@ -679,7 +689,12 @@ int main(int argc, char** argv) {
       out << ",\n  \"shaders\": \"" << shaders << "\",\n  \"demo_scenes\": " << demo_scene_paths().size();
       // Where each open view is at the end, in the window's coordinates (presentation tests check them).
       out << ",\n  \"display_width\": " << ImGui::GetIO().DisplaySize.x << ",\n  \"display_height\": " << ImGui::GetIO().DisplaySize.y
-          << ",\n  \"presenting\": " << (shell.presenting() ? "true" : "false") << ",\n  \"views\": [";
+          << ",\n  \"presenting\": " << (shell.presenting() ? "true" : "false") << ",\n  \"tab\": \"" << state.options.tab
+          << "\",\n  \"pad_background\": \""
+          << (state.options.pad_background == PadBackground::Manifold    ? "manifold"
+              : state.options.pad_background == PadBackground::Aggregate ? "aggregate"
+                                                                         : "scatter")
+          << "\",\n  \"views\": [";
       bool first_view = true;
       for (const ViewInfo& info : registry)
         if (const ui::WindowRect r = shell.view_rect(info.name); r.width > 0) {

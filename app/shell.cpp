@@ -396,7 +396,19 @@ void Shell::dialogs(AppState& state) {
   path_dialog(open_scene_, "Open scene", "A scene file (.scene: a setup of the explorer, e.g. one of assets/scenes):", "Open",
               [&](const std::string& p) { start_scene(state, p); }, [] {});
   path_dialog(save_scene_, "Save scene", "Where to save the scene (its model is saved beside it, as <name>.ckpt):", "Save",
-              [&](const std::string& p) { state.save_scene(p, scene_title_, scene_watch_, open_view_names()); },
+              [&](const std::string& p) {
+                state.save_scene(p, scene_title_, scene_watch_, open_view_names(), [&](const std::string& scene_path) {
+                  std::vector<std::string> flags;
+                  const std::vector<std::string> open = open_view_names();
+                  const auto& reg = view_registry();
+                  for (size_t i = 0; i < reg.size(); ++i)
+                    if (std::find(open.begin(), open.end(), reg[i].name) != open.end()) {
+                      std::vector<std::string> more = views_[i]->scene_flags(state, scene_path);
+                      flags.insert(flags.end(), more.begin(), more.end());
+                    }
+                  return flags;
+                });
+              },
               [&] {
                 ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
                 ImGui::InputText("title", scene_title_, sizeof scene_title_);
@@ -682,9 +694,10 @@ void Shell::build(AppState& state, Gfx& gfx, GLFWwindow* window, std::vector<dou
     // Without a dataset (none found, none loaded yet) only the views that need none are drawn; the
     // others say what to do instead of showing data that is not there.
     if (state.data.empty() && reg[i].needs_data) {
-      if (begin_panel(reg[i].title, &open))
+      if (begin_panel(reg[i].title, &open)) {
         if (state.downloading_mnist()) ImGui::TextWrapped("Downloading MNIST (11.5 MB, each file's checksum checked)...");
         else ImGui::TextWrapped("No dataset is loaded: File > Open dataset (or the Training window's Load), or File > Download MNIST.");
+      }
       ImGui::End();
     } else {
       views_[i]->draw(state, gfx, &open);

@@ -339,6 +339,17 @@ TEST(Comparison, BothPanesDecodeThePadsZ) {
   EXPECT_EQ(cmp.b().decoded.pixels, decoded_by(*state.timeline[0].weights));
   EXPECT_NE(cmp.a().decoded.pixels, cmp.b().decoded.pixels) << "an early moment decodes differently";
   EXPECT_NE(cmp.b().label.find("step " + std::to_string(state.timeline[0].step)), std::string::npos) << cmp.b().label;
+  // A scene keeps B: the moment's weights are written beside it, and open as the same model at its step.
+  const auto absolute = [](const std::string& p) { return std::filesystem::absolute(p).lexically_normal().string(); };
+  {
+    const std::vector<std::string> flags = cmp.scene_flags(state, dir + "/class.scene");
+    ASSERT_EQ(flags, (std::vector<std::string>{"--compare", absolute(dir + "/class-b.ckpt")}));
+    const Checkpoint written = read_usable_checkpoint(flags[1]);
+    EXPECT_EQ(written.progress.step, state.timeline[0].step);
+    EXPECT_EQ(decoded_by(*Vae::from_checkpoint(written)), decoded_by(*state.timeline[0].weights));
+    EXPECT_EQ(options(flags).compare, flags[1]);
+    EXPECT_THROW(cmp.scene_flags(state, dir + "/no/such/folder/class.scene"), Error) << "a place it cannot write is said";
+  }
   // Moving the pad moves both, in the same update.
   const std::vector<float> before = cmp.b().decoded.pixels;
   state.set_pad_point(-1.5f, 2.0f);
@@ -365,6 +376,7 @@ TEST(Comparison, BothPanesDecodeThePadsZ) {
   cmp.update(state);
   ASSERT_TRUE(cmp.b().vae);
   EXPECT_EQ(cmp.b().decoded.pixels, cmp.a().decoded.pixels);
+  EXPECT_EQ(cmp.scene_flags(state, dir + "/class.scene"), (std::vector<std::string>{"--compare", absolute(dir + "/same.ckpt")}));
   // A bad one is a message, and B stays.
   test::write_bytes(dir + "/bad.ckpt", std::vector<uint8_t>(64, 7));
   cmp.open_checkpoint(state, dir + "/bad.ckpt");
@@ -379,6 +391,14 @@ TEST(Comparison, BothPanesDecodeThePadsZ) {
   ASSERT_TRUE(frames_until([&] { return cmp.b().vae && cmp.b().steps.size() >= 10; }));
   EXPECT_NE(cmp.b().label.find("beta 4 (warm-up 2 epochs)"), std::string::npos) << cmp.b().label;
   EXPECT_EQ(cmp.b().vae->config().latent_dim, 5);
+  // A scene starts the same second run again (the architecture is the run's own, so not said).
+  const std::vector<std::string> second_flags = cmp.scene_flags(state, dir + "/class.scene");
+  EXPECT_EQ(second_flags, (std::vector<std::string>{"--compare-beta", "4", "--compare-warmup", "2", "--compare-latent", "5"}));
+  const AppOptions reopened = options(second_flags);
+  EXPECT_EQ(reopened.compare_beta, 4);
+  EXPECT_EQ(reopened.compare_warmup, 2);
+  EXPECT_EQ(reopened.compare_latent, 5);
+  EXPECT_EQ(reopened.compare_arch, "");
   state.set_pad_point(0.25f, 0.75f);
   cmp.update(state);
   EXPECT_EQ(cmp.b().decoded.pixels, cmp.b().vae->decode(LatentMatrix{1, 5, {0.25f, 0.75f, 0, 0, 0}}).pixels);

@@ -421,6 +421,20 @@ TEST(Explorer, WithoutAnyDatasetEveryViewSaysWhatToDo) {
   }
 }
 
+// --lesson shows its step as Next does (lesson 1 puts the decoded manifold on the pad), but a
+// setting given with it (on the command line, or in a scene) wins.
+TEST(Explorer, ALessonsChoicesGiveWayToTheFlagsGivenWithIt) {
+  const std::string dir = test::temp_dir();
+  auto r = explorer(dir, {"--lesson", "1", "--frames", "5", "--stats", dir + "/lesson.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_text(dir + "/lesson.json").find("\"pad_background\": \"manifold\""), std::string::npos);
+  r = explorer(dir, {"--lesson", "1", "--pad-background", "scatter", "--tab", "kl", "--frames", "5", "--stats", dir + "/given.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string given = read_text(dir + "/given.json");
+  EXPECT_NE(given.find("\"pad_background\": \"scatter\""), std::string::npos) << given;
+  EXPECT_NE(given.find("\"tab\": \"kl\""), std::string::npos) << given;
+}
+
 TEST(Explorer, EveryBadFlagIsOneErrorLine) {
   struct Case {
     std::vector<std::string> args;
@@ -433,6 +447,12 @@ TEST(Explorer, EveryBadFlagIsOneErrorLine) {
       {{"--frames", "0"}, "--frames"}, {{"--grid", "many"}, "--grid"},   {{"--pad", "1"}, "--pad"},
       {{"--views", "pad,nonsense"}, "unknown view 'nonsense'"},
       {{"--lesson", "0"}, "--lesson"}, {{"--lesson", "99"}, "--lesson: 99 is not a lesson"},
+      {{"--compare-beta", "-1"}, "--compare-beta"},
+      {{"--compare-warmup", "2"}, "--compare-warmup: needs --compare-beta X"},
+      {{"--compare-beta", "4", "--compare-arch", "transformer"}, "--compare-arch: unknown architecture 'transformer'"},
+      {{"--compare-beta", "4", "--compare-latent", "0"}, "--compare-latent: a latent size from 1 to 64"},
+      {{"--compare-latent", "5"}, "--compare-latent: needs --compare-beta X"},
+      {{"--compare", "b.ckpt", "--compare-beta", "4"}, "--compare-beta: B is a second run or --compare's checkpoint, not both"},
   };
   for (const auto& c : cases) {
     auto r = test::run_process(

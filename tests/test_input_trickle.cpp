@@ -6,7 +6,7 @@
 namespace latent::ui {
 namespace {
 
-constexpr int kA = 65, kFive = 53, kEnter = 257, kBackspace = 259, kLeftCtrl = 341, kCtrl = 0x0002, kKeypad5 = 325;
+constexpr int kTab = 258, kB = 66, kA = 65, kFive = 53, kEnter = 257, kBackspace = 259, kLeftCtrl = 341, kCtrl = 0x0002, kKeypad5 = 325;
 
 InputEvent press(int key, int mods = 0) { return {InputEvent::Press, key, 0, mods, 0}; }
 InputEvent release(int key, int mods = 0) { return {InputEvent::Release, key, 0, mods, 0}; }
@@ -77,6 +77,21 @@ TEST(InputTrickle, AFloodIsBoundedAndKeepsTheNewest) {
   const auto frame = q.take_frame();
   ASSERT_LE(frame.size(), 4096u);
   EXPECT_EQ(frame.back().code, unsigned('y'));
+}
+
+TEST(InputTrickle, TextTypedAfterTabWaitsAFrameForTheNextField) {
+  // xdotool's "key Tab" then "type ba": the next field takes the keyboard a frame after the Tab, so
+  // the text waits a frame more than it would after another command key; none of it is lost.
+  InputTrickle q;
+  for (const InputEvent& e : {press(kTab), release(kTab), press(kB), text('b'), release(kB), press(kA), text('a'), release(kA)}) q.push(e);
+  EXPECT_EQ(describe(q.take_frame()), "+258");
+  EXPECT_EQ(describe(q.take_frame()), "-258 +66");
+  EXPECT_EQ(describe(q.take_frame()), "'b' -66 +65 'a'");
+  EXPECT_EQ(describe(q.take_frame()), "-65");
+  EXPECT_FALSE(q.pending());
+  // Without a Tab, the same text goes at once.
+  for (const InputEvent& e : {press(kB), text('b'), release(kB)}) q.push(e);
+  EXPECT_EQ(describe(q.take_frame()), "+66 'b'");
 }
 
 }  // namespace

@@ -26,12 +26,15 @@ std::vector<InputEvent> InputTrickle::take_frame() {
   std::vector<InputEvent> out;
   std::vector<int> pressed, released;
   bool command = false;
+  const bool settling = focus_frames_ > 0;
+  if (settling) --focus_frames_;
   const auto has = [](const std::vector<int>& keys, int key) { return std::find(keys.begin(), keys.end(), key) != keys.end(); };
   while (!queue_.empty()) {
     const InputEvent& e = queue_.front();
     if (e.kind == InputEvent::Release && has(pressed, e.key)) break;
     if (e.kind == InputEvent::Press && (has(released, e.key) || has(pressed, e.key))) break;
-    if (e.kind == InputEvent::Char && command) break;
+    if (e.kind == InputEvent::Char && (command || settling)) break;
+    if (e.kind == InputEvent::Press && e.key == kTabKey) focus_frames_ = kFocusFrames;
     if (e.kind == InputEvent::Press) pressed.push_back(e.key);
     if (e.kind == InputEvent::Release) released.push_back(e.key);
     command = command || is_command(e);

@@ -25,6 +25,7 @@ constexpr int kFirstFunctionKey = 256;            // GLFW_KEY_ESCAPE: keys from 
 constexpr int kFirstKeypadKey = 320, kLastKeypadTextKey = 334;  // ...except the keypad's digits and signs
 constexpr int kFirstModifierKey = 340, kLastModifierKey = 347;  // Shift, Ctrl, Alt, Super (left, right)
 constexpr int kCommandMods = 0x0002 | 0x0004 | 0x0008;          // Ctrl, Alt, Super
+constexpr int kTabKey = 258;                                    // moves the keyboard to the next field
 
 class InputTrickle {
  public:
@@ -32,11 +33,15 @@ class InputTrickle {
   // The events for this frame. It stops before an event that would undo one of this frame's (the
   // release of a key pressed in it, a second press of a key released in it) and before text that
   // follows a command key (Enter, Backspace, arrows, Ctrl+...): ImGui applies a frame's text first.
+  // Text typed after Tab waits a frame more: ImGui gives the next field the keyboard a frame after
+  // the Tab, and text arriving before would reach no field.
   std::vector<InputEvent> take_frame();
   bool pending() const { return !queue_.empty(); }
 
  private:
   std::deque<InputEvent> queue_;
+  static constexpr int kFocusFrames = 1;  // frames after a Tab that take no text
+  int focus_frames_ = 0;
   static constexpr size_t kMaxQueued = 4096;  // a stuck frame must not grow the queue without bound
 };
 

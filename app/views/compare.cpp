@@ -34,6 +34,9 @@ class CompareView final : public View {
  public:
   void draw(AppState& state, Gfx& gfx, bool* open) override;
   void hidden() override { comparison_.pause_second_run(); }  // closed: a second run stops taking the CPU
+  std::vector<std::string> scene_flags(const AppState& state, const std::string& scene_path) const override {
+    return comparison_.scene_flags(state, scene_path);
+  }
 
  private:
   void pane(AppState& state, Gfx& gfx, const Comparison::Side& side, PaneGfx& pg, ImU32 colour, float width, float height,
@@ -246,7 +249,12 @@ void CompareView::draw(AppState& state, Gfx& gfx, bool* open) {
     comparison_.set_source(Comparison::Source::SecondRun);
     beta_ = float(std::exchange(state.options.compare_beta, -1.0));
     warmup_ = float(state.options.compare_warmup);
-    comparison_.start_second_run(state, beta_, state.snapshot->model.architecture, state.snapshot->model.latent_dim, warmup_);
+    const std::string architecture = state.options.compare_arch.empty() ? state.snapshot->model.architecture : state.options.compare_arch;
+    latent_ = state.options.compare_latent > 0 ? state.options.compare_latent : state.snapshot->model.latent_dim;
+    const std::vector<std::string> names = architecture_names();
+    architecture_ = int(std::find(names.begin(), names.end(), architecture) - names.begin());
+    second_form_filled_ = true;
+    comparison_.start_second_run(state, beta_, architecture, latent_, warmup_);
   }
   comparison_.update(state);
   if (!state.presenting) controls(state);  // presenting: the panes, large, without the controls

@@ -64,6 +64,10 @@ class Vae {
 // A checkpoint read as every program reads one before using it: a valid file whose weights fit the
 // model its metadata describes. Throws latent::Error starting with `path`.
 Checkpoint read_usable_checkpoint(const std::string& path);
+// Writes `vae`'s weights as a checkpoint (no optimizer state: it opens for inference, or resumes
+// with a fresh Adam), recording `dataset` and `step`. A PyTorch (TorchScript) model cannot be
+// written this way: latent::Error says so, as it does for a place that cannot be written.
+void write_weights(const Vae& vae, const std::string& path, const std::string& dataset, int64_t step);
 // Throws latent::Error starting with `path` when the checkpoint's model is not for the C×H×W images
 // of `dataset`, or is a conditional model for another number of classes than its `classes`.
 void check_checkpoint_fits(const Checkpoint& checkpoint, const std::string& path, int channels, int height, int width,

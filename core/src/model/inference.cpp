@@ -131,6 +131,17 @@ std::shared_ptr<const Vae> Vae::from_checkpoint(const Checkpoint& checkpoint, co
   return std::make_shared<const Vae>(std::make_shared<const VaeImpl>(std::move(model), dev));
 }
 
+void write_weights(const Vae& vae, const std::string& path, const std::string& dataset, int64_t step) {
+  if (vae.config().script) throw Error("a PyTorch model's weights are not written as a checkpoint");
+  Checkpoint c;
+  c.model = vae.config();
+  c.dataset = dataset;
+  c.progress.step = step;
+  torch::NoGradGuard no_grad;
+  append_arrays(named_trainables(vae.impl().model()), "vae.", c.arrays);
+  write_checkpoint(path, c);
+}
+
 Checkpoint read_usable_checkpoint(const std::string& path) {
   Checkpoint c = read_checkpoint(path);
   try {
