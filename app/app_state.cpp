@@ -226,7 +226,18 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
   } catch (const Error& e) {
     throw Error("scene " + scene_path + ": " + e.what());
   }
-  std::vector<std::string> all = scene.flags;
+  // B of Side by side is one choice (a checkpoint or a second run): one given on the command line
+  // replaces the scene's whole, rather than clashing with it.
+  const auto is_compare = [](const std::string& a) { return a.rfind("--compare", 0) == 0; };
+  std::vector<std::string> all;
+  const bool own_compare = std::any_of(args.begin(), args.end(), is_compare);
+  for (size_t i = 0; i < scene.flags.size(); ++i) {
+    if (own_compare && is_compare(scene.flags[i])) {
+      if (scene.flags[i].find('=') == std::string::npos) ++i;  // and its value
+      continue;
+    }
+    all.push_back(scene.flags[i]);
+  }
   all.insert(all.end(), args.begin(), args.end());
   AppOptions o = parse_app_flags(all);
   o.scene = scene_path, o.scene_title = scene.title, o.scene_watch = scene.watch;
@@ -1027,9 +1038,10 @@ void AppState::save_scene(const std::string& given, const std::string& title, co
   try {
     parse_app_flags(scene.flags);  // what the scene will say, checked before anything is written
     if (view_flags) {
-      const std::vector<std::string> more = view_flags(path.string());
-      scene.flags.insert(scene.flags.end(), more.begin(), more.end());
+      const SceneExtras extras = view_flags(path.string());
+      scene.flags.insert(scene.flags.end(), extras.flags.begin(), extras.flags.end());
       parse_app_flags(scene.flags);
+      for (const auto& write : extras.writes) write();
     }
   } catch (const Error& e) {
     return notify("save scene: " + path.string() + ": " + e.what(), true, 0);

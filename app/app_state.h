@@ -225,9 +225,13 @@ class AppState {
   // its folder is made when it does not exist.
   // Every problem is a message; nothing is written when the flags would not parse.
   // What the open views add to the scene (their own state, e.g. Side by side's B) comes from
-  // `view_flags`, given the scene's path; they may write files beside it, and throw latent::Error
-  // naming what they could not keep.
-  using ViewSceneFlags = std::function<std::vector<std::string>(const std::string& scene_path)>;
+  // `view_flags`, given the scene's path: flags, and files to write beside it once the flags
+  // parse (each may throw latent::Error naming what it could not write; nothing more is saved then).
+  struct SceneExtras {
+    std::vector<std::string> flags;
+    std::vector<std::function<void()>> writes;  // files beside the scene; run once the flags parse
+  };
+  using ViewSceneFlags = std::function<SceneExtras(const std::string& scene_path)>;
   void save_scene(const std::string& path, const std::string& title, const std::string& watch,
                   const std::vector<std::string>& open_views, const ViewSceneFlags& view_flags = {});
   // The flags that set up what is shown now, with `model_path` as the model (see save_scene).

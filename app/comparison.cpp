@@ -119,38 +119,47 @@ void Comparison::start_second_run(AppState& state, double beta, const std::strin
   }
 }
 
-std::vector<std::string> Comparison::scene_flags(const AppState& state, const std::string& scene_path) const {
+AppState::SceneExtras Comparison::scene_flags(const AppState& state, const std::string& scene_path) const {
   const auto number = [](double v) {
     char text[32];
     std::snprintf(text, sizeof text, "%.6g", v);
     return std::string(text);
   };
+  const auto absolute = [](const std::filesystem::path& p) {
+    std::error_code ec;
+    const std::filesystem::path a = std::filesystem::absolute(p, ec);
+    return ec ? p.string() : a.lexically_normal().string();
+  };
   switch (source_) {
     case Source::Checkpoint:
       if (checkpoint_path_.empty() || !b_.vae) return {};
-      return {"--compare", std::filesystem::absolute(checkpoint_path_).lexically_normal().string()};
+      return {{"--compare", absolute(checkpoint_path_)}, {}};
     case Source::SecondRun: {
       if (!second_) return {};
       const auto snapshot = second_->snapshot();
-      std::vector<std::string> f = {"--compare-beta", number(snapshot->train.beta), "--compare-warmup",
-                                    number(snapshot->train.warmup_epochs)};
+      AppState::SceneExtras extras;
+      extras.flags = {"--compare-beta", number(snapshot->train.beta), "--compare-warmup", number(snapshot->train.warmup_epochs)};
       if (!state.snapshot || snapshot->model.architecture != state.snapshot->model.architecture)
-        f.insert(f.end(), {"--compare-arch", snapshot->model.architecture});
+        extras.flags.insert(extras.flags.end(), {"--compare-arch", snapshot->model.architecture});
       if (!state.snapshot || snapshot->model.latent_dim != state.snapshot->model.latent_dim)
-        f.insert(f.end(), {"--compare-latent", std::to_string(snapshot->model.latent_dim)});
-      return f;
+        extras.flags.insert(extras.flags.end(), {"--compare-latent", std::to_string(snapshot->model.latent_dim)});
+      return extras;
     }
     case Source::Moment: {
       if (!b_.vae) return {};
       std::filesystem::path path(scene_path);
       path.replace_filename(path.stem().string() + "-b.ckpt");
-      const std::string file = std::filesystem::absolute(path).lexically_normal().string();
-      try {
-        write_weights(*b_.vae, file, state.data.name(), b_shown_.second);
-      } catch (const Error& e) {
-        throw Error("Side by side's B (step " + std::to_string(b_shown_.second) + "): " + e.what());
-      }
-      return {"--compare", file};
+      const std::string file = absolute(path);
+      const std::shared_ptr<const Vae> vae = b_.vae;
+      const int64_t step = b_shown_.second;
+      const std::string dataset = state.data.name();
+      return {{"--compare", file}, {[vae, step, dataset, file] {
+                try {
+                  write_weights(*vae, file, dataset, step);
+                } catch (const Error& e) {
+                  throw Error("Side by side's B (step " + std::to_string(step) + "): " + e.what());
+                }
+              }}};
     }
   }
   return {};

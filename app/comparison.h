@@ -77,10 +77,10 @@ class Comparison {
   // first two (z_for sets those from the pad's point).
   static std::pair<int, int> pad_dims_for(int dim_x, int dim_y, int latent_dim);
   // The flags that bring B back when a scene saved at `scene_path` opens: --compare with B's
-  // checkpoint (a moment's weights are written beside the scene as <name>-b.ckpt), or the second
-  // run's --compare-beta, --compare-warmup, --compare-arch and --compare-latent. Nothing when B
-  // shows nothing. Throws latent::Error naming what could not be kept.
-  std::vector<std::string> scene_flags(const AppState& state, const std::string& scene_path) const;
+  // checkpoint (a moment's weights, to be written beside the scene as <name>-b.ckpt by the write it
+  // returns, which throws latent::Error naming what it could not write), or the second run's
+  // --compare-beta, --compare-warmup, --compare-arch and --compare-latent. Nothing when B shows nothing.
+  AppState::SceneExtras scene_flags(const AppState& state, const std::string& scene_path) const;
   // Why B cannot show anything now ("" when it can), for the view to say.
   std::string why_empty(const AppState& state) const;
 

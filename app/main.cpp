@@ -586,6 +586,7 @@ int main(int argc, char** argv) {
       const bool replay_pending = (record_after_run && state.record_requested) || recording.replaying();
       const bool last = state.options.frames > 0 && frame >= state.options.frames && !replay_pending;
       if (drawn) {
+        recording.before_present();
         if (copy_rects) {
           presenter.present_rects(renderer.drawn_rects(), fb_height);
         } else {

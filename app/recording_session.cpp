@@ -138,6 +138,8 @@ void RecordingSession::capture(unsigned framebuffer, const ui::PixelRect& region
   if (!recorder_->due(now)) return;
   if (region.width() <= 0 || region.height() <= 0) return;  // the view was closed: its last frame stays
   if (window_capture_ && window_capture_->usable(region)) {
+    // A frame read through GL before (the window was partly off the screen) goes first: frames in order.
+    for (auto& frame : grabber_.take_all()) recorder_->offer(std::move(frame));
     if (window_capture_->request(region, now - started_, state.export_caption_text())) ++read_window_;
     else recorder_->note_dropped();
     return;
@@ -152,6 +154,10 @@ void RecordingSession::count_window_frames() {
   if (auto frame = window_capture_->take()) recorder_->offer(std::move(*frame));
   for (const int64_t failures = window_capture_->failures(); capture_failures_ < failures; ++capture_failures_)
     recorder_->note_dropped();
+}
+
+void RecordingSession::before_present() {
+  if (window_capture_ && recorder_) window_capture_->wait_idle();
 }
 
 void RecordingSession::presented() {

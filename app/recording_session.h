@@ -41,6 +41,8 @@ class RecordingSession {
   // a frame now (a replay: when prepare_frame chose this frame; then it moves to the next moment).
   // `framebuffer` holds the drawn frame (0: the window's back buffer). The caption is the state's.
   void capture(unsigned framebuffer, const ui::PixelRect& region, int framebuffer_height, double now, AppState& state);
+  // Just before the frame is shown: a read of the window under way finishes first.
+  void before_present();
   // After the frame is shown (or not, when nothing changed): a frame asked of the window is read now.
   void presented();
   // Whether --record-seconds has passed, a replay has shown its last moment, or the encoder failed.
@@ -67,8 +69,8 @@ class RecordingSession {
   FrameGrabber grabber_;
   GLFWwindow* window_ = nullptr;
   std::unique_ptr<WindowCapture> window_capture_;  // made at the first recording that can use it
-  int64_t capture_failures_ = 0;
-  int64_t read_window_ = 0, read_gl_ = 0;  // the reader's failures already counted as dropped
+  int64_t capture_failures_ = 0;  // the reader's failures already counted as dropped
+  int64_t read_window_ = 0, read_gl_ = 0;
   double started_ = 0;
   // The timeline replay: its moments (a copy, so that training on meanwhile changes nothing), the
   // one shown, and how long it has been shown.

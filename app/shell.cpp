@@ -398,15 +398,16 @@ void Shell::dialogs(AppState& state) {
   path_dialog(save_scene_, "Save scene", "Where to save the scene (its model is saved beside it, as <name>.ckpt):", "Save",
               [&](const std::string& p) {
                 state.save_scene(p, scene_title_, scene_watch_, open_view_names(), [&](const std::string& scene_path) {
-                  std::vector<std::string> flags;
+                  AppState::SceneExtras extras;
                   const std::vector<std::string> open = open_view_names();
                   const auto& reg = view_registry();
                   for (size_t i = 0; i < reg.size(); ++i)
                     if (std::find(open.begin(), open.end(), reg[i].name) != open.end()) {
-                      std::vector<std::string> more = views_[i]->scene_flags(state, scene_path);
-                      flags.insert(flags.end(), more.begin(), more.end());
+                      AppState::SceneExtras more = views_[i]->scene_flags(state, scene_path);
+                      extras.flags.insert(extras.flags.end(), more.flags.begin(), more.flags.end());
+                      extras.writes.insert(extras.writes.end(), more.writes.begin(), more.writes.end());
                     }
-                  return flags;
+                  return extras;
                 });
               },
               [&] {

@@ -195,6 +195,17 @@ TEST(Scenes, TheSceneSetsUpTheRunAndTheCommandLineWins) {
   // Quoted words keep their spaces.
   const std::string quoted = scene_file(dir, "quoted.scene", "latent-explorer scene 1\n--checkpoint \"/tmp/a b.ckpt\"\n");
   EXPECT_EQ(options({"--scene", quoted}).checkpoint, "/tmp/a b.ckpt");
+  // Side by side's B from the command line replaces the scene's, whichever kind each is.
+  const std::string second = scene_file(dir, "second.scene", "latent-explorer scene 1\n--compare-beta 4 --compare-latent 5\n");
+  AppOptions b = options({"--scene", second, "--compare", "/tmp/b.ckpt"});
+  EXPECT_EQ(b.compare, "/tmp/b.ckpt");
+  EXPECT_LT(b.compare_beta, 0);
+  EXPECT_EQ(b.compare_latent, 0);
+  const std::string checkpoint = scene_file(dir, "checkpoint.scene", "latent-explorer scene 1\n--compare b.ckpt\n");
+  b = options({"--scene", checkpoint, "--compare-beta", "2"});
+  EXPECT_TRUE(b.compare.empty());
+  EXPECT_EQ(b.compare_beta, 2);
+  EXPECT_EQ(options({"--scene", checkpoint}).compare, std::filesystem::absolute(dir + "/b.ckpt").string());
 }
 
 TEST(Scenes, AnythingThatIsNotASceneIsRefusedWithItsReason) {
@@ -342,13 +353,19 @@ TEST(Comparison, BothPanesDecodeThePadsZ) {
   // A scene keeps B: the moment's weights are written beside it, and open as the same model at its step.
   const auto absolute = [](const std::string& p) { return std::filesystem::absolute(p).lexically_normal().string(); };
   {
-    const std::vector<std::string> flags = cmp.scene_flags(state, dir + "/class.scene");
+    const AppState::SceneExtras extras = cmp.scene_flags(state, dir + "/class.scene");
+    const std::vector<std::string>& flags = extras.flags;
     ASSERT_EQ(flags, (std::vector<std::string>{"--compare", absolute(dir + "/class-b.ckpt")}));
+    EXPECT_FALSE(std::filesystem::exists(flags[1])) << "written only when the scene is";
+    ASSERT_EQ(extras.writes.size(), 1u);
+    extras.writes[0]();
     const Checkpoint written = read_usable_checkpoint(flags[1]);
     EXPECT_EQ(written.progress.step, state.timeline[0].step);
     EXPECT_EQ(decoded_by(*Vae::from_checkpoint(written)), decoded_by(*state.timeline[0].weights));
     EXPECT_EQ(options(flags).compare, flags[1]);
-    EXPECT_THROW(cmp.scene_flags(state, dir + "/no/such/folder/class.scene"), Error) << "a place it cannot write is said";
+    const AppState::SceneExtras nowhere = cmp.scene_flags(state, dir + "/no/such/folder/class.scene");
+    ASSERT_EQ(nowhere.writes.size(), 1u);
+    EXPECT_THROW(nowhere.writes[0](), Error) << "a place it cannot write is said";
   }
   // Moving the pad moves both, in the same update.
   const std::vector<float> before = cmp.b().decoded.pixels;
@@ -376,7 +393,7 @@ TEST(Comparison, BothPanesDecodeThePadsZ) {
   cmp.update(state);
   ASSERT_TRUE(cmp.b().vae);
   EXPECT_EQ(cmp.b().decoded.pixels, cmp.a().decoded.pixels);
-  EXPECT_EQ(cmp.scene_flags(state, dir + "/class.scene"), (std::vector<std::string>{"--compare", absolute(dir + "/same.ckpt")}));
+  EXPECT_EQ(cmp.scene_flags(state, dir + "/class.scene").flags, (std::vector<std::string>{"--compare", absolute(dir + "/same.ckpt")}));
   // A bad one is a message, and B stays.
   test::write_bytes(dir + "/bad.ckpt", std::vector<uint8_t>(64, 7));
   cmp.open_checkpoint(state, dir + "/bad.ckpt");
@@ -392,7 +409,7 @@ TEST(Comparison, BothPanesDecodeThePadsZ) {
   EXPECT_NE(cmp.b().label.find("beta 4 (warm-up 2 epochs)"), std::string::npos) << cmp.b().label;
   EXPECT_EQ(cmp.b().vae->config().latent_dim, 5);
   // A scene starts the same second run again (the architecture is the run's own, so not said).
-  const std::vector<std::string> second_flags = cmp.scene_flags(state, dir + "/class.scene");
+  const std::vector<std::string> second_flags = cmp.scene_flags(state, dir + "/class.scene").flags;
   EXPECT_EQ(second_flags, (std::vector<std::string>{"--compare-beta", "4", "--compare-warmup", "2", "--compare-latent", "5"}));
   const AppOptions reopened = options(second_flags);
   EXPECT_EQ(reopened.compare_beta, 4);

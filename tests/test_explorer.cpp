@@ -428,11 +428,21 @@ TEST(Explorer, ALessonsChoicesGiveWayToTheFlagsGivenWithIt) {
   auto r = explorer(dir, {"--lesson", "1", "--frames", "5", "--stats", dir + "/lesson.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(read_text(dir + "/lesson.json").find("\"pad_background\": \"manifold\""), std::string::npos);
-  r = explorer(dir, {"--lesson", "1", "--pad-background", "scatter", "--tab", "kl", "--frames", "5", "--stats", dir + "/given.json"});
+  r = explorer(dir, {"--lesson", "1", "--pad-background", "scatter", "--frames", "5", "--stats", dir + "/given.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string given = read_text(dir + "/given.json");
   EXPECT_NE(given.find("\"pad_background\": \"scatter\""), std::string::npos) << given;
-  EXPECT_NE(given.find("\"tab\": \"kl\""), std::string::npos) << given;
+  // Lesson 5 shows the curves tab; a tab given with it wins, from the command line or from a scene.
+  r = explorer(dir, {"--lesson", "5", "--frames", "5", "--stats", dir + "/lesson5.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_text(dir + "/lesson5.json").find("\"tab\": \"curves\""), std::string::npos);
+  {
+    std::ofstream scene(dir + "/kl.scene");
+    scene << "latent-explorer scene 1\n--lesson 5 --tab kl\n";
+  }
+  r = explorer(dir, {"--scene", dir + "/kl.scene", "--frames", "5", "--stats", dir + "/scene.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_text(dir + "/scene.json").find("\"tab\": \"kl\""), std::string::npos) << read_text(dir + "/scene.json");
 }
 
 TEST(Explorer, EveryBadFlagIsOneErrorLine) {

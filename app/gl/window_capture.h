@@ -43,6 +43,9 @@ class WindowCapture {
   bool request(const ui::PixelRect& region, double seconds, std::string caption);
   // After the frame is shown: the request waiting is read now. Main thread.
   void start();
+  // Before the next frame is shown: waits (at most 20 ms) for a read under way, so that it reads
+  // one whole frame, not parts of two. Main thread.
+  void wait_idle();
   // A frame read, if one is done (BGRA, bottom row first, as FrameGrabber hands them out).
   std::optional<CapturedFrame> take();
   // Waits for a read under way, and returns what it read (when the recording stops).
@@ -58,7 +61,7 @@ class WindowCapture {
     std::string caption;
   };
   void run();
-  bool on_screen(const ui::PixelRect& region) const;  // asks the X server (two round trips)
+  bool on_screen(const ui::PixelRect& region) const;  // asks the X server over GLFW's connection
 
   GLFWwindow* window_ = nullptr;
   void* display_ = nullptr;  // the window's own connection (GLFW's), main thread only
@@ -71,6 +74,7 @@ class WindowCapture {
   std::optional<CapturedFrame> result_;
   int64_t failures_ = 0;
   bool off_screen_ = false;  // the reader could not read the last region asked (off the screen)
+  bool lost_ = false;        // the reader's connection to the X server is gone: GL from now on
   std::thread thread_;
 };
 

@@ -16,14 +16,8 @@ namespace {
 
 std::atomic<int> g_x_errors{0};
 void (*g_on_lost_display)() = nullptr;
-std::atomic<void*> g_routed_display{nullptr};
-std::atomic<std::atomic<int>*> g_routed_errors{nullptr};
 
 int report_x_error(Display* display, XErrorEvent* event) {
-  if (display == g_routed_display.load()) {
-    if (std::atomic<int>* errors = g_routed_errors.load()) errors->fetch_add(1);
-    return 0;
-  }
   char text[256] = "";
   XGetErrorText(display, event->error_code, text, sizeof text);
   if (g_x_errors.fetch_add(1) < 5)
@@ -46,16 +40,6 @@ void install_x_error_handlers(void (*on_lost_display)()) {
 }
 
 int x_errors() { return g_x_errors.load(); }
-
-void route_x_errors(void* display, std::atomic<int>* errors) {
-  if (errors) {
-    g_routed_errors = errors;
-    g_routed_display = display;
-  } else {
-    g_routed_display = nullptr;
-    g_routed_errors = nullptr;
-  }
-}
 
 WindowPresenter::WindowPresenter(GLFWwindow* window) {
   Display* display = glfwGetX11Display();

@@ -4,7 +4,6 @@
 // whole frame from one frame to the next, the renderer draws the changed rectangles into it, and
 // just those rectangles are copied to the window. Without the extension the caller keeps the frame
 // in its own framebuffer and presents it whole with a swap.
-#include <atomic>
 #include <vector>
 
 #include "ui/damage.h"
@@ -20,9 +19,6 @@ namespace latent::app {
 // more): the app saves what it can there, and the process then exits.
 void install_x_error_handlers(void (*on_lost_display)());
 int x_errors();
-// The errors of one more connection (a recording's reader: Display*) are counted in `errors`, not
-// printed or counted above; nullptr ends that.
-void route_x_errors(void* display, std::atomic<int>* errors);
 
 class WindowPresenter {
  public:

@@ -34,7 +34,7 @@ class CompareView final : public View {
  public:
   void draw(AppState& state, Gfx& gfx, bool* open) override;
   void hidden() override { comparison_.pause_second_run(); }  // closed: a second run stops taking the CPU
-  std::vector<std::string> scene_flags(const AppState& state, const std::string& scene_path) const override {
+  AppState::SceneExtras scene_flags(const AppState& state, const std::string& scene_path) const override {
     return comparison_.scene_flags(state, scene_path);
   }
 
@@ -252,7 +252,8 @@ void CompareView::draw(AppState& state, Gfx& gfx, bool* open) {
     const std::string architecture = state.options.compare_arch.empty() ? state.snapshot->model.architecture : state.options.compare_arch;
     latent_ = state.options.compare_latent > 0 ? state.options.compare_latent : state.snapshot->model.latent_dim;
     const std::vector<std::string> names = architecture_names();
-    architecture_ = int(std::find(names.begin(), names.end(), architecture) - names.begin());
+    const auto it = std::find(names.begin(), names.end(), architecture);
+    architecture_ = it == names.end() ? 0 : int(it - names.begin());
     second_form_filled_ = true;
     comparison_.start_second_run(state, beta_, architecture, latent_, warmup_);
   }

@@ -25,9 +25,8 @@ class View {
   // started in the background should stop taking the CPU.
   virtual void hidden() {}
   // Flags that bring back what the view holds beyond AppState (Side by side's B) when a scene saved
-  // at `scene_path` opens; it may write files beside the scene. Throws latent::Error naming what it
-  // could not keep.
-  virtual std::vector<std::string> scene_flags(const AppState& state, const std::string& scene_path) const { return {}; }
+  // at `scene_path` opens, and the files they name that are to be written beside the scene.
+  virtual AppState::SceneExtras scene_flags(const AppState& state, const std::string& scene_path) const { return {}; }
 };
 
 // Where a view sits in the default layout: a column of the window (0 left, 1 middle, 2 right) and
