@@ -142,12 +142,7 @@ AppOptions parse_app_flags(int argc, const char* const* argv) {
       if (std::string problem = check_warmup_epochs(epochs); !problem.empty()) throw Error(f + ": " + problem);
       o.compare_warmup = epochs;
     } else if (f == "--compare-arch") {
-      const auto names = architecture_names();
-      if (std::find(names.begin(), names.end(), v) == names.end()) {
-        std::string known;
-        for (const std::string& name : names) known += (known.empty() ? "" : ", ") + name;
-        throw Error(f + ": unknown architecture '" + v + "' (expected one of " + known + ")");
-      }
+      if (std::string problem = check_architecture(v); !problem.empty()) throw Error(f + ": " + problem);
       o.compare_arch = v;
     } else if (f == "--compare-latent") {
       const int64_t latent = parse_int(f, v);
@@ -972,16 +967,6 @@ namespace {
 const char* pad_background_name(PadBackground b) {
   return b == PadBackground::Manifold ? "manifold" : b == PadBackground::Aggregate ? "aggregate" : "scatter";
 }
-std::string number_text(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
-}
-std::string absolute_path(const std::string& path) {
-  std::error_code ec;
-  const std::filesystem::path a = std::filesystem::absolute(path, ec);
-  return ec ? path : a.lexically_normal().string();
-}
 
 }  // namespace
 
@@ -994,7 +979,7 @@ std::vector<std::string> AppState::scene_flags(const std::string& model_path, co
     if (d.height > 0) f.insert(f.end(), {"--size", std::to_string(d.height) + "x" + std::to_string(d.width)});
     if (d.color != DataOptions().color) f.insert(f.end(), {"--color", d.color});
     if (!d.labels.empty()) f.insert(f.end(), {"--labels", absolute_path(d.labels)});
-    if (d.test_split != DataOptions().test_split) f.insert(f.end(), {"--test-split", number_text(d.test_split)});
+    if (d.test_split != DataOptions().test_split) f.insert(f.end(), {"--test-split", scene_number(d.test_split)});
     if (d.skip_bad) f.push_back("--skip-bad");
   }
   if (!model_path.empty()) {
@@ -1014,7 +999,7 @@ std::vector<std::string> AppState::scene_flags(const std::string& model_path, co
   if (options.log_y) f.push_back("--log-y");
   f.insert(f.end(), {"--interpolate", std::to_string(interp_a) + "," + std::to_string(interp_b)});
   // --pad sets dims 0 and 1: the point is kept when the pad shows those.
-  if (pad_dim_x == 0 && pad_dim_y == 1 && z.size() >= 2) f.insert(f.end(), {"--pad", number_text(z[0]) + "," + number_text(z[1])});
+  if (pad_dim_x == 0 && pad_dim_y == 1 && z.size() >= 2) f.insert(f.end(), {"--pad", scene_number(z[0]) + "," + scene_number(z[1])});
   if (!options.ood.empty()) f.insert(f.end(), {"--ood", Dataset::is_name(options.ood) ? options.ood : absolute_path(options.ood)});
   if (presenting) f.push_back("--present");
   return f;
@@ -1036,13 +1021,10 @@ void AppState::save_scene(const std::string& given, const std::string& title, co
   const std::string model_path = save_path_for(snapshot->model, model.string());
   Scene scene{path.string(), title, watch, scene_flags(model_path, open_views)};
   try {
+    const SceneExtras extras = view_flags ? view_flags(path.string()) : SceneExtras{};
+    scene.flags.insert(scene.flags.end(), extras.flags.begin(), extras.flags.end());
     parse_app_flags(scene.flags);  // what the scene will say, checked before anything is written
-    if (view_flags) {
-      const SceneExtras extras = view_flags(path.string());
-      scene.flags.insert(scene.flags.end(), extras.flags.begin(), extras.flags.end());
-      parse_app_flags(scene.flags);
-      for (const auto& write : extras.writes) write();
-    }
+    for (const auto& write : extras.writes) write();
   } catch (const Error& e) {
     return notify("save scene: " + path.string() + ": " + e.what(), true, 0);
   }

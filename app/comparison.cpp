@@ -6,6 +6,7 @@
 
 #include "latent/checkpoint.h"
 #include "latent/error.h"
+#include "scene.h"
 
 namespace latent::app {
 namespace {
@@ -120,25 +121,15 @@ void Comparison::start_second_run(AppState& state, double beta, const std::strin
 }
 
 AppState::SceneExtras Comparison::scene_flags(const AppState& state, const std::string& scene_path) const {
-  const auto number = [](double v) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.6g", v);
-    return std::string(text);
-  };
-  const auto absolute = [](const std::filesystem::path& p) {
-    std::error_code ec;
-    const std::filesystem::path a = std::filesystem::absolute(p, ec);
-    return ec ? p.string() : a.lexically_normal().string();
-  };
   switch (source_) {
     case Source::Checkpoint:
       if (checkpoint_path_.empty() || !b_.vae) return {};
-      return {{"--compare", absolute(checkpoint_path_)}, {}};
+      return {{"--compare", absolute_path(checkpoint_path_)}, {}};
     case Source::SecondRun: {
       if (!second_) return {};
       const auto snapshot = second_->snapshot();
       AppState::SceneExtras extras;
-      extras.flags = {"--compare-beta", number(snapshot->train.beta), "--compare-warmup", number(snapshot->train.warmup_epochs)};
+      extras.flags = {"--compare-beta", scene_number(snapshot->train.beta), "--compare-warmup", scene_number(snapshot->train.warmup_epochs)};
       if (!state.snapshot || snapshot->model.architecture != state.snapshot->model.architecture)
         extras.flags.insert(extras.flags.end(), {"--compare-arch", snapshot->model.architecture});
       if (!state.snapshot || snapshot->model.latent_dim != state.snapshot->model.latent_dim)
@@ -149,7 +140,7 @@ AppState::SceneExtras Comparison::scene_flags(const AppState& state, const std::
       if (!b_.vae) return {};
       std::filesystem::path path(scene_path);
       path.replace_filename(path.stem().string() + "-b.ckpt");
-      const std::string file = absolute(path);
+      const std::string file = absolute_path(path.string());
       const std::shared_ptr<const Vae> vae = b_.vae;
       const int64_t step = b_shown_.second;
       const std::string dataset = state.data.name();

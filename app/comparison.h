@@ -92,8 +92,8 @@ class Comparison {
   Source source_ = Source::Moment;
   Side a_, b_;
   std::string checkpoint_path_;
-  std::string b_data_;
-  int64_t b_curve_step_ = -1;  // the moment B's history (A's, cut there) was copied for  // the dataset B was chosen on: another one (even of the same shape) drops it
+  std::string b_data_;  // the dataset B was chosen on: another one (even of the same shape) drops it
+  int64_t b_curve_step_ = -1;  // the moment B's history (A's, cut there) was copied for
   std::shared_ptr<const Vae> checkpoint_vae_;
   int64_t checkpoint_step_ = 0;
   std::unique_ptr<Trainer> second_;

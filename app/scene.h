@@ -35,6 +35,11 @@ void write_scene(const Scene& scene);
 // no such file, not a regular file, over 64 KiB, no header, a newer format, an unclosed quote.
 Scene read_scene(const std::string& path);
 
+// A scene's words for a number ("%.6g") and for a path (made absolute and normal; write_scene makes
+// it relative when it lies in the scene's folder; as given when it cannot be made absolute).
+std::string scene_number(double value);
+std::string absolute_path(const std::string& path);
+
 // The scenes shipped with the explorer (its demos), each file's path, sorted by name; the folder is
 // the source tree's assets/scenes, or the installed copy.
 std::vector<std::string> demo_scene_paths();

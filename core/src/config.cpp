@@ -59,6 +59,14 @@ ParallelMode parse_parallel(const std::string& text) {
 
 std::vector<std::string> architecture_names() { return {"mlp", "conv"}; }
 
+std::string check_architecture(const std::string& name) {
+  const auto names = architecture_names();
+  if (std::find(names.begin(), names.end(), name) != names.end()) return "";
+  std::string known;
+  for (size_t i = 0; i < names.size(); ++i) known += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return "unknown architecture '" + name.substr(0, 40) + "' (expected " + known + ")";
+}
+
 std::vector<std::string> prior_names() { return {"normal", "mog", "vamp"}; }
 
 int default_prior_components(const std::string& prior) {

@@ -63,9 +63,7 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
       {"--epochs", [&](auto& f, auto& v) { o.train.epochs = parse_int_in(f, v, 0, 100000); }},
       {"--latent", [&](auto& f, auto& v) { o.model.latent_dim = parse_int_in(f, v, 1, kMaxLatentDim); }},
       {"--arch", [&](auto& f, auto& v) {
-         const auto names = architecture_names();
-         if (std::find(names.begin(), names.end(), v) == names.end())
-           throw Error(f + ": unknown architecture '" + v + "' (expected mlp or conv)");
+         if (std::string problem = check_architecture(v); !problem.empty()) throw Error(f + ": " + problem);
          o.model.architecture = v;
        }},
       {"--hidden", [&](auto& f, auto& v) {

@@ -50,6 +50,9 @@ ReconstructionLikelihood parse_likelihood(const std::string& text);
 // These are the names a user picks. A third, "torchscript", is a user's own PyTorch VAE, which
 // comes from its file (--model FILE, latent/torchscript.h) rather than by name.
 std::vector<std::string> architecture_names();
+// "" when `name` is one of architecture_names(), else what is wrong ("unknown architecture 'x'
+// (expected mlp or conv)").
+std::string check_architecture(const std::string& name);
 
 // The priors p(z) (core/src/model/prior.cpp builds them): "normal", "mog", "vamp".
 std::vector<std::string> prior_names();
