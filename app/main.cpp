@@ -695,7 +695,7 @@ int main(int argc, char** argv) {
           << (state.options.pad_background == PadBackground::Manifold    ? "manifold"
               : state.options.pad_background == PadBackground::Aggregate ? "aggregate"
                                                                          : "scatter")
-          << "\",\n  \"views\": [";
+          << "\",\n  \"banners\": " << state.banners.size() << ",\n  \"views\": [";
       bool first_view = true;
       for (const ViewInfo& info : registry)
         if (const ui::WindowRect r = shell.view_rect(info.name); r.width > 0) {

@@ -39,6 +39,29 @@ const char* const kKeys[][2] = {
 
 void copy_to(char* out, size_t size, const std::string& text) { std::snprintf(out, size, "%s", text.c_str()); }
 
+// An open scene's title in the menu bar after the menus, cut to end before `limit` (a window x), its
+// title and what to watch in full on hover: the banner that announced it goes, this stays.
+void scene_title_item(const AppState& state, float limit) {
+  const AppOptions& o = state.options;
+  if (o.scene.empty()) return;
+  const std::string title = o.scene_title.empty() ? std::filesystem::path(o.scene).filename().string() : o.scene_title;
+  const float spacing = ImGui::GetStyle().ItemSpacing.x;
+  ImGui::SameLine(0, spacing * 3);
+  const float room = limit - ImGui::GetCursorPosX();
+  if (room < ImGui::CalcTextSize("scene: ...").x) return;
+  std::string shown = "scene: " + title;
+  if (ImGui::CalcTextSize(shown.c_str()).x > room) {
+    // Whole characters only: cut at a UTF-8 lead byte.
+    while (!shown.empty() && ImGui::CalcTextSize((shown + "...").c_str()).x > room) {
+      while (!shown.empty() && (static_cast<unsigned char>(shown.back()) & 0xC0) == 0x80) shown.pop_back();
+      if (!shown.empty()) shown.pop_back();  // the character's lead byte
+    }
+    shown += "...";
+  }
+  ImGui::TextDisabled("%s", shown.c_str());
+  hover_explanation(("Scene: " + title + (o.scene_watch.empty() ? "" : "\n\nWatch: " + o.scene_watch) + "\n\n" + o.scene).c_str());
+}
+
 // Main thread only: GLFW calls back from glfwPollEvents, and frames deliver from the same thread.
 std::vector<KeyPress> g_key_presses;
 ui::InputTrickle g_input;
@@ -344,19 +367,21 @@ void Shell::menu_bar(AppState& state, Gfx& gfx, GLFWwindow* window) {
     ImGui::EndMenu();
   }
   // The run's state at the right end of the bar, where it is seen from every view; a recording's
-  // before it, in red.
-  if (state.snapshot) {
-    char status[96];
+  // before it, in red; an open scene's title after the menus, for as long as the scene is open.
+  const float spacing = ImGui::GetStyle().ItemSpacing.x;
+  char status[96] = "";
+  if (state.snapshot)
     std::snprintf(status, sizeof status, "%s  step %lld", to_string(state.snapshot->state), (long long)state.snapshot->step);
-    const float spacing = ImGui::GetStyle().ItemSpacing.x;
-    float right = ImGui::GetWindowWidth() - ImGui::CalcTextSize(status).x - spacing * 2;
-    if (!state.recording_status.empty()) {
-      const float rec_width = ImGui::CalcTextSize(state.recording_status.c_str()).x;
-      ImGui::SameLine(right - rec_width - spacing * 3);
-      ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.3f, 1.0f), "%s", state.recording_status.c_str());
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Recording: File > Stop recording ends it and writes the file");
-    }
-    ImGui::SameLine(right);
+  const float status_x = ImGui::GetWindowWidth() - ImGui::CalcTextSize(status).x - spacing * 2;
+  const float recording_x = status_x - ImGui::CalcTextSize(state.recording_status.c_str()).x - spacing * 3;
+  scene_title_item(state, (state.recording_status.empty() ? status_x : recording_x) - spacing * 3);
+  if (!state.recording_status.empty()) {
+    ImGui::SameLine(recording_x);
+    ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.3f, 1.0f), "%s", state.recording_status.c_str());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Recording: File > Stop recording ends it and writes the file");
+  }
+  if (state.snapshot) {
+    ImGui::SameLine(status_x);
     ImGui::TextDisabled("%s", status);
   }
   ImGui::EndMainMenuBar();

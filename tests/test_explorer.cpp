@@ -445,6 +445,53 @@ TEST(Explorer, ALessonsChoicesGiveWayToTheFlagsGivenWithIt) {
   EXPECT_NE(read_text(dir + "/scene.json").find("\"tab\": \"kl\""), std::string::npos) << read_text(dir + "/scene.json");
 }
 
+// A scene's title stays up as a banner for half a minute, over the top of the views. With the mouse
+// over its text the banner fades and lets clicks through to the control beneath; its x still closes
+// it. The coordinates are those of the pad alone at 1280x720 (a fixed font): the banner lies over
+// the "decoded manifold" choice's label and the x at the right of its first line.
+TEST(Explorer, ABannersTextLetsTheMouseThroughAndItsCloseButtonCloses) {
+  const std::string dir = test::temp_dir();
+  {
+    std::ofstream scene(dir + "/banner.scene");
+    scene << "latent-explorer scene 1\ntitle: A banner over the pad's controls\n"
+             "watch: the pad's controls stay in reach under this banner while it is up: the mouse over its text lets "
+             "clicks through, and its x still closes it\n--views pad\n";
+  }
+  const std::string stats = dir + "/stats.json";
+  const std::string shot = "import -window root -crop 1280x100+0+0 " + dir + "/";
+  std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1", "xvfb-run", "-a", "-s",
+                                  "-screen 0 1600x1000x24", "sh", "-c",
+                                  "\"$0\" \"$@\" & pid=$!; win=$(xdotool search --sync --onlyvisible --name 'Latent Explorer' | head -n1); "
+                                  "sleep 3; xdotool windowmove $win 0 0 windowsize $win 1280 720; sleep 2; "
+                                  "xdotool mousemove --window $win 1270 710; sleep 1; " + shot + "away.png; "
+                                  "xdotool mousemove --window $win 285 60; sleep 1; " + shot + "over.png; xdotool click 1; sleep 1; "
+                                  "xdotool mousemove --window $win 1000 44; sleep 1; " + shot + "on_x.png; xdotool click 1; sleep 1; "
+                                  "kill -TERM $pid; wait $pid",
+                                  LATENT_EXPLORER_BIN, "--scene", dir + "/banner.scene", "--stats", stats, "--autosave", dir + "/auto.ckpt"};
+  const auto r = test::run_process(cmd, 180);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string after = read_text(stats);
+  // The click on the faded banner reached the pad's choice beneath it; the x closed the banner.
+  EXPECT_NE(after.find("\"pad_background\": \"manifold\""), std::string::npos) << after;
+  EXPECT_EQ(json_number(after, "banners"), 0) << after;
+  // The banner's green text, counted where it lies: drawn in full with the mouse away and on its
+  // x, faded with the mouse over its text.
+  const auto green = [&](const std::string& name) {
+    const Png png = load_png(dir + "/" + name + ".png");
+    int count = 0;
+    for (int y = 30; y < 75 && y < png.height; ++y)
+      for (int x = 265; x < 1010 && x < png.width; ++x) {
+        const unsigned char* p = &png.rgb[(size_t(y) * size_t(png.width) + size_t(x)) * 3];
+        count += p[1] > 180 && p[0] < 190 && p[2] < 190 && p[1] > p[0] + 40;
+      }
+    return count;
+  };
+  const int away = green("away"), over = green("over"), on_x = green("on_x");
+  EXPECT_GT(away, 300) << "no banner text with the mouse away";
+  EXPECT_LT(over, away / 10) << "the banner did not fade under the mouse: " << over << " of " << away;
+  EXPECT_GT(on_x, away / 2) << "the banner faded with the mouse on its close button";
+}
+
 TEST(Explorer, EveryBadFlagIsOneErrorLine) {
   struct Case {
     std::vector<std::string> args;

@@ -1,5 +1,6 @@
 #include <imgui_internal.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "latent/error.h"
@@ -212,32 +213,57 @@ void export_png(AppState& state, const Gfx& gfx, const char* name, const ImageBa
 }
 
 void banners_overlay(AppState& state) {
-  if (state.banners.empty()) return;
+  // Where the banners and their close buttons were last frame: with the mouse over a banner's text
+  // the stack fades and lets the mouse through, so that the controls beneath stay in reach (a
+  // scene's title stays up for half a minute, often over a view's toolbar); its "x" still closes it.
+  static ImRect last_window, last_buttons;
+  if (state.banners.empty()) {
+    last_window = last_buttons = ImRect();
+    return;
+  }
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  const bool see_through = last_window.Contains(mouse) && !last_buttons.Contains(mouse);
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + vp->WorkSize.x / 2, vp->WorkPos.y + 8), ImGuiCond_Always, ImVec2(0.5f, 0));
-  ImGui::SetNextWindowBgAlpha(0.92f);
-  ImGui::Begin("##banners", nullptr,
-               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
-                   ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav);
+  ImGui::SetNextWindowBgAlpha(see_through ? 0.12f : 0.92f);
+  ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
+                           ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav;
+  if (see_through) flags |= ImGuiWindowFlags_NoMouseInputs;
+  ImGui::PushStyleVar(ImGuiStyleVar_Alpha, see_through ? 0.3f : 1.0f);
+  ImGui::Begin("##banners", nullptr, flags);
   // Above every window, whichever was clicked last (a click raises a window over the others).
   ImGui::BringWindowToDisplayFront(ImGui::GetCurrentWindow());
+  // The close buttons in one column at the right, so that the rest of the stack is text.
+  const float wrap = ImGui::GetFontSize() * 50;
+  float text_width = 0;
+  for (const Banner& b : state.banners) text_width = std::max(text_width, ImGui::CalcTextSize(b.text.c_str(), nullptr, false, wrap).x);
+  const float column = ImGui::GetCursorPosX() + text_width + ImGui::GetStyle().ItemSpacing.x * 2;
+  ImRect buttons;
   for (size_t i = 0; i < state.banners.size(); ++i) {
     const Banner& b = state.banners[i];
     ImGui::PushID(int(i));
     ImGui::PushStyleColor(ImGuiCol_Text, b.error ? ImVec4(1.0f, 0.45f, 0.4f, 1) : ImVec4(0.6f, 0.95f, 0.6f, 1));
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 50);
+    ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
     ImGui::TextUnformatted(b.text.c_str());
     ImGui::PopTextWrapPos();
     ImGui::PopStyleColor();
-    ImGui::SameLine();
-    if (ImGui::SmallButton("x")) {
+    ImGui::SameLine(column);
+    const bool close = ImGui::SmallButton("x");
+    if (i == 0) buttons = ImRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
+    else buttons.Add(ImRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax()));
+    ImGui::PopID();
+    if (close) {
       state.banners.erase(state.banners.begin() + long(i));
-      ImGui::PopID();
       break;
     }
-    ImGui::PopID();
   }
+  // The column's full height between the buttons, padded a little, so that moving between two
+  // of them does not flicker.
+  buttons.Expand(ImGui::GetStyle().ItemSpacing.y);
+  last_buttons = buttons;
+  last_window = ImGui::GetCurrentWindow()->Rect();
   ImGui::End();
+  ImGui::PopStyleVar();
 }
 
 }  // namespace latent::app
