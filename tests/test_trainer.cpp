@@ -19,6 +19,7 @@
 #include "latent/inference.h"
 #include "latent/trainer.h"
 #include "test_support.h"
+#include "io/run_history.h"
 
 namespace latent {
 namespace {
@@ -432,6 +433,142 @@ TEST(Trainer, SavesAndResumesExactly) {
   // A checkpoint for another image size is refused.
   c.model.image_height = 20;
   EXPECT_THROW(Trainer(mnist(), c, t), Error);
+}
+
+// A run resumed from its checkpoint has the curves of the steps before it: the same step and epoch
+// records (as the checkpoint's floats hold them), and the next step is numbered after them.
+TEST(Trainer, AResumedRunKeepsTheStepAndEpochLogsOfItsCheckpoint) {
+  std::string path = test::temp_dir() + "/history.ckpt";
+  TrainConfig t = small_train();  // 20 steps an epoch
+  Trainer first(mnist(), small_model(), t);
+  first.step(45);
+  ASSERT_TRUE(first.wait_until_settled(120));
+  ASSERT_EQ(first.save(path).get(), "");
+  const std::vector<StepRecord> steps = first.steps_since(0);
+  const std::vector<EpochRecord> epochs = first.epochs_since(0);
+  ASSERT_EQ(steps.size(), 45u);
+  ASSERT_EQ(epochs.size(), 2u);
+
+  Trainer resumed(mnist(), read_usable_checkpoint(path), t);
+  const std::vector<StepRecord> back = resumed.steps_since(0);
+  const std::vector<EpochRecord> back_epochs = resumed.epochs_since(0);
+  ASSERT_EQ(back.size(), steps.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(back[i].step, steps[i].step);
+    EXPECT_EQ(back[i].epoch, double(float(steps[i].epoch)));
+    EXPECT_EQ(back[i].recon, double(float(steps[i].recon)));
+    EXPECT_EQ(back[i].kl, double(float(steps[i].kl)));
+    EXPECT_EQ(back[i].loss, double(float(steps[i].loss)));
+    EXPECT_EQ(back[i].learning_rate, double(float(steps[i].learning_rate)));
+  }
+  ASSERT_EQ(back_epochs.size(), epochs.size());
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    EXPECT_EQ(back_epochs[i].epoch, epochs[i].epoch);
+    EXPECT_EQ(back_epochs[i].step, epochs[i].step);
+    EXPECT_EQ(back_epochs[i].test_loss, double(float(epochs[i].test_loss)));
+    EXPECT_EQ(back_epochs[i].test_recon, double(float(epochs[i].test_recon)));
+  }
+  resumed.step(1);
+  ASSERT_TRUE(resumed.wait_until_settled(30));
+  const std::vector<StepRecord> after = resumed.steps_since(0);
+  ASSERT_EQ(after.size(), 46u);
+  EXPECT_EQ(after.back().step, 46);
+  // Saved again, the file holds the whole run.
+  ASSERT_EQ(resumed.save(path).get(), "");
+  EXPECT_EQ(read_history(read_checkpoint(path)).steps.size(), 46u);
+}
+
+StepRecord step_record(int64_t step) {
+  StepRecord s;
+  s.step = step;
+  s.epoch = double(step) / 600;
+  s.recon = 100 + double(step % 7);
+  s.kl = 5;
+  s.loss = s.recon + s.kl;
+  s.learning_rate = 1e-3;
+  return s;
+}
+
+Checkpoint with_history(const std::vector<StepRecord>& steps, const std::vector<EpochRecord>& epochs, int64_t step, int epoch) {
+  Checkpoint c;
+  c.progress.step = step;
+  c.progress.epoch = epoch;
+  append_history(steps, epochs, c.arrays);
+  return c;
+}
+
+// A long run's log is thinned evenly to what a curve can show, always ending on the last step;
+// steps past 2^24 keep their exact numbers; a record a float cannot hold is left out, not the file.
+TEST(RunHistory, ALongLogIsThinnedAndEndsOnItsLastStep) {
+  const int64_t base = (int64_t(1) << 24) + 3;
+  std::vector<StepRecord> steps;
+  for (int64_t i = 0; i < 250001; ++i) steps.push_back(step_record(base + i));
+  Checkpoint c = with_history(steps, {}, steps.back().step, 1);
+  const RunHistory h = read_history(c);
+  ASSERT_LE(h.steps.size(), kHistoryStepsWritten);
+  EXPECT_GE(h.steps.size(), kHistoryStepsWritten * 4 / 5);
+  EXPECT_EQ(h.steps.back().step, steps.back().step);
+  EXPECT_EQ(h.steps.back().recon, steps.back().recon);
+  const int64_t gap = h.steps[1].step - h.steps[0].step;
+  for (size_t i = 1; i < h.steps.size(); ++i) ASSERT_EQ(h.steps[i].step - h.steps[i - 1].step, gap) << i;
+
+  std::vector<StepRecord> odd = {step_record(1), step_record(2), step_record(3)};
+  odd[1].loss = 1e39;  // past float's range
+  EpochRecord e;
+  e.epoch = 1, e.step = 3, e.test_loss = 120;
+  const RunHistory kept = read_history(with_history(odd, {e}, 3, 1));
+  ASSERT_EQ(kept.steps.size(), 2u);
+  EXPECT_EQ(kept.steps[1].step, 3);
+  ASSERT_EQ(kept.epochs.size(), 1u);
+  EXPECT_EQ(kept.epochs[0].test_loss, 120);
+  // A checkpoint without a history (an older file, or weights alone) has an empty one.
+  EXPECT_TRUE(read_history(Checkpoint{}).steps.empty());
+}
+
+// A history that is not one of this checkpoint's run is refused with a message naming the array.
+TEST(RunHistory, AHistoryThatIsNotTheRunsIsRefusedByName) {
+  const std::vector<StepRecord> steps = {step_record(1), step_record(2), step_record(3)};
+  EpochRecord e;
+  e.epoch = 1, e.step = 3;
+  auto refused = [](Checkpoint c, const std::string& expected) {
+    try {
+      read_history(c);
+      ADD_FAILURE() << "accepted; expected: " << expected;
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+    }
+  };
+  refused(with_history(steps, {e}, 2, 1), "'log.steps', row 3: step 3 is past the checkpoint's 2");
+  refused(with_history(steps, {e}, 3, 0), "'log.epochs' has 1 rows, more than the 0 it can have here");
+  Checkpoint c = with_history(steps, {e}, 3, 1);
+  std::swap(c.arrays[0].values[1], c.arrays[0].values[10]);  // steps 1 and 2 swapped
+  refused(c, "'log.steps', row 2: the steps are not in order");
+  c = with_history(steps, {e}, 3, 1);
+  c.arrays[0].values[1] = 1.5f;
+  refused(c, "'log.steps', row 1: the step is not a whole number");
+  c = with_history(steps, {e}, 3, 1);
+  c.arrays[0].shape = {1, 27};
+  refused(c, "'log.steps' is not a table of 9 columns");
+  c = with_history(steps, {e, e}, 3, 2);
+  c.arrays[1].values[10] = 1;  // the second record says epoch 1 again
+  refused(c, "'log.epochs', row 2: the epochs are not in order");
+  // The same through read_usable_checkpoint names the file.
+  Trainer trainer(mnist(), small_model(), small_train());
+  trainer.step(3);
+  ASSERT_TRUE(trainer.wait_until_settled(30));
+  const std::string path = test::temp_dir() + "/bad-history.ckpt";
+  ASSERT_EQ(trainer.save(path).get(), "");
+  Checkpoint saved = read_checkpoint(path);
+  for (auto& a : saved.arrays)
+    if (a.name == "log.steps") a.values[1] = 9;  // step 1 now says 9, past the file's 3
+  write_checkpoint(path, saved);
+  try {
+    read_usable_checkpoint(path);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find(path + ": checkpoint: its training history 'log.steps', row 1"), std::string::npos)
+        << error.what();
+  }
 }
 
 TEST(Trainer, FailedSaveIsReportedAndNothingIsLost) {

@@ -367,8 +367,11 @@ int run(int argc, char** argv) {
   // --epochs 0: no training, only the evaluation and the outputs (e.g. of a checkpoint).
   const bool train_now = !(o.given.count("--epochs") && epochs_asked == 0);
   const auto started = std::chrono::steady_clock::now();
+  // A resumed run's trainer starts with the logs of the steps before it; those rows are in the
+  // metrics file already (MetricsCsv keeps them) and were printed by the run that took them.
+  // Counted before the thread starts, which appends to them.
+  size_t steps_seen = trainer->steps_since(0).size(), epochs_seen = trainer->epochs_since(0).size();
   if (train_now) trainer->start();
-  size_t steps_seen = 0, epochs_seen = 0;
   auto drain = [&] {
     for (const auto& s : trainer->steps_since(steps_seen)) csv.step(s), ++steps_seen;
     for (const auto& e : trainer->epochs_since(epochs_seen)) {

@@ -1,4 +1,5 @@
 // Loss curves: reconstruction, KL, β·KL and −ELBO per step (smoothed) and on the test set per epoch.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -168,8 +169,13 @@ void LossCurvesView::draw(AppState& state, Gfx& gfx, bool* open) {
   std::vector<ui::PlotMarker> markers;
   for (const auto& m : state.markers) {
     double x = m.step;
-    if (x_axis_ == 1 && !state.steps.empty())
-      x = state.steps[size_t(std::clamp<double>(m.step - 1, 0, double(state.steps.size() - 1)))].epoch;
+    if (x_axis_ == 1 && !state.steps.empty()) {
+      // The first record at or after the marker's step: a resumed run's log may start late, or be
+      // thinned, so a record's index is not its step.
+      auto at = std::lower_bound(state.steps.begin(), state.steps.end(), m.step,
+                                 [](const StepRecord& r, double step) { return double(r.step) < step; });
+      x = (at == state.steps.end() ? state.steps.back() : *at).epoch;
+    }
     markers.push_back({x, m.label});
   }
   ui::PlotStyle style;

@@ -2,7 +2,8 @@
 // is (so the CRC check is exercised) and with its last four bytes replaced by the right CRC-32, so
 // that mutations reach the array parser behind it. Any other input is taken as the metadata text and
 // wrapped in a valid container (lengths and CRC right), which is how mutations reach the key=value
-// parser. A checkpoint that loads must save and load back unchanged.
+// parser. A checkpoint that loads must save and load back unchanged, and its training history (if it
+// reads as one) too.
 #include <zlib.h>
 
 #include <cstring>
@@ -11,6 +12,7 @@
 
 #include "fuzz_support.h"
 #include "latent/checkpoint.h"
+#include "io/run_history.h"
 #include "latent/error.h"
 
 namespace {
@@ -21,6 +23,25 @@ std::optional<latent::Checkpoint> try_parse(const uint8_t* data, size_t size) {
   } catch (const latent::Error&) {
     return std::nullopt;
   }
+}
+
+// A checkpoint's training history is refused with an error, or reads back the same once written again.
+void check_history(const latent::Checkpoint& c) {
+  latent::RunHistory history;
+  try {
+    history = latent::read_history(c);
+  } catch (const latent::Error&) {
+    return;
+  }
+  latent::Checkpoint again;
+  again.progress = c.progress;
+  latent::append_history(history.steps, history.epochs, again.arrays);
+  const latent::RunHistory back = latent::read_history(again);
+  LATENT_FUZZ_CHECK(back.steps.size() == history.steps.size() && back.epochs.size() == history.epochs.size());
+  for (size_t i = 0; i < back.steps.size(); ++i)
+    LATENT_FUZZ_CHECK(back.steps[i].step == history.steps[i].step && back.steps[i].loss == history.steps[i].loss);
+  for (size_t i = 0; i < back.epochs.size(); ++i)
+    LATENT_FUZZ_CHECK(back.epochs[i].epoch == history.epochs[i].epoch && back.epochs[i].step == history.epochs[i].step);
 }
 
 void check_round_trip(const latent::Checkpoint& c) {
@@ -48,6 +69,7 @@ void check_round_trip(const latent::Checkpoint& c) {
   LATENT_FUZZ_CHECK(back->progress.epoch == c.progress.epoch);
   LATENT_FUZZ_CHECK(back->progress.epoch_offset == c.progress.epoch_offset);
   LATENT_FUZZ_CHECK(back->arrays.size() == c.arrays.size());
+  check_history(c);
   for (size_t i = 0; i < c.arrays.size(); ++i) {
     LATENT_FUZZ_CHECK(back->arrays[i].name == c.arrays[i].name);
     LATENT_FUZZ_CHECK(back->arrays[i].shape == c.arrays[i].shape);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "io/run_history.h"
 #include "latent/checkpoint.h"
 
 namespace {
@@ -107,6 +108,16 @@ int main(int argc, char** argv) {
   latent::Checkpoint empty = checkpoint(2, {16}, false);
   empty.arrays.clear();
   write(out / "checkpoint" / "no-arrays.ckpt", latent::serialize_checkpoint(empty));
+  // A run's history: three steps and an epoch.
+  latent::Checkpoint run = checkpoint(2, {8, 4}, false);
+  run.progress.step = 3;
+  run.progress.epoch = 1;
+  std::vector<latent::StepRecord> steps(3);
+  for (int i = 0; i < 3; ++i) steps[size_t(i)] = {i + 1, 0.25 * (i + 1), 80.0 - i, 4.5, 1.0, 84.5 - i, 1e-3, 0.0};
+  latent::EpochRecord epoch;
+  epoch.epoch = 1, epoch.step = 3, epoch.train_loss = 83, epoch.test_recon = 79, epoch.test_kl = 4.4, epoch.test_loss = 83.4;
+  latent::append_history(steps, {epoch}, run.arrays);
+  write(out / "checkpoint" / "history.ckpt", latent::serialize_checkpoint(run));
   // The metadata alone: fuzz_checkpoint wraps inputs without the magic in a valid container.
   std::vector<uint8_t> bytes = latent::serialize_checkpoint(checkpoint(3, {5}, true));
   uint64_t meta_len = 0;

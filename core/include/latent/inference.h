@@ -62,7 +62,8 @@ class Vae {
 };
 
 // A checkpoint read as every program reads one before using it: a valid file whose weights fit the
-// model its metadata describes. Throws latent::Error starting with `path`.
+// model its metadata describes, and whose training history (if any) is one of its run. Throws
+// latent::Error starting with `path`.
 Checkpoint read_usable_checkpoint(const std::string& path);
 // Writes `vae`'s weights as a checkpoint (no optimizer state: it opens for inference, or resumes
 // with a fresh Adam), recording `dataset` and `step`. A PyTorch (TorchScript) model cannot be

@@ -83,8 +83,10 @@ class Trainer {
   // Builds the model (on the device train.device resolves to) and starts the thread, Idle.
   // Throws latent::Error on an invalid config or an image size that does not match the data.
   Trainer(Dataset data, ModelConfig model, TrainConfig train);
-  // Resumes from a checkpoint: weights, Adam state and progress. `train` gives the run's
-  // hyperparameters (the caller decides what the checkpoint's are overridden by).
+  // Resumes from a checkpoint: weights, Adam state, progress, and the step and epoch logs of the
+  // steps before it where the file carries them (steps_since(0) starts with those; a checkpoint
+  // keeps at most 100,000 step records, thinned evenly). `train` gives the run's hyperparameters
+  // (the caller decides what the checkpoint's are overridden by).
   Trainer(Dataset data, const Checkpoint& checkpoint, TrainConfig train);
   ~Trainer();  // stops the thread; returns within a second from any state
   Trainer(const Trainer&) = delete;

@@ -20,6 +20,7 @@
 #include "latent/error.h"
 #include "latent/files.h"
 #include "latent/options.h"
+#include "io/run_history.h"
 
 namespace latent {
 namespace {
@@ -320,14 +321,16 @@ Checkpoint read_checkpoint(const std::string& path) {
     std::memcpy(&meta_len, bytes.data() + sizeof kMagic + 4, 8);
     if (meta_len > (1u << 20)) throw Error(path + ": malformed checkpoint (metadata too long)");
     if (meta_len > uint64_t(size) - kHead) throw Error(path + ": checkpoint is truncated or corrupt (its metadata runs past the end)");
-    // The metadata describes the model, and so bounds how large its file can be: weights and two
-    // Adam moments, and per array at most a 256-byte name and four dims.
+    // The metadata describes the model and the progress, and so bounds how large its file can be:
+    // weights and two Adam moments, the training history, and per array at most a 256-byte name and
+    // four dims.
     bytes.resize(kHead + size_t(meta_len));
     if (std::fread(bytes.data() + kHead, 1, size_t(meta_len), f.get()) != size_t(meta_len)) throw Error(path + ": read error");
     Checkpoint described;
     parse_meta(std::string(reinterpret_cast<const char*>(bytes.data() + kHead), size_t(meta_len)), version, described, path);
     const int64_t most = int64_t(kHead + meta_len) + 4 + int64_t(kMaxArrays) * (4 + 256 + 4 + 8 * kMaxRank) +
-                         3 * parameter_count(described.model) * int64_t(sizeof(float)) + 4;
+                         3 * parameter_count(described.model) * int64_t(sizeof(float)) +
+                         history_max_bytes(described.progress.epoch) + 4;
     if (size > most)
       throw Error(path + ": not a valid checkpoint (" + std::to_string(size) + " bytes, more than the " + std::to_string(most) +
                   " its model can take)");

@@ -8,6 +8,7 @@
 #include "model/vae_impl.h"
 #include "objective/objective.h"
 #include "platform/platform.h"
+#include "io/run_history.h"
 
 namespace latent {
 namespace {
@@ -146,6 +147,7 @@ Checkpoint read_usable_checkpoint(const std::string& path) {
   Checkpoint c = read_checkpoint(path);
   try {
     Vae::from_checkpoint(c, "cpu");
+    read_history(c);
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }

@@ -16,6 +16,7 @@
 #include "latent/resources.h"
 #include "data/dataset_impl.h"
 #include "train/kernels.h"
+#include "io/run_history.h"
 #include "latent/checkpoint.h"
 #include "latent/error.h"
 #include "latent/inference.h"
@@ -447,20 +448,21 @@ struct Trainer::Impl {
     ++notices;
   }
 
-  void install(std::unique_ptr<Run> fresh) {
+  // A new run, its logs those of the steps before it (a resumed run's, from its checkpoint).
+  void install(std::unique_ptr<Run> fresh, RunHistory history = {}) {
     run = std::move(fresh);
     ++run_id;
     pending_steps = 0;
-    have_epoch = false;
-    last_step = StepRecord{};
-    last_epoch = EpochRecord{};
+    have_epoch = !history.epochs.empty();
+    last_step = history.steps.empty() ? StepRecord{} : history.steps.back();
+    last_epoch = history.epochs.empty() ? EpochRecord{} : history.epochs.back();
     epoch_loss_sum = epoch_seconds = rate = rate_window_seconds = 0;
     epoch_loss_count = epoch_samples = rate_window_samples = 0;
     pool.clear();
     weights.reset();
     std::lock_guard<std::mutex> lock(log_mutex);
-    step_log.clear();
-    epoch_log.clear();
+    step_log = std::move(history.steps);
+    epoch_log = std::move(history.epochs);
   }
 
   Checkpoint checkpoint() const {
@@ -472,6 +474,8 @@ struct Trainer::Impl {
     append_arrays(run->adam->params, "vae.", c.arrays);
     append_arrays(named_state(*run->adam, run->adam->exp_avg), "adam.m.", c.arrays);
     append_arrays(named_state(*run->adam, run->adam->exp_avg_sq), "adam.v.", c.arrays);
+    std::lock_guard<std::mutex> lock(log_mutex);
+    append_history(step_log, epoch_log, c.arrays);
     return c;
   }
 
@@ -729,7 +733,8 @@ Trainer::Trainer(Dataset data, ModelConfig model, TrainConfig train) : impl_(std
 }
 
 Trainer::Trainer(Dataset data, const Checkpoint& checkpoint, TrainConfig train) : impl_(std::make_unique<Impl>()) {
-  impl_->install(make_run(std::move(data), checkpoint.model, std::move(train), &checkpoint));
+  RunHistory history = read_history(checkpoint);
+  impl_->install(make_run(std::move(data), checkpoint.model, std::move(train), &checkpoint), std::move(history));
   impl_->publish(true);
   impl_->start_thread();
 }
