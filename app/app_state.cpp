@@ -546,6 +546,15 @@ void AppState::update(double t) {
     train_started = now;
     train_steps_at_start = snapshot->step;
   }
+  if (reset_save_.valid() && reset_save_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    const std::string problem = reset_save_.get();
+    if (problem.empty())
+      notify("the run before Reset (step " + std::to_string(reset_save_step_) + ") is kept in " + reset_save_path_ +
+                 ": File > Open checkpoint brings it back",
+             false, 10);
+    else
+      notify("the run before Reset could not be kept: " + problem, true, 0);
+  }
   if (pending_save_.valid() && pending_save_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
     std::string problem = pending_save_.get();
     std::optional<Scene> scene = std::exchange(pending_scene_, std::nullopt);
@@ -591,6 +600,10 @@ void AppState::refresh_inference() {
     interp_b = std::clamp(interp_b, 0, int(data.test_size()) - 1);
   }
   const bool want_interp = refresh_wanted & kRefreshInterpolation;
+  // A view that shows the strip opened after new weights: redrawn in this frame (one strip, a few
+  // ms) rather than queued behind the worker's other jobs with the old strip showing meanwhile.
+  if (want_interp && !interp_was_wanted_ && interp_stale_) interp_dirty = true;
+  interp_was_wanted_ = want_interp;
   if (interp_dirty && want_interp && data.test_size() > 0) {
     apply_interpolation(compute_interpolation(*vae, data, interp_a, interp_b, interp_steps, interp_kind, condition_labels()));
     interp_dirty = interp_stale_ = false;
@@ -924,12 +937,36 @@ void AppState::reset(const ModelConfig& model, const TrainConfig& train) {
   if (!trainer) return;
   if (std::string problem = validate(model); !problem.empty()) return notify("reset refused: " + problem, true, 8);
   if (std::string problem = validate(train); !problem.empty()) return notify("reset refused: " + problem, true, 8);
+  // A run is one key (R) from gone: the one ending is kept first (the trainer saves it before it
+  // resets, in the order asked), and one file only, so that Reset never fills a disk.
+  if (snapshot && snapshot->step > 0 && !reset_save_.valid()) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_home(), ec);  // a failure is the save's message
+    reset_save_path_ = save_path_for(snapshot->model, data_home() + "/before-reset.ckpt");
+    reset_save_step_ = snapshot->step;
+    reset_save_ = trainer->save(reset_save_path_);
+  }
   trainer->reset(model, train);
 }
 
+namespace {
+
+std::string number_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", v);
+  return text;
+}
+
+}  // namespace
+
 void AppState::set_learning_rate(double lr) {
   if (!trainer) return;
-  if (std::string problem = check_learning_rate(lr); !problem.empty()) return notify(problem, true, 6);
+  if (std::string problem = check_learning_rate(lr); !problem.empty()) {
+    // The field shows what the run uses, not the refused value (which typed again would otherwise
+    // be no edit, and so no message).
+    if (snapshot) form.lr = snapshot->train.learning_rate;
+    return notify(problem + "; the run keeps " + number_text(form.lr), true, 6);
+  }
   trainer->set_learning_rate(lr);
   add_marker("lr", lr);
 }
@@ -942,14 +979,20 @@ void AppState::add_marker(const char* name, double value) {
 
 void AppState::set_beta(double beta) {
   if (!trainer) return;
-  if (std::string problem = check_beta(beta); !problem.empty()) return notify(problem, true, 6);
+  if (std::string problem = check_beta(beta); !problem.empty()) {
+    if (snapshot) form.beta = float(snapshot->train.beta);
+    return notify(problem + "; the run keeps " + number_text(form.beta), true, 6);
+  }
   trainer->set_beta(beta);
   add_marker("beta", beta);
 }
 
 void AppState::set_warmup_epochs(double epochs) {
   if (!trainer) return;
-  if (std::string problem = check_warmup_epochs(epochs); !problem.empty()) return notify(problem, true, 6);
+  if (std::string problem = check_warmup_epochs(epochs); !problem.empty()) {
+    if (snapshot) form.warmup = float(snapshot->train.warmup_epochs);
+    return notify(problem + "; the run keeps " + number_text(form.warmup), true, 6);
+  }
   trainer->set_warmup_epochs(epochs);
 }
 

@@ -470,6 +470,7 @@ class AppState {
                                                    Interpolation kind, const std::vector<int32_t>& under);
   void apply_interpolation(InterpolationResult r);
   bool interp_stale_ = false;  // new weights: the strip is redrawn on the worker
+  bool interp_was_wanted_ = true;  // whether a view wanted the strip at the last update
   bool elbo_digit_shown_ = false, elbo_test_shown_ = false;  // the bound's views were open in the last update
   int64_t next_timeline_step_ = 1;
   int timeline_epoch_ = 0;
@@ -478,6 +479,10 @@ class AppState {
   std::future<std::string> pending_save_;
   std::future<std::string> mnist_download_;  // "" when MNIST arrived, else why not
   std::string pending_save_path_;
+  // Reset keeps the run it ends (one with steps) in <data home>/before-reset.ckpt, said when written.
+  std::future<std::string> reset_save_;
+  std::string reset_save_path_;
+  int64_t reset_save_step_ = 0;
   std::optional<Scene> pending_scene_;  // written when the save of its model (pending_save_path_) succeeds
   int run_id_ = -1;
   int notices_seen_ = 0;  // the trainer's refusals already shown as banners

@@ -516,6 +516,23 @@ ImageBatch strip(const AppState& state, int a, int b) {
   return vae.decode(interpolate(ends.mu.row(0), ends.mu.row(1), state.interp_steps, state.interp_kind));
 }
 
+// Closed, the Interpolation view's strip is not kept up to date; opened again after new weights, it
+// shows the strip for them in its first frame, not the old one while the worker catches up.
+TEST(AppState, AnInterpolationOpenedAfterNewWeightsShowsThemInItsFirstFrame) {
+  AppState state(options({"--interpolate", "3,7"}));
+  state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot && state.snapshot->weights_step == 1; }));
+  ASSERT_TRUE(run_until(state, [&] { return state.interp_images.pixels == strip(state, 3, 7).pixels; }, 10));
+  state.refresh_wanted = kRefreshDecoded;  // the Interpolation view closed
+  state.step(), state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot->weights_step == 3; }));
+  run_until(state, [] { return false; }, 0.5);
+  EXPECT_NE(state.interp_images.pixels, strip(state, 3, 7).pixels) << "refreshed while nothing showed it";
+  state.refresh_wanted = ~0u;  // opened again
+  state.update(state.now + 0.05);
+  EXPECT_EQ(state.interp_images.pixels, strip(state, 3, 7).pixels);
+}
+
 TEST(AppState, NewWeightsRedrawTheInterpolationOnTheWorkerAndTheUsersChoiceWins) {
   AppState state(options({"--interpolate", "3,7"}));
   state.step();
@@ -771,13 +788,14 @@ TEST(AppState, EveryBadTypedValueIsABannerAndNothingChanges) {
        "reset refused: corrupt input: unknown corruption 'blur'"},
       {"corrupt probability", [&] { std::snprintf(state.form.corrupt, sizeof state.form.corrupt, "mask:1.5"); state.reset_from_form(); },
        "reset refused: corrupt input: a corruption probability must be in [0, 1]"},
-      {"lr 0", [&] { state.set_learning_rate(0); }, "learning rate must be in (0, 10]"},
-      {"lr negative", [&] { state.set_learning_rate(-0.01); }, "learning rate must be in (0, 10]"},
-      {"lr NaN", [&] { state.set_learning_rate(std::nan("")); }, "learning rate must be in (0, 10]"},
-      {"lr 1e999 (inf)", [&] { state.set_learning_rate(INFINITY); }, "learning rate must be in (0, 10]"},
-      {"beta NaN", [&] { state.set_beta(std::nan("")); }, "beta must be in [0, 10000]"},
-      {"beta negative", [&] { state.set_beta(-1); }, "beta must be in [0, 10000]"},
-      {"warm-up negative", [&] { state.set_warmup_epochs(-2); }, "warm-up epochs must be in [0, 1000000]"},
+      // Live values: typed into the field, applied with Enter (or on the slider's release).
+      {"lr 0", [&] { state.form.lr = 0; state.set_learning_rate(state.form.lr); }, "learning rate must be in (0, 10], not 0; the run keeps 0.003"},
+      {"lr negative", [&] { state.form.lr = -0.01; state.set_learning_rate(state.form.lr); }, "learning rate must be in (0, 10]"},
+      {"lr NaN", [&] { state.form.lr = std::nan(""); state.set_learning_rate(state.form.lr); }, "learning rate must be in (0, 10]"},
+      {"lr 1e999 (inf)", [&] { state.form.lr = INFINITY; state.set_learning_rate(state.form.lr); }, "learning rate must be in (0, 10]"},
+      {"beta NaN", [&] { state.form.beta = std::nanf(""); state.set_beta(state.form.beta); }, "beta must be in [0, 10000]"},
+      {"beta negative", [&] { state.form.beta = -3; state.set_beta(state.form.beta); }, "beta must be in [0, 10000], not -3; the run keeps 1"},
+      {"warm-up negative", [&] { state.form.warmup = -2; state.set_warmup_epochs(state.form.warmup); }, "warm-up epochs must be in [0, 1000000]"},
       {"dataset directory text", [&] { state.switch_dataset("not a path at all"); }, "not a path at all: no such file or directory"},
       {"checkpoint path text", [&] { state.load_checkpoint("???"); }, "???: checkpoint not found"},
   };
@@ -792,6 +810,11 @@ TEST(AppState, EveryBadTypedValueIsABannerAndNothingChanges) {
     state.update(state.now + 0.05);
     EXPECT_EQ(state.snapshot->run_id, run);
     EXPECT_EQ(state.trainer.get(), trainer);
+    // A refused live value does not stay in its field: the field shows what the run uses, so the
+    // same value typed again is an edit, and refused again with its banner.
+    if (c.name.rfind("lr ", 0) == 0 && c.name != "lr 0 on reset") EXPECT_EQ(state.form.lr, good.lr);
+    if (c.name.rfind("beta", 0) == 0) EXPECT_EQ(state.form.beta, good.beta);
+    if (c.name.rfind("warm-up", 0) == 0) EXPECT_EQ(state.form.warmup, good.warmup);
   }
   ASSERT_TRUE(run_until(state, [&] { return state.trainer->wait_until_settled(0); }));
   EXPECT_EQ(validate(state.snapshot->train), "");
@@ -799,6 +822,29 @@ TEST(AppState, EveryBadTypedValueIsABannerAndNothingChanges) {
   EXPECT_DOUBLE_EQ(state.snapshot->train.beta, good.beta);
   EXPECT_TRUE(state.markers.empty()) << "a refused value left a marker on the curves";
   expect_model_works(state, run, trainer);
+}
+
+// Reset (one key, R) keeps the run it ends where File > Open checkpoint finds it, and says so.
+TEST(AppState, ResetKeepsTheRunItEndsAndSaysWhere) {
+  AppState state(options({}));  // MNIST found before the data home moves below
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot != nullptr; }));
+  const std::string home = test::temp_dir() + "/home";
+  setenv("LATENT_DATA_HOME", home.c_str(), 1);
+  state.step(), state.step(), state.step();
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot->step == 3; }));
+  const int run = state.snapshot->run_id;
+  state.reset_from_form();
+  ASSERT_TRUE(run_until(state, [&] {
+    return state.snapshot->run_id != run && banner_with(state, {"the run before Reset (step 3) is kept in " + home}) != nullptr;
+  })) << banners_text(state);
+  unsetenv("LATENT_DATA_HOME");
+  EXPECT_EQ(state.snapshot->step, 0);
+  const Checkpoint kept = read_usable_checkpoint(home + "/before-reset.ckpt");
+  EXPECT_EQ(kept.progress.step, 3);
+  // The run at step 0 has nothing to keep: a second Reset leaves the file as it was.
+  state.reset_from_form();
+  run_until(state, [] { return false; }, 0.5);
+  EXPECT_EQ(read_checkpoint(home + "/before-reset.ckpt").progress.step, 3);
 }
 
 // The Training panel's conv fields apply on Reset: a new run with that architecture and those layers.

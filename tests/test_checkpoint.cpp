@@ -200,6 +200,34 @@ TEST(Checkpoint, RejectsFlippedBitsRandomBytesAndMissingFiles) {
   EXPECT_NE(error_reading(dir).find("not a regular file"), std::string::npos);
 }
 
+// Damage inside the metadata is reported as damage (the CRC), not as a missing or odd key, and a
+// real metadata problem names the file once.
+TEST(Checkpoint, DamagedMetadataIsReportedAsCorruptNotAsAMissingKey) {
+  const std::string dir = temp_dir();
+  const auto bytes = serialize_checkpoint(sample_checkpoint());
+  constexpr size_t kMetadataStart = 8 + 4 + 8;
+  for (size_t at : {kMetadataStart, kMetadataStart + 1, kMetadataStart + 14}) {
+    auto copy = bytes;
+    copy[at] ^= 0x20;
+    write_bytes(dir + "/f.ckpt", copy);
+    const std::string message = error_reading(dir + "/f.ckpt");
+    EXPECT_NE(message.find("truncated or corrupt (CRC mismatch)"), std::string::npos) << "byte " << at << ": " << message;
+  }
+  // A file whose CRC is right but whose metadata lacks a key.
+  uint64_t meta_len = 0;
+  std::memcpy(&meta_len, bytes.data() + 12, 8);
+  std::string meta(reinterpret_cast<const char*>(bytes.data() + kMetadataStart), size_t(meta_len));
+  const size_t key = meta.find("seed=");
+  ASSERT_NE(key, std::string::npos);
+  meta.replace(key, 4, "sown");
+  std::vector<uint8_t> edited(bytes.begin(), bytes.end() - 4);
+  std::copy(meta.begin(), meta.end(), edited.begin() + long(kMetadataStart));
+  const uint32_t crc = uint32_t(crc32(0L, edited.data(), uInt(edited.size())));
+  edited.insert(edited.end(), reinterpret_cast<const uint8_t*>(&crc), reinterpret_cast<const uint8_t*>(&crc) + 4);
+  write_bytes(dir + "/g.ckpt", edited);
+  EXPECT_EQ(error_reading(dir + "/g.ckpt"), dir + "/g.ckpt: bad checkpoint metadata: it lacks 'seed'");
+}
+
 TEST(Checkpoint, RejectsAnotherArchitectureWhenBuildingTheModel) {
   Checkpoint c;
   c.model.latent_dim = 2;

@@ -848,13 +848,15 @@ type -3
 key Return
 sleep 1
 shot banner
+click 60 184
+key ctrl+a
+type 0
 click 640 500
 tap r
 sleep 1
-click 60 384
+click 60 184
 key ctrl+a
-type 0.003
-key Return
+type 5
 click 640 500
 key r
 sleep 1
@@ -922,9 +924,13 @@ shot final
       red += p[0] > 200 && p[1] > 80 && p[1] < 150 && p[2] > 70 && p[2] < 140;
     }
   check(red > 40, "no banner text on top at the top centre");
-  check(r.err.find("learning rate must be in (0, 10]") != std::string::npos, "no message for the bad lr");
-  // R with the bad field still in the form is refused with a message naming it, like the button.
-  check(r.err.find("reset refused: learning rate") != std::string::npos, "R with a bad lr was not refused by name");
+  check(r.err.find("learning rate must be in (0, 10], not -1; the run keeps 0.003") != std::string::npos, "no message for the bad lr");
+  // The refused lr went back to the run's in its field: the same bad value typed again is refused again.
+  check(r.err.find("learning rate must be in (0, 10], not -3; the run keeps 0.003") != std::string::npos,
+        "no message for the second bad lr");
+  // R with a bad field that applies on Reset still in the form is refused with a message naming it,
+  // like the button.
+  check(r.err.find("reset refused: latent dim 0") != std::string::npos, "R with a bad latent dim was not refused by name");
 
   // R made the model the form describes, and it trained: the autosave has 5 latent dims.
   const Checkpoint saved = read_checkpoint(dir + "/auto.ckpt");

@@ -154,6 +154,37 @@ float density_colour_bar_height(float length, const char* caption, bool hole) {
   return ImGui::CalcTextSize(caption).y + 3 * pad + length + (hole ? font + pad : 0);
 }
 
+namespace {
+
+// The bar's tick labels and its backing's width, for a bar `length` pixels long.
+struct BarLayout {
+  std::vector<ui::BarTick> ticks;
+  std::vector<std::string> labels;
+  float width = 0;  // the backing's, padding included
+};
+
+BarLayout bar_layout(double peak, float length, const char* caption) {
+  const float font = ImGui::GetFontSize(), pad = font * 0.3f;
+  const float bar_w = std::max(6.0f, font * 0.55f);
+  BarLayout b;
+  b.ticks = ui::sqrt_bar_ticks(peak, double(font * 1.05f / length));
+  float label_w = 0;
+  for (const ui::BarTick& t : b.ticks) {
+    b.labels.push_back(ui::format_tick(t.value));
+    label_w = std::max(label_w, ImGui::CalcTextSize(b.labels.back().c_str()).x);
+  }
+  b.width = std::max(ImGui::CalcTextSize(caption).x, std::max(label_w, ImGui::CalcTextSize("hole").x) + pad + bar_w) + 2 * pad;
+  return b;
+}
+
+}  // namespace
+
+float density_colour_bar_room(const char* caption) {
+  const float font = ImGui::GetFontSize(), pad = font * 0.3f;
+  const float bar_w = std::max(6.0f, font * 0.55f);
+  return std::max(ImGui::CalcTextSize(caption).x, ImGui::CalcTextSize("0.0000").x + pad + bar_w) + 2 * pad;
+}
+
 void density_colour_bar(ImDrawList* dl, ImVec2 top_right, float length, double peak, const char* caption, bool hole) {
   if (!(peak > 0) || !std::isfinite(peak)) return;
   const float font = ImGui::GetFontSize(), pad = font * 0.3f;
@@ -161,17 +192,14 @@ void density_colour_bar(ImDrawList* dl, ImVec2 top_right, float length, double p
   const float caption_h = ImGui::CalcTextSize(caption).y + pad;
   const float bar_h = length;
   if (bar_h < font * 2) return;  // too small to read: the caption and the tooltip say enough
-  const std::vector<ui::BarTick> ticks = ui::sqrt_bar_ticks(peak, double(font * 1.05f / bar_h));
-  std::vector<std::string> labels;
-  float label_w = 0;
-  for (const ui::BarTick& t : ticks) {
-    labels.push_back(ui::format_tick(t.value));
-    label_w = std::max(label_w, ImGui::CalcTextSize(labels.back().c_str()).x);
-  }
+  const BarLayout layout = bar_layout(peak, length, caption);
+  const std::vector<ui::BarTick>& ticks = layout.ticks;
+  const std::vector<std::string>& labels = layout.labels;
   const float caption_w = ImGui::CalcTextSize(caption).x;
-  const float width = std::max(caption_w, label_w + pad + bar_w);
-  const ImVec2 box_min(top_right.x - width - 2 * pad, top_right.y),
+  const ImVec2 box_min(top_right.x - layout.width, top_right.y),
       box_max(top_right.x, top_right.y + density_colour_bar_height(length, caption, hole));
+  // Its own clip rectangle: the bar may stand beside the heatmap it explains, outside its clip.
+  dl->PushClipRect(box_min, box_max, false);
   dl->AddRectFilled(box_min, box_max, IM_COL32(10, 10, 14, 190), 3.0f);
   const ImU32 text = IM_COL32(230, 230, 230, 235);
   dl->AddText(ImVec2(top_right.x - pad - caption_w, top_right.y + pad), text, caption);
@@ -196,6 +224,7 @@ void density_colour_bar(ImDrawList* dl, ImVec2 top_right, float length, double p
     const char* what = "hole";
     dl->AddText(ImVec2(x0 - pad - ImGui::CalcTextSize(what).x, y), text, what);
   }
+  dl->PopClipRect();
 }
 
 void export_png(AppState& state, const Gfx& gfx, const char* name, const ImageBatch& images, int rows, int cols) {

@@ -75,6 +75,9 @@ void inequality(const char* label, double log_px, bool log_px_known, double reco
   }
 }
 
+// The close-up's colour bar.
+constexpr const char* kCloseUpCaption = "per unit area";
+
 }  // namespace
 
 void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
@@ -104,20 +107,23 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
                 "unit area of z, on a square-root scale so that the tails stay visible.");
   }
 
+  float close_up_bottom = 0;  // where the close-up ends, so that what follows the numbers starts below it
   if (e.have_digit && e.close_up.resolution > 0) {
-    // A close-up of the true posterior around q, to the right of the numbers.
-    const float side = ImGui::GetFontSize() * 8;
-    const ImVec2 at(ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x - side, ImGui::GetCursorScreenPos().y);
+    // A close-up of the true posterior around q, to the right of the numbers, its colour bar beside it.
+    const float side = ImGui::GetFontSize() * 8, room = density_colour_bar_room(kCloseUpCaption);
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    const ImVec2 at(right - room - side, ImGui::GetCursorScreenPos().y);
+    close_up_bottom = at.y + side;
     const PosteriorGrid& c = e.close_up;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(at, ImVec2(at.x + side, at.y + side), IM_COL32(16, 18, 24, 255));
     const double peak = draw_posterior(dl, gfx.close_up, gfx.close_up_generation, e.posterior_generation, c, at,
                                        ImVec2(at.x + side, at.y + side), c.x0, c.x1, c.y0, c.y1);
-    density_colour_bar(dl, ImVec2(at.x + side, at.y), side * 0.5f, peak, "per unit area");
+    density_colour_bar(dl, ImVec2(right, at.y), side * 0.5f, peak, kCloseUpCaption);
     char caption[64];
     std::snprintf(caption, sizeof caption, "p(z|x) vs q, +-%.2f", (c.x1 - c.x0) / 2);
     dl->AddText(ImVec2(at.x + 3, at.y + side - ImGui::GetFontSize() - 2), IM_COL32(220, 220, 220, 220), caption);
-    ImGui::PushTextWrapPos(ImGui::GetWindowContentRegionMax().x - side - 8);
+    ImGui::PushTextWrapPos(ImGui::GetWindowContentRegionMax().x - room - side - 8);
   } else {
     ImGui::PushTextWrapPos(0);
   }
@@ -130,6 +136,7 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
   } else {
     ImGui::TextDisabled("computing the bound for this image...");
   }
+  if (const float short_by = close_up_bottom - ImGui::GetCursorScreenPos().y; short_by > 0) ImGui::Dummy(ImVec2(0, short_by));
   ImGui::Separator();
   if (e.have_test) {
     const auto& b = e.test_bounds;
@@ -145,7 +152,12 @@ void elbo_tab(AppState& state, Gfx& gfx, ElboTabState& tab) {
   xs.clear(), elbo_loss.clear(), iw_loss.clear();
   for (const auto& p : e.history) xs.push_back(double(p.step)), elbo_loss.push_back(p.elbo_loss), iw_loss.push_back(p.iw_loss);
   ui::PlotStyle style;
-  style.size = ImVec2(-1, std::max(80.0f, ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 5.5f));
+  // The rest of the tab below it: the "sample eps" row, as tall as its images once there are some.
+  const float font = ImGui::GetFontSize();
+  const float below = (gfx.reparam.valid() && e.reparam_images.count > 0 ? font * 3.5f : ImGui::GetFrameHeight()) +
+                      ImGui::GetStyle().ItemSpacing.y * 2;
+  // At least tall enough for its axes, labels, legend and a readable curve; the tab scrolls beyond.
+  style.size = ImVec2(-1, std::max(font * 10, ImGui::GetContentRegionAvail().y - below));
   style.x_label = "steps";
   style.y_label = "test-set nats per image";
   ui::plot("bounds", {{"-ELBO", &xs, &elbo_loss, ImColor(kElbo), 2.0f, true}, {"-IW bound", &xs, &iw_loss, ImColor(kIw), 2.0f, true}},
@@ -196,13 +208,14 @@ double draw_posterior(ImDrawList* dl, RgbaTexture& texture, int64_t& texture_gen
   return peak;
 }
 
-void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* dl, float left, float top, float size, float bar_length) {
+void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* dl, float left, float top, float size, float bar_length,
+                            float bar_right) {
   ElboViews& e = state.elbo;
   const float extent = state.pad_extent;
   if (e.show_posterior && state.latent_dim() == 2) {
     const double peak = draw_posterior(dl, gfx.posterior, gfx.posterior_generation, e.posterior_generation, e.posterior,
                                        ImVec2(left, top), ImVec2(left + size, top + size), -extent, extent, -extent, extent);
-    density_colour_bar(dl, ImVec2(left + size, top), bar_length, peak, kPosteriorBarCaption);
+    density_colour_bar(dl, ImVec2(bar_right, top), bar_length, peak, kPosteriorBarCaption);
   }
   const LatentMatrix& z = e.reparam_z;
   const ui::PadMapping map{left, top, size, extent};

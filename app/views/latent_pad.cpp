@@ -1,5 +1,5 @@
 // The latent pad: drag a point over z and see its decoding in the same frame, over the encoded test
-// set (coloured by label) or the decoded manifold; the interpolation path is drawn on top.
+// set (coloured by label) or the decoded manifold; the Interpolation view's path is drawn on top while it is open.
 #include <algorithm>
 #include <cstdio>
 #include <cmath>
@@ -89,10 +89,23 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     }
   }
 
+  const bool manifold = state.options.pad_background == PadBackground::Manifold && gfx.grid.valid() && state.grid_k_shown > 1;
+  const bool aggregate = state.options.pad_background == PadBackground::Aggregate && state.aggregate.resolution > 0;
+  const bool scatter = !manifold && !aggregate && state.scatter.posterior.mu.rows > 0;  // also while the others load
+  const bool posterior_bar = state.elbo.show_posterior && dims == 2 && state.elbo.posterior.resolution > 0;
+
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float legend_h = ImGui::GetFontSize() * 1.6f;
-  const float size = std::max(50.0f, std::min(avail.x, avail.y - legend_h));
+  float size = std::max(50.0f, std::min(avail.x, avail.y - legend_h));
+  // The heatmaps' colour bars stand beside the pad where that costs it at most a fifth of its side
+  // (a panel wider than tall usually has the room); otherwise they hang over its right edge.
+  const float bar_room = std::max(aggregate ? density_colour_bar_room(kAggregateBarCaption) : 0.0f,
+                                  posterior_bar ? density_colour_bar_room(kPosteriorBarCaption) : 0.0f);
+  const float beside = std::min(avail.x - bar_room, avail.y - legend_h);
+  const bool bars_beside = bar_room > 0 && beside >= 50 && beside >= size * 0.8f;
+  if (bars_beside) size = beside;
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  const float bar_right = p0.x + size + (bars_beside ? bar_room : 0.0f);
   ui::PadMapping map{p0.x, p0.y, size, state.pad_extent};
   ImGui::InvisibleButton("pad", ImVec2(size, size));
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -100,17 +113,13 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
   const int dx = state.pad_dim_x, dy = state.pad_dim_y;
   // The manifold (opaque, beyond the pad's edges) and the scatter (its background baked in) cover
   // the whole pad: the plain background is drawn only under the aggregate, or when there is nothing.
-  const bool manifold = state.options.pad_background == PadBackground::Manifold && gfx.grid.valid() && state.grid_k_shown > 1;
-  const bool aggregate = state.options.pad_background == PadBackground::Aggregate && state.aggregate.resolution > 0;
-  const bool scatter = !manifold && !aggregate && state.scatter.posterior.mu.rows > 0;  // also while the others load
-  // The heatmaps' colour bars: the true posterior's at the top right, the aggregate's below it, both
+  // The colour bars' lengths: the true posterior's at the top right, the aggregate's below it, both
   // as long as fits (up to 8 lines of text each).
-  const bool posterior_bar = state.elbo.show_posterior && dims == 2 && state.elbo.posterior.resolution > 0;
-  const float bar_room = aggregate && posterior_bar
+  const float bar_space = aggregate && posterior_bar
                              ? (size - density_colour_bar_height(0, kPosteriorBarCaption) - density_colour_bar_height(0, kAggregateBarCaption, true) -
                                 ImGui::GetFontSize()) / 2
                              : size * 0.3f;
-  const float bar_length = std::min(ImGui::GetFontSize() * 8, bar_room);
+  const float bar_length = std::min(ImGui::GetFontSize() * 8, bar_space);
   if (!manifold && !scatter) dl->AddRectFilled(p0, ImVec2(p0.x + size, p0.y + size), ui::kPadBackground);
   if (manifold) {
     // Grid points sit at ±extent; each tile covers half a cell beyond them.
@@ -141,7 +150,7 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     dl->AddImage(gfx.aggregate.id(), ImVec2(ax0, ay0), ImVec2(ax1, ay1));
     float peak = 0;
     for (float v : g.q) peak = std::max(peak, v);
-    density_colour_bar(dl, ImVec2(p0.x + size, p0.y + size - density_colour_bar_height(bar_length, kAggregateBarCaption, true)),
+    density_colour_bar(dl, ImVec2(bar_right, p0.y + size - density_colour_bar_height(bar_length, kAggregateBarCaption, true)),
                        bar_length, peak, kAggregateBarCaption, true);
   } else if (scatter) {
     const Gfx::ScatterKey key{state.scatter_generation, dx, dy, std::min(2048, int(size)), state.pad_extent};
@@ -159,7 +168,7 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
     }
     dl->AddImage(gfx.scatter.id(), p0, ImVec2(p0.x + size, p0.y + size));
   }
-  draw_posterior_overlay(state, gfx, dl, p0.x, p0.y, size, bar_length);
+  draw_posterior_overlay(state, gfx, dl, p0.x, p0.y, size, bar_length, bar_right);
   // Axes through the origin, ticks at whole numbers.
   const ImU32 axis = IM_COL32(255, 255, 255, 60);
   auto [ox, oy] = map.to_screen(0, 0);
@@ -194,8 +203,9 @@ void LatentPadView::draw(AppState& state, Gfx& gfx, bool* open) {
         dl->AddTriangle(ImVec2(ux, uy - 5), ImVec2(ux - 4.5f, uy + 3.5f), ImVec2(ux + 4.5f, uy + 3.5f), IM_COL32(0, 0, 0, 200));
       }
   }
-  // Interpolation path.
-  if (state.interp_path.rows >= 2 && state.interp_path.cols == dims) {
+  // Interpolation path, while a view that keeps it up to date is open (it is the Interpolation
+  // view's A and B; closed, its path would stay where the weights were when it closed).
+  if ((state.refresh_wanted & kRefreshInterpolation) && state.interp_path.rows >= 2 && state.interp_path.cols == dims) {
     std::vector<ImVec2> path;
     for (int64_t i = 0; i < state.interp_path.rows; ++i) {
       auto [sx, sy] = map.to_screen(state.interp_path.at(i, dx), dims > 1 ? state.interp_path.at(i, dy) : 0.0f);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "latent/config.h"
 #include "latent/error.h"
 #include "latent/torchscript.h"
 #include "ui/dataset_preview.h"
@@ -205,6 +206,10 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
     state.set_warmup_epochs(f.warmup);
   help_marker("beta rises linearly from 0 over this many epochs; a cure for posterior collapse.");
   ImGui::InputInt("batch", &f.batch);
+  help_marker("Images per step; applies on Reset.");
+  // Applied on Reset, so a bad value is said here, where it was typed, not only when Reset refuses it.
+  if (std::string problem = check_batch_size(f.batch); !problem.empty())
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1), "%s", problem.c_str());
   ImGui::InputTextWithHint("corrupt input", "none, gaussian:0.3, mask:0.5, saltpepper:0.2", f.corrupt, sizeof f.corrupt);
   help_marker("A denoising VAE (applies on Reset): the encoder sees each training image corrupted - gaussian:S adds "
               "noise of standard deviation S, mask:P blacks out pixels with probability P, saltpepper:P sets them to "

@@ -72,8 +72,10 @@ struct KlTabState {
 };
 void kl_tab(AppState& state, KlTabState& tab);
 // The ELBO views' overlay on the pad: the true posterior, q's ellipses, reparameterized samples.
-// `bar_length`: the heatmap's colour bar (at the pad's top right).
-void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* list, float left, float top, float size, float bar_length);
+// `bar_length`: the heatmap's colour bar, hung at the pad's top from `bar_right` (the pad's right
+// edge, or beyond it where the bar stands beside the pad).
+void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* list, float left, float top, float size, float bar_length,
+                            float bar_right);
 // A posterior grid as a heatmap (uploaded into `texture` when `generation` changed) with q's 1σ and
 // 2σ ellipses, in the screen rectangle [min, max] showing z ∈ [zx0, zx1] × [zy0, zy1]. Returns the
 // grid's peak density (for its colour bar; 0 when there is no grid).
@@ -108,6 +110,9 @@ void sync_textures(const AppState& state, Gfx& gfx);
 void density_colour_bar(ImDrawList* list, ImVec2 top_right, float length, double peak, const char* caption, bool hole = false);
 // The height of that, backing included.
 float density_colour_bar_height(float length, const char* caption, bool hole = false);
+// The width to leave for one beside its heatmap: the backing's with tick labels of up to 6 characters
+// (one that needs more reaches a little over the heatmap), the same from frame to frame.
+float density_colour_bar_room(const char* caption);
 // The captions of the pad's two heatmaps.
 constexpr const char* kPosteriorBarCaption = "p(z|x)\nper unit area";
 constexpr const char* kAggregateBarCaption = "q(z)\nper unit area";

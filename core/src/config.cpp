@@ -191,6 +191,11 @@ int64_t layer_output_values(const ModelConfig& c) {
   return 2 * n;  // the encoder's layers and the decoder's mirror of them
 }
 
+std::string check_batch_size(int64_t batch) {
+  if (batch < 1 || batch > 65536) return "batch size " + std::to_string(batch) + " is out of range (1..65536)";
+  return "";
+}
+
 std::string check_learning_rate(double lr) {
   if (!std::isfinite(lr) || lr <= 0 || lr > 10) return "learning rate must be in (0, 10], not " + format_number(lr);
   return "";
@@ -338,9 +343,7 @@ std::string validate(const ModelConfig& c) {
 }
 
 std::string validate(const TrainConfig& c) {
-  if (c.batch_size < 1 || c.batch_size > 65536)
-    return "batch size " + std::to_string(c.batch_size) + " is out of range (1..65536)";
-  for (const std::string& problem : {check_learning_rate(c.learning_rate), check_beta(c.beta), check_warmup_epochs(c.warmup_epochs),
+  for (const std::string& problem : {check_batch_size(c.batch_size), check_learning_rate(c.learning_rate), check_beta(c.beta), check_warmup_epochs(c.warmup_epochs),
                                      check_corruption(c.corrupt)})
     if (!problem.empty()) return problem;
   if (c.epochs < 0) return "epochs must be >= 0";

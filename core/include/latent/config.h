@@ -152,6 +152,7 @@ int64_t layer_output_values(const ModelConfig& config);
 // checkpoint reader all call them.
 std::string validate(const ModelConfig& config);
 std::string validate(const TrainConfig& config);
+std::string check_batch_size(int64_t batch);
 std::string check_learning_rate(double lr);
 std::string check_beta(double beta);
 std::string check_warmup_epochs(double epochs);

@@ -149,7 +149,7 @@ void parse_meta(const std::string& text, uint32_t version, Checkpoint& c, const 
   }
   auto field = [&](const char* key) -> const std::string& {
     auto it = kv.find(key);
-    if (it == kv.end()) throw Error(what + ": checkpoint metadata lacks '" + key + "'");
+    if (it == kv.end()) throw Error(std::string("it lacks '") + key + "'");
     return it->second;
   };
   try {
@@ -300,6 +300,32 @@ Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string
   return c;
 }
 
+namespace {
+
+// Whether the open file's last four bytes are the CRC-32 of the bytes before them, read in chunks
+// (bounded memory); the file's position is left where it was.
+bool crc_matches(std::FILE* f, int64_t size) {
+  if (size < 4) return false;
+  const long at = std::ftell(f);
+  if (at < 0 || std::fseek(f, 0, SEEK_SET) != 0) return false;
+  std::vector<uint8_t> chunk(size_t(1) << 20);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  int64_t left = size - 4;
+  bool ok = true;
+  while (ok && left > 0) {
+    const size_t n = size_t(std::min<int64_t>(left, int64_t(chunk.size())));
+    ok = std::fread(chunk.data(), 1, n, f) == n;
+    crc = crc32(crc, chunk.data(), uInt(n));
+    left -= int64_t(n);
+  }
+  uint32_t stored = 0;
+  ok = ok && std::fread(&stored, 1, 4, f) == 4 && uint32_t(crc) == stored;
+  std::fseek(f, at, SEEK_SET);
+  return ok;
+}
+
+}  // namespace
+
 Checkpoint read_checkpoint(const std::string& path) {
   if (!path_exists(path)) throw Error(path + ": checkpoint not found");
   int64_t size = 0;
@@ -327,7 +353,13 @@ Checkpoint read_checkpoint(const std::string& path) {
     bytes.resize(kHead + size_t(meta_len));
     if (std::fread(bytes.data() + kHead, 1, size_t(meta_len), f.get()) != size_t(meta_len)) throw Error(path + ": read error");
     Checkpoint described;
-    parse_meta(std::string(reinterpret_cast<const char*>(bytes.data() + kHead), size_t(meta_len)), version, described, path);
+    try {
+      parse_meta(std::string(reinterpret_cast<const char*>(bytes.data() + kHead), size_t(meta_len)), version, described, path);
+    } catch (const Error&) {
+      // Metadata that does not parse is most often damage, which the CRC (not yet checked) says.
+      if (!crc_matches(f.get(), size)) throw Error(path + ": checkpoint is truncated or corrupt (CRC mismatch)");
+      throw;
+    }
     const int64_t most = int64_t(kHead + meta_len) + 4 + int64_t(kMaxArrays) * (4 + 256 + 4 + 8 * kMaxRank) +
                          3 * parameter_count(described.model) * int64_t(sizeof(float)) +
                          history_max_bytes(described.progress.epoch) + 4;
