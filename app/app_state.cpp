@@ -949,23 +949,13 @@ void AppState::reset(const ModelConfig& model, const TrainConfig& train) {
   trainer->reset(model, train);
 }
 
-namespace {
-
-std::string number_text(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3g", v);
-  return text;
-}
-
-}  // namespace
-
 void AppState::set_learning_rate(double lr) {
   if (!trainer) return;
   if (std::string problem = check_learning_rate(lr); !problem.empty()) {
     // The field shows what the run uses, not the refused value (which typed again would otherwise
     // be no edit, and so no message).
     if (snapshot) form.lr = snapshot->train.learning_rate;
-    return notify(problem + "; the run keeps " + number_text(form.lr), true, 6);
+    return notify(problem + "; the run keeps " + format_number(form.lr), true, 6);
   }
   trainer->set_learning_rate(lr);
   add_marker("lr", lr);
@@ -981,7 +971,7 @@ void AppState::set_beta(double beta) {
   if (!trainer) return;
   if (std::string problem = check_beta(beta); !problem.empty()) {
     if (snapshot) form.beta = float(snapshot->train.beta);
-    return notify(problem + "; the run keeps " + number_text(form.beta), true, 6);
+    return notify(problem + "; the run keeps " + format_number(form.beta), true, 6);
   }
   trainer->set_beta(beta);
   add_marker("beta", beta);
@@ -991,7 +981,7 @@ void AppState::set_warmup_epochs(double epochs) {
   if (!trainer) return;
   if (std::string problem = check_warmup_epochs(epochs); !problem.empty()) {
     if (snapshot) form.warmup = float(snapshot->train.warmup_epochs);
-    return notify(problem + "; the run keeps " + number_text(form.warmup), true, 6);
+    return notify(problem + "; the run keeps " + format_number(form.warmup), true, 6);
   }
   trainer->set_warmup_epochs(epochs);
 }

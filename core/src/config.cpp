@@ -11,15 +11,12 @@
 #include "latent/files.h"
 
 namespace latent {
-namespace {
 
 std::string format_number(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", v);
   return text;
 }
-
-}  // namespace
 
 std::string to_string(ReconstructionLikelihood likelihood) {
   return likelihood == ReconstructionLikelihood::Bernoulli ? "bernoulli" : "gaussian";

@@ -147,6 +147,9 @@ int64_t parameter_count(const ModelConfig& config);
 // in activations (the memory estimate scales it by the batch).
 int64_t layer_output_values(const ModelConfig& config);
 
+// A number as the messages about these values write it ("%g": 0.003, 1, 1e-05).
+std::string format_number(double v);
+
 // Each returns an empty string when the config is usable, else a message naming the bad field.
 // These are the only range checks: the flags, the app's fields, the trainer's commands and the
 // checkpoint reader all call them.
