@@ -160,14 +160,18 @@ double plot(const char* id, const std::vector<PlotSeries>& series, const std::ve
   // that no two overlap; one that fits in no row keeps its line and shows its label on hover.
   {
     std::vector<float> lefts, widths;
+    std::vector<float> lines;
     for (const auto& m : markers) {
-      lefts.push_back(t.to_screen(m.x, t.y.min).first + 3);
+      lines.push_back(t.to_screen(m.x, t.y.min).first);
       widths.push_back(ImGui::CalcTextSize(m.label.c_str()).x);
+      // Right of its line, or left of it where the plot's right edge would cut the label.
+      const bool fits_right = lines.back() + 3 + widths.back() <= t.left + t.width;
+      lefts.push_back(fits_right ? lines.back() + 3 : lines.back() - 3 - widths.back());
     }
     const int max_rows = std::max(1, std::min(3, int(t.height / (font_size * 3))));
     const std::vector<int> rows = label_rows(lefts, widths, font_size * 0.5f, max_rows);
     for (size_t i = 0; i < markers.size(); ++i) {
-      const float x = lefts[i] - 3;
+      const float x = lines[i];
       dl->AddLine(ImVec2(x, t.top), ImVec2(x, t.top + t.height), IM_COL32(255, 220, 80, 150), 1.0f);
       if (rows[i] < 0) continue;
       const float y = t.top + t.height - font_size * 1.15f * float(rows[i] + 1) - 2;

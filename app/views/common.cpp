@@ -252,6 +252,10 @@ void banners_overlay(AppState& state) {
   }
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   const bool see_through = last_window.Contains(mouse) && !last_buttons.Contains(mouse);
+  // Nothing expires under the mouse: a banner being read stays until 2 s after the mouse leaves.
+  if (last_window.Contains(mouse))
+    for (Banner& b : state.banners)
+      if (b.expires > 0) b.expires = std::max(b.expires, state.now + 2.0);
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + vp->WorkSize.x / 2, vp->WorkPos.y + 8), ImGuiCond_Always, ImVec2(0.5f, 0));
   ImGui::SetNextWindowBgAlpha(see_through ? 0.12f : 0.92f);

@@ -39,7 +39,7 @@ void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
   const float width = ImGui::GetContentRegionAvail().x;
   ImGui::TextDisabled("test images (top) and their reconstructions decode(mu(x))");
   help_marker("The reconstruction term E_q[log p(x|z)] rewards these for matching the originals.");
-  ImGui::SameLine();
+  same_line_if_fits(button_width("PNG"));  // below the caption when a wide font leaves no room
   if (ImGui::SmallButton("PNG##recon"))
     export_png(state, gfx, "reconstructions", state.originals_over_reconstructions(), 2, int(state.originals.count));
   if (gfx.gallery.valid() && state.originals.count > 0) {
@@ -64,12 +64,12 @@ void GalleryView::draw(AppState& state, Gfx& gfx, bool* open) {
   } else {
     ImGui::TextDisabled("samples: z ~ p(z) = %s, decoded", prior_name);
   }
-  ImGui::SameLine();
+  same_line_if_fits(button_width("resample (G)"));
   if (ImGui::SmallButton("resample (G)")) {
     ++state.sample_seed;
     state.gallery_dirty = true;
   }
-  ImGui::SameLine();
+  same_line_if_fits(button_width("PNG"));
   const int count = int(state.samples.count);
   if (ImGui::SmallButton("PNG")) export_png(state, gfx, "samples", state.samples, gfx.samples_rows, count / std::max(1, gfx.samples_rows));
   if (state.samples_class_rows > 0 && count % state.samples_class_rows == 0 && gfx.samples_rows != state.samples_class_rows) {

@@ -118,6 +118,9 @@ void TrainingView::draw(AppState& state, Gfx& gfx, bool* open) {
                         (long long)state.data.test_size(), state.data.width(), state.data.height(),
                         state.data.channels() == 3 ? "RGB" : "gray",
                         state.data.labeled() ? (std::to_string(state.data.classes()) + " classes").c_str() : "unlabeled");
+  // --limit trains on a prefix of the training set; say so beside the set's size.
+  if (const int64_t limit = state.snapshot ? state.snapshot->train.limit : 0; !state.data.empty() && limit > 0 && limit < state.data.train_size())
+    ImGui::TextDisabled("training on the first %lld of them (--limit)", (long long)limit);
   if (!state.data.empty()) data_preview(state.data, gfx);
 
   section("Model (applies on Reset)");
