@@ -163,9 +163,15 @@ struct BarLayout {
   float width = 0;  // the backing's, padding included
 };
 
-BarLayout bar_layout(double peak, float length, const char* caption) {
+// The backing's width around `caption` and tick labels up to `label_width` wide ("hole" included).
+float backing_width(const char* caption, float label_width) {
   const float font = ImGui::GetFontSize(), pad = font * 0.3f;
   const float bar_w = std::max(6.0f, font * 0.55f);
+  return std::max(ImGui::CalcTextSize(caption).x, std::max(label_width, ImGui::CalcTextSize("hole").x) + pad + bar_w) + 2 * pad;
+}
+
+BarLayout bar_layout(double peak, float length, const char* caption) {
+  const float font = ImGui::GetFontSize();
   BarLayout b;
   b.ticks = ui::sqrt_bar_ticks(peak, double(font * 1.05f / length));
   float label_w = 0;
@@ -173,17 +179,13 @@ BarLayout bar_layout(double peak, float length, const char* caption) {
     b.labels.push_back(ui::format_tick(t.value));
     label_w = std::max(label_w, ImGui::CalcTextSize(b.labels.back().c_str()).x);
   }
-  b.width = std::max(ImGui::CalcTextSize(caption).x, std::max(label_w, ImGui::CalcTextSize("hole").x) + pad + bar_w) + 2 * pad;
+  b.width = backing_width(caption, label_w);
   return b;
 }
 
 }  // namespace
 
-float density_colour_bar_room(const char* caption) {
-  const float font = ImGui::GetFontSize(), pad = font * 0.3f;
-  const float bar_w = std::max(6.0f, font * 0.55f);
-  return std::max(ImGui::CalcTextSize(caption).x, ImGui::CalcTextSize("0.0000").x + pad + bar_w) + 2 * pad;
-}
+float density_colour_bar_room(const char* caption) { return backing_width(caption, ImGui::CalcTextSize("0.0000").x); }
 
 void density_colour_bar(ImDrawList* dl, ImVec2 top_right, float length, double peak, const char* caption, bool hole) {
   if (!(peak > 0) || !std::isfinite(peak)) return;
