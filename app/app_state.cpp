@@ -236,6 +236,7 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
   all.insert(all.end(), args.begin(), args.end());
   AppOptions o = parse_app_flags(all);
   o.scene = scene_path, o.scene_title = scene.title, o.scene_watch = scene.watch;
+  o.scene_refused = scene.refused;
   return o;
 }
 
@@ -339,7 +340,13 @@ void TrainingForm::describe_data(const std::string& spec, const DataOptions& o) 
 }
 
 AppState::AppState(AppOptions o) : options(std::move(o)) {
-  worker_.on_error = [this](const std::string& message) { notify("inference failed: " + message, true); };
+  set_user_code_time_limit(options.run.model_time_limit);
+  worker_.on_error = [this](const std::string& message, bool user_code_stopped) {
+    if (user_code_stopped && snapshot && runs_user_code(snapshot->model))
+      drop_user_model(message);
+    else
+      notify("inference failed: " + message, true);
+  };
   {
     const auto& m = options.run.model;
     const auto& t = options.run.train;
@@ -465,7 +472,7 @@ void AppState::notify(std::string text, bool error, double seconds) {
       if (!messages.empty() && messages.back().text == text) ++messages.back().repeats;
       return;
     }
-  if (error) std::fprintf(stderr, "%s\n", text.c_str());  // for logs and scripted runs
+  if (error) std::fprintf(stderr, "%s\n", printable(text).c_str());  // for logs and scripted runs
   char clock[16] = "";
   const std::time_t t = std::time(nullptr);
   std::tm local{};
@@ -535,7 +542,10 @@ void AppState::update(double t) {
   if (!snapshot->message.empty() && snapshot->message != message_seen_) {
     message_seen_ = snapshot->message;
     bool bad = snapshot->state == TrainerState::Diverged || snapshot->state == TrainerState::Error;
-    notify(snapshot->message, bad, bad ? 0 : 6);
+    if (snapshot->state == TrainerState::Error && snapshot->user_code_stopped)
+      drop_user_model(snapshot->message);
+    else
+      notify(snapshot->message, bad, bad ? 0 : 6);
   }
   if (snapshot->notices != notices_seen_) {
     notices_seen_ = snapshot->notices;
@@ -604,6 +614,10 @@ void AppState::refresh_inference() {
   // ms) rather than queued behind the worker's other jobs with the old strip showing meanwhile.
   if (want_interp && !interp_was_wanted_ && interp_stale_) interp_dirty = true;
   interp_was_wanted_ = want_interp;
+  if (interp_dirty && want_interp && data.test_size() > 0 && runs_user_code(vae->config())) {
+    interp_dirty = false, interp_stale_ = true;  // a user's model: on the worker, below
+    ++interp_generation;
+  }
   if (interp_dirty && want_interp && data.test_size() > 0) {
     apply_interpolation(compute_interpolation(*vae, data, interp_a, interp_b, interp_steps, interp_kind, condition_labels()));
     interp_dirty = interp_stale_ = false;
@@ -871,6 +885,22 @@ bool AppState::views_settled() const {
 void AppState::decode_now() {
   auto vae = weights();
   if (!vae || z.empty()) return;
+  if (runs_user_code(vae->config())) {
+    // A user's model may take any time: decoded on the worker, the picture before staying meanwhile.
+    const LatentMatrix point{1, int64_t(z.size()), z};
+    const int64_t asked = ++decode_requests_;
+    decoded_dirty = false;
+    worker_.submit("decode", [this, vae, point, asked] {
+      auto image = std::make_shared<ImageBatch>(vae->decode(point, {}));
+      return [this, image, asked] {
+        if (asked != decode_requests_) return;  // the point has moved on since
+        decoded = std::move(*image);
+        every_class = ImageBatch{};
+        ++decoded_generation;
+      };
+    });
+    return;
+  }
   auto begin = std::chrono::steady_clock::now();
   decoded = vae->decode(LatentMatrix{1, int64_t(z.size()), z}, condition_labels());
   decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
@@ -911,16 +941,31 @@ void AppState::sample_reparameterization(int count) {
   if (!vae || data.empty()) return;
   elbo.digit = std::clamp(elbo.digit, 0, int(data.test_size()) - 1);
   const ImageBatch image = data.test_images({elbo.digit});
-  Posterior q = vae->encode(image);
-  std::mt19937_64 rng(elbo.reparam_seed++);
-  std::normal_distribution<float> normal;
-  const int64_t d = q.mu.cols;
-  elbo.reparam_z = LatentMatrix{count, d, std::vector<float>(size_t(count * d))};
-  for (int i = 0; i < count; ++i)
-    for (int64_t j = 0; j < d; ++j)  // z = μ + σ·ε, σ = exp(½ log σ²)
-      elbo.reparam_z.values[size_t(i * d + j)] = q.mu.at(0, j) + std::exp(0.5f * q.logvar.at(0, j)) * normal(rng);
-  elbo.reparam_images = vae->decode(elbo.reparam_z, vae->config().conditional() ? image.labels : std::vector<int32_t>{});
-  ++elbo.reparam_generation;
+  const uint64_t seed = elbo.reparam_seed++;
+  auto sample = [vae, image, seed, count] {
+    Posterior q = vae->encode(image);
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal;
+    const int64_t d = q.mu.cols;
+    auto out = std::make_shared<std::pair<LatentMatrix, ImageBatch>>();
+    out->first = LatentMatrix{count, d, std::vector<float>(size_t(count * d))};
+    for (int i = 0; i < count; ++i)
+      for (int64_t j = 0; j < d; ++j)  // z = μ + σ·ε, σ = exp(½ log σ²)
+        out->first.values[size_t(i * d + j)] = q.mu.at(0, j) + std::exp(0.5f * q.logvar.at(0, j)) * normal(rng);
+    out->second = vae->decode(out->first, vae->config().conditional() ? image.labels : std::vector<int32_t>{});
+    return out;
+  };
+  auto apply = [this](std::pair<LatentMatrix, ImageBatch>& drawn) {
+    elbo.reparam_z = std::move(drawn.first);
+    elbo.reparam_images = std::move(drawn.second);
+    ++elbo.reparam_generation;
+  };
+  if (!runs_user_code(vae->config())) return apply(*sample());
+  // A user's model: drawn on the worker.
+  worker_.submit("reparameterization", [sample, apply] {
+    auto drawn = sample();
+    return [drawn, apply]() mutable { apply(*drawn); };
+  });
 }
 
 void AppState::start_or_resume() {
@@ -1070,27 +1115,49 @@ std::string AppState::fit_to_data(ModelConfig& model) const {
 }
 
 void AppState::load_model_file(const std::string& path, bool watch) {
-  try {
-    if (data.empty()) throw Error("no dataset loaded");
-    ModelConfig model = load_torchscript(path);
-    if (std::string problem = fit_to_data(model);
-        !problem.empty())
-      throw Error(problem);
-    TrainConfig train = snapshot ? snapshot->train : options.run.train;
-    if (!options.run.given.count("--epochs")) train.epochs = 0;
-    const FileStamp stamp = stamp_of(path);
-    make_trainer(data, model, train);
-    form.script_model = model;
-    watch_path_ = watch ? path : "";
-    watch_loaded_ = watch_seen_ = stamp;
-    watch_load_ = {};
-    const int64_t step = torchscript_step(model);
-    notify("loaded " + path + " (latent " + std::to_string(model.latent_dim) + ", " + to_string(model.likelihood) +
-               (step >= 0 ? ", step " + std::to_string(step) : std::string()) + (watch ? "; watching it for changes" : "") + ")",
-           false);
-  } catch (const std::exception& e) {
-    notify("cannot use the model file, the current model is kept: " + std::string(e.what()), true, 0);
+  if (data.empty()) return notify("cannot use the model file " + path + ": no dataset loaded; the current model is kept", true, 0);
+  TrainConfig train = snapshot ? snapshot->train : options.run.train;
+  if (!options.run.given.count("--epochs")) train.epochs = 0;
+  model_loader_.start({path, watch, false, data, train}, now);
+  notify("loading " + path + " (a TorchScript file runs its own code; it is checked first)", false, 4);
+}
+
+void AppState::poll_model_loader() {
+  std::optional<UserModelLoader::Result> loaded = model_loader_.poll(now);
+  if (!loaded) return;
+  UserModelLoader::Request& r = loaded->request;
+  if (r.reload) {
+    if (!loaded->problem.empty())
+      return notify(r.path + " changed but cannot be used; still showing the version before: " + loaded->problem, true, 10);
+    if (trainer) trainer->reload(loaded->model);
+    form.script_model = loaded->model;
+    const int64_t step = torchscript_step(loaded->model);
+    return notify("reloaded " + r.path + (step >= 0 ? " at step " + std::to_string(step) : std::string()), false, 3);
   }
+  if (!loaded->problem.empty()) return notify("cannot use the model file, the current model is kept: " + loaded->problem, true, 0);
+  // The model the app had waits, paused, in case the user's code has to be given up later.
+  if (trainer) trainer->pause();
+  model_before_user_code_ = std::move(trainer);
+  install_trainer(std::move(loaded->trainer), r.data);  // the images it was checked against
+  form.script_model = loaded->model;
+  watch_path_ = r.watch ? r.path : "";
+  watch_loaded_ = watch_seen_ = stamp_of(r.path);
+  const int64_t step = torchscript_step(loaded->model);
+  notify("loaded " + r.path + " (latent " + std::to_string(loaded->model.latent_dim) + ", " + to_string(loaded->model.likelihood) +
+             (step >= 0 ? ", step " + std::to_string(step) : std::string()) + (r.watch ? "; watching it for changes" : "") + ")",
+         false);
+  if (options.train) start_or_resume();
+}
+
+void AppState::drop_user_model(const std::string& why) {
+  notify(why + "; the model from that file is dropped" +
+             (model_before_user_code_ ? " and the one before it is back" : ""),
+         true, 0);
+  watch_path_.clear();
+  if (!model_before_user_code_) return;
+  trainer = std::move(model_before_user_code_);
+  notices_seen_ = 0;
+  run_id_ = -1;
 }
 
 AppState::FileStamp AppState::stamp_of(const std::string& path) {
@@ -1104,24 +1171,9 @@ AppState::FileStamp AppState::stamp_of(const std::string& path) {
 }
 
 void AppState::poll_watched_file() {
-  if (watch_path_.empty() || now < watch_next_check_) return;
+  poll_model_loader();
+  if (watch_path_.empty() || now < watch_next_check_ || model_loader_.busy()) return;
   watch_next_check_ = now + 0.5;
-  if (watch_load_.valid()) {
-    if (watch_load_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
-    try {
-      ModelConfig model = watch_load_.get();
-      if (std::string problem = fit_to_data(model);
-          !problem.empty())
-        throw Error(problem);
-      if (trainer) trainer->reload(model);
-      form.script_model = model;
-      const int64_t step = torchscript_step(model);
-      notify("reloaded " + watch_path_ + (step >= 0 ? " at step " + std::to_string(step) : std::string()), false, 3);
-    } catch (const std::exception& e) {
-      notify(watch_path_ + " changed but cannot be used; still showing the version before: " + std::string(e.what()), true, 10);
-    }
-    return;
-  }
   // A file that is missing for a moment (being replaced) is looked at again on the next check.
   const FileStamp stamp = stamp_of(watch_path_);
   if (stamp.size < 0 || stamp == watch_loaded_) return;
@@ -1132,7 +1184,7 @@ void AppState::poll_watched_file() {
     return;
   }
   watch_loaded_ = stamp;
-  watch_load_ = std::async(std::launch::async, [path = watch_path_] { return load_torchscript(path); });
+  model_loader_.start({watch_path_, true, true, data, TrainConfig{}}, now);
 }
 
 void AppState::export_model() {

@@ -20,6 +20,7 @@
 #include "latent/inference.h"
 #include "latent/options.h"
 #include "latent/trainer.h"
+#include "user_model.h"
 #include "ui/aggregate_density.h"
 #include "ui/colormap.h"
 #include "ui/prior_contours.h"
@@ -100,6 +101,7 @@ struct AppOptions {
   bool sample_eps = false;     // draw the reparameterization's samples as soon as there are weights
   bool present = false;        // --present: start in presentation mode
   std::string scene, scene_title, scene_watch;  // --scene FILE, and what it says it shows
+  std::vector<std::string> scene_refused;  // the scene's flags left out, and why (Scene::refused)
   int lesson = -1;             // --lesson N: the lesson (0-based) shown at start and presented; -1: none given
   int grid = 20;
   ui::Colormap colormap = ui::Colormap::Gray;
@@ -451,12 +453,19 @@ class AppState {
   std::string watch_path_;
   FileStamp watch_loaded_, watch_seen_;
   double watch_next_check_ = 0;
-  std::future<ModelConfig> watch_load_;
+  // --model, File > Open PyTorch model and --watch reloads: off the UI thread (user_model.h).
+  UserModelLoader model_loader_;
+  void poll_model_loader();
+  // The trainer the app had before a user's model replaced it, paused: back when that model's code
+  // has to be given up (a call past its time limit).
+  std::unique_ptr<Trainer> model_before_user_code_;
+  void drop_user_model(const std::string& why);
   void make_trainer(Dataset data, const ModelConfig& model, const TrainConfig& train);
   // Replaces the trainer (at the explorer's priority for training) and the data it trains on.
   void install_trainer(std::unique_ptr<Trainer> fresh, Dataset data);
   void refresh_inference();
   void decode_now();
+  int64_t decode_requests_ = 0;  // a user's model decodes on the worker: the latest request wins
   void add_marker(const char* name, double value);
   void record_timeline();
   void mark_all_views_dirty();

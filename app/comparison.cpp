@@ -1,5 +1,7 @@
 #include "comparison.h"
 
+#include "latent/torchscript.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -201,8 +203,23 @@ void Comparison::decode(AppState& state, Side& side) {
   const ModelConfig& m = side.vae->config();
   std::vector<int32_t> labels;
   if (m.conditional()) labels = {std::clamp(state.condition_class, 0, m.classes - 1)};
+  const LatentMatrix z = z_for(state.z, state.pad_dim_x, state.pad_dim_y, m.latent_dim);
+  if (runs_user_code(m)) {
+    // A user's model decodes on the worker; a later request for this side replaces this one.
+    auto vae = side.vae;
+    Side* target = &side;
+    state.submit(&side == &a_ ? "compare-decode-a" : "compare-decode-b", [vae, z, labels, target] {
+      auto image = std::make_shared<ImageBatch>(vae->decode(z, labels));
+      return [vae, image, target] {
+        if (target->vae != vae) return;  // the side shows another model since
+        target->decoded = std::move(*image);
+        ++target->decoded_generation;
+      };
+    });
+    return;
+  }
   try {
-    side.decoded = side.vae->decode(z_for(state.z, state.pad_dim_x, state.pad_dim_y, m.latent_dim), labels);
+    side.decoded = side.vae->decode(z, labels);
   } catch (const std::exception& e) {
     state.notify(std::string("Side by side: decoding failed: ") + e.what(), true);
   }

@@ -1,5 +1,7 @@
 #include "inference_worker.h"
 
+#include "latent/torchscript.h"
+
 #include <pthread.h>
 
 #include <exception>
@@ -74,8 +76,9 @@ void InferenceWorker::loop() {
       task = job.second();
     } catch (const std::exception& e) {
       std::string message = e.what();
-      task = [this, message] {
-        if (on_error) on_error(message);
+      const bool stopped = dynamic_cast<const UserCodeStopped*>(&e) != nullptr;
+      task = [this, message, stopped] {
+        if (on_error) on_error(message, stopped);
       };
     }
     std::lock_guard<std::mutex> lock(mutex_);

@@ -33,7 +33,8 @@ class InferenceWorker {
   // Main thread: runs the tasks finished jobs returned.
   void run_main_thread_tasks();
   // Called on the main thread with the message of a job that threw; the last good result stays.
-  std::function<void(const std::string&)> on_error;
+  // A job that threw: its message, and whether a user's module's time limit stopped it.
+  std::function<void(const std::string&, bool user_code_stopped)> on_error;
 
  private:
   void loop();

@@ -272,18 +272,20 @@ int main(int argc, char** argv) {
   // offers the download instead (Shell, AppState::download_mnist). LATENT_NO_DOWNLOAD=0 fetches it
   // at start as latent-train does.
   setenv("LATENT_NO_DOWNLOAD", "1", 0);
+  // A user's TorchScript model runs on the trainer and the views' worker, never here (latent/torchscript.h).
+  refuse_user_code_on_this_thread();
   AppOptions options;
   try {
     options = parse_app_options(argc, argv);
   } catch (const Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "error: %s\n", printable(e.what()).c_str());
     return 2;
   }
   std::vector<bool> open_views;
   try {
     open_views = views_to_open(options.views);  // before any window opens: a bad name is one error line
   } catch (const Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "error: %s\n", printable(e.what()).c_str());
     return 2;
   }
   if (!options.record.view.empty()) {
@@ -443,6 +445,8 @@ int main(int argc, char** argv) {
     if (const AppOptions& o = state.options; !o.scene.empty())  // `options` itself went into the state
       state.notify((o.scene_title.empty() ? "scene " + o.scene : o.scene_title) + (o.scene_watch.empty() ? "" : ". Watch: " + o.scene_watch),
                    false, 30);
+    for (const std::string& refused : state.options.scene_refused)
+      state.notify("scene " + state.options.scene + ": left out " + refused, true, 0);
     if (!ui_problem.empty()) state.notify(ui_problem, true, 15);
 
     g_state = &state;
@@ -632,6 +636,8 @@ int main(int argc, char** argv) {
 
     stop_recording();
     recording.release();
+    // A user's module looping on the trainer or the worker stops at once, so that closing never waits on it.
+    interrupt_user_code();
     // The last frame, however the app was closed: it is still whole in the kept framebuffer.
     if (!state.options.screenshot.empty() && frame > 0 && !write_screenshot(state.options.screenshot, renderer))
       std::fprintf(stderr, "error: cannot write screenshot %s\n", state.options.screenshot.c_str());

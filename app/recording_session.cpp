@@ -76,9 +76,7 @@ std::string RecordingSession::start_replay(AppState& state) {
     moments_.push_back({state.snapshot->weights_step, state.snapshot->step > 0 ? state.snapshot->last_step.epoch : 0.0, live});
   if (moments_.empty() || !moments_.front().weights) {
     bool failed = false;
-    stop(failed);
-    std::error_code ec;
-    std::filesystem::remove(settings_.path, ec);  // an empty file would be no use
+    stop(failed);  // with no frame, nothing is written and what was at the path stays
     return "no timeline to replay yet: it keeps the weights as a run trains (train a few steps first)";
   }
   replay_state_ = &state;

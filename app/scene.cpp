@@ -45,6 +45,12 @@ std::string after_key(const std::string& line, size_t key_length) {
 bool takes_path(const std::string& flag) {
   return flag == "--resume" || flag == "--model" || flag == "--checkpoint" || flag == "--labels" || flag == "--compare";
 }
+// Flags that name where the explorer writes (or, --frames, when it quits): a scene may not carry them.
+bool writes_files(const std::string& flag) {
+  static const char* const flags[] = {"--autosave", "--checkpoint", "--screenshot", "--stats", "--frame-log",
+                                      "--layout",   "--record",     "--out",        "--frames"};
+  return std::find(std::begin(flags), std::end(flags), flag) != std::end(flags);
+}
 // A dataset flag's value is a path only when there is such a file or folder (else it is a name).
 bool takes_dataset(const std::string& flag) { return flag == "--data" || flag == "--ood"; }
 
@@ -122,14 +128,47 @@ Scene read_scene(const std::string& path) {
     for (std::string& word : words(line, where)) scene.flags.push_back(std::move(word));
   }
   if (!header) throw Error("scene " + path + ": empty, not a scene");
-  // Paths are the scene folder's: a scene and its checkpoint travel together.
-  for (size_t i = 0; i + 1 < scene.flags.size(); ++i) {
-    const std::string& flag = scene.flags[i];
-    std::string& value = scene.flags[i + 1];
-    if (value.empty() || std::filesystem::path(value).is_absolute()) continue;
-    if (takes_path(flag)) value = (folder / value).string();
-    else if (takes_dataset(flag) && std::filesystem::exists(folder / value, ec)) value = (folder / value).string();
+  // A scene comes from someone else: it holds settings, never where the app writes, and it reads
+  // only the files in its own folder (a scene and its checkpoint travel together).
+  const std::filesystem::path inside = std::filesystem::weakly_canonical(folder, ec);
+  std::vector<std::string> kept;
+  for (size_t i = 0; i < scene.flags.size(); ++i) {
+    std::string flag = scene.flags[i];
+    const size_t equals = flag.find('=');
+    const bool joined = equals != std::string::npos;
+    std::string value = joined ? flag.substr(equals + 1) : std::string();
+    if (joined) flag.resize(equals);
+    const bool has_value = joined || (i + 1 < scene.flags.size() && scene.flags[i + 1].rfind("--", 0) != 0);
+    if (!joined && has_value) value = scene.flags[i + 1];
+    const size_t words_taken = (!joined && has_value) ? 2 : 1;
+    if (writes_files(flag)) {
+      scene.refused.push_back(flag + " (a scene does not choose where the explorer writes; give it on your own command line)");
+      i += words_taken - 1;
+      continue;
+    }
+    const bool path = takes_path(flag) || (takes_dataset(flag) && !value.empty() &&
+                                           (std::filesystem::path(value).is_absolute() || std::filesystem::exists(folder / value, ec)));
+    if (path && has_value) {
+      const std::filesystem::path resolved = std::filesystem::path(value).is_absolute() ? std::filesystem::path(value) : folder / value;
+      const std::filesystem::path real = std::filesystem::weakly_canonical(resolved, ec);
+      const std::filesystem::path relative = real.lexically_relative(inside);
+      if (ec || relative.empty() || *relative.begin() == "..") {
+        scene.refused.push_back(flag + " " + value + " (outside the scene's folder " + inside.string() +
+                                "; a scene opens only the files beside it)");
+        i += words_taken - 1;
+        continue;
+      }
+      value = resolved.string();
+    }
+    if (joined) {
+      kept.push_back(flag + "=" + value);
+    } else {
+      kept.push_back(flag);
+      if (has_value) kept.push_back(path ? value : scene.flags[i + 1]);
+    }
+    i += words_taken - 1;
   }
+  scene.flags = std::move(kept);
   return scene;
 }
 

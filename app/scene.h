@@ -10,8 +10,9 @@
 //   --views traversal,gallery,curves --lesson 10 --train
 //
 // `latent-explorer --scene FILE` starts with the scene's flags, then the command line's (which win).
-// A path in the scene (--resume, --model, --checkpoint, --labels, or a --data or --ood folder) is
-// relative to the scene's own folder.
+// A path in the scene (--resume, --model, --labels, --compare, or a --data or --ood folder) is
+// relative to the scene's own folder and must lie inside it. A scene is a file from someone else:
+// it carries settings and the files beside it, never where the explorer writes (see Scene::refused).
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct Scene {
   std::string path;
   std::string title, watch;
   std::vector<std::string> flags;  // as on a command line, paths made absolute
+  // What read_scene left out, each with why: flags that choose where the explorer writes (--autosave,
+  // --checkpoint, --screenshot, --stats, --frame-log, --layout, --record, --out) or when it quits
+  // (--frames), and files outside the scene's folder (absolute, "..", or a symlink out of it).
+  std::vector<std::string> refused;
 };
 
 // Writes `scene` to scene.path in the form read_scene reads: the header, title and watch lines,

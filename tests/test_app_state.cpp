@@ -103,7 +103,7 @@ TEST(InferenceWorker, RunsJobsInOrderReplacesByKeyAndHandsResultsToTheMainThread
   worker.submit("fails", [&]() -> InferenceWorker::MainThreadTask { throw std::runtime_error("no memory"); });
   EXPECT_TRUE(worker.busy("scatter") && worker.busy("interp") && !worker.busy("elbo"));
   std::string error;
-  worker.on_error = [&](const std::string& message) { error = message; };
+  worker.on_error = [&](const std::string& message, bool) { error = message; };
   {
     std::lock_guard<std::mutex> lock(m);
     release = true;
@@ -193,8 +193,9 @@ TEST(Scenes, TheSceneSetsUpTheRunAndTheCommandLineWins) {
   EXPECT_EQ(std::filesystem::path(o.run.resume), std::filesystem::absolute(dir + "/run/model.ckpt"));
   EXPECT_EQ(options({"--scene=" + path}).run.model.latent_dim, 2);
   // Quoted words keep their spaces.
-  const std::string quoted = scene_file(dir, "quoted.scene", "latent-explorer scene 1\n--checkpoint \"/tmp/a b.ckpt\"\n");
-  EXPECT_EQ(options({"--scene", quoted}).checkpoint, "/tmp/a b.ckpt");
+  std::filesystem::create_directories(dir + "/my digits");
+  const std::string quoted = scene_file(dir, "quoted.scene", "latent-explorer scene 1\n--data \"my digits\"\n");
+  EXPECT_EQ(std::filesystem::path(options({"--scene", quoted}).run.data), std::filesystem::absolute(dir + "/my digits"));
   // Side by side's B from the command line replaces the scene's, whichever kind each is.
   const std::string second = scene_file(dir, "second.scene", "latent-explorer scene 1\n--compare-beta 4 --compare-latent 5\n");
   AppOptions b = options({"--scene", second, "--compare", "/tmp/b.ckpt"});
@@ -239,7 +240,8 @@ TEST(Scenes, AWrittenSceneReadsBackTheSame) {
   scene.path = dir + "/class/lesson.scene";
   scene.title = "Two\nlines";
   scene.watch = "the pad, # not a comment";
-  scene.flags = {"--data", dir + "/class/data", "--resume", dir + "/class/lesson.ckpt", "--checkpoint", "/elsewhere/a b.ckpt",
+  std::filesystem::create_directories(dir + "/class/my data");
+  scene.flags = {"--data", dir + "/class/data", "--resume", dir + "/class/lesson.ckpt", "--labels", dir + "/class/my data",
                  "--beta", "4", "--train", "--views", "pad,curves", "--ood", "mnist", "--pad", "0.5,-1"};
   write_scene(scene);
   std::ifstream in(scene.path);
@@ -247,12 +249,13 @@ TEST(Scenes, AWrittenSceneReadsBackTheSame) {
   // Paths inside the scene's folder are its own, so the folder can move; others stay as they are.
   EXPECT_NE(text.find("--data data\n"), std::string::npos) << text;
   EXPECT_NE(text.find("--resume lesson.ckpt\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("--checkpoint \"/elsewhere/a b.ckpt\"\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("--labels \"my data\"\n"), std::string::npos) << text;
   EXPECT_NE(text.find("title: Two lines\n"), std::string::npos) << text;
   const Scene back = read_scene(scene.path);
   EXPECT_EQ(back.title, "Two lines");
   EXPECT_EQ(back.watch, scene.watch);
   EXPECT_EQ(back.flags, scene.flags);
+  EXPECT_TRUE(back.refused.empty());
   // Moved with its folder, it finds its own files in the new place.
   std::filesystem::rename(dir + "/class", dir + "/moved");
   const AppOptions o = options({"--scene", dir + "/moved/lesson.scene"});
@@ -269,6 +272,54 @@ TEST(Scenes, AWrittenSceneReadsBackTheSame) {
   scene.path = dir + "/moved/data";  // a folder
   scene.flags = {"--train"};
   EXPECT_THROW(write_scene(scene), Error);
+}
+
+TEST(Scenes, AHostileSceneIsDefusedAndItsSafeFlagsStillApply) {
+  // A scene is mailed around: it may set up what is shown, never where the explorer writes, and it
+  // reads only the files in its own folder.
+  const std::string dir = test::temp_dir();
+  std::filesystem::create_directories(dir + "/shared/data");
+  std::filesystem::create_directories(dir + "/private/photos");
+  std::filesystem::create_symlink(dir + "/private/photos", dir + "/shared/link");
+  const std::string path = scene_file(dir + "/shared", "demo.scene",
+                                       "latent-explorer scene 1\n"
+                                       "--autosave " + dir + "/victim.rc --screenshot shot.png --stats=s.json --frame-log f.csv\n"
+                                       "--layout l.ini --record r.gif --checkpoint c.ckpt --out o --frames 1\n"
+                                       "--model ../../x.pt --resume " + dir + "/private/a.ckpt --ood link --labels ../private/l.npy\n"
+                                       "--beta 3 --latent 5 --data data --train\n");
+  const AppOptions defaults = options({});
+  AppOptions o = options({"--scene", path});
+  // Each output flag and escaping path is left out, named with why.
+  std::string refused;
+  for (const std::string& r : o.scene_refused) refused += r + "\n";
+  for (const char* flag : {"--autosave", "--screenshot", "--stats", "--frame-log", "--layout", "--record", "--checkpoint", "--out",
+                           "--frames", "--model ../../x.pt", "--resume", "--ood link", "--labels"})
+    EXPECT_NE(refused.find(flag), std::string::npos) << flag << " not refused:\n" << refused;
+  EXPECT_EQ(o.scene_refused.size(), 13u) << refused;
+  EXPECT_NE(refused.find("outside the scene's folder"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("does not choose where the explorer writes"), std::string::npos) << refused;
+  EXPECT_EQ(o.autosave, defaults.autosave);
+  EXPECT_EQ(o.checkpoint, defaults.checkpoint);
+  EXPECT_EQ(o.layout, defaults.layout);
+  EXPECT_TRUE(o.screenshot.empty());
+  EXPECT_TRUE(o.stats.empty());
+  EXPECT_TRUE(o.frame_log.empty());
+  EXPECT_TRUE(o.record.path.empty());
+  EXPECT_EQ(o.frames, defaults.frames);
+  EXPECT_TRUE(o.run.model_file.empty());
+  EXPECT_TRUE(o.run.resume.empty());
+  EXPECT_TRUE(o.ood.empty());
+  EXPECT_TRUE(o.run.data_options.labels.empty());
+  // The settings still apply, and a file inside the folder is the scene's.
+  EXPECT_DOUBLE_EQ(o.run.train.beta, 3);
+  EXPECT_EQ(o.run.model.latent_dim, 5);
+  EXPECT_TRUE(o.train);
+  EXPECT_EQ(std::filesystem::path(o.run.data), std::filesystem::path(dir + "/shared/data"));
+  // The user's own command line still says where to write.
+  o = options({"--scene", path, "--autosave", dir + "/mine.ckpt", "--screenshot", dir + "/mine.png"});
+  EXPECT_EQ(o.autosave, dir + "/mine.ckpt");
+  EXPECT_EQ(o.screenshot, dir + "/mine.png");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/victim.rc"));
 }
 
 TEST(AppState, ASavedSceneOpensTheSameSetupAgain) {

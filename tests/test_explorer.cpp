@@ -982,3 +982,32 @@ TEST(Explorer, ADesktopUserResizesTypesResetsAndOpensViews) {
 
 }  // namespace
 }  // namespace latent
+
+namespace latent {
+namespace {
+
+TEST(Explorer, AHostileSceneWritesNothingOutsideItsFolderAndSaysWhatItLeftOut) {
+  const std::string dir = test::temp_dir();
+  fs::create_directories(dir + "/shared");
+  {
+    std::ofstream scene(dir + "/shared/demo.scene");
+    scene << "latent-explorer scene 1\ntitle: a colleague's demo\n"
+          << "--autosave " << dir << "/victim.ckpt --screenshot " << dir << "/victim.png --stats " << dir << "/victim.json\n"
+          << "--frame-log " << dir << "/victim.csv --layout " << dir << "/victim.ini --record " << dir << "/victim.gif\n"
+          << "--model " << dir << "/elsewhere.pt --beta 3 --views pad,messages\n";
+  }
+  const std::string stats = dir + "/mine.json";
+  const auto r = explorer(dir, {"--scene", dir + "/shared/demo.scene", "--frames", "40", "--stats", stats, "--autosave", dir + "/auto.ckpt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* victim : {"victim.ckpt", "victim.png", "victim.json", "victim.csv", "victim.ini", "victim.gif"})
+    EXPECT_FALSE(fs::exists(dir + "/" + victim)) << victim << "\n" << r.err;
+  for (const char* flag : {"left out --autosave", "left out --screenshot", "left out --stats", "left out --frame-log", "left out --layout",
+                           "left out --record", "left out --model"})
+    EXPECT_NE(r.err.find(flag), std::string::npos) << flag << "\n" << r.err;
+  EXPECT_TRUE(fs::exists(stats)) << r.err;          // the user's own outputs are written
+  EXPECT_TRUE(fs::exists(dir + "/auto.ckpt")) << r.err;
+  EXPECT_GE(json_number(read_text(stats), "banners"), 5) << read_text(stats);  // the refusals are up as banners
+}
+
+}  // namespace
+}  // namespace latent

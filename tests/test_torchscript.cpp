@@ -4,6 +4,8 @@
 // our architectures have. Our bound is compared with the same bound computed in Python.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -343,6 +345,128 @@ TEST(TorchScript, LatentTrainRefusesWhatDoesNotFitTheFile) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
   }
+}
+
+}  // namespace
+}  // namespace latent
+
+// ---- A module from someone else: what it may not do, and the time limit on its code ----
+
+namespace latent {
+namespace {
+
+// Restores the time limit a test changed.
+struct TimeLimit {
+  explicit TimeLimit(double seconds) : before(user_code_time_limit()) { set_user_code_time_limit(seconds); }
+  ~TimeLimit() { set_user_code_time_limit(before); }
+  double before;
+};
+
+std::string load_error(const std::string& path) {
+  try {
+    load_torchscript(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(UntrustedTorchScript, ModulesThatReachPastTheirTensorsAreRefusedBeforeAnyOfTheirCodeRuns) {
+  REQUIRE_MODELS();
+  const std::string written = models + "/written_by_model.bin";
+  fs::remove(written);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"from_file", "uses aten::from_file, which reads or writes a file"},
+      {"save", "uses aten::save, which writes a file"},
+      {"setstate", "defines __setstate__"},
+      {"fork", "starts work on another thread"},
+      {"bomb", "inflate to 128 MiB"},
+  };
+  for (const auto& [name, expected] : cases) {
+    const std::string path = models + "/hostile_" + name + ".pt";
+    const std::string what = load_error(path);
+    EXPECT_NE(what.find(path), std::string::npos) << name << ": " << what;
+    EXPECT_NE(what.find(expected), std::string::npos) << name << ": " << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_FALSE(fs::exists(written)) << name << " wrote " << written;
+  }
+  // The same file's module, loaded in Python and called, does write it (the check above is real).
+  auto r = test::run_process({"/usr/bin/python3", "-c",
+                              "import torch, sys; m = torch.jit.load(sys.argv[1]); m.encode(torch.rand(3, 1, 28, 28))",
+                              models + "/hostile_from_file.pt"},
+                             120);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(written));
+  fs::remove(written);
+}
+
+TEST(UntrustedTorchScript, ALoopingModuleIsStoppedAtTheTimeLimitWithTheMethodNamed) {
+  REQUIRE_MODELS();
+  TimeLimit limit(1);
+  const auto begin = std::chrono::steady_clock::now();
+  const std::string what = load_error(models + "/hostile_loop_on_probe.pt");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  EXPECT_NE(what.find("encode ran past the time limit of 1 s"), std::string::npos) << what;
+  EXPECT_LT(seconds, 5);
+  // One that passes the probe and loops on a larger batch: the call throws UserCodeStopped.
+  const ModelConfig c = load_torchscript(models + "/hostile_loop_later.pt");
+  ModelPtr model = make_model(c);
+  torch::NoGradGuard no_grad;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(model->encode(torch::rand({8, 784})), UserCodeStopped);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5);
+  EXPECT_NO_THROW(model->encode(torch::rand({3, 784})));  // the same module, within its limit, still works
+}
+
+TEST(UntrustedTorchScript, AModulesOwnErrorIsInTheMessage) {
+  REQUIRE_MODELS();
+  const std::string what = load_error(models + "/hostile_raise_on_probe.pt");
+  EXPECT_NE(what.find("ValueError: the model's own words: batch too large for this encoder"), std::string::npos) << what;
+  EXPECT_NE(what.find("encode failed"), std::string::npos) << what;
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+}
+
+TEST(UntrustedTorchScript, LatentTrainGivesUpOnALoopingModuleWithExit2AndStopsOnSigterm) {
+  REQUIRE_MODELS();
+  const std::string dir = test::temp_dir();
+  auto looping = train({"--model", models + "/hostile_loop_later.pt", "--data", test::mnist_dir(), "--limit", "256",
+                        "--epochs", "1", "--model-time-limit", "2", "--out", dir + "/a"});
+  EXPECT_EQ(looping.exit_code, 2) << looping.err;
+  EXPECT_NE(looping.err.find("encode ran past the time limit of 2 s"), std::string::npos) << looping.err;
+  EXPECT_LT(looping.seconds, 2 + 5 + 10);  // the limit, the grace, and start-up
+  // Interrupted while the module loops (no limit to save it): exit 130, promptly.
+  auto args = std::vector<std::string>{LATENT_TRAIN_BIN, "--model", models + "/hostile_loop_later.pt", "--data", test::mnist_dir(),
+                                       "--limit", "256", "--epochs", "1", "--model-time-limit", "0", "--out", dir + "/b"};
+  auto interrupted = test::run_process(args, 120, 8);
+  EXPECT_EQ(interrupted.exit_code, 130) << interrupted.err;
+  EXPECT_LT(interrupted.seconds, 8 + 5);
+}
+
+TEST(UntrustedTorchScript, AModulesPrintCannotForgeLatentTrainsOutput) {
+  REQUIRE_MODELS();
+  const std::string dir = test::temp_dir();
+  auto r = train({"--model", models + "/hostile_print.pt", "--data", test::mnist_dir(), "--limit", "256", "--epochs", "0",
+                  "--eval-limit", "100", "--out", dir + "/out"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("epoch=999"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("[model print] epoch=999"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << "an escape reached the terminal";
+  EXPECT_NE(r.err.find("\\x1b[2J"), std::string::npos) << r.err;
+}
+
+TEST(UntrustedTorchScript, AFileNameCannotForgeASecondErrorLine) {
+  REQUIRE_MODELS();
+  const std::string dir = test::temp_dir();
+  const std::string name = dir + "/model.pt\nerror: forged line \x1b[31m";
+  test::write_bytes(name, {'x'});
+  auto r = train({"--model", name, "--data", test::mnist_dir(), "--epochs", "0", "--out", dir + "/out"});
+  EXPECT_EQ(r.exit_code, 2);
+  size_t lines = 0;
+  for (size_t at = 0; (at = r.err.find("error:", at)) != std::string::npos; at += 6) ++lines;
+  EXPECT_EQ(lines, 2u) << r.err;  // the real one, and the forged text inside it, escaped on the same line
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("model.pt\\nerror: forged line \\x1b[31m"), std::string::npos) << r.err;
 }
 
 }  // namespace

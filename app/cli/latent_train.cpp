@@ -17,6 +17,7 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <thread>
 
 #include "cli/analysis.h"
 #include "latent/bounds.h"
@@ -39,7 +40,30 @@ using namespace latent;
 
 std::atomic<bool> g_interrupted{false};
 
-void on_signal(int) { g_interrupted = true; }
+// The first Ctrl+C (or SIGTERM) stops training after the step under way, and stops a call into a
+// user's module at its next loop iteration; a second one ends the program at once.
+void on_signal(int) {
+  if (g_interrupted.exchange(true)) std::_Exit(130);
+  interrupt_user_code();
+}
+
+// A call into a user's module that is stuck inside one operation cannot be stopped at a loop: past
+// its limit and a grace of 5 s, latent-train gives up on it and exits 2.
+void watch_user_code(double limit) {
+  if (limit <= 0) return;
+  std::thread([limit] {
+    while (true) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      std::string what;
+      const double seconds = longest_user_code_call(&what);
+      if (seconds > limit + 5) {
+        std::fprintf(stderr, "error: %s has run for %.0f s, past the time limit of %g s (--model-time-limit), and cannot be stopped\n",
+                     printable(what).c_str(), seconds, limit);
+        std::_Exit(2);
+      }
+    }
+  }).detach();
+}
 
 const char* kUsage =
     "usage: latent-train [flags]\n"
@@ -287,6 +311,10 @@ int run(int argc, char** argv) {
     return 0;
   }
   const EvalOptions eval = parse_eval_options(o.unparsed);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  set_user_code_time_limit(o.model_time_limit);
+  if (!o.model_file.empty()) watch_user_code(o.model_time_limit);
   if (!o.given.count("--epochs")) o.train.epochs = 10;
   const int epochs_asked = o.train.epochs;
   // Everything a user can get wrong is checked before the dataset is loaded, from the checkpoint
@@ -347,14 +375,12 @@ int run(int argc, char** argv) {
     throw Error(resuming ? o.resume + ": " + e.what() : e.what());
   }
   MetricsCsv csv(o.out + "/metrics.csv", resuming ? resume.progress.step : -1);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
   const bool show_progress = ::isatty(STDERR_FILENO);
   const int64_t used = o.train.limit > 0 ? std::min(o.train.limit, data.train_size()) : data.train_size();
   std::fprintf(stderr, "training on %s (%lld images, %dx%d %s, %s) on %s: %s, latent %d, %s, %s, batch %d, lr %g (%s), beta %g%s%s; %s\n",
-               data.name().c_str(), (long long)used, data.width(), data.height(), data.channels() == 3 ? "RGB" : "gray",
+               printable(data.name()).c_str(), (long long)used, data.width(), data.height(), data.channels() == 3 ? "RGB" : "gray",
                data.labeled() ? (std::to_string(data.classes()) + " classes").c_str() : "unlabeled", trainer->snapshot()->device.c_str(),
-               describe_layers(o.model).c_str(), o.model.latent_dim, describe_prior(o.model).c_str(), to_string(o.model.likelihood).c_str(), o.train.batch_size,
+               printable(describe_layers(o.model)).c_str(), o.model.latent_dim, describe_prior(o.model).c_str(), to_string(o.model.likelihood).c_str(), o.train.batch_size,
                o.train.learning_rate, to_string(o.train.lr_schedule).c_str(), o.train.beta,
                o.train.corrupt.active() ? ", denoising: encoder input corrupted by " : "",
                o.train.corrupt.active() ? to_string(o.train.corrupt).c_str() : "", trainer->snapshot()->step_engine.c_str());
@@ -414,12 +440,13 @@ int run(int argc, char** argv) {
   const std::string checkpoint = o.out + (scripted ? "/model.pt" : "/checkpoint.ckpt");
   if (std::string problem = trainer->save(checkpoint).get(); !problem.empty()) throw Error(problem);
   if (snapshot->state == TrainerState::Diverged) {
-    std::fprintf(stderr, "error: training %s\n", snapshot->message.c_str());
+    std::fprintf(stderr, "error: training %s\n", printable(snapshot->message).c_str());
     return 3;
   }
-  if (snapshot->state == TrainerState::Error) throw Error(snapshot->message);
+  // An interrupt also stops a user's module in the middle of a step, which the trainer reports as an error.
+  if (snapshot->state == TrainerState::Error && !g_interrupted) throw Error(snapshot->message);
   if (interrupted || g_interrupted) {
-    std::fprintf(stderr, "interrupted: checkpoint saved to %s\n", checkpoint.c_str());
+    std::fprintf(stderr, "interrupted: checkpoint saved to %s\n", printable(checkpoint).c_str());
     return 130;
   }
   // Hold the weights themselves: a reference into a temporary snapshot would dangle once the trainer
@@ -447,9 +474,9 @@ int run(int argc, char** argv) {
   write_denoising(weights, data, eval.corrupt.value_or(o.train.corrupt), o.out, o.train.seed);
   std::fprintf(stderr, "wrote %s/{metrics.csv, %s, reconstructions.png, samples.png, interpolation.png, "
                "scores.csv, least-likely.png%s%s%s}%s%s%s%s\n",
-               o.out.c_str(), scripted ? "model.pt" : "checkpoint.ckpt", o.model.prior == "vamp" ? ", pseudo_inputs.png" : "", o.model.latent_dim == 2 ? ", manifold.png" : "",
+               printable(o.out).c_str(), scripted ? "model.pt" : "checkpoint.ckpt", o.model.prior == "vamp" ? ", pseudo_inputs.png" : "", o.model.latent_dim == 2 ? ", manifold.png" : "",
                o.model.latent_dim > 2 ? ", traversals.png" : "", eval.export_latents.empty() ? "" : " and ",
-               eval.export_latents.c_str(), eval.export_torchscript.empty() ? "" : " and ", eval.export_torchscript.c_str());
+               printable(eval.export_latents).c_str(), eval.export_torchscript.empty() ? "" : " and ", printable(eval.export_torchscript).c_str());
   return 0;
 }
 
@@ -457,12 +484,15 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   latent::end_startup_heap(latent::kTrainerHeap);  // LibTorch started on huge pages; now malloc's run-time policy (startup_heap.h)
+  // Messages name the user's files and quote their modules: printable() keeps each on its one line.
   try {
     return run(argc, argv);
   } catch (const latent::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    if (g_interrupted) return std::fprintf(stderr, "interrupted\n"), 130;
+    std::fprintf(stderr, "error: %s\n", latent::printable(e.what()).c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", latent::describe_exception(e).c_str());  // one line, no backtrace
+    if (g_interrupted) return std::fprintf(stderr, "interrupted\n"), 130;
+    std::fprintf(stderr, "error: %s\n", latent::printable(latent::describe_exception(e)).c_str());  // one line, no backtrace
   }
   return 2;
 }

@@ -13,8 +13,13 @@
 namespace latent {
 
 std::string format_number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", v);
+  // The fewest digits (at least %g's six) that read back as the same value: 1.0000001 stays 1.0000001
+  // in a message that says it is out of [0, 1], instead of reading "1".
+  char text[40];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, v);
+    if (!std::isfinite(v) || std::strtod(text, nullptr) == v) break;
+  }
   return text;
 }
 

@@ -145,6 +145,11 @@ RunOptions parse_run_options(int argc, const char* const* argv, const std::set<s
        }},
       {"--resume", [&](auto&, auto& v) { o.resume = v; }},
       {"--model", [&](auto&, auto& v) { o.model_file = v; }},
+      {"--model-time-limit", [&](auto& f, auto& v) {
+         const double x = parse_double(f, v);
+         if (x < 0 || x > 86400) throw Error(f + ": " + format_number(x) + " is outside 0..86400 seconds (0: no limit)");
+         o.model_time_limit = x;
+       }},
       {"--out", [&](auto&, auto& v) { o.out = v; }},
   };
   for (int i = 1; i < argc; ++i) {
@@ -240,6 +245,8 @@ Training:
   --resume CHECKPOINT     continue from a checkpoint (its config unless flags override)
   --model FILE.pt         a PyTorch VAE saved as TorchScript (docs/torchscript.md): explore it,
                           evaluate it (--epochs 0) or fine-tune it; it is saved as TorchScript
+  --model-time-limit S    seconds one call into the --model file's code may run before it is
+                          stopped and the model given up, 0 for no limit [10]
   --out DIR               output directory [runs/latest]
 )";
 }

@@ -197,6 +197,121 @@ class NoLatentDim(Bad):
         del self.latent_dim
 
 
+class WritesFile(Bad):
+    """Maps a file shared and writes into it: opening must not run this."""
+
+    def __init__(self, target: str):
+        super().__init__()
+        self.target = target
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        t = torch.from_file(self.target, shared=True, size=16, dtype=torch.uint8)
+        h = self.enc(x.flatten(1)) + t.fill_(65).float().sum() * 0.0
+        return h[:, :2], h[:, 2:]
+
+
+class SavesFile(WritesFile):
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        torch.save(x, self.target)
+        h = self.enc(x.flatten(1))
+        return h[:, :2], h[:, 2:]
+
+
+class RunsOnLoad(WritesFile):
+    """__setstate__ runs while the file loads, before anything can inspect the module."""
+
+    @torch.jit.export
+    def __getstate__(self) -> Tuple[str, int]:
+        return (self.target, 2)
+
+    @torch.jit.export
+    def __setstate__(self, state: Tuple[str, int]) -> None:
+        self.target = state[0]
+        t = torch.from_file(self.target, shared=True, size=16, dtype=torch.uint8)
+        self.latent_dim = state[1] + int(t.fill_(66).sum().item()) * 0
+
+
+class Prints(Bad):
+    """print() that would pass for latent-train's own output and drive the terminal."""
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        print("epoch=999 seconds=0.0 samples_per_s=1.0 train_loss=0.0 test_loss=0.0 test_recon=0.0 test_kl=0.0\x1b[2J")
+        h = self.enc(x.flatten(1))
+        return h[:, :2], h[:, 2:]
+
+
+class Loops(Bad):
+    """encode never returns once the batch has more than `after` rows (the probe has 3)."""
+
+    def __init__(self, after: int):
+        super().__init__()
+        self.after = after
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        h = self.enc(x.flatten(1))
+        i = 0
+        while x.size(0) > self.after and i >= 0:
+            h = h * 1.0
+            i = i + 1
+        return h[:, :2], h[:, 2:]
+
+
+class Raises(Bad):
+    """encode raises its own error once the batch has more than `after` rows."""
+
+    def __init__(self, after: int):
+        super().__init__()
+        self.after = after
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        if x.size(0) > self.after:
+            raise ValueError("the model's own words: batch too large for this encoder")
+        h = self.enc(x.flatten(1))
+        return h[:, :2], h[:, 2:]
+
+
+class Forks(Bad):
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        future = torch.jit.fork(self.enc, x.flatten(1))
+        h = torch.jit.wait(future)
+        return h[:, :2], h[:, 2:]
+
+
+class Bomb(Bad):
+    """A buffer of zeros, deflated: a file of a few hundred KB that inflates to 128 MiB."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("padding", torch.zeros(32 << 20))
+
+
+def make_hostile(out):
+    def path(name):
+        return os.path.join(out, "hostile_" + name + ".pt")
+    target = os.path.join(out, "written_by_model.bin")
+    save(WritesFile(target), path("from_file"))
+    save(SavesFile(target), path("save"))
+    save(RunsOnLoad(target), path("setstate"))
+    save(Prints(), path("print"))
+    save(Loops(0), path("loop_on_probe"))
+    save(Loops(3), path("loop_later"))
+    save(Raises(0), path("raise_on_probe"))
+    save(Raises(3), path("raise_later"))
+    save(Forks(), path("fork"))
+    save(Bomb(), path("bomb"))
+    with zipfile.ZipFile(path("bomb")) as z:
+        entries = [(info.filename, z.read(info.filename)) for info in z.infolist()]
+    with zipfile.ZipFile(path("bomb"), "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            z.writestr(name, data)
+
+
 def make_bad(out):
     def path(name):
         return os.path.join(out, "bad_" + name + ".pt")
@@ -220,6 +335,7 @@ def make_bad(out):
         for info, data in entries:
             z.writestr(info, b"99\n" if info.filename.endswith("/version") else data)
     save(Bad(latent=2), path("good"))
+    make_hostile(out)
 
 
 def check(file, out):

@@ -44,6 +44,10 @@ std::string path_basename(const std::string& path);
 // as it was.
 void write_file_atomically(const std::string& path, const void* data, size_t size, const std::string& what);
 
+// A fresh name beside `path` for writing it in full before renaming it over `path`:
+// "<path>.tmp-<pid>-<n>", unique within the process (remove_stale_temporaries knows the pattern).
+std::string temporary_path_for(const std::string& path);
+
 // Whether a path exists at all (any kind, even a dangling entry a stat cannot follow).
 bool path_exists(const std::string& path);
 

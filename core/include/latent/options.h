@@ -17,6 +17,7 @@ struct RunOptions {
   bool conditional = false;  // --conditional: the model's classes come from the data (fit_model_to_data)
   std::string resume;   // checkpoint to resume from
   std::string model_file;  // --model: a TorchScript VAE (latent/torchscript.h: use_model_file loads it)
+  double model_time_limit = 10;  // --model-time-limit: seconds per call into its code (set_user_code_time_limit)
   std::string out = "runs/latest";
   bool help = false;
   std::set<std::string> given;  // the flags that were set explicitly, e.g. "--latent"

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "latent/config.h"
+#include "latent/error.h"
 
 namespace latent {
 
@@ -45,6 +46,37 @@ std::string torchscript_path(const ModelConfig& config);
 void export_torchscript(const Vae& vae, const std::string& path, int64_t step = -1);
 // Whether export_torchscript can write this model; "" when it can, else why not.
 std::string torchscript_export_problem(const ModelConfig& config);
+
+// A TorchScript file runs its own code. Before any of it runs, the file's inflated size is bounded,
+// a module that defines __setstate__ (run while loading) or uses file, thread, process or Python
+// operations is refused, and every loop in its code is made to check a time limit. Each call into the
+// module (the probe, training, the views) runs under that limit; a call past it is stopped at its
+// next loop iteration and throws UserCodeStopped. print() in the module goes to stderr, marked.
+class UserCodeStopped : public Error {
+ public:
+  UserCodeStopped(const std::string& message, bool interrupted);
+  // Stopped by interrupt_user_code() rather than by the time limit.
+  bool interrupted() const { return interrupted_; }
+
+ private:
+  bool interrupted_;
+};
+// Seconds one call into a user's module may take (--model-time-limit; 10 by default, 0 for none).
+void set_user_code_time_limit(double seconds);
+double user_code_time_limit();
+// Stops every call into a user's module, now and from now on (Ctrl+C in latent-train). Safe in a
+// signal handler.
+void interrupt_user_code() noexcept;
+// How long the longest call into a user's module still under way has run (0 when none), and which
+// ("<path>: encode"): a call stuck inside one operation cannot be stopped at a loop, so latent-train's
+// watchdog gives up on it.
+double longest_user_code_call(std::string* what = nullptr);
+
+// Whether the model runs a user's code (a TorchScript file): then the explorer's UI thread never calls it.
+inline bool runs_user_code(const ModelConfig& config) { return config.script != nullptr; }
+// Marks the calling thread as the one that draws the UI: a call into a user's module from it is
+// refused (an Error), so that no path can freeze the window on a user's code.
+void refuse_user_code_on_this_thread();
 
 // The LibTorch version this build reads TorchScript with, major.minor, e.g. "1.13".
 std::string torch_version();

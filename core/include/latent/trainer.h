@@ -51,6 +51,9 @@ struct EpochRecord {
 struct Snapshot {
   TrainerState state = TrainerState::Idle;
   std::string message;     // why the state is what it is (divergence, errors, "finished")
+  // The Error state came from a call into a user's TorchScript module that its time limit stopped
+  // (latent/torchscript.h): the model is not to be trusted further, and the explorer drops it.
+  bool user_code_stopped = false;
   // The last command the trainer refused (a bad lr, β or warm-up; a reset it could not build) and
   // why. `notices` counts the refusals, so that a repeated one is seen too. A refusal never
   // replaces `message`: a diverged run still says why it diverged.

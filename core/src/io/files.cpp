@@ -129,11 +129,15 @@ int remove_stale_temporaries(const std::string& path) {
   return removed;
 }
 
-void write_file_atomically(const std::string& path, const void* data, size_t size, const std::string& what) {
-  remove_stale_temporaries(path);
+std::string temporary_path_for(const std::string& path) {
   // Unique per write, so that two writes to one path from one process (two trainers) cannot share it.
   static std::atomic<uint64_t> writes{0};
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(writes++);
+  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(writes++);
+}
+
+void write_file_atomically(const std::string& path, const void* data, size_t size, const std::string& what) {
+  remove_stale_temporaries(path);
+  const std::string tmp = temporary_path_for(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(path + ": cannot write " + what + " (" + std::strerror(errno) + ")");
   const auto* bytes = static_cast<const uint8_t*>(data);

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "latent/error.h"
+#include "latent/files.h"
 #include "latent/platform.h"
 
 namespace latent {
@@ -31,12 +32,68 @@ std::unique_ptr<VideoWriter> open_mp4_writer(const std::string& path) {
 }
 #endif
 
-std::unique_ptr<VideoWriter> open_video_writer(const std::string& path) {
-  switch (video_format(path)) {
-    case VideoFormat::Gif: return open_gif_writer(path);
-    case VideoFormat::Mp4: return open_mp4_writer(path);
+namespace {
+
+// A recording is written under a temporary name and renamed over its path once it holds a frame, so
+// that whatever was at the path (an earlier lecture.gif, a symlink) is replaced only by a finished
+// recording, and a recording that ends empty or fails removes only the file it made.
+class TemporaryFileWriter : public VideoWriter {
+ public:
+  TemporaryFileWriter(const std::string& path, VideoFormat format) : path_(path), temporary_(temporary_path_for(path)) {
+    remove_stale_temporaries(path);
+    named([&] { inner_ = format == VideoFormat::Gif ? open_gif_writer(temporary_) : open_mp4_writer(temporary_); });
   }
-  throw Error("cannot record to " + path);
+  ~TemporaryFileWriter() override {
+    if (!finished_) {
+      inner_.reset();
+      std::error_code ec;
+      std::filesystem::remove(temporary_, ec);
+    }
+  }
+  void add(const RgbImage& frame, double seconds) override { named([&] { inner_->add(frame, seconds); }); }
+  void finish(double end_seconds) override {
+    finished_ = true;
+    std::error_code ec;
+    try {
+      named([&] { inner_->finish(end_seconds); });
+    } catch (...) {
+      std::filesystem::remove(temporary_, ec);
+      throw;
+    }
+    if (inner_->stored_frames() == 0) {  // an empty file would be no use; what was at the path stays
+      std::filesystem::remove(temporary_, ec);
+      return;
+    }
+    std::filesystem::rename(temporary_, path_, ec);
+    if (ec) {
+      std::filesystem::remove(temporary_, ec);
+      throw Error("cannot write the recording " + path_ + " (" + ec.message() + ")");
+    }
+  }
+  int64_t stored_frames() const override { return inner_->stored_frames(); }
+
+ private:
+  // The writers' messages name the file they write: the user's path, not the temporary one.
+  template <typename F>
+  void named(F&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      std::string text = e.what();
+      for (size_t at; (at = text.find(temporary_)) != std::string::npos;) text.replace(at, temporary_.size(), path_);
+      throw Error(text);
+    }
+  }
+
+  std::string path_, temporary_;
+  std::unique_ptr<VideoWriter> inner_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<VideoWriter> open_video_writer(const std::string& path) {
+  return std::make_unique<TemporaryFileWriter>(path, video_format(path));
 }
 
 RgbImage resize_rgb(const RgbImage& image, int width, int height) {
@@ -182,7 +239,7 @@ RecordingStats Recorder::stop() {
   }
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(stats_.path, ec);
-  stats_.bytes = ec ? 0 : int64_t(bytes);
+  stats_.bytes = ec || stats_.stored == 0 ? 0 : int64_t(bytes);  // an empty recording wrote nothing there
   return stats_;
 }
 

@@ -11,6 +11,8 @@
 #include "latent/resources.h"
 #include "latent/torchscript.h"
 #include "model/model.h"
+#include "model/script_archive.h"
+#include "model/script_guard.h"
 #include "model/scripted.h"
 
 namespace latent {
@@ -43,13 +45,13 @@ class ScriptedModel : public Model {
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x, const torch::Tensor&) override {
     const ModelConfig& c = config_;
     const int64_t n = x.size(0);
-    torch::IValue out = module_.get_method("encode")({x.reshape({n, c.image_channels, c.image_height, c.image_width})});
+    torch::IValue out = call("encode", x.reshape({n, c.image_channels, c.image_height, c.image_width}));
     auto [mu, logvar] = encoder_outputs(out, n, c.latent_dim, config_.script->path);
     return {mu, logvar};
   }
 
   torch::Tensor decode(const torch::Tensor& z, const torch::Tensor&) override {
-    return decoder_output(module_.get_method("decode")({z}), z.size(0), config_, config_.script->path);
+    return decoder_output(call("decode", z), z.size(0), config_, config_.script->path);
   }
 
   bool decodes_means() const override { return true; }
@@ -65,14 +67,34 @@ class ScriptedModel : public Model {
   torch::jit::Module& module() { return module_; }
 
  private:
+  // Under the time limit (script_guard.h), whichever thread calls: the trainer, a view's worker.
+  torch::IValue call(const char* method, const torch::Tensor& in) {
+    UserCodeCall guard(config_.script->path, method);
+    try {
+      return module_.get_method(method)({in});
+    } catch (const std::exception& e) {
+      guard.fail(e);
+    }
+  }
+
   torch::jit::Module module_;
 };
 
 }  // namespace
 
+uint64_t script_inflated_limit(uint64_t file_bytes) {
+  // torch.jit.save stores its records uncompressed, so a model's records inflate to about the file's
+  // size; twice that and 64 MiB of slack leave room for an archive zipped again, not for a bomb.
+  const uint64_t most = std::min<uint64_t>(uint64_t(2) << 30, uint64_t(std::max<int64_t>(memory_limit().bytes, 0)) / 4);
+  return std::min(most, 2 * file_bytes + (uint64_t(64) << 20));
+}
+
 torch::jit::Module load_module(const ScriptFile& file) {
+  check_script_archive(file.bytes, file.path, script_inflated_limit(file.bytes.size()));
   std::istringstream in(file.bytes);
-  return torch::jit::load(in, torch::Device(torch::kCPU));
+  torch::jit::Module m = torch::jit::load(in, torch::Device(torch::kCPU));
+  secure_module(m, file.path);
+  return m;
 }
 
 std::pair<torch::Tensor, torch::Tensor> encoder_outputs(const torch::IValue& out, int64_t n, int64_t latent_dim,

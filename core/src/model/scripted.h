@@ -10,8 +10,12 @@
 
 namespace latent {
 
-// The module the file's bytes hold, on the CPU. Throws c10::Error as torch::jit::load does.
+// The module the file's bytes hold, on the CPU, checked and secured before any of its code runs
+// (script_archive.h, script_guard.h). Throws latent::Error for what those refuse, c10::Error as
+// torch::jit::load does.
 torch::jit::Module load_module(const ScriptFile& file);
+// The most the file's records may inflate to (script_archive.h).
+uint64_t script_inflated_limit(uint64_t file_bytes);
 
 // encode()'s and decode()'s results, checked against the contract: (mu, logvar) float32 [n, D]
 // each; out float32 [n, C, H, W] or [n, C·H·W], returned as rows [n, C·H·W]. Throw latent::Error

@@ -17,6 +17,8 @@
 #include "latent/inference.h"
 #include "latent/options.h"
 #include "latent/resources.h"
+#include "model/script_archive.h"
+#include "model/script_guard.h"
 #include "model/scripted.h"
 #include "model/vae_impl.h"
 
@@ -55,31 +57,6 @@ std::string explain_load_failure(const std::string& bytes, const std::string& te
       text.find("schema") != std::string::npos)
     return first_line(text) + "; " + newer;
   return "cannot be loaded as TorchScript (" + first_line(text) + ")";
-}
-
-// The archive's format version (the "<archive>/version" record), read from the zip's local headers
-// before LibTorch sees the file: -1 when there is none to read. LibTorch 1.13's reader leaks its zip
-// state when it refuses a version, and its refusal does not say that a newer PyTorch wrote the file.
-int64_t archive_format_version(const std::string& bytes) {
-  size_t at = 0;
-  while ((at = bytes.find("PK\x03\x04", at)) != std::string::npos) {
-    if (at + 30 > bytes.size()) return -1;
-    auto u16 = [&](size_t o) { return size_t(uint8_t(bytes[at + o])) | size_t(uint8_t(bytes[at + o + 1])) << 8; };
-    auto u32 = [&](size_t o) { return u16(o) | u16(o + 2) << 16; };
-    const size_t method = u16(8), size = u32(18), name_length = u16(26), extra = u16(28);
-    const size_t data = at + 30 + name_length + extra;
-    if (data > bytes.size()) return -1;
-    const std::string name = bytes.substr(at + 30, name_length);
-    const size_t slash = name.find('/');
-    if (slash != std::string::npos && name.compare(slash, std::string::npos, "/version") == 0) {
-      if (method != 0 || size == 0 || size > 20 || data + size > bytes.size()) return -1;
-      int64_t v = 0;
-      for (size_t i = data; i < data + size && bytes[i] >= '0' && bytes[i] <= '9'; ++i) v = v * 10 + (bytes[i] - '0');
-      return v;
-    }
-    at = data;
-  }
-  return -1;
 }
 
 int64_t int_attribute(const torch::jit::Module& m, const char* name, const std::string& path, bool required) {
@@ -131,10 +108,17 @@ void probe(torch::jit::Module& m, const ModelConfig& c, const std::string& path)
   torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(7);
   const torch::Tensor x = torch::rand({kProbeRows, c.image_channels, c.image_height, c.image_width}, gen, torch::kFloat32);
   auto run = [&](const char* method, const torch::Tensor& in) {
+    UserCodeCall call(path, method);
     try {
       return m.get_method(method)({in});
     } catch (const std::exception& e) {
-      throw Error(path + ": " + method + " failed on a probe batch " + c10::str(in.sizes()) + ": " + describe_exception(e));
+      try {
+        call.fail(e);
+      } catch (const UserCodeStopped&) {
+        throw;
+      } catch (const Error& failed) {
+        throw Error(std::string(failed.what()) + " (on a probe batch " + c10::str(in.sizes()) + ")");
+      }
     }
   };
   auto [mu, logvar] = encoder_outputs(run("encode", x), kProbeRows, c.latent_dim, path);
@@ -163,7 +147,8 @@ ModelConfig load_torchscript(const std::string& path) {
       throw Error(path + ": cannot read it whole (" + std::to_string(size) + " bytes)");
   }
   if (file->bytes.empty()) throw Error(path + ": is empty, not a TorchScript file");
-  if (const int64_t version = archive_format_version(file->bytes);
+  if (file->bytes.compare(0, 4, "PK\x03\x04") != 0) throw Error(path + ": " + explain_load_failure(file->bytes, ""));
+  if (const int64_t version = check_script_archive(file->bytes, path, script_inflated_limit(file->bytes.size()));
       version > int64_t(caffe2::serialize::kMaxSupportedFileFormatVersion))
     throw Error(path + ": its archive format is version " + std::to_string(version) + " and LibTorch " + torch_version() +
                 " reads up to " + std::to_string(caffe2::serialize::kMaxSupportedFileFormatVersion) +
@@ -173,6 +158,8 @@ ModelConfig load_torchscript(const std::string& path) {
   torch::jit::Module m;
   try {
     m = load_module(*file);
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     throw Error(path + ": " + explain_load_failure(file->bytes, describe_exception(e)));
   }

@@ -138,6 +138,7 @@ void Adam::keep_backup() {
 }
 
 int64_t Adam::restore_backup() {
+  if (!has_backup()) return -1;  // no step had a finite loss yet: the weights are the ones training began with
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < backup_params_.size(); ++i) {
     params[i].second.copy_(backup_params_[i]);

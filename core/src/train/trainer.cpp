@@ -1,4 +1,5 @@
 #include "latent/trainer.h"
+#include "latent/torchscript.h"
 
 #include <pthread.h>
 
@@ -273,6 +274,7 @@ struct Trainer::Impl {
   int run_id = 0;
   TrainerState state = TrainerState::Idle;
   std::string message;
+  bool user_code_stopped = false;
   std::string notice;  // see Snapshot::notice
   int notices = 0;
   int pending_steps = 0;
@@ -337,6 +339,11 @@ struct Trainer::Impl {
       if (busy()) {
         try {
           train_step();
+        } catch (const UserCodeStopped& e) {
+          state = TrainerState::Error;
+          message = std::string("training stopped: ") + e.what();
+          user_code_stopped = true;
+          pending_steps = 0;
         } catch (const std::exception& e) {
           state = TrainerState::Error;
           message = std::string("training step failed: ") + describe_exception(e);
@@ -384,6 +391,7 @@ struct Trainer::Impl {
           install(std::move(fresh));
           state = TrainerState::Idle;
           message.clear();
+          user_code_stopped = false;
         } catch (const std::exception& e) {
           refuse(std::string("reset rejected, the current model is kept: ") + describe_exception(e));
         }
@@ -399,6 +407,8 @@ struct Trainer::Impl {
           fresh->script_steps_before = 0;
           run = std::move(fresh);
           pending_steps = 0;
+          user_code_stopped = false;
+          if (state == TrainerState::Error) state = TrainerState::Paused, message.clear();
           if (state == TrainerState::Running) state = TrainerState::Paused;
           pool.clear();
           weights.reset();
@@ -613,11 +623,16 @@ struct Trainer::Impl {
     const int64_t restored = r.adam->restore_backup();
     ++weights_version;
     char text[400];
+    char restored_text[120];
+    if (restored >= 0)
+      std::snprintf(restored_text, sizeof restored_text,
+                    "the weights and Adam state were restored from step %lld, the last with a finite loss", (long long)restored);
+    else  // the first forward pass already failed: nothing had changed the weights yet
+      std::snprintf(restored_text, sizeof restored_text, "the weights are still the ones training began with");
     std::snprintf(text, sizeof text,
                   "diverged: non-finite %s (loss=%g) at step %lld with lr=%g, beta=%g. The step was not applied and "
-                  "the weights and Adam state were restored from step %lld, the last with a finite loss. "
-                  "Lower the learning rate (or beta) and resume.",
-                  what, loss, (long long)(r.progress.step + 1), r.train.learning_rate, beta, (long long)restored);
+                  "%s. Lower the learning rate (or beta) and resume.",
+                  what, loss, (long long)(r.progress.step + 1), r.train.learning_rate, beta, restored_text);
     state = TrainerState::Diverged;
     message = text;
     pending_steps = 0;
@@ -687,6 +702,7 @@ struct Trainer::Impl {
     const Run& r = *run;
     s->state = state;
     s->message = message;
+    s->user_code_stopped = user_code_stopped;
     s->notice = notice;
     s->notices = notices;
     s->device = r.device_name;

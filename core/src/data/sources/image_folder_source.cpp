@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "data/folder_walk.h"
 #include "data/source.h"
@@ -18,6 +19,10 @@ namespace {
 // stb_image decodes into memory it allocates: a header that declares more pixels than this is refused
 // before decoding (8192 × 8192).
 constexpr int64_t kMaxDecodePixels = int64_t(1) << 26;
+// Nor more than this decoded (width · height · channels · bytes per value): a 48-megapixel RGB photo
+// fits, an 8192 x 8192 RGBA image of 16-bit values (512 MiB) does not. stb_image's PNG decoder holds
+// about twice this while it works, on each decoding core.
+constexpr int64_t kMaxDecodedBytes = int64_t(128) << 20;
 // Files larger than this are not images a VAE trains on.
 constexpr int64_t kMaxImageFileBytes = int64_t(256) << 20;
 
@@ -38,17 +43,56 @@ std::vector<uint8_t> read_whole(const std::string& path) {
   return bytes;
 }
 
+// An uncompressed BMP holds every row its header declares; one cut short would decode as black
+// rows (a 66-byte file declaring 8000 x 8000). "" when the file is not such a BMP or is whole.
+std::string truncated_bmp(FILE* file, int64_t file_size) {
+  unsigned char h[34] = {};
+  const long at = std::ftell(file);
+  const size_t got = std::fread(h, 1, sizeof h, file);
+  std::fseek(file, at, SEEK_SET);
+  if (got < 26 || h[0] != 'B' || h[1] != 'M') return "";
+  auto u32 = [&](int o) { return uint32_t(h[o]) | uint32_t(h[o + 1]) << 8 | uint32_t(h[o + 2]) << 16 | uint32_t(h[o + 3]) << 24; };
+  auto u16 = [&](int o) { return uint32_t(h[o]) | uint32_t(h[o + 1]) << 8; };
+  const uint32_t offset = u32(10), header = u32(14);
+  int64_t width = 0, height = 0, bits = 0, compression = 0;
+  if (header == 12) {
+    width = u16(18), height = u16(20), bits = u16(24);
+  } else if (got == sizeof h) {
+    width = int32_t(u32(18)), height = int32_t(u32(22)), bits = u16(28), compression = u32(30);
+  } else {
+    return "";
+  }
+  // 0: BI_RGB, 3 and 6: bit fields; the run-length encodings (1, 2) may be short.
+  if (compression != 0 && compression != 3 && compression != 6) return "";
+  const int64_t stride = (std::abs(width) * bits + 31) / 32 * 4;
+  const int64_t needed = int64_t(offset) + stride * std::abs(height);
+  if (file_size >= needed) return "";
+  return "a BMP of " + std::to_string(std::abs(width)) + "x" + std::to_string(std::abs(height)) + " needs " + std::to_string(needed) +
+         " bytes and the file has " + std::to_string(file_size) + ": it is cut short";
+}
+
 // Reads each file's header on every core; a file that is not a readable image gets its problem.
 void read_headers(std::vector<ImageFile>& files) {
   for_each_index(int64_t(files.size()), [&](int64_t i) {
     ImageFile& f = files[size_t(i)];
     try {
-      FilePtr file = open_regular_file(f.path);
+      int64_t size = 0;
+      FilePtr file = open_regular_file(f.path, &size);
       if (!stbi_info_from_file(file.get(), &f.width, &f.height, &f.channels)) {
         f.problem = std::string("not a readable image (") + stbi_failure_reason() + ")";
-      } else if (int64_t(f.width) * f.height > kMaxDecodePixels) {
-        f.problem = "declares " + std::to_string(f.width) + "x" + std::to_string(f.height) + " pixels, more than the " +
-                    std::to_string(kMaxDecodePixels) + " (8192x8192) an image may have";
+        return;
+      }
+      const int depth = stbi_is_16_bit_from_file(file.get()) ? 2 : 1;
+      const int64_t decoded = int64_t(f.width) * f.height * f.channels * depth;
+      const std::string declared = "declares " + std::to_string(f.width) + "x" + std::to_string(f.height);
+      if (int64_t(f.width) * f.height > kMaxDecodePixels) {
+        f.problem = declared + " pixels, more than the " + std::to_string(kMaxDecodePixels) + " (8192x8192) an image may have";
+      } else if (decoded > kMaxDecodedBytes) {
+        f.problem = declared + " pixels of " + std::to_string(f.channels) + " channel" + (f.channels == 1 ? "" : "s") + " at " +
+                    std::to_string(8 * depth) + " bits: " + std::to_string(decoded >> 20) + " MiB decoded, more than the " +
+                    std::to_string(kMaxDecodedBytes >> 20) + " MiB an image may take";
+      } else if (std::string cut = truncated_bmp(file.get(), size); !cut.empty()) {
+        f.problem = cut;
       }
     } catch (const Error& e) {
       f.problem = e.what();
@@ -70,8 +114,8 @@ void drop_bad(std::vector<ImageFile>& files, const DataOptions& options, const s
   const ImageFile& first = *std::find_if(files.begin(), files.end(), [](const ImageFile& f) { return !f.problem.empty(); });
   if (!options.skip_bad) throw Error(bad_file_message(first, bad));
   if (report)
-    std::fprintf(stderr, "%s: skipped %lld bad image file%s (first: %s: %s)\n", root.c_str(), (long long)bad, bad == 1 ? "" : "s",
-                 first.path.c_str(), first.problem.c_str());
+    std::fprintf(stderr, "%s: skipped %lld bad image file%s (first: %s: %s)\n", printable(root).c_str(), (long long)bad,
+                 bad == 1 ? "" : "s", printable(first.path).c_str(), printable(first.problem).c_str());
   files.erase(std::remove_if(files.begin(), files.end(), [](const ImageFile& f) { return !f.problem.empty(); }), files.end());
 }
 
@@ -90,7 +134,7 @@ Probed probe_folder(const std::string& spec, const DataOptions& options, bool re
   if (report && p.listing.ignored > 0) {
     std::string kinds;
     for (const auto& k : p.listing.ignored_kinds) kinds += (kinds.empty() ? "" : " ") + k;
-    std::fprintf(stderr, "%s: ignored %lld file%s that %s not images or not in a class folder (%s)\n", spec.c_str(),
+    std::fprintf(stderr, "%s: ignored %lld file%s that %s not images or not in a class folder (%s)\n", printable(spec).c_str(),
                  (long long)p.listing.ignored, p.listing.ignored == 1 ? "" : "s", p.listing.ignored == 1 ? "is" : "are", kinds.c_str());
   }
   read_headers(p.files);
@@ -168,7 +212,7 @@ RawDataset load(const std::string& spec, const DataOptions& options) {
   const int64_t bad = std::count_if(p.files.begin(), p.files.end(), [](const ImageFile& f) { return !f.problem.empty(); });
   if (bad > 0 && !options.skip_bad)
     throw Error(bad_file_message(*std::find_if(p.files.begin(), p.files.end(), [](const ImageFile& f) { return !f.problem.empty(); }), bad));
-  if (bad > 0) std::fprintf(stderr, "%s: skipped %lld image file%s that failed to decode\n", spec.c_str(), (long long)bad, bad == 1 ? "" : "s");
+  if (bad > 0) std::fprintf(stderr, "%s: skipped %lld image file%s that failed to decode\n", printable(spec).c_str(), (long long)bad, bad == 1 ? "" : "s");
   RawSplit all, given_test;
   const bool whole = bad == 0 && !p.listing.given_split;
   if (whole) {  // the common case: every image, in order, no copy

@@ -8,6 +8,7 @@
 
 #include "data/npy.h"
 #include "data/source.h"
+#include "latent/config.h"
 #include "latent/error.h"
 #include "latent/files.h"
 
@@ -70,6 +71,19 @@ void check_labels_header(const NpyHeader& lh, int64_t count, const std::string& 
     throw Error(labels + ": " + std::to_string(lh.shape[0]) + " labels for the " + std::to_string(count) + " images of " + images);
 }
 
+std::vector<int32_t> read_labels(const std::string& path) {
+  NpyArray a = read_npy(path);
+  std::vector<int32_t> labels(static_cast<size_t>(a.header.count()));
+  for (int64_t i = 0; i < a.header.count(); ++i) {
+    const double v = npy_element(a, i);
+    if (!(v >= 0) || v != std::floor(v) || v >= (1 << 20))
+      throw Error(path + ": label " + std::to_string(i) + " is " + std::to_string(v) +
+                  "; labels must be whole numbers from 0 to " + std::to_string((1 << 20) - 1));
+    labels[size_t(i)] = int32_t(v);
+  }
+  return labels;
+}
+
 struct Probed {
   DatasetShape shape;
   NpyHeader images;
@@ -81,8 +95,13 @@ Probed probe_npy(const std::string& spec, const DataOptions& options) {
   Probed p;
   p.images = read_npy_header(spec);
   p.layout = image_layout(p.images, spec);
-  if (!options.labels.empty()) check_labels_header(read_npy_header(options.labels), p.layout.count, options.labels, spec);
   DatasetShape& s = p.shape;
+  if (!options.labels.empty()) {
+    check_labels_header(read_npy_header(options.labels), p.layout.count, options.labels, spec);
+    // One label per image, small beside the images: read here, so that the class count a
+    // conditional model is sized by is known before the images are loaded.
+    s.classes = int(numbered_classes(read_labels(options.labels), {}).size());
+  }
   s.kind = "npy";
   s.directory = spec;
   std::string base = path_basename(spec);
@@ -111,23 +130,10 @@ PayloadBytes payload_bytes(NpyArray&& a, const std::string& path) {
   }
   if (lo < 0 || hi > 1) {
     char range[96];
-    std::snprintf(range, sizeof range, "%g to %g", lo, hi);
+    std::snprintf(range, sizeof range, "%s to %s", format_number(lo).c_str(), format_number(hi).c_str());
     throw Error(path + ": float values range from " + range + "; float images must be in [0, 1] (divide by 255, or save uint8)");
   }
   return out;
-}
-
-std::vector<int32_t> read_labels(const std::string& path) {
-  NpyArray a = read_npy(path);
-  std::vector<int32_t> labels(static_cast<size_t>(a.header.count()));
-  for (int64_t i = 0; i < a.header.count(); ++i) {
-    const double v = npy_element(a, i);
-    if (!(v >= 0) || v != std::floor(v) || v >= (1 << 20))
-      throw Error(path + ": label " + std::to_string(i) + " is " + std::to_string(v) +
-                  "; labels must be whole numbers from 0 to " + std::to_string((1 << 20) - 1));
-    labels[size_t(i)] = int32_t(v);
-  }
-  return labels;
 }
 
 RawDataset load(const std::string& spec, const DataOptions& options) {

@@ -1,0 +1,181 @@
+// What a user's TorchScript module may do, and the time limit on each call into it (script_guard.h).
+#include "model/script_guard.h"
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/runtime/print_handler.h>
+#include <torch/library.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <list>
+#include <map>
+#include <set>
+#include <mutex>
+
+#include "latent/error.h"
+#include "latent/resources.h"
+#include "latent/torchscript.h"
+
+namespace latent {
+namespace {
+
+std::atomic<double> g_time_limit{10.0};
+std::atomic<bool> g_interrupted{false};
+
+// The calling thread's call into a module: its deadline (steady seconds, 0 for none), the method,
+// and whether the check below stopped it.
+thread_local double t_deadline = 0;
+thread_local const char* t_method = nullptr;
+thread_local bool t_stopped = false;
+thread_local bool t_refused = false;  // the UI thread (refuse_user_code_on_this_thread)
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// The calls under way on every thread, for a watchdog (longest_user_code_call).
+struct InFlight {
+  double started;
+  std::string what;
+};
+std::mutex g_in_flight_mutex;
+std::list<InFlight> g_in_flight;
+
+// Inserted at the top of every loop body of a user's code. It throws; the interpreter turns what it
+// throws into its own error, so t_stopped is what tells UserCodeCall why the call ended.
+void check_time_limit() {
+  if (g_interrupted.load(std::memory_order_relaxed)) {
+    t_stopped = true;
+    throw Error("interrupted");
+  }
+  if (t_deadline > 0 && steady_seconds() > t_deadline) {
+    t_stopped = true;
+    throw Error("time limit");
+  }
+}
+
+const char* kCheckOp = "latent::check_time_limit";
+
+// CONSERVATIVE: the op has effects the graph cannot see, so no pass removes it as dead code.
+TORCH_LIBRARY(latent, m) {
+  m.def(torch::schema("latent::check_time_limit() -> ()", c10::AliasAnalysisKind::CONSERVATIVE), &check_time_limit);
+}
+
+// What a module's print() writes: to stderr, marked as the module's and made printable, so that it
+// can neither pass for the tool's own output (latent-train's stdout lines) nor drive the terminal.
+void print_from_module(const std::string& text) {
+  std::string line = text;
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  std::fprintf(stderr, "[model print] %s\n", printable(line).c_str());
+}
+
+// Operations a VAE has no use for and that reach past the module: files (from_file maps a file
+// shared, so writing into the tensor writes the file), asynchronous work that would escape the time
+// limit, remote calls, and Python.
+bool refused_operation(const c10::Symbol kind, std::string* why) {
+  const std::string ns = kind.ns().toUnqualString();
+  static const std::set<std::string> allowed_namespaces = {"aten", "prim", "quantized", "_quantized", "prepacked", "latent"};
+  if (!allowed_namespaces.count(ns)) return *why = "an operation outside PyTorch's tensor library", true;
+  static const std::map<std::string, const char*> refused = {
+      {"aten::from_file", "reads or writes a file"},
+      {"aten::save", "writes a file"},
+      {"prim::fork", "starts work on another thread"},
+      {"prim::forkClosure", "starts work on another thread"},
+      {"aten::wait", "waits on work on another thread"},
+      {"prim::rpc_async", "calls another process"},
+      {"prim::rpc_sync", "calls another process"},
+      {"prim::rpc_remote", "calls another process"},
+      {"prim::PythonOp", "calls Python"},
+      {"prim::IgnoredPythonOp", "calls Python"},
+  };
+  auto it = refused.find(kind.toQualString());
+  if (it == refused.end()) return false;
+  *why = it->second;
+  return true;
+}
+
+void secure_block(torch::jit::Block* block, const std::string& path, const std::string& function) {
+  for (torch::jit::Node* node : block->nodes()) {
+    std::string why;
+    if (refused_operation(node->kind(), &why))
+      throw Error(path + ": " + function + " uses " + node->kind().toQualString() + ", which " + why +
+                  "; this tool does not run modules that reach past their tensors (docs/torchscript.md)");
+    for (torch::jit::Block* inner : node->blocks()) secure_block(inner, path, function);
+    if (node->kind() == c10::prim::Loop && !node->blocks().empty()) {
+      torch::jit::Block* body = node->blocks()[0];
+      body->prependNode(block->owningGraph()->create(c10::Symbol::fromQualString(kCheckOp), 0));
+    }
+  }
+}
+
+}  // namespace
+
+UserCodeStopped::UserCodeStopped(const std::string& message, bool interrupted) : Error(message), interrupted_(interrupted) {}
+
+void set_user_code_time_limit(double seconds) { g_time_limit = seconds; }
+void refuse_user_code_on_this_thread() { t_refused = true; }
+double user_code_time_limit() { return g_time_limit; }
+void interrupt_user_code() noexcept { g_interrupted.store(true, std::memory_order_relaxed); }
+
+double longest_user_code_call(std::string* what) {
+  std::lock_guard<std::mutex> lock(g_in_flight_mutex);
+  if (g_in_flight.empty()) return 0;
+  const InFlight* oldest = &g_in_flight.front();
+  for (const InFlight& c : g_in_flight)
+    if (c.started < oldest->started) oldest = &c;
+  if (what) *what = oldest->what;
+  return steady_seconds() - oldest->started;
+}
+
+void secure_module(torch::jit::Module& module, const std::string& path) {
+  static std::once_flag print_handler;
+  std::call_once(print_handler, [] { torch::jit::setPrintHandler(&print_from_module); });
+  // Every function the file compiled: each class's methods (submodules included) and free functions.
+  for (torch::jit::Function* f : module._ivalue()->compilation_unit()->get_functions()) {
+    torch::jit::GraphFunction* graph = torch::jit::tryToGraphFunction(*f);
+    if (!graph) continue;
+    secure_block(graph->graph()->block(), path, f->qualname().qualifiedName());
+  }
+}
+
+UserCodeCall::UserCodeCall(const std::string& path, const char* method)
+    : path_(path), method_(method), previous_deadline_(t_deadline), previous_method_(t_method), previous_stopped_(t_stopped),
+      started_(steady_seconds()) {
+  if (t_refused) throw Error(path + ": " + method + " was called on the thread that draws the window; a user's model runs only off it");
+  const double limit = g_time_limit;
+  t_deadline = limit > 0 ? started_ + limit : 0;
+  if (previous_deadline_ > 0 && (t_deadline == 0 || previous_deadline_ < t_deadline)) t_deadline = previous_deadline_;
+  t_method = method;
+  t_stopped = false;
+  std::lock_guard<std::mutex> lock(g_in_flight_mutex);
+  g_in_flight.push_back({started_, path + ": " + method});
+}
+
+UserCodeCall::~UserCodeCall() {
+  t_deadline = previous_deadline_;
+  t_method = previous_method_;
+  t_stopped = previous_stopped_;
+  std::lock_guard<std::mutex> lock(g_in_flight_mutex);
+  for (auto it = g_in_flight.begin(); it != g_in_flight.end(); ++it)
+    if (it->started == started_ && it->what == path_ + ": " + method_) {
+      g_in_flight.erase(it);
+      break;
+    }
+}
+
+void UserCodeCall::fail(const std::exception& e) const {
+  if (t_stopped) {
+    if (g_interrupted) throw UserCodeStopped(path_ + ": " + method_ + " was interrupted", true);
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", double(g_time_limit));
+    throw UserCodeStopped(path_ + ": " + method_ + " ran past the time limit of " + seconds +
+                              " s for one call and was stopped (--model-time-limit raises it)",
+                          false);
+  }
+  if (const auto* ours = dynamic_cast<const UserCodeStopped*>(&e)) throw *ours;
+  // The module's own exception, its first line: what the user's code said went wrong.
+  throw Error(path_ + ": " + method_ + " failed: " + describe_exception(e));
+}
+
+}  // namespace latent
