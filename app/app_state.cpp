@@ -399,7 +399,8 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
   } catch (const Error& e) {
     notify(e.what(), true, 0);
   }
-  if (trainer && options.train) start_or_resume();
+  // A user's model still loading starts training once it is in (poll_model_loader), not ours meanwhile.
+  if (trainer && options.train && !model_loader_.busy()) start_or_resume();
 }
 
 AppState::~AppState() = default;
@@ -1150,6 +1151,8 @@ void AppState::poll_model_loader() {
 }
 
 void AppState::drop_user_model(const std::string& why) {
+  // A second report (the trainer and a view's job both stopped) comes after the model has gone.
+  if (!trainer || !runs_user_code(trainer->snapshot()->model)) return notify(why, true, 8);
   notify(why + "; the model from that file is dropped" +
              (model_before_user_code_ ? " and the one before it is back" : ""),
          true, 0);

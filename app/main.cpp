@@ -701,7 +701,8 @@ int main(int argc, char** argv) {
           << (state.options.pad_background == PadBackground::Manifold    ? "manifold"
               : state.options.pad_background == PadBackground::Aggregate ? "aggregate"
                                                                          : "scatter")
-          << "\",\n  \"banners\": " << state.banners.size() << ",\n  \"views\": [";
+          << "\",\n  \"banners\": " << state.banners.size() << ",\n  \"architecture\": \""
+          << (state.snapshot ? state.snapshot->model.architecture : std::string()) << "\",\n  \"views\": [";
       bool first_view = true;
       for (const ViewInfo& info : registry)
         if (const ui::WindowRect r = shell.view_rect(info.name); r.width > 0) {
