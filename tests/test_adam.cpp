@@ -31,6 +31,18 @@ TEST(Adam, MatchesTorchOptimAdam) {
   EXPECT_EQ(adam.steps, 20);
 }
 
+// A divergence in the very first step has no backup to go back to: the weights and the step count
+// are left as training began, and the trainer's message says so (not "restored from step -1").
+TEST(Adam, RestoringWithoutABackupLeavesEverythingAsItWas) {
+  auto w = torch::randn({3, 2}).requires_grad_();
+  const torch::Tensor before = w.detach().clone();
+  Adam adam({{"w", w}}, 0.01);
+  EXPECT_FALSE(adam.has_backup());
+  EXPECT_EQ(adam.restore_backup(), -1);
+  EXPECT_EQ(adam.steps, 0);
+  EXPECT_TRUE(torch::equal(w.detach(), before));
+}
+
 // The path a GPU takes (LibTorch ops, not the fused CPU kernel), here taken by parameters the
 // kernel does not apply to: a transposed (non-contiguous) one and a double one, next to a plain one.
 TEST(Adam, UnfusedStepMatchesTorchOptimAdamAndFlagsDivergence) {

@@ -43,11 +43,43 @@ TEST(LatentTrain, EveryBadInputGivesExitTwoAndOneErrorLineQuickly) {
   test::write_dataset(dir + "/good-data", 10, 5, 4, 4);
   test::write_npy(dir + "/unlabeled.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (20, 4, 4), }",
                   std::vector<uint8_t>(320, 9));
+  // Image headers that declare more than can be decoded, and a BMP cut short: refused from the
+  // header, before any pixel is decoded.
+  auto be32 = [](std::vector<uint8_t>& b, uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) b.push_back(uint8_t(v >> s));
+  };
+  auto png_header = [&](uint32_t w, uint32_t h, uint8_t depth, uint8_t colour) {
+    std::vector<uint8_t> b = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+    be32(b, w), be32(b, h);
+    for (uint8_t v : {depth, colour, uint8_t(0), uint8_t(0), uint8_t(0), uint8_t(0), uint8_t(0), uint8_t(0), uint8_t(0)}) b.push_back(v);
+    return b;
+  };
+  for (const char* f : {"huge/a", "deep/a", "cut/a"}) fs::create_directories(dir + "/" + f);
+  test::write_bytes(dir + "/huge/a/x.png", png_header(30000, 30000, 8, 0));
+  test::write_bytes(dir + "/deep/a/x.png", png_header(8192, 4096, 16, 6));
+  std::vector<uint8_t> bmp(66, 0);
+  const auto le32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) bmp[at + size_t(i)] = uint8_t(v >> (8 * i));
+  };
+  bmp[0] = 'B', bmp[1] = 'M', le32(2, 66), le32(10, 54), le32(14, 40), le32(18, 4000), le32(22, 4000), bmp[26] = 1, bmp[28] = 24;
+  test::write_bytes(dir + "/cut/a/x.bmp", bmp);
+  std::vector<uint8_t> floats;  // 20 float32 images of 4x4, one value 1.5
+  for (int i = 0; i < 320; ++i) {
+    const float v = i == 7 ? 1.5f : 0.5f;
+    const auto* p = reinterpret_cast<const uint8_t*>(&v);
+    floats.insert(floats.end(), p, p + 4);
+  }
+  test::write_npy(dir + "/floats.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4, 4), }", floats);
   struct Case {
     std::vector<std::string> args;
     std::string expected;
   };
   const std::vector<Case> cases = {
+      {{"--data", dir + "/huge", "--size", "8x8"}, "declares 30000x30000 pixels"},
+      {{"--data", dir + "/deep", "--size", "8x8"}, "256 MiB decoded, more than the 128 MiB an image may take"},
+      {{"--data", dir + "/cut", "--size", "8x8"}, "a BMP of 4000x4000 needs 48000054 bytes and the file has 66: it is cut short"},
+      {{"--data", dir + "/good-data", "--ood", dir + "/floats.npy"}, "--ood: " + dir + "/floats.npy: float values range from 0 to 1.5"},
+      {{"--corrupt", "mask:1.0000001"}, "must be in [0, 1], not 1.0000001"},
       {{"--lr", "0"}, "--lr"},
       {{"--lr", "-3"}, "--lr"},
       {{"--lr", "nan"}, "--lr"},
@@ -283,6 +315,18 @@ TEST(LatentTrain, FinalEvaluationPrintsTheBoundsInOrder) {
   const double elbo = std::stod(m[1]), iw = std::stod(m[2]), exact = std::stod(m[3]);
   EXPECT_LE(exact, iw);  // −log p(x) ≤ −IW_100 ≤ −ELBO
   EXPECT_LE(iw, elbo);
+}
+
+TEST(LatentTrain, AConditionalModelTakesItsClassesFromNpyLabels) {
+  const std::string dir = test::temp_dir();
+  std::vector<uint8_t> pixels(40 * 4 * 4), labels(40);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = uint8_t(i * 37);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = uint8_t(i % 3);
+  test::write_npy(dir + "/images.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (40, 4, 4), }", pixels);
+  test::write_npy(dir + "/labels.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (40,), }", labels);
+  auto r = train({"--conditional", "--data", dir + "/images.npy", "--labels", dir + "/labels.npy", "--epochs", "1", "--out", dir + "/out"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("3 classes"), std::string::npos) << r.err;
 }
 
 TEST(LatentTrain, DivergenceExitsNonZeroNamingTheLossAndKeepsFiniteWeights) {

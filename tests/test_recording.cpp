@@ -155,6 +155,53 @@ TEST(Recording, AFailingEncoderStopsTheRecordingWithItsReason) {
   EXPECT_EQ(test::read_gif(tmp_path("resized.gif")).frames.size(), 1u);
 }
 
+// A recording replaces what was at its path only once it holds a frame: one that ends empty, or
+// fails, leaves an earlier file (or a symlink) as it was, and no temporary beside it.
+TEST(Recording, ARecordingThatEndsEmptyOrFailsLeavesWhatWasThere) {
+  const std::string dir = tmp_path("keep");
+  std::filesystem::create_directories(dir);
+#ifdef LATENT_HAVE_LIBAV
+  const std::vector<std::string> names = {"lecture.gif", "lecture.mp4"};
+#else
+  const std::vector<std::string> names = {"lecture.gif"};
+#endif
+  for (const std::string& name : names) {
+    const std::string path = dir + "/" + name;
+    test::write_bytes(path, {'k', 'e', 'e', 'p'});
+    {
+      Recorder recorder(path, 10, nullptr);
+      EXPECT_EQ(recorder.stop().stored, 0);
+    }
+    EXPECT_EQ(test::read_bytes(path), (std::vector<uint8_t>{'k', 'e', 'e', 'p'})) << name;
+    {
+      auto writer = open_video_writer(path);  // a writer dropped unfinished (the app closing on an error)
+    }
+    EXPECT_EQ(test::read_bytes(path), (std::vector<uint8_t>{'k', 'e', 'e', 'p'})) << name;
+  }
+  // A symlink at the path stays, and so does its target.
+  test::write_bytes(dir + "/target.gif", {'t'});
+  std::filesystem::create_symlink(dir + "/target.gif", dir + "/link.gif");
+  {
+    auto wrapped = open_video_writer(dir + "/link.gif");
+    try {
+      wrapped->add(square_frame(8, 8, 1, 1, 2), 0);
+      wrapped->add(square_frame(16, 8, 1, 1, 2), 0.1);  // another size: the write fails
+      wrapped->finish(0.2);
+    } catch (const Error&) {
+    }
+  }
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/link.gif"));
+  EXPECT_EQ(test::read_bytes(dir + "/target.gif"), (std::vector<uint8_t>{'t'}));
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) entries += e.path().filename().string().find(".tmp-") == std::string::npos ? 1 : 100;
+  EXPECT_EQ(entries, int(names.size()) + 2);  // the kept files, the link and its target; no temporary
+  // A recording that holds frames replaces the file whole.
+  auto writer = open_video_writer(dir + "/lecture.gif");
+  writer->add(square_frame(16, 8, 1, 1, 2), 0);
+  writer->finish(0.1);
+  EXPECT_EQ(test::read_gif(dir + "/lecture.gif").frames.size(), 1u);
+}
+
 TEST(Recording, BadPathsAndRatesAreRefusedWithTheirReason) {
   const auto refusal = [](const std::string& path, double fps) {
     try {

@@ -344,7 +344,12 @@ int run(int argc, char** argv) {
   if (std::string problem = validate(o.train); !problem.empty()) throw Error(problem);
   if (!eval.ood.empty()) {
     // The second set must be images this model takes: checked from its headers, before training.
-    const DatasetShape other = Dataset::probe(eval.ood, o.data_options);
+    DatasetShape other;
+    try {
+      other = Dataset::probe(eval.ood, o.data_options);
+    } catch (const Error& e) {
+      throw Error("--ood: " + std::string(e.what()));
+    }
     if (std::string problem = image_mismatch(o.model, other.channels, other.height, other.width, "dataset " + other.name, "--ood: the model");
         !problem.empty())
       throw Error(problem + " (--size and --color apply to both sets)");
@@ -367,6 +372,16 @@ int run(int argc, char** argv) {
       throw Error("--export-torchscript " + eval.export_torchscript + ": " + problem);
   set_compute_threads(o.train.threads, o.train.parallel);
   Dataset data = Dataset::load(o.data, o.data_options);
+  // The second set is loaded before training too: what only its pixels can show (a float .npy out of
+  // [0, 1], an image that does not decode) is then an error now, not after the run.
+  std::unique_ptr<Dataset> ood;
+  if (!eval.ood.empty()) {
+    try {
+      ood = std::make_unique<Dataset>(Dataset::load(eval.ood, o.data_options));
+    } catch (const Error& e) {
+      throw Error("--ood: " + std::string(e.what()));
+    }
+  }
 
   std::unique_ptr<Trainer> trainer;
   try {
@@ -464,8 +479,6 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
   }
   write_pictures(weights, data, o.out);
-  std::unique_ptr<Dataset> ood;
-  if (!eval.ood.empty()) ood = std::make_unique<Dataset>(Dataset::load(eval.ood, o.data_options));
   write_likelihood_report(weights, data, ood.get(), o.out, o.train.seed);
   write_traversals(weights, data, o.out);
   print_disentanglement(weights, data);
