@@ -1136,9 +1136,13 @@ void AppState::poll_model_loader() {
     return notify("reloaded " + r.path + (step >= 0 ? " at step " + std::to_string(step) : std::string()), false, 3);
   }
   if (!loaded->problem.empty()) return notify("cannot use the model file, the current model is kept: " + loaded->problem, true, 0);
-  // The model the app had waits, paused, in case the user's code has to be given up later.
-  if (trainer) trainer->pause();
-  model_before_user_code_ = std::move(trainer);
+  // The app's own model waits, paused, in case the user's code has to be given up later (a user's
+  // model replaced by another is not kept: what comes back is always one of the app's own).
+  if (trainer && !runs_user_code(trainer->snapshot()->model)) {
+    trainer->pause();
+    model_before_user_code_ = std::move(trainer);
+    data_before_user_code_ = data;
+  }
   install_trainer(std::move(loaded->trainer), r.data);  // the images it was checked against
   form.script_model = loaded->model;
   watch_path_ = r.watch ? r.path : "";
@@ -1158,9 +1162,7 @@ void AppState::drop_user_model(const std::string& why) {
          true, 0);
   watch_path_.clear();
   if (!model_before_user_code_) return;
-  trainer = std::move(model_before_user_code_);
-  notices_seen_ = 0;
-  run_id_ = -1;
+  install_trainer(std::move(model_before_user_code_), std::exchange(data_before_user_code_, Dataset()));
 }
 
 AppState::FileStamp AppState::stamp_of(const std::string& path) {

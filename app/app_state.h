@@ -459,6 +459,7 @@ class AppState {
   // The trainer the app had before a user's model replaced it, paused: back when that model's code
   // has to be given up (a call past its time limit).
   std::unique_ptr<Trainer> model_before_user_code_;
+  Dataset data_before_user_code_;  // the images that trainer trains on
   void drop_user_model(const std::string& why);
   void make_trainer(Dataset data, const ModelConfig& model, const TrainConfig& train);
   // Replaces the trainer (at the explorer's priority for training) and the data it trains on.

@@ -159,6 +159,7 @@ TEST(Recording, AFailingEncoderStopsTheRecordingWithItsReason) {
 // fails, leaves an earlier file (or a symlink) as it was, and no temporary beside it.
 TEST(Recording, ARecordingThatEndsEmptyOrFailsLeavesWhatWasThere) {
   const std::string dir = tmp_path("keep");
+  std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 #ifdef LATENT_HAVE_LIBAV
   const std::vector<std::string> names = {"lecture.gif", "lecture.mp4"};

@@ -40,6 +40,9 @@ namespace {
 class TemporaryFileWriter : public VideoWriter {
  public:
   TemporaryFileWriter(const std::string& path, VideoFormat format) : path_(path), temporary_(temporary_path_for(path)) {
+    // Checked now, so that a bad place (a folder, a directory that takes no file) is reported when
+    // the recording starts rather than when its rename fails at the end.
+    if (std::string problem = write_problem(path); !problem.empty()) throw Error("cannot write the recording " + path + " (" + problem + ")");
     remove_stale_temporaries(path);
     named([&] { inner_ = format == VideoFormat::Gif ? open_gif_writer(temporary_) : open_mp4_writer(temporary_); });
   }

@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "latent/error.h"
-#include "latent/files.h"
 
 namespace latent {
 namespace {

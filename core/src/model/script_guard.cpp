@@ -95,14 +95,14 @@ bool refused_operation(const c10::Symbol kind, std::string* why) {
   return true;
 }
 
-void secure_block(torch::jit::Block* block, const std::string& path, const std::string& function) {
+void secure_block(torch::jit::Block* block, const std::string& path, const std::string& function, bool instrument) {
   for (torch::jit::Node* node : block->nodes()) {
     std::string why;
     if (refused_operation(node->kind(), &why))
       throw Error(path + ": " + function + " uses " + node->kind().toQualString() + ", which " + why +
                   "; this tool does not run modules that reach past their tensors (docs/torchscript.md)");
-    for (torch::jit::Block* inner : node->blocks()) secure_block(inner, path, function);
-    if (node->kind() == c10::prim::Loop && !node->blocks().empty()) {
+    for (torch::jit::Block* inner : node->blocks()) secure_block(inner, path, function, instrument);
+    if (instrument && node->kind() == c10::prim::Loop && !node->blocks().empty()) {
       torch::jit::Block* body = node->blocks()[0];
       body->prependNode(block->owningGraph()->create(c10::Symbol::fromQualString(kCheckOp), 0));
     }
@@ -128,14 +128,14 @@ double longest_user_code_call(std::string* what) {
   return steady_seconds() - oldest->started;
 }
 
-void secure_module(torch::jit::Module& module, const std::string& path) {
+void secure_module(torch::jit::Module& module, const std::string& path, bool instrument) {
   static std::once_flag print_handler;
   std::call_once(print_handler, [] { torch::jit::setPrintHandler(&print_from_module); });
   // Every function the file compiled: each class's methods (submodules included) and free functions.
   for (torch::jit::Function* f : module._ivalue()->compilation_unit()->get_functions()) {
     torch::jit::GraphFunction* graph = torch::jit::tryToGraphFunction(*f);
     if (!graph) continue;
-    secure_block(graph->graph()->block(), path, f->qualname().qualifiedName());
+    secure_block(graph->graph()->block(), path, f->qualname().qualifiedName(), instrument);
   }
 }
 

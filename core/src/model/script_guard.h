@@ -10,9 +10,10 @@
 namespace latent {
 
 // Refuses (latent::Error naming `path`, the function and the operation) a module whose code uses an
-// operation this tool does not run, and instruments its loops. Call once on each freshly loaded module,
-// before any of its methods runs.
-void secure_module(torch::jit::Module& module, const std::string& path);
+// operation this tool does not run, and with `instrument` adds the time-limit check to its loops.
+// Call once on each freshly loaded module, before any of its methods runs. A module loaded only to be
+// saved again is not instrumented: the check would be saved into its code, which Python cannot load.
+void secure_module(torch::jit::Module& module, const std::string& path, bool instrument = true);
 
 // One call into a user's module, on this thread: its loops stop the call once the time limit has passed
 // or interrupt_user_code() was called. fail() turns what the call threw into a latent::Error that keeps

@@ -89,11 +89,11 @@ uint64_t script_inflated_limit(uint64_t file_bytes) {
   return std::min(most, 2 * file_bytes + (uint64_t(64) << 20));
 }
 
-torch::jit::Module load_module(const ScriptFile& file) {
+torch::jit::Module load_module(const ScriptFile& file, bool to_run) {
   check_script_archive(file.bytes, file.path, script_inflated_limit(file.bytes.size()));
   std::istringstream in(file.bytes);
   torch::jit::Module m = torch::jit::load(in, torch::Device(torch::kCPU));
-  secure_module(m, file.path);
+  secure_module(m, file.path, to_run);
   return m;
 }
 

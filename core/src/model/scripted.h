@@ -13,7 +13,8 @@ namespace latent {
 // The module the file's bytes hold, on the CPU, checked and secured before any of its code runs
 // (script_archive.h, script_guard.h). Throws latent::Error for what those refuse, c10::Error as
 // torch::jit::load does.
-torch::jit::Module load_module(const ScriptFile& file);
+// `to_run` false: loaded to be saved again, its loops left as they are (secure_module).
+torch::jit::Module load_module(const ScriptFile& file, bool to_run = true);
 // The most the file's records may inflate to (script_archive.h).
 uint64_t script_inflated_limit(uint64_t file_bytes);
 

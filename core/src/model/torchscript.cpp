@@ -226,7 +226,7 @@ void write_torchscript(Model& model, const std::string& path, int64_t step) {
     torch::jit::Module m;
     if (c.architecture == "torchscript") {
       // The user's own module, fresh from its bytes, with the current weights.
-      m = load_module(*c.script);
+      m = load_module(*c.script, /*to_run=*/false);
       auto own = script_module(model)->named_parameters(true);
       auto own_buffers = script_module(model)->named_buffers(true);
       std::map<std::string, torch::Tensor> current;
