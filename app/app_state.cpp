@@ -1157,11 +1157,16 @@ void AppState::poll_model_loader() {
 void AppState::drop_user_model(const std::string& why) {
   // A second report (the trainer and a view's job both stopped) comes after the model has gone.
   if (!trainer || !runs_user_code(trainer->snapshot()->model)) return notify(why, true, 8);
-  notify(why + "; the model from that file is dropped" +
-             (model_before_user_code_ ? " and the one before it is back" : ""),
-         true, 0);
   watch_path_.clear();
-  if (!model_before_user_code_) return;
+  if (!model_before_user_code_) {
+    trainer->pause();
+    return notify(why + "; training that model is paused (Reset starts one of the explorer's own)", true, 0);
+  }
+  notify(why + "; the model from that file is dropped and the one before it is back", true, 0);
+  // Its trainer may still be inside the module (a view's call stopped, the trainer's not yet): it
+  // ends on a thread of its own, so that the window never waits for it.
+  std::unique_ptr<Trainer> dropped = std::move(trainer);
+  std::thread([dropped = std::move(dropped)]() mutable { dropped.reset(); }).detach();
   install_trainer(std::move(model_before_user_code_), std::exchange(data_before_user_code_, Dataset()));
 }
 

@@ -45,10 +45,11 @@ std::string after_key(const std::string& line, size_t key_length) {
 bool takes_path(const std::string& flag) {
   return flag == "--resume" || flag == "--model" || flag == "--checkpoint" || flag == "--labels" || flag == "--compare";
 }
-// Flags that name where the explorer writes (or, --frames, when it quits): a scene may not carry them.
+// Flags that name where the explorer writes (or, --frames, when it quits, and --model-time-limit, how
+// long the scene's own .pt may run): a scene may not carry them.
 bool writes_files(const std::string& flag) {
   static const char* const flags[] = {"--autosave", "--checkpoint", "--screenshot", "--stats", "--frame-log",
-                                      "--layout",   "--record",     "--out",        "--frames"};
+                                      "--layout",   "--record",     "--out",        "--frames", "--model-time-limit"};
   return std::find(std::begin(flags), std::end(flags), flag) != std::end(flags);
 }
 // A dataset flag's value is a path only when there is such a file or folder (else it is a name).
@@ -142,7 +143,8 @@ Scene read_scene(const std::string& path) {
     if (!joined && has_value) value = scene.flags[i + 1];
     const size_t words_taken = (!joined && has_value) ? 2 : 1;
     if (writes_files(flag)) {
-      scene.refused.push_back(flag + " (a scene does not choose where the explorer writes; give it on your own command line)");
+      scene.refused.push_back(flag + " (a scene does not choose where the explorer writes, when it quits or how long a model's "
+                                     "code may run; give it on your own command line)");
       i += words_taken - 1;
       continue;
     }

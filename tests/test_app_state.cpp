@@ -286,16 +286,17 @@ TEST(Scenes, AHostileSceneIsDefusedAndItsSafeFlagsStillApply) {
                                        "--autosave " + dir + "/victim.rc --screenshot shot.png --stats=s.json --frame-log f.csv\n"
                                        "--layout l.ini --record r.gif --checkpoint c.ckpt --out o --frames 1\n"
                                        "--model ../../x.pt --resume " + dir + "/private/a.ckpt --ood link --labels ../private/l.npy\n"
-                                       "--beta 3 --latent 5 --data data --train\n");
+                                       "--beta 3 --latent 5 --data data --train --model-time-limit 0\n");
   const AppOptions defaults = options({});
   AppOptions o = options({"--scene", path});
   // Each output flag and escaping path is left out, named with why.
   std::string refused;
   for (const std::string& r : o.scene_refused) refused += r + "\n";
   for (const char* flag : {"--autosave", "--screenshot", "--stats", "--frame-log", "--layout", "--record", "--checkpoint", "--out",
-                           "--frames", "--model ../../x.pt", "--resume", "--ood link", "--labels"})
+                           "--frames", "--model-time-limit", "--model ../../x.pt", "--resume", "--ood link", "--labels"})
     EXPECT_NE(refused.find(flag), std::string::npos) << flag << " not refused:\n" << refused;
-  EXPECT_EQ(o.scene_refused.size(), 13u) << refused;
+  EXPECT_EQ(o.scene_refused.size(), 14u) << refused;
+  EXPECT_EQ(o.run.model_time_limit, defaults.run.model_time_limit);
   EXPECT_NE(refused.find("outside the scene's folder"), std::string::npos) << refused;
   EXPECT_NE(refused.find("does not choose where the explorer writes"), std::string::npos) << refused;
   EXPECT_EQ(o.autosave, defaults.autosave);

@@ -400,6 +400,30 @@ TEST(UntrustedTorchScript, ModulesThatReachPastTheirTensorsAreRefusedBeforeAnyOf
   fs::remove(written);
 }
 
+// Files built so that LibTorch would read something other than what the checks read.
+TEST(UntrustedTorchScript, AnArchiveThatReadsTwoWaysIsRefused) {
+  REQUIRE_MODELS();
+  const std::string dir = test::temp_dir();
+  std::vector<uint8_t> bytes = test::read_bytes(models + "/bad_good.pt");
+  // Also a flatbuffer: LibTorch checks for "PTMF" at byte 4 before it looks for a zip.
+  std::vector<uint8_t> flat = bytes;
+  std::copy_n("PTMF", 4, flat.begin() + 4);
+  test::write_bytes(dir + "/flat.pt", flat);
+  EXPECT_NE(load_error(dir + "/flat.pt").find("also a mobile (flatbuffer) model"), std::string::npos) << load_error(dir + "/flat.pt");
+  // __setstate__ in a record whose name differs only in case (LibTorch finds records ignoring case).
+  auto r = test::run_process({"/usr/bin/python3", "-c",
+                              "import zipfile, sys\n"
+                              "src = zipfile.ZipFile(sys.argv[1])\n"
+                              "out = zipfile.ZipFile(sys.argv[2], 'w')\n"
+                              "for i in src.infolist():\n"
+                              "    out.writestr(i, src.read(i.filename))\n"
+                              "out.writestr('bad_good/CODE/__torch__/x.PY', 'def __setstate__(self, s):\\n  pass\\n')\n",
+                              models + "/bad_good.pt", dir + "/cased.pt"},
+                             60);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(load_error(dir + "/cased.pt").find("defines __setstate__"), std::string::npos) << load_error(dir + "/cased.pt");
+}
+
 TEST(UntrustedTorchScript, ALoopingModuleIsStoppedAtTheTimeLimitWithTheMethodNamed) {
   REQUIRE_MODELS();
   TimeLimit limit(1);

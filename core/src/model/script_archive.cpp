@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "latent/error.h"
 
@@ -47,10 +48,15 @@ std::vector<ArchiveRecord> read_archive_directory(const std::string& bytes, cons
     --end;
   }
   uint64_t count = r.u16(end + 10), offset = r.u32(end + 16);
-  if ((count == 0xFFFF || offset == 0xFFFFFFFF) && end >= 20 && r.u32(end - 20) == kZip64Locator) {
+  // LibTorch's reader (miniz) takes the zip64 record whenever its locator is there, whatever the
+  // plain record says: so must this one, or the two would read different directories.
+  if (end >= 20 && r.u32(end - 20) == kZip64Locator) {
     const uint64_t at = r.le(end - 20 + 8, 8);
     if (r.u32(at) != kZip64End) r.bad("its zip64 directory record is missing");
-    count = r.le(at + 32, 8), offset = r.le(at + 48, 8);
+    const uint64_t count64 = r.le(at + 32, 8), offset64 = r.le(at + 48, 8);
+    if ((count != 0xFFFF && count != count64) || (offset != 0xFFFFFFFF && offset != offset64))
+      r.bad("its two end-of-directory records disagree");
+    count = count64, offset = offset64;
   }
   // Each entry takes at least 46 bytes: a count past that is a lie, not a reason to reserve memory.
   if (count > bytes.size() / 46) r.bad("it says " + std::to_string(count) + " records, more than the file can hold");
@@ -107,8 +113,11 @@ std::string read_archive_record(const std::string& bytes, const ArchiveRecord& r
 
 int64_t check_script_archive(const std::string& bytes, const std::string& path, uint64_t inflated_limit) {
   const std::vector<ArchiveRecord> records = read_archive_directory(bytes, path);
+  if (bytes.size() >= 8 && bytes.compare(4, 4, "PTMF") == 0)  // also a flatbuffer, which LibTorch would read instead
+    throw Error(path + ": a zip archive that is also a mobile (flatbuffer) model; this tool reads TorchScript zip files only");
   uint64_t total = 0;
-  for (const ArchiveRecord& rec : records) total += std::min<uint64_t>(rec.size, uint64_t(1) << 62);
+  // Saturating: each term at most 2^62 and the sum held at 2^63, so that no count of records wraps it.
+  for (const ArchiveRecord& rec : records) total = std::min(total + std::min<uint64_t>(rec.size, uint64_t(1) << 62), uint64_t(1) << 63);
   if (total > inflated_limit)
     throw Error(path + ": its records inflate to " + human_bytes(total) + " (the file is " + human_bytes(bytes.size()) +
                 "), more than the " + human_bytes(inflated_limit) + " a model may take here; it is not loaded");
@@ -125,8 +134,12 @@ int64_t check_script_archive(const std::string& bytes, const std::string& path, 
     }
     // Loading a module runs the __setstate__ of each object that defines one, before any check on
     // its compiled code can be made: the contract has no use for it, so such a file is refused unread.
-    const bool code = inner.compare(0, 5, "code/") == 0 && rec.name.size() > 3 && rec.name.compare(rec.name.size() - 3, 3, ".py") == 0;
-    if (code && read_archive_record(bytes, rec, path, inflated_limit).find("__setstate__") != std::string::npos)
+    // LibTorch finds records by name without regard to case, so every record but the tensors'
+    // (<name>/data/N, which no code is read from) is looked through.
+    std::string lower = inner;
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    const bool tensor = lower.compare(0, 5, "data/") == 0;
+    if (!tensor && read_archive_record(bytes, rec, path, inflated_limit).find("__setstate__") != std::string::npos)
       throw Error(path + ": its code (" + inner.substr(0, 120) +
                   ") defines __setstate__, which TorchScript runs while loading the file; this tool does not load modules "
                   "that run code before they are checked (docs/torchscript.md)");
