@@ -490,6 +490,7 @@ void AppState::update(double t) {
   banners.erase(std::remove_if(banners.begin(), banners.end(), [&](const Banner& b) { return b.expires > 0 && b.expires < now; }),
                 banners.end());
   worker_.run_main_thread_tasks();
+  poll_model_loader();
   poll_watched_file();
   if (mnist_download_.valid() && mnist_download_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
     if (const std::string problem = mnist_download_.get(); problem.empty()) {
@@ -1181,7 +1182,6 @@ AppState::FileStamp AppState::stamp_of(const std::string& path) {
 }
 
 void AppState::poll_watched_file() {
-  poll_model_loader();
   if (watch_path_.empty() || now < watch_next_check_ || model_loader_.busy()) return;
   watch_next_check_ = now + 0.5;
   // A file that is missing for a moment (being replaced) is looked at again on the next check.
