@@ -57,11 +57,6 @@ void on_signal(int) { g_quit = true; }  // Ctrl-C or SIGTERM: close like the win
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-std::string config_dir() {
-  if (const char* v = std::getenv("XDG_CONFIG_HOME"); v && *v) return std::string(v) + "/latent-explorer";
-  return home_directory() + "/.config/latent-explorer";
-}
-
 // $LATENT_SHADER_DIR, else shaders/ in the source tree (a build) or the installed copy; the copy
 // embedded at build time when none of them has them.
 std::string shader_dir() {
@@ -354,7 +349,7 @@ int main(int argc, char** argv) {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
-  const std::string layout = layout_option.empty() ? config_dir() + "/layout.ini" : layout_option;
+  const std::string layout = layout_option.empty() ? config_directory() + "/layout.ini" : layout_option;
   std::string layout_problem;
   {
     // A bare file name has no parent to make; an unwritable place is said once, and the app runs on.
@@ -429,7 +424,7 @@ int main(int argc, char** argv) {
     if (!shader_problem.empty()) state.notify(shader_problem, true, 15);
     if (!layout_problem.empty()) state.notify(layout_problem, true, 10);
     if (const std::string problem = autosave_problem(state); !problem.empty()) state.notify(problem, true, 0);
-    Shell shell(std::move(open_views), config_dir() + "/settings.ini", first_start, state);
+    Shell shell(std::move(open_views), config_directory() + "/settings.ini", first_start, state);
     const auto& registry = view_registry();
     if (const int lesson = state.options.lesson; lesson >= 0) {
       const AppOptions asked = state.options;

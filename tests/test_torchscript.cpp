@@ -442,6 +442,47 @@ TEST(UntrustedTorchScript, ALoopingModuleIsStoppedAtTheTimeLimitWithTheMethodNam
   EXPECT_NO_THROW(model->encode(torch::rand({3, 784})));  // the same module, within its limit, still works
 }
 
+// A module's tensors come out of what it may hold (7/8 of the memory available, or a limit set):
+// an allocation past it is refused before it is made, with the method and sizes named, rather than
+// the kernel's OOM killer ending the program; what the call held is freed, and the module still runs
+// on a batch it can afford.
+TEST(UntrustedTorchScript, AModuleAskingForMoreMemoryThanItMayHaveIsRefusedBeforeItIsAllocated) {
+  REQUIRE_MODELS();
+  torch::NoGradGuard no_grad;
+  const int64_t before = user_code_memory();
+  ModelPtr greedy = make_model(load_torchscript(models + "/hostile_asks_too_much.pt"));
+  try {
+    greedy->encode(torch::rand({8, 784}));
+    ADD_FAILURE() << "a 16 TiB tensor was allocated";
+  } catch (const UserCodeStopped& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("encode asked for 17592.2 GB more memory"), std::string::npos) << what;
+    EXPECT_NE(what.find("a user's model may take here (7/8 of what"), std::string::npos) << what;
+    EXPECT_NE(what.find("refused before it is allocated"), std::string::npos) << what;
+    EXPECT_FALSE(e.interrupted());
+  }
+  EXPECT_NO_THROW(greedy->encode(torch::rand({3, 784})));
+
+  ModelPtr hoarder = make_model(load_torchscript(models + "/hostile_hoards.pt"));
+  set_user_code_memory_limit(int64_t(256) << 20);
+  try {
+    hoarder->encode(torch::rand({8, 784}));
+    ADD_FAILURE() << "the hoarding module was not stopped";
+  } catch (const UserCodeStopped& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("encode asked for 67 MB more memory while its calls held"), std::string::npos) << what;
+    EXPECT_NE(what.find("the limit set for a user's model"), std::string::npos) << what;
+  }
+  set_user_code_memory_limit(0);
+  EXPECT_LE(user_code_memory(), before + (int64_t(1) << 20)) << "the refused call's blocks were not all freed";
+  EXPECT_NO_THROW(hoarder->encode(torch::rand({3, 784})));
+  // latent-train ends on it with exit 2, naming it.
+  const auto run = train({"--model", models + "/hostile_asks_too_much.pt", "--data", test::mnist_dir(), "--limit", "256",
+                          "--epochs", "1", "--out", test::temp_dir() + "/greedy"});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("encode asked for 17592.2 GB more memory"), std::string::npos) << run.err;
+}
+
 TEST(UntrustedTorchScript, AModulesOwnErrorIsInTheMessage) {
   REQUIRE_MODELS();
   const std::string what = load_error(models + "/hostile_raise_on_probe.pt");

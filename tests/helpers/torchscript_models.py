@@ -283,6 +283,35 @@ class Forks(Bad):
         return h[:, :2], h[:, 2:]
 
 
+class Hoards(Bad):
+    """encode keeps 64 MiB blocks, never letting go, once the batch has more than `after` rows."""
+
+    def __init__(self, after: int):
+        super().__init__()
+        self.after = after
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        h = self.enc(x.flatten(1))
+        kept: List[torch.Tensor] = []
+        while x.size(0) > self.after:
+            kept.append(torch.full([16 << 20], float(len(kept))))
+        for k in kept:
+            h = h + k[0]
+        return h[:, :2], h[:, 2:]
+
+
+class AsksTooMuch(Bad):
+    """encode asks for one tensor of 16 TiB (never touched), larger than any machine it runs on."""
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        h = self.enc(x.flatten(1))
+        if x.size(0) > 3:
+            h = h + torch.empty(1 << 42).sum()
+        return h[:, :2], h[:, 2:]
+
+
 class Bomb(Bad):
     """A buffer of zeros, deflated: a file of a few hundred KB that inflates to 128 MiB."""
 
@@ -304,6 +333,8 @@ def make_hostile(out):
     save(Raises(0), path("raise_on_probe"))
     save(Raises(3), path("raise_later"))
     save(Forks(), path("fork"))
+    save(Hoards(3), path("hoards"))
+    save(AsksTooMuch(), path("asks_too_much"))
     save(Bomb(), path("bomb"))
     with zipfile.ZipFile(path("bomb")) as z:
         entries = [(info.filename, z.read(info.filename)) for info in z.infolist()]

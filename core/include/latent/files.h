@@ -33,6 +33,8 @@ std::string write_problem(const std::string& path);
 // The user's home: $HOME, or when it is unset or empty the password database's entry, else "/"
 // (never the working directory, which would scatter settings wherever the app was started).
 std::string home_directory();
+// This tool's settings: $XDG_CONFIG_HOME/latent-explorer, else ~/.config/latent-explorer.
+std::string config_directory();
 
 // The last component of a path, as a name for what it holds: "digits" for "data/digits/" or
 // "data/digits", the working directory's name for ".".

@@ -3,6 +3,7 @@
 // docs/torchscript.md (encode(x) -> (mu, logvar), decode(z) -> logits or means, and the attributes
 // latent_dim, image_shape, likelihood, optionally sigma and step).
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "latent/config.h"
@@ -16,8 +17,10 @@ class Vae;
 // batch through encode and decode to check their return types, shapes and values. Returns the
 // config of a "torchscript" model with the file attached (the file is read once; every copy of the
 // model is built from those bytes). Throws latent::Error naming `path` and what is wrong, including
-// a file written by a newer PyTorch than this build's LibTorch.
-ModelConfig load_torchscript(const std::string& path);
+// a file written by a newer PyTorch than this build's LibTorch. `before_its_code`, when given, is
+// called with the SHA-256 of the file's bytes once they are read and checked as an archive, before
+// any of its code runs: it may throw to stop the load (the explorer's question, latent/model_trust.h).
+ModelConfig load_torchscript(const std::string& path, const std::function<void(const std::string& sha256)>& before_its_code = {});
 
 // --model FILE: loads it into o.model. Throws latent::Error for a flag that the file decides
 // (--arch, --latent, --hidden, ..., --likelihood, --sigma), --resume or --conditional beside it, and
@@ -51,7 +54,8 @@ std::string torchscript_export_problem(const ModelConfig& config);
 // a module that defines __setstate__ (run while loading) or uses file, thread, process or Python
 // operations is refused, and every loop in its code is made to check a time limit. Each call into the
 // module (the probe, training, the views) runs under that limit; a call past it is stopped at its
-// next loop iteration and throws UserCodeStopped. print() in the module goes to stderr, marked.
+// next loop iteration and throws UserCodeStopped, as does a call whose tensors would pass what a
+// user's model may hold (set_user_code_memory_limit). print() in the module goes to stderr, marked.
 class UserCodeStopped : public Error {
  public:
   UserCodeStopped(const std::string& message, bool interrupted);
@@ -64,6 +68,12 @@ class UserCodeStopped : public Error {
 // Seconds one call into a user's module may take (--model-time-limit; 10 by default, 0 for none).
 void set_user_code_time_limit(double seconds);
 double user_code_time_limit();
+// The bytes a user's module may hold (0, the default: 7/8 of what memory_limit() leaves at the call's
+// start). An allocation inside a call that would pass it is refused before it is made: the call
+// throws UserCodeStopped naming the method and the sizes.
+void set_user_code_memory_limit(int64_t bytes);
+// The bytes of tensors allocated inside calls into users' modules and not yet freed.
+int64_t user_code_memory();
 // Stops every call into a user's module, now and from now on (Ctrl+C in latent-train). Safe in a
 // signal handler.
 void interrupt_user_code() noexcept;

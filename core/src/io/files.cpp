@@ -67,6 +67,11 @@ std::string home_directory() {
   return "/";
 }
 
+std::string config_directory() {
+  if (const char* v = std::getenv("XDG_CONFIG_HOME"); v && *v) return std::string(v) + "/latent-explorer";
+  return home_directory() + "/.config/latent-explorer";
+}
+
 std::string path_basename(const std::string& path) {
   std::filesystem::path p = std::filesystem::path(path).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();

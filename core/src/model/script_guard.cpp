@@ -1,6 +1,9 @@
 // What a user's TorchScript module may do, and the time limit on each call into it (script_guard.h).
 #include "model/script_guard.h"
 
+#include <c10/core/CPUAllocator.h>
+#include <c10/core/impl/alloc_cpu.h>
+#include <malloc.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/runtime/print_handler.h>
 #include <torch/library.h>
@@ -29,6 +32,11 @@ thread_local double t_deadline = 0;
 thread_local const char* t_method = nullptr;
 thread_local bool t_stopped = false;
 thread_local bool t_refused = false;  // the UI thread (refuse_user_code_on_this_thread)
+// What the call's allocations may bring the user's live bytes to (0 outside a call), and the size of
+// the allocation refused (0 when none was).
+thread_local int64_t t_memory_cap = 0;
+thread_local int64_t t_memory_refused = 0;
+thread_local int64_t t_memory_allowed = 0;  // the share the cap gave this call, for the message
 
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -56,6 +64,71 @@ void check_time_limit() {
 }
 
 const char* kCheckOp = "latent::check_time_limit";
+
+// Memory a user's code allocates: the bytes of CPU tensors allocated inside calls into user modules
+// and not yet freed (whichever thread frees them). An allocation that would take them past the
+// calling thread's cap is refused before it is made, so that a module asking for more than the
+// machine has ends in a message rather than the kernel's OOM killer. Outside a call, and for other
+// threads, the default allocator is used as it is.
+std::atomic<int64_t> g_user_live{0};
+std::atomic<int64_t> g_memory_limit{0};  // set_user_code_memory_limit; 0: what memory_limit() leaves
+
+void free_user_bytes(void* p) {
+  if (!p) return;
+  g_user_live.fetch_sub(int64_t(malloc_usable_size(p)), std::memory_order_relaxed);
+  c10::free_cpu(p);
+}
+
+class UserCodeAllocator final : public c10::Allocator {
+ public:
+  explicit UserCodeAllocator(c10::Allocator* base) : base_(base) {}
+  c10::DataPtr allocate(size_t n) const override {
+    if (t_memory_cap <= 0 || n == 0) return base_->allocate(n);
+    if (g_user_live.load(std::memory_order_relaxed) + int64_t(n) > t_memory_cap) {
+      t_memory_refused = int64_t(n);
+      throw Error("memory");
+    }
+    void* p = c10::alloc_cpu(n);
+    g_user_live.fetch_add(int64_t(malloc_usable_size(p)), std::memory_order_relaxed);
+    return {p, p, &free_user_bytes, c10::Device(c10::DeviceType::CPU)};
+  }
+  // A raw allocation's block is freed with the default deleter (alloc_cpu's blocks are free_cpu's),
+  // so one made inside a call stays counted: the count errs high, never low.
+  c10::DeleterFnPtr raw_deleter() const override { return base_->raw_deleter(); }
+
+ private:
+  c10::Allocator* base_;
+};
+
+void install_user_code_allocator() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    static UserCodeAllocator allocator(c10::GetCPUAllocator());
+    c10::SetCPUAllocator(&allocator, /*priority=*/1);
+  });
+}
+
+// What one call may bring the user's live bytes to: what is live now and 7/8 of what memory_limit()
+// leaves (the rest is the app's own), read at most every half second.
+int64_t memory_cap_for_call(double now, int64_t* allowed) {
+  static std::mutex mutex;
+  static double read_at = -1;
+  static int64_t left = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (read_at < 0 || now - read_at > 0.5) {
+      left = memory_limit().bytes / 8 * 7;
+      read_at = now;
+    }
+    *allowed = left;
+  }
+  const int64_t live = g_user_live.load(std::memory_order_relaxed);
+  if (const int64_t fixed = g_memory_limit.load(std::memory_order_relaxed); fixed > 0) {
+    *allowed = std::min(*allowed, fixed);
+    return std::min(live + left, fixed);
+  }
+  return live > INT64_MAX - left ? INT64_MAX : live + left;
+}
 
 // CONSERVATIVE: the op has effects the graph cannot see, so no pass removes it as dead code.
 TORCH_LIBRARY(latent, m) {
@@ -128,7 +201,11 @@ double longest_user_code_call(std::string* what) {
   return steady_seconds() - oldest->started;
 }
 
+void set_user_code_memory_limit(int64_t bytes) { g_memory_limit = std::max<int64_t>(0, bytes); }
+int64_t user_code_memory() { return g_user_live.load(std::memory_order_relaxed); }
+
 void secure_module(torch::jit::Module& module, const std::string& path, bool instrument) {
+  if (instrument) install_user_code_allocator();
   static std::once_flag print_handler;
   std::call_once(print_handler, [] { torch::jit::setPrintHandler(&print_from_module); });
   // Every function the file compiled: each class's methods (submodules included) and free functions.
@@ -141,6 +218,7 @@ void secure_module(torch::jit::Module& module, const std::string& path, bool ins
 
 UserCodeCall::UserCodeCall(const std::string& path, const char* method)
     : path_(path), method_(method), previous_deadline_(t_deadline), previous_method_(t_method), previous_stopped_(t_stopped),
+      previous_memory_cap_(t_memory_cap), previous_memory_refused_(t_memory_refused), previous_memory_allowed_(t_memory_allowed),
       started_(steady_seconds()) {
   if (t_refused) throw Error(path + ": " + method + " was called on the thread that draws the window; a user's model runs only off it");
   const double limit = g_time_limit;
@@ -148,6 +226,10 @@ UserCodeCall::UserCodeCall(const std::string& path, const char* method)
   if (previous_deadline_ > 0 && (t_deadline == 0 || previous_deadline_ < t_deadline)) t_deadline = previous_deadline_;
   t_method = method;
   t_stopped = false;
+  int64_t allowed = 0;
+  const int64_t cap = memory_cap_for_call(started_, &allowed);
+  if (previous_memory_cap_ <= 0 || cap < previous_memory_cap_) t_memory_cap = cap, t_memory_allowed = allowed;
+  t_memory_refused = 0;
   std::lock_guard<std::mutex> lock(g_in_flight_mutex);
   g_in_flight.push_back({started_, path + ": " + method});
 }
@@ -156,6 +238,9 @@ UserCodeCall::~UserCodeCall() {
   t_deadline = previous_deadline_;
   t_method = previous_method_;
   t_stopped = previous_stopped_;
+  t_memory_cap = previous_memory_cap_;
+  t_memory_refused = previous_memory_refused_;
+  t_memory_allowed = previous_memory_allowed_;
   std::lock_guard<std::mutex> lock(g_in_flight_mutex);
   for (auto it = g_in_flight.begin(); it != g_in_flight.end(); ++it)
     if (it->started == started_ && it->what == path_ + ": " + method_) {
@@ -173,6 +258,15 @@ void UserCodeCall::fail(const std::exception& e) const {
                               " s for one call and was stopped (--model-time-limit raises it)",
                           false);
   }
+  if (t_memory_refused > 0)
+    throw UserCodeStopped(path_ + ": " + method_ + " asked for " + format_bytes(t_memory_refused) + " more memory while its calls held " +
+                              format_bytes(user_code_memory()) + ", past the " + format_bytes(t_memory_allowed) +
+                              " a user's model may take here (" +
+                              (g_memory_limit > 0 && g_memory_limit <= t_memory_allowed
+                                   ? std::string("the limit set for a user's model")
+                                   : "7/8 of what " + memory_limit().source + " leaves") +
+                              "); it is refused before it is allocated",
+                          false);
   if (const auto* ours = dynamic_cast<const UserCodeStopped*>(&e)) throw *ours;
   // The module's own exception, its first line: what the user's code said went wrong.
   throw Error(path_ + ": " + method_ + " failed: " + describe_exception(e));

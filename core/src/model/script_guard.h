@@ -5,6 +5,7 @@
 // stopped (latent/torchscript.h: set_user_code_time_limit, interrupt_user_code).
 #include <torch/script.h>
 
+#include <cstdint>
 #include <string>
 
 namespace latent {
@@ -32,6 +33,7 @@ class UserCodeCall {
   double previous_deadline_;
   const char* previous_method_;
   bool previous_stopped_;
+  int64_t previous_memory_cap_, previous_memory_refused_, previous_memory_allowed_;
   double started_;
 };
 

@@ -15,8 +15,10 @@
 #include "latent/error.h"
 #include "latent/files.h"
 #include "latent/inference.h"
+#include "latent/model_trust.h"
 #include "latent/options.h"
 #include "latent/resources.h"
+#include "latent/sha256.h"
 #include "model/script_archive.h"
 #include "model/script_guard.h"
 #include "model/scripted.h"
@@ -134,7 +136,7 @@ void probe(torch::jit::Module& m, const ModelConfig& c, const std::string& path)
 // minor version.
 std::string torch_version() { return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR); }
 
-ModelConfig load_torchscript(const std::string& path) {
+ModelConfig load_torchscript(const std::string& path, const std::function<void(const std::string&)>& before_its_code) {
   auto file = std::make_shared<ScriptFile>();
   file->path = path;
   {
@@ -155,6 +157,7 @@ ModelConfig load_torchscript(const std::string& path) {
                 ": it was written by a newer PyTorch than " + torch_version() + "; re-save it with PyTorch " + torch_version() +
                 ", or build against your own PyTorch: cmake -DTorch_DIR=$(python3 -c 'import torch; "
                 "print(torch.utils.cmake_prefix_path)')/Torch");
+  if (before_its_code) before_its_code(sha256_hex(file->bytes.data(), file->bytes.size()));
   torch::jit::Module m;
   try {
     m = load_module(*file);
@@ -273,6 +276,9 @@ void write_torchscript(Model& model, const std::string& path, int64_t step) {
   }
   const std::string data = bytes.str();
   write_file_atomically(path, data.data(), data.size(), "the TorchScript model");
+  // Written here, so the explorer opens it without asking (latent/model_trust.h); when the list
+  // cannot be written, it asks instead, which is all that is lost.
+  trust_model(sha256_hex(data.data(), data.size()), path);
 }
 
 }  // namespace latent
