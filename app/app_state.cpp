@@ -18,6 +18,7 @@
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "latent/files.h"
+#include "latent/model_trust.h"
 #include "latent/torchscript.h"
 #include "scene.h"
 #include "ui/export_image.h"
@@ -237,6 +238,10 @@ AppOptions parse_app_options(int argc, const char* const* argv) {
   AppOptions o = parse_app_flags(all);
   o.scene = scene_path, o.scene_title = scene.title, o.scene_watch = scene.watch;
   o.scene_refused = scene.refused;
+  // A model the scene names, not the user's own --model: asked about before it runs.
+  o.model_from_scene = !o.run.model_file.empty() && std::none_of(args.begin(), args.end(), [](const std::string& a) {
+    return a == "--model" || a.rfind("--model=", 0) == 0;
+  });
   return o;
 }
 
@@ -394,7 +399,7 @@ AppState::AppState(AppOptions o) : options(std::move(o)) {
     if (!options.run.resume.empty()) {
       load_checkpoint(options.run.resume);
     }
-    if (!options.run.model_file.empty()) load_model_file(options.run.model_file, options.watch);
+    if (!options.run.model_file.empty()) load_model_file(options.run.model_file, options.watch, options.model_from_scene);
     if (!trainer) make_trainer(data, model, train);
   } catch (const Error& e) {
     notify(e.what(), true, 0);
@@ -1099,7 +1104,7 @@ void AppState::save_scene(const std::string& given, const std::string& title, co
   std::filesystem::path model = path;
   model.replace_extension(".ckpt");
   const std::string model_path = save_path_for(snapshot->model, model.string());
-  Scene scene{path.string(), title, watch, scene_flags(model_path, open_views)};
+  Scene scene{path.string(), title, watch, scene_flags(model_path, open_views), {}};
   try {
     const SceneExtras extras = view_flags ? view_flags(path.string()) : SceneExtras{};
     scene.flags.insert(scene.flags.end(), extras.flags.begin(), extras.flags.end());
@@ -1116,18 +1121,39 @@ std::string AppState::fit_to_data(ModelConfig& model) const {
   return fit_model_to_data(model, false, data.channels(), data.height(), data.width(), data.classes(), "dataset " + data.name());
 }
 
-void AppState::load_model_file(const std::string& path, bool watch) {
+void AppState::load_model_file(const std::string& path, bool watch, bool ask) {
   if (data.empty()) return notify("cannot use the model file " + path + ": no dataset loaded; the current model is kept", true, 0);
   TrainConfig train = snapshot ? snapshot->train : options.run.train;
   if (!options.run.given.count("--epochs")) train.epochs = 0;
-  model_loader_.start({path, watch, false, data, train}, now);
+  model_question.reset();
+  UserModelLoader::Request request{path, watch, false, data, train, ask, ""};
+  model_loader_.start(std::move(request), now);
   notify("loading " + path + " (a TorchScript file runs its own code; it is checked first)", false, 4);
+}
+
+void AppState::answer_model_question(bool open) {
+  if (!model_question) return;
+  const ModelQuestion q = std::move(*model_question);
+  model_question.reset();
+  if (!open) return notify("did not open " + q.path + "; the current model is kept", false, 4);
+  if (std::string problem = trust_model(q.sha256, q.path); !problem.empty())
+    notify("cannot remember that " + q.path + " may run (" + problem + "); it will be asked about again", true, 8);
+  TrainConfig train = snapshot ? snapshot->train : options.run.train;
+  if (!options.run.given.count("--epochs")) train.epochs = 0;
+  // Consent for these bytes: a file changed since is asked about again.
+  UserModelLoader::Request request{q.path, q.watch, false, data, train, true, q.sha256};
+  model_loader_.start(std::move(request), now);
+  notify("loading " + q.path, false, 4);
 }
 
 void AppState::poll_model_loader() {
   std::optional<UserModelLoader::Result> loaded = model_loader_.poll(now);
   if (!loaded) return;
   UserModelLoader::Request& r = loaded->request;
+  if (!loaded->question_sha256.empty()) {
+    model_question = ModelQuestion{r.path, r.watch, loaded->question_sha256};
+    return;
+  }
   if (r.reload) {
     if (!loaded->problem.empty())
       return notify(r.path + " changed but cannot be used; still showing the version before: " + loaded->problem, true, 10);
@@ -1194,7 +1220,7 @@ void AppState::poll_watched_file() {
     return;
   }
   watch_loaded_ = stamp;
-  model_loader_.start({watch_path_, true, true, data, TrainConfig{}}, now);
+  model_loader_.start({watch_path_, true, true, data, TrainConfig{}, false, ""}, now);  // watching it was the choice
 }
 
 void AppState::export_model() {

@@ -102,6 +102,7 @@ struct AppOptions {
   bool present = false;        // --present: start in presentation mode
   std::string scene, scene_title, scene_watch;  // --scene FILE, and what it says it shows
   std::vector<std::string> scene_refused;  // the scene's flags left out, and why (Scene::refused)
+  bool model_from_scene = false;  // --model came from the scene: asked about first (load_model_file)
   int lesson = -1;             // --lesson N: the lesson (0-based) shown at start and presented; -1: none given
   int grid = 20;
   ui::Colormap colormap = ui::Colormap::Gray;
@@ -241,7 +242,17 @@ class AppState {
   void load_checkpoint(const std::string& path);
   // A PyTorch VAE saved as TorchScript (docs/torchscript.md), on the current dataset; with `watch`,
   // reloaded whenever the file changes (a run training elsewhere), the views' history kept.
-  void load_model_file(const std::string& path, bool watch);
+  // Opens a TorchScript file off the UI thread. With `ask`, a file not known here (not written by this
+  // tool, not opened here before: latent/model_trust.h) is first put to the user as model_question,
+  // since a TorchScript file runs its own code; the user's own --model flag is that choice already.
+  void load_model_file(const std::string& path, bool watch, bool ask);
+  struct ModelQuestion {
+    std::string path;
+    bool watch = false;
+    std::string sha256;
+  };
+  std::optional<ModelQuestion> model_question;  // shown by the shell until answered
+  void answer_model_question(bool open);
   // The file being watched, "" when none.
   const std::string& watched_file() const { return watch_path_; }
   // File -> Export -> Model: the current weights as TorchScript, model.pt in the export folder.

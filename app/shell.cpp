@@ -412,7 +412,7 @@ void Shell::dialogs(AppState& state) {
               [] {});
   path_dialog(open_model_, "Open PyTorch model",
               "A VAE saved with torch.jit.save(torch.jit.script(model), path) (docs/torchscript.md):", "Open",
-              [&](const std::string& p) { state.load_model_file(p, watch_model_); },
+              [&](const std::string& p) { state.load_model_file(p, watch_model_, true); },
               [&] {
                 ImGui::Checkbox("watch: reload it whenever it changes on disk", &watch_model_);
                 if (ImGui::IsItemHovered())
@@ -444,6 +444,32 @@ void Shell::dialogs(AppState& state) {
   path_dialog(save_checkpoint_, "Save checkpoint", "Where to save the model, its optimizer state and progress:", "Save",
               [&](const std::string& p) { copy_to(state.form.checkpoint, sizeof state.form.checkpoint, p), state.save_checkpoint(p); },
               [] {});
+
+  // A TorchScript file not known here (latent/model_trust.h), before any of its code runs.
+  if (state.model_question && !ImGui::IsPopupOpen("Open a PyTorch model?")) ImGui::OpenPopup("Open a PyTorch model?");
+  if (ImGui::BeginPopupModal("Open a PyTorch model?", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    if (!state.model_question) {
+      ImGui::CloseCurrentPopup();
+    } else {
+      const AppState::ModelQuestion& q = *state.model_question;
+      ImGui::TextUnformatted(printable(q.path).c_str());
+      ImGui::TextDisabled("SHA-256 %s", q.sha256.c_str());
+      ImGui::Spacing();
+      ImGui::TextUnformatted("This file was not written by Latent Explorer, and it has not been opened here before.");
+      ImGui::TextUnformatted("A TorchScript file runs its own code: its encode and decode are programs from whoever made it.");
+      const double limit = user_code_time_limit();
+      ImGui::TextDisabled("Before it runs, the file is checked: no file, process, thread or network operations. Each call");
+      ImGui::TextDisabled("is stopped after %s (--model-time-limit) and kept to the memory this machine can spare.",
+                          limit > 0 ? (format_number(limit) + " s").c_str() : "no time limit");
+      ImGui::TextDisabled("That is a guard, not a sandbox: open it if you trust where it came from.");
+      ImGui::Spacing();
+      if (ImGui::Button("Open it")) state.answer_model_question(true), ImGui::CloseCurrentPopup();
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Asked once: these bytes are remembered (a changed file is asked about again)");
+      ImGui::SameLine();
+      if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(GLFW_KEY_ESCAPE)) state.answer_model_question(false), ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
+  }
 
   // A first start without any dataset: what to learn from.
   if (std::exchange(state.offer_data, false)) {

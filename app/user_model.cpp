@@ -5,22 +5,31 @@
 #include <thread>
 
 #include "latent/error.h"
+#include "latent/model_trust.h"
 #include "latent/resources.h"
 #include "latent/torchscript.h"
 
 namespace latent::app {
 namespace {
 
+struct Unknown {
+  std::string sha256;
+};
+
 UserModelLoader::Result load(UserModelLoader::Request request) {
   UserModelLoader::Result r;
   try {
-    ModelConfig model = load_torchscript(request.path);
+    ModelConfig model = load_torchscript(request.path, [&](const std::string& sha256) {
+      if (request.ask && sha256 != request.consented && !is_trusted_model(sha256)) throw Unknown{sha256};
+    });
     const Dataset& d = request.data;
     if (std::string problem = fit_model_to_data(model, false, d.channels(), d.height(), d.width(), d.classes(), "dataset " + d.name());
         !problem.empty())
       throw Error(problem);
     if (!request.reload) r.trainer = std::make_unique<Trainer>(d, model, request.train);
     r.model = std::move(model);
+  } catch (const Unknown& unknown) {
+    r.question_sha256 = unknown.sha256;
   } catch (const std::exception& e) {
     r.problem = describe_exception(e);
     r.trainer.reset();

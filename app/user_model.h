@@ -22,12 +22,19 @@ class UserModelLoader {
     bool reload = false;  // a --watch reload: only the checked config is wanted, for Trainer::reload
     Dataset data;         // the images it must fit
     TrainConfig train;
+    // Ask before running a file not known here (latent/model_trust.h), unless its SHA-256 is
+    // `consented`: the user's answer to that question, for those very bytes.
+    bool ask = false;
+    std::string consented;
   };
   struct Result {
     Request request;
     ModelConfig model;
     std::unique_ptr<Trainer> trainer;  // null for a reload
     std::string problem;               // why the file cannot be used ("" when it can)
+    // Set when the file is not known and the request asks: the SHA-256 of its bytes, for the question
+    // to the user. None of its code has run.
+    std::string question_sha256;
   };
 
   // Starts loading; one already under way is abandoned (its result, whenever it comes, is dropped).

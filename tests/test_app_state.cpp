@@ -23,6 +23,8 @@
 #include "latent/error.h"
 #include "latent/torchscript.h"
 #include "test_support.h"
+#include "latent/model_trust.h"
+#include "latent/sha256.h"
 
 namespace latent::app {
 namespace {
@@ -720,6 +722,63 @@ TEST(AppState, AWatchedTorchScriptFileIsFollowedAndItsHistoryKept) {
   EXPECT_FALSE(other.snapshot->model.script);
   EXPECT_THROW(options({"--watch"}), Error);
   EXPECT_THROW(options({"--model", file, "--latent", "4"}), Error);
+}
+
+// A TorchScript file runs its own code: one that this tool did not write and that was not opened here
+// before is put to the user first, and nothing of it runs until they say so. Their answer is kept
+// for those bytes: asked once, and again when the file changes. A scene's --model is asked about;
+// the user's own --model flag is their choice already.
+TEST(AppState, AModelFileFromElsewhereRunsOnlyOnceTheUserSaysSo) {
+  const std::string models = LATENT_TORCHSCRIPT_MODELS;
+  if (models.empty()) {
+    if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true") FAIL() << "no TorchScript test models were built";
+    GTEST_SKIP() << "python3-torch is not installed: no TorchScript test models";
+  }
+  const std::string dir = test::temp_dir(), file = dir + "/shared.pt";
+  setenv("XDG_CONFIG_HOME", (dir + "/config").c_str(), 1);
+  std::filesystem::copy_file(models + "/mlp.pt", file);
+  const std::string sha = sha256_file(file);
+  AppState state(options({}));
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot != nullptr; }));
+  const int run = state.snapshot->run_id;
+  state.load_model_file(file, false, true);
+  ASSERT_TRUE(run_until(state, [&] { return state.model_question.has_value(); }));
+  EXPECT_EQ(state.model_question->path, file);
+  EXPECT_EQ(state.model_question->sha256, sha);
+  state.answer_model_question(false);
+  EXPECT_TRUE(has_banner(state, "did not open " + file + "; the current model is kept")) << banners_text(state);
+  run_until(state, [] { return false; }, 1);
+  EXPECT_EQ(state.snapshot->run_id, run);
+  EXPECT_FALSE(state.snapshot->model.script);
+  EXPECT_FALSE(is_trusted_model(sha));
+  // Asked again, and opened.
+  state.load_model_file(file, false, true);
+  ASSERT_TRUE(run_until(state, [&] { return state.model_question.has_value(); }));
+  state.answer_model_question(true);
+  ASSERT_TRUE(run_until(state, [&] { return state.snapshot->model.script != nullptr; })) << banners_text(state);
+  EXPECT_TRUE(is_trusted_model(sha));
+  // Remembered: another session opens it without asking.
+  AppState other(options({}));
+  ASSERT_TRUE(run_until(other, [&] { return other.snapshot != nullptr; }));
+  other.load_model_file(file, false, true);
+  ASSERT_TRUE(run_until(other, [&] { return other.model_question || other.snapshot->model.script; })) << banners_text(other);
+  EXPECT_FALSE(other.model_question.has_value());
+  // Changed bytes at the same path are another file.
+  std::filesystem::copy_file(models + "/bad_good.pt", file, std::filesystem::copy_options::overwrite_existing);
+  other.load_model_file(file, false, true);
+  ASSERT_TRUE(run_until(other, [&] { return other.model_question.has_value(); }));
+  other.answer_model_question(false);
+  // One this tool wrote is known.
+  export_torchscript(*state.snapshot->weights, dir + "/exported.pt");
+  EXPECT_TRUE(is_trusted_model(sha256_file(dir + "/exported.pt")));
+  // A scene's model is asked about; the user's own --model is not.
+  std::filesystem::copy_file(models + "/conv.pt", dir + "/scene_model.pt");
+  const std::string scene = scene_file(dir, "demo.scene", "latent-explorer scene 1\n--model scene_model.pt\n");
+  AppOptions from_scene = options({"--scene", scene});
+  EXPECT_TRUE(from_scene.model_from_scene);
+  EXPECT_FALSE(options({"--scene", scene, "--model", file}).model_from_scene);
+  EXPECT_FALSE(options({"--model", file}).model_from_scene);
+  unsetenv("XDG_CONFIG_HOME");
 }
 
 TEST(AppState, BadDatasetsAndCheckpointsKeepTheCurrentModel) {
