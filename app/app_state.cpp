@@ -18,6 +18,7 @@
 #include "latent/data_sources.h"
 #include "latent/error.h"
 #include "latent/files.h"
+#include "latent/history.h"
 #include "latent/model_trust.h"
 #include "latent/torchscript.h"
 #include "scene.h"
@@ -516,6 +517,7 @@ void AppState::update(double t) {
     message_seen_.clear();
     if (!pending_data_.empty()) data = std::move(pending_data_), pending_data_ = Dataset();
     steps.clear();
+    ++steps_generation;
     epochs.clear();
     markers.clear();
     scatter = EncodedSet{};
@@ -538,8 +540,9 @@ void AppState::update(double t) {
     }
     weights_ptr_seen_ = nullptr;
   }
-  auto new_steps = trainer->steps_since(steps.size());
+  auto new_steps = trainer->steps_after(steps.empty() ? -1 : steps.back().step);
   steps.insert(steps.end(), new_steps.begin(), new_steps.end());
+  if (thin_history(steps, kStepHistoryKept)) ++steps_generation;
   auto new_epochs = trainer->epochs_since(epochs.size());
   epochs.insert(epochs.end(), new_epochs.begin(), new_epochs.end());
 
@@ -771,7 +774,7 @@ void AppState::refresh_inference() {
         elbo.test_bounds = *bounds;
         elbo.have_test = true;
         if (live && (elbo.history.empty() || elbo.history.back().step < step))
-          elbo.history.push_back({step, bounds->elbo.loss, bounds->iw_loss});
+          elbo.history.push_back({step, bounds->elbo.loss, bounds->iw_loss}), thin_history(elbo.history, kBoundHistoryKept);
       };
     });
   }
@@ -1017,6 +1020,7 @@ void AppState::add_marker(const char* name, double value) {
   char label[48];
   std::snprintf(label, sizeof label, "%s %g", name, value);
   markers.push_back({double(snapshot ? snapshot->step : 0), label});
+  if (markers.size() > kMarkersKept) markers.erase(markers.begin());
 }
 
 void AppState::set_beta(double beta) {

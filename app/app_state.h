@@ -298,12 +298,15 @@ class AppState {
   Dataset data;
   std::unique_ptr<Trainer> trainer;
   std::shared_ptr<const Snapshot> snapshot;  // this frame's
-  std::vector<StepRecord> steps;
+  std::vector<StepRecord> steps;  // newest kStepHistoryKept whole, older ones thinned (latent/history.h)
+  uint64_t steps_generation = 0;  // bumped when `steps` is thinned or cleared: indices into it moved
   std::vector<EpochRecord> epochs;
   std::vector<CurveMarker> markers;
   std::vector<Banner> banners;
   std::vector<Message> messages;  // every message of this session, oldest first (capped)
   static constexpr size_t kMessagesMax = 500;
+  static constexpr size_t kMarkersKept = 1000;        // the newest changes marked on the curves
+  static constexpr size_t kBoundHistoryKept = 16384;  // elbo.history, thinned past it (latent/history.h)
   // Bumped when a new run begins (Reset, a dataset switch, a loaded checkpoint): views clear the
   // history they keep of the old run (View::restart).
   int64_t run_generation = 0;

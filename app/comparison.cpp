@@ -1,5 +1,6 @@
 #include "comparison.h"
 
+#include "latent/history.h"
 #include "latent/torchscript.h"
 
 #include <algorithm>
@@ -114,7 +115,6 @@ void Comparison::start_second_run(AppState& state, double beta, const std::strin
     second_ = std::move(fresh);
     b_data_ = state.data.spec();
     second_snapshot_.reset();
-    second_steps_seen_ = 0;
     b_.steps.clear(), b_.losses.clear();
     ++b_weights_;
   } catch (const std::exception& e) {
@@ -190,10 +190,7 @@ void Comparison::restart(AppState& state) {
   b_curve_step_ = -1;
   b_shown_ = {nullptr, -1};
   z_decoded_b_.clear();
-  if (second_) {
-    append_steps(second_->steps_since(0), 0, b_.steps, b_.losses);
-    second_steps_seen_ = b_.steps.size();
-  }
+  if (second_) append_steps(second_->steps_after(), 0, b_.steps, b_.losses);
   ++b_weights_;
 }
 
@@ -263,7 +260,8 @@ void Comparison::update(AppState& state) {
   if (state.weights_generation != a_shown_) a_shown_ = state.weights_generation, ++a_weights_;
   a_.vae = a_vae;
   a_.weights_version = a_weights_;
-  if (state.steps.size() < a_steps_seen_) a_.steps.clear(), a_.losses.clear(), a_steps_seen_ = 0;
+  if (state.steps.size() < a_steps_seen_ || state.steps_generation != a_steps_generation_)
+    a_.steps.clear(), a_.losses.clear(), a_steps_seen_ = 0, a_steps_generation_ = state.steps_generation;
   append_steps(state.steps, a_steps_seen_, a_.steps, a_.losses);
   a_steps_seen_ = state.steps.size();
   if (state.snapshot) {
@@ -303,8 +301,8 @@ void Comparison::update(AppState& state) {
         second_snapshot_ = second_->snapshot();
         b_vae = second_snapshot_->weights;
         b_step = second_snapshot_->weights_step;
-        append_steps(second_->steps_since(second_steps_seen_), 0, b_.steps, b_.losses);
-        second_steps_seen_ = b_.steps.size();
+        append_steps(second_->steps_after(b_.steps.empty() ? -1 : int64_t(b_.steps.back())), 0, b_.steps, b_.losses);
+        thin_history(b_.steps, kStepHistoryKept), thin_history(b_.losses, kStepHistoryKept);  // the same entries of each
         const ModelConfig& m = second_snapshot_->model;
         const TrainConfig& t = second_snapshot_->train;
         b_.label = "B: second run, " + m.architecture + ", " + std::to_string(m.latent_dim) + "-D, beta " + beta_text(t.beta) +

@@ -98,7 +98,6 @@ class Comparison {
   int64_t checkpoint_step_ = 0;
   std::unique_ptr<Trainer> second_;
   std::shared_ptr<const Snapshot> second_snapshot_;
-  size_t second_steps_seen_ = 0;
   // What the sides show, to notice a change: their weights, and the z and class they decoded.
   // The trainer reuses its weight copies, so an address alone does not say the weights changed: A is
   // known by AppState::weights_generation, B by its address and step.
@@ -121,6 +120,7 @@ class Comparison {
   };
   std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
   size_t a_steps_seen_ = 0;
+  uint64_t a_steps_generation_ = 0;  // AppState::steps_generation a_'s curve was copied at
   int64_t run_generation_ = -1;
 };
 

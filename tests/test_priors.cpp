@@ -213,7 +213,7 @@ TEST(Priors, BoundsKeepTheirOrderUnderEveryPrior) {
     for (float lp : vae->log_prior(grid)) mass += std::exp(double(lp)) * (16.0 / n) * (16.0 / n);
     EXPECT_NEAR(mass, 1.0, 0.02);
     // The step log reports the estimate's standard error exactly when there is one.
-    const auto steps = trainer.steps_since(0);
+    const auto steps = trainer.steps_after();
     ASSERT_FALSE(steps.empty());
     EXPECT_EQ(steps.back().kl_stderr > 0, prior != "normal");
     // The checkpoint carries the prior: the reloaded model has the same log p(z).

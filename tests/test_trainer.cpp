@@ -16,6 +16,7 @@
 #include "latent/checkpoint.h"
 #include "latent/dataset.h"
 #include "latent/error.h"
+#include "latent/history.h"
 #include "latent/inference.h"
 #include "latent/trainer.h"
 #include "test_support.h"
@@ -70,6 +71,28 @@ std::vector<int> thread_nice_values() {
 }
 
 // The explorer lowers the training thread's priority so that frames win the CPU; only that thread.
+// A history left to grow all day stays under its bound: each thinning keeps the newer half whole and
+// every other entry of the older half, the first entry included, in order; a day of steps at the
+// explorer's rate (100 a second) ends under the bound with the last 65,536 steps exact.
+TEST(History, AHistoryPastItsBoundKeepsTheNewestHalfWholeAndThinsTheOlder) {
+  std::vector<int64_t> v;
+  for (int64_t i = 0; i < 10; ++i) v.push_back(i);
+  EXPECT_FALSE(thin_history(v, 10));
+  v.push_back(10);
+  EXPECT_TRUE(thin_history(v, 10));
+  EXPECT_EQ(v, (std::vector<int64_t>{0, 2, 4, 5, 6, 7, 8, 9, 10}));
+  std::vector<int64_t> day;
+  for (int64_t step = 1; step <= 8640000; ++step) {
+    day.push_back(step);
+    thin_history(day, kStepHistoryKept);
+  }
+  EXPECT_LE(day.size(), kStepHistoryKept);
+  EXPECT_EQ(day.front(), 1);
+  EXPECT_TRUE(std::is_sorted(day.begin(), day.end()));
+  for (size_t i = day.size() - 65536; i < day.size(); ++i) ASSERT_EQ(day[i], day[i - 1] + 1) << i;
+  EXPECT_EQ(day.back(), 8640000);
+}
+
 TEST(Trainer, ThreadNiceAppliesToTheTrainingThreadOnly) {
   Trainer trainer(mnist(), small_model(), small_train());
   const std::vector<int> before = thread_nice_values();
@@ -124,7 +147,7 @@ TEST(Trainer, CommandsFromAnotherThread) {
     trainer.step(1);
   }).join();
   ASSERT_TRUE(trainer.wait_until_settled(30));
-  auto steps = trainer.steps_since(0);
+  auto steps = trainer.steps_after();
   ASSERT_EQ(int64_t(steps.size()), paused_at + 1);
   EXPECT_DOUBLE_EQ(steps.back().beta, 0.25);
   EXPECT_DOUBLE_EQ(steps.back().learning_rate, 2e-4);
@@ -151,7 +174,7 @@ TEST(Trainer, CommandsFromAnotherThread) {
   EXPECT_EQ(s->step, 0);
   EXPECT_EQ(s->model.latent_dim, 3);
   EXPECT_NE(s->run_id, run);
-  EXPECT_TRUE(trainer.steps_since(0).empty());
+  EXPECT_TRUE(trainer.steps_after().empty());
   EXPECT_EQ(s->weights->config().latent_dim, 3);
 
   // An invalid reset keeps the current model.
@@ -175,7 +198,7 @@ TEST(Trainer, LossFallsOnAnMnistSubset) {
   EXPECT_EQ(s->step, 90);
   auto epochs = trainer.epochs_since(0);
   ASSERT_EQ(epochs.size(), 3u);
-  auto steps = trainer.steps_since(0);
+  auto steps = trainer.steps_after();
   // The untrained decoder draws the mean image (its output bias is logit(mean pixel)), so the first
   // loss is close to the BCE of the digits against their mean image, computed here directly.
   std::vector<int64_t> first(3000);
@@ -211,7 +234,7 @@ TEST(Trainer, SameSeedSameRun) {
     Trainer trainer(mnist(), small_model(), t);
     trainer.step(25);
     EXPECT_TRUE(trainer.wait_until_settled(60));
-    return std::make_pair(trainer.steps_since(0), decode_origin(*trainer.snapshot()->weights));
+    return std::make_pair(trainer.steps_after(), decode_origin(*trainer.snapshot()->weights));
   };
   auto [steps_a, image_a] = run(7);
   auto [steps_b, image_b] = run(7);
@@ -247,7 +270,7 @@ TEST(Trainer, ConvModelSplitAcrossThreadsFollowsTheOneThreadRun) {
     EXPECT_EQ(trainer.snapshot()->step_engine, "autograd step");
     trainer.step(20);
     EXPECT_TRUE(trainer.wait_until_settled(120));
-    return std::make_pair(trainer.steps_since(0), trainer.epochs_since(0));
+    return std::make_pair(trainer.steps_after(), trainer.epochs_since(0));
   };
   const auto [one, one_epochs] = run(1);
   const auto [two, two_epochs] = run(2);
@@ -272,7 +295,7 @@ TEST(Trainer, ThreadsSplittingTheBatchFollowTheOneThreadRun) {
     Trainer trainer(mnist(), small_model(), t);
     trainer.step(25);
     EXPECT_TRUE(trainer.wait_until_settled(60));
-    return std::make_pair(trainer.steps_since(0), trainer.epochs_since(0));
+    return std::make_pair(trainer.steps_after(), trainer.epochs_since(0));
   };
   for (const int batch : {100, 7, 1}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
@@ -323,7 +346,7 @@ TEST(Trainer, GaussianLikelihoodWithLearnedSigmaTrains) {
   ASSERT_EQ(epochs.size(), 2u);
   // −log N(x; μ, σ²) = Σ (x−μ)²/(2σ²) + 784 (log σ + ½ log 2π): ~1800 nats with μ the mean image and
   // σ = 0.1 at the start; learning μ(z) and σ brings it well down.
-  auto steps = trainer.steps_since(0);
+  auto steps = trainer.steps_after();
   EXPECT_GT(steps.front().recon, 1000);
   EXPECT_LT(epochs.back().test_recon, 0.7 * steps.front().recon);
   std::string path = test::temp_dir() + "/gaussian.ckpt";
@@ -346,7 +369,7 @@ TEST(Trainer, CosineScheduleAnnealsTheLearningRate) {
   Trainer trainer(mnist(), small_model(), t);
   trainer.start();
   ASSERT_TRUE(trainer.wait_until_settled(30));
-  auto steps = trainer.steps_since(0);
+  auto steps = trainer.steps_after();
   ASSERT_EQ(steps.size(), 20u);
   // Step k (0-based) starts at epoch k/10 of 2: lr = 4e-3 · ½(1 + cos(π·k/20)).
   for (int k : {0, 5, 10, 19}) EXPECT_NEAR(steps[size_t(k)].learning_rate, 4e-3 * 0.5 * (1 + std::cos(M_PI * k / 20.0)), 1e-12) << k;
@@ -355,7 +378,7 @@ TEST(Trainer, CosineScheduleAnnealsTheLearningRate) {
   Trainer open(mnist(), small_model(), t);
   open.step(3);
   ASSERT_TRUE(open.wait_until_settled(30));
-  EXPECT_DOUBLE_EQ(open.steps_since(0).back().learning_rate, 4e-3);
+  EXPECT_DOUBLE_EQ(open.steps_after().back().learning_rate, 4e-3);
 }
 
 TEST(Trainer, KlWarmupRampsBeta) {
@@ -365,7 +388,7 @@ TEST(Trainer, KlWarmupRampsBeta) {
   Trainer trainer(mnist(), small_model(), t);
   trainer.step(15);
   ASSERT_TRUE(trainer.wait_until_settled(30));
-  auto steps = trainer.steps_since(0);
+  auto steps = trainer.steps_after();
   ASSERT_EQ(steps.size(), 15u);
   // Step k (0-based) starts at epoch k/10: β = 2 · min(1, (k/10)/2).
   EXPECT_DOUBLE_EQ(steps[0].beta, 0.0);
@@ -444,13 +467,13 @@ TEST(Trainer, AResumedRunKeepsTheStepAndEpochLogsOfItsCheckpoint) {
   first.step(45);
   ASSERT_TRUE(first.wait_until_settled(120));
   ASSERT_EQ(first.save(path).get(), "");
-  const std::vector<StepRecord> steps = first.steps_since(0);
+  const std::vector<StepRecord> steps = first.steps_after();
   const std::vector<EpochRecord> epochs = first.epochs_since(0);
   ASSERT_EQ(steps.size(), 45u);
   ASSERT_EQ(epochs.size(), 2u);
 
   Trainer resumed(mnist(), read_usable_checkpoint(path), t);
-  const std::vector<StepRecord> back = resumed.steps_since(0);
+  const std::vector<StepRecord> back = resumed.steps_after();
   const std::vector<EpochRecord> back_epochs = resumed.epochs_since(0);
   ASSERT_EQ(back.size(), steps.size());
   for (size_t i = 0; i < steps.size(); ++i) {
@@ -470,7 +493,7 @@ TEST(Trainer, AResumedRunKeepsTheStepAndEpochLogsOfItsCheckpoint) {
   }
   resumed.step(1);
   ASSERT_TRUE(resumed.wait_until_settled(30));
-  const std::vector<StepRecord> after = resumed.steps_since(0);
+  const std::vector<StepRecord> after = resumed.steps_after();
   ASSERT_EQ(after.size(), 46u);
   EXPECT_EQ(after.back().step, 46);
   // Saved again, the file holds the whole run.

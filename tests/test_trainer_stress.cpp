@@ -243,7 +243,7 @@ TEST(TrainerStress, RandomCommandsFromManyThreads) {
         steps_seen += before->step - it->second;
         it->second = before->step;
       }
-      auto records = h.trainer->steps_since(0);
+      auto records = h.trainer->steps_after();
       auto after = h.trainer->snapshot();
       EXPECT_GE(after->run_id, before->run_id);
       if (after->run_id == before->run_id) {  // the log is this run's, whole

@@ -382,7 +382,7 @@ TEST(Uses, ADenoisingRunIsRepeatableAndItsCheckpointCarriesTheCorruption) {
     EXPECT_EQ(trainer.snapshot()->state, TrainerState::Idle) << trainer.snapshot()->message;
     const std::string path = s.dir + "/" + corrupt.substr(0, corrupt.find(':')) + std::to_string(threads) + ".ckpt";
     EXPECT_EQ(trainer.save(path).get(), "");
-    return std::make_pair(trainer.steps_since(0), path);
+    return std::make_pair(trainer.steps_after(), path);
   };
   const auto [noisy, noisy_path] = run("saltpepper:0.3", 1);
   const auto [again, again_path] = run("saltpepper:0.3", 1);

@@ -411,10 +411,12 @@ int run(int argc, char** argv) {
   // A resumed run's trainer starts with the logs of the steps before it; those rows are in the
   // metrics file already (MetricsCsv keeps them) and were printed by the run that took them.
   // Counted before the thread starts, which appends to them.
-  size_t steps_seen = trainer->steps_since(0).size(), epochs_seen = trainer->epochs_since(0).size();
+  const std::vector<StepRecord> before = trainer->steps_after();
+  int64_t last_step = before.empty() ? -1 : before.back().step;
+  size_t epochs_seen = trainer->epochs_since(0).size();
   if (train_now) trainer->start();
   auto drain = [&] {
-    for (const auto& s : trainer->steps_since(steps_seen)) csv.step(s), ++steps_seen;
+    for (const auto& s : trainer->steps_after(last_step)) csv.step(s), last_step = s.step;
     for (const auto& e : trainer->epochs_since(epochs_seen)) {
       ++epochs_seen;
       csv.epoch(e);

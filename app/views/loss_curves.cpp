@@ -29,13 +29,15 @@ struct Curves {
   std::vector<double> ex, test_recon, test_kl, test_loss;
   ui::Smoother smooth_recon, smooth_kl, smooth_beta_kl, smooth_loss, smooth_elbo;
   int64_t run_generation = -1;  // AppState::run_generation of the run the series were built from
+  uint64_t steps_generation = ~uint64_t(0);  // and AppState::steps_generation
   uint64_t generation = 0;  // bumped when the step series are rebuilt rather than appended to
 };
 
 void rebuild(Curves& c, const AppState& s, double smoothing, bool in_epochs) {
   const bool append = c.smoothing == smoothing && c.in_epochs == in_epochs && c.steps <= s.steps.size() &&
-                      c.run_generation == s.run_generation;
+                      c.run_generation == s.run_generation && c.steps_generation == s.steps_generation;
   c.run_generation = s.run_generation;
+  c.steps_generation = s.steps_generation;
   if (!append) {
     ++c.generation;
     c.x.clear(), c.recon.clear(), c.kl.clear(), c.beta_kl.clear(), c.loss.clear(), c.elbo.clear(), c.stacked_total.clear();
@@ -163,7 +165,8 @@ void LossCurvesView::draw(AppState& state, Gfx& gfx, bool* open) {
   }
 
   if (curves.steps != state.steps.size() || curves.epochs != state.epochs.size() || curves.smoothing != smoothing_ ||
-      curves.in_epochs != (x_axis_ == 1) || curves.run_generation != state.run_generation)
+      curves.in_epochs != (x_axis_ == 1) || curves.run_generation != state.run_generation ||
+      curves.steps_generation != state.steps_generation)
     rebuild(curves, state, smoothing_, x_axis_ == 1);
 
   std::vector<ui::PlotMarker> markers;

@@ -87,7 +87,7 @@ class Trainer {
   // Throws latent::Error on an invalid config or an image size that does not match the data.
   Trainer(Dataset data, ModelConfig model, TrainConfig train);
   // Resumes from a checkpoint: weights, Adam state, progress, and the step and epoch logs of the
-  // steps before it where the file carries them (steps_since(0) starts with those; a checkpoint
+  // steps before it where the file carries them (steps_after() starts with those; a checkpoint
   // keeps at most 100,000 step records, thinned evenly). `train` gives the run's hyperparameters
   // (the caller decides what the checkpoint's are overridden by).
   Trainer(Dataset data, const Checkpoint& checkpoint, TrainConfig train);
@@ -115,8 +115,10 @@ class Trainer {
   std::future<std::string> save(const std::string& path);
 
   std::shared_ptr<const Snapshot> snapshot() const;
-  // Records appended since index `first` (0 = all), and the total count so far.
-  std::vector<StepRecord> steps_since(size_t first) const;
+  // The step records after step `step` (-1: all that are kept). The trainer keeps the newest
+  // kStepHistoryKept whole and older ones thinned (latent/history.h), so a reader follows a run by
+  // the last step it has, never by a count.
+  std::vector<StepRecord> steps_after(int64_t step = -1) const;
   std::vector<EpochRecord> epochs_since(size_t first) const;
 
   // The training thread's nice value, applied before its next step (Linux: 0 normal .. 19 lowest;

@@ -1,4 +1,6 @@
 #include "latent/trainer.h"
+
+#include "latent/history.h"
 #include "latent/torchscript.h"
 
 #include <pthread.h>
@@ -611,6 +613,7 @@ struct Trainer::Impl {
     {
       std::lock_guard<std::mutex> lock(log_mutex);
       step_log.push_back(last_step);
+      thin_history(step_log, kStepHistoryKept);
     }
     if (r.progress.epoch_offset >= n) end_epoch();
   }
@@ -818,10 +821,12 @@ std::future<std::string> Trainer::save(const std::string& path) {
 
 std::shared_ptr<const Snapshot> Trainer::snapshot() const { return std::atomic_load(&impl_->snapshot); }
 
-std::vector<StepRecord> Trainer::steps_since(size_t first) const {
+std::vector<StepRecord> Trainer::steps_after(int64_t step) const {
   std::lock_guard<std::mutex> lock(impl_->log_mutex);
-  if (first >= impl_->step_log.size()) return {};
-  return {impl_->step_log.begin() + long(first), impl_->step_log.end()};
+  const auto& log = impl_->step_log;
+  size_t first = log.size();
+  while (first > 0 && log[first - 1].step > step) --first;  // the new records are at the end
+  return {log.begin() + long(first), log.end()};
 }
 
 std::vector<EpochRecord> Trainer::epochs_since(size_t first) const {
