@@ -1125,13 +1125,14 @@ std::string AppState::fit_to_data(ModelConfig& model) const {
   return fit_model_to_data(model, false, data.channels(), data.height(), data.width(), data.classes(), "dataset " + data.name());
 }
 
-void AppState::load_model_file(const std::string& path, bool watch, bool ask) {
+void AppState::load_model_file(const std::string& path, bool watch, bool ask) { start_model_load(path, watch, ask, ""); }
+
+void AppState::start_model_load(const std::string& path, bool watch, bool ask, const std::string& consented) {
+  model_question.reset();
   if (data.empty()) return notify("cannot use the model file " + path + ": no dataset loaded; the current model is kept", true, 0);
   TrainConfig train = snapshot ? snapshot->train : options.run.train;
   if (!options.run.given.count("--epochs")) train.epochs = 0;
-  model_question.reset();
-  UserModelLoader::Request request{path, watch, false, data, train, ask, ""};
-  model_loader_.start(std::move(request), now);
+  model_loader_.start({path, watch, false, data, train, ask, consented}, now);
   notify("loading " + path + " (a TorchScript file runs its own code; it is checked first)", false, 4);
 }
 
@@ -1142,12 +1143,7 @@ void AppState::answer_model_question(bool open) {
   if (!open) return notify("did not open " + q.path + "; the current model is kept", false, 4);
   if (std::string problem = trust_model(q.sha256, q.path); !problem.empty())
     notify("cannot remember that " + q.path + " may run (" + problem + "); it will be asked about again", true, 8);
-  TrainConfig train = snapshot ? snapshot->train : options.run.train;
-  if (!options.run.given.count("--epochs")) train.epochs = 0;
-  // Consent for these bytes: a file changed since is asked about again.
-  UserModelLoader::Request request{q.path, q.watch, false, data, train, true, q.sha256};
-  model_loader_.start(std::move(request), now);
-  notify("loading " + q.path, false, 4);
+  start_model_load(q.path, q.watch, true, q.sha256);  // these bytes: a file changed since is asked about again
 }
 
 void AppState::poll_model_loader() {

@@ -496,6 +496,8 @@ class AppState {
   bool interp_stale_ = false;  // new weights: the strip is redrawn on the worker
   bool interp_was_wanted_ = true;  // whether a view wanted the strip at the last update
   bool elbo_digit_shown_ = false, elbo_test_shown_ = false;  // the bound's views were open in the last update
+  // load_model_file, and its retry once the user agreed to run the bytes whose SHA-256 is `consented`.
+  void start_model_load(const std::string& path, bool watch, bool ask, const std::string& consented);
   int64_t next_timeline_step_ = 1;
   int timeline_epoch_ = 0;
   InferenceWorker worker_;

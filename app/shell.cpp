@@ -458,9 +458,10 @@ void Shell::dialogs(AppState& state) {
       ImGui::TextUnformatted("This file was not written by Latent Explorer, and it has not been opened here before.");
       ImGui::TextUnformatted("A TorchScript file runs its own code: its encode and decode are programs from whoever made it.");
       const double limit = user_code_time_limit();
+      const std::string time = limit > 0 ? "is stopped after " + format_number(limit) + " s (--model-time-limit)"
+                                         : "has no time limit (--model-time-limit 0)";
       ImGui::TextDisabled("Before it runs, the file is checked: no file, process, thread or network operations. Each call");
-      ImGui::TextDisabled("is stopped after %s (--model-time-limit) and kept to the memory this machine can spare.",
-                          limit > 0 ? (format_number(limit) + " s").c_str() : "no time limit");
+      ImGui::TextDisabled("%s and is kept to the memory this machine can spare.", time.c_str());
       ImGui::TextDisabled("That is a guard, not a sandbox: open it if you trust where it came from.");
       ImGui::Spacing();
       if (ImGui::Button("Open it")) state.answer_model_question(true), ImGui::CloseCurrentPopup();
