@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <utility>
 
+#include "gl/ui_renderer.h"
 #include "latent/error.h"
 #include "ui/export_image.h"
 #include "inference_worker.h"
@@ -224,6 +227,54 @@ void RecordingSession::release() {
   stop(failed);
   grabber_.release();
   window_capture_.reset();
+}
+
+FrameRecorder::FrameRecorder(GLFWwindow* window, bool software, AppState& state) {
+  session_.set_direct_readback(software);
+  const char* read = std::getenv("LATENT_RECORD_READ");
+  if (software && !(read && std::string(read) == "gl")) session_.set_window(window);
+  if (!state.options.record.path.empty()) state.record_requested = state.options.record;
+  after_run_ = state.options.record.timeline && state.options.train;
+}
+
+void FrameRecorder::stop(AppState& state) {
+  if (!session_.active()) return;
+  bool failed = false;
+  const std::string summary = session_.stop(failed);
+  state.notify(summary, failed, 12);
+  std::fprintf(stderr, "%s\n", summary.c_str());
+}
+
+void FrameRecorder::after_draw(AppState& state, const std::function<ui::WindowRect(const std::string&)>& view_rect,
+                               const UiRenderer& renderer, int fb_width, int fb_height, float scale_x, float scale_y, double now) {
+  if (std::exchange(state.stop_recording_requested, false) || session_.should_stop(now)) stop(state);
+  ui::PixelRect region{0, 0, fb_width, fb_height};
+  const std::string& view = session_.active()     ? session_.settings().view
+                            : state.record_requested ? state.record_requested->view
+                                                     : std::string();
+  if (!view.empty()) {
+    const ui::WindowRect r = view_rect(view);
+    // Clipped to the framebuffer: a view partly off screen records what is on it.
+    region = {std::max(0, int(std::lround(r.x * scale_x))), std::max(0, int(std::lround(r.y * scale_y))),
+              std::min(fb_width, int(std::lround((r.x + r.width) * scale_x))), std::min(fb_height, int(std::lround((r.y + r.height) * scale_y)))};
+  }
+  // Over: no model to train, or it stopped (its epochs done, an error, a divergence) after starting.
+  const bool run_over = !state.trainer || (state.snapshot && !state.training() &&
+                                           (state.snapshot->step > 0 || state.snapshot->state == TrainerState::Error ||
+                                            state.snapshot->state == TrainerState::Diverged));
+  // A request waits one frame: the dialog that asked closes in the next one, and is not recorded.
+  const bool request_ready = state.record_requested && std::exchange(request_seen_, true);
+  if (request_ready && (!after_run_ || run_over)) {
+    request_seen_ = false;
+    after_run_ = false;
+    std::string problem = session_.start(*state.record_requested, region.width(), region.height(), now);
+    if (problem.empty() && state.record_requested->timeline) problem = session_.start_replay(state);
+    if (!problem.empty()) state.notify(problem, true, 12), std::fprintf(stderr, "error: %s\n", problem.c_str());
+    state.record_requested.reset();
+  }
+  session_.capture(renderer.frame_framebuffer(), region, fb_height, now, state);
+  state.recording_status = session_.status(now);
+  if (session_.active()) dropped_ = session_.dropped();
 }
 
 }  // namespace latent::app

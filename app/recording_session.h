@@ -2,6 +2,7 @@
 // The explorer's side of a recording: which rectangle of the frame (the window or one view), read
 // back without stalling (FrameGrabber), and turned on the recorder's worker into the file's frames:
 // flipped, scaled to the size the recording started at, and captioned. Main thread only.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -10,8 +11,11 @@
 #include "gl/window_capture.h"
 #include "latent/recording.h"
 #include "ui/damage.h"
+#include "ui/layout.h"
 
 namespace latent::app {
+
+class UiRenderer;
 
 class RecordingSession {
  public:
@@ -83,6 +87,35 @@ class RecordingSession {
   int64_t replay_run_ = -1;      // the run replayed: a new one (Reset, another dataset) ends the replay
   std::string replay_stopped_;   // why the replay ended before its last moment, or ""
 
+};
+
+// The frame loop's side: starts what the state asks for (--record, File -> Record) once the dialog
+// that asked has closed (a request waits one frame), with --record-timeline and --train not before
+// the run is over; reads each drawn frame's region (the window, or the view being recorded); stops
+// at --record-seconds, at the end of a replay, or when asked.
+class FrameRecorder {
+ public:
+  // `software`: a software rasteriser, whose frames are read straight into memory, and from the
+  // X server's copy of `window` (LATENT_RECORD_READ=gl reads through GL instead, for comparison).
+  FrameRecorder(GLFWwindow* window, bool software, AppState& state);
+  void prepare_frame(double now) { session_.prepare_frame(now); }
+  // After the frame is drawn, before it is shown. `view_rect` gives a view's place in the window.
+  void after_draw(AppState& state, const std::function<ui::WindowRect(const std::string&)>& view_rect, const UiRenderer& renderer,
+                  int fb_width, int fb_height, float scale_x, float scale_y, double now);
+  void before_present() { session_.before_present(); }
+  void presented() { session_.presented(); }
+  // Whether a --frames run must go on for it: a replay to come or under way.
+  bool holds_the_run(const AppState& state) const { return (after_run_ && state.record_requested) || session_.replaying(); }
+  void stop(AppState& state);  // the recording under way, with its message
+  void release() { session_.release(); }
+  const RecordingSession& session() const { return session_; }
+  int64_t dropped() const { return dropped_; }
+
+ private:
+  RecordingSession session_;
+  bool after_run_ = false;      // --record-timeline with --train: the replay starts when the run ends
+  bool request_seen_ = false;   // state.record_requested was there in the last frame
+  int64_t dropped_ = 0;
 };
 
 }  // namespace latent::app
