@@ -610,7 +610,9 @@ TEST(Explorer, RecordsAViewAsAGifWhileTraining) {
 // A recording holds what the window shows, whether it reads the frames from the X server (the
 // default under a software rasteriser) or through GL: the last frame of a still window's GIF against
 // the app's own screenshot of its last frame, for the whole window and for one view at its place
-// (the stats say where). The GIF's palette of 256 colours a frame bounds how close they can be.
+// (the stats say where). The GIF's palette of 256 colours a frame bounds how close they can be. The
+// window is still once the views' background work has landed (the manifold's 400 decodes last):
+// 4000 idle frames, some 5 s, leave a loaded machine time for it before the last frames.
 TEST(Explorer, ARecordingHoldsWhatTheWindowShows) {
   const std::string dir = test::temp_dir();
   for (const std::string read : {"window", "gl"})
@@ -618,7 +620,7 @@ TEST(Explorer, ARecordingHoldsWhatTheWindowShows) {
       const std::string name = dir + "/" + read + (view.empty() ? "" : "-" + view);
       std::vector<std::string> cmd = {"/usr/bin/env", "XDG_CONFIG_HOME=" + dir + "/config", "LATENT_NO_DOWNLOAD=1",
                                       "LATENT_RECORD_READ=" + read, "xvfb-run", "-a", "-s", "-screen 0 1600x1000x24",
-                                      LATENT_EXPLORER_BIN, "--frames", "1500", "--record", name + ".gif", "--record-fps", "20",
+                                      LATENT_EXPLORER_BIN, "--frames", "4000", "--record", name + ".gif", "--record-fps", "20",
                                       "--screenshot", name + ".png", "--stats", name + ".json"};
       if (!view.empty()) cmd.insert(cmd.end(), {"--record-view", view});
       const auto r = test::run_process(cmd, 240);
