@@ -9,6 +9,10 @@
 #include "ui/plot_widget.h"
 
 namespace latent::app {
+
+// q(z|x)'s colour on the pad, its ellipses and the samples the reparameterization draws from it: green,
+// apart from the prior's contours (white for N(0, I), cyan for a learned prior) and the heatmap's magma.
+constexpr ImU32 kPosteriorColour = IM_COL32(130, 255, 150, 235);
 namespace {
 
 const ImVec4 kLogPx = kTermLogPx, kRecon = kTermRecon, kKl = kTermKl,
@@ -202,7 +206,7 @@ double draw_posterior(ImDrawList* dl, RgbaTexture& texture, int64_t& texture_gen
       const float a = float(i) / 64 * 2 * float(M_PI);
       ring.push_back(to_screen(p.mu[0] + k * p.sigma[0] * std::cos(a), p.mu[1] + k * p.sigma[1] * std::sin(a)));
     }
-    dl->AddPolyline(ring.data(), int(ring.size()), IM_COL32(120, 230, 255, 230), ImDrawFlags_Closed, 1.5f);
+    dl->AddPolyline(ring.data(), int(ring.size()), kPosteriorColour, ImDrawFlags_Closed, 1.5f);
   }
   dl->PopClipRect();
   return peak;
@@ -222,7 +226,7 @@ void draw_posterior_overlay(AppState& state, Gfx& gfx, ImDrawList* dl, float lef
   if (z.rows > 0 && z.cols == state.latent_dim())
     for (int64_t i = 0; i < z.rows; ++i) {
       auto [sx, sy] = map.to_screen(z.at(i, state.pad_dim_x), z.cols > 1 ? z.at(i, state.pad_dim_y) : 0.0f);
-      dl->AddCircleFilled(ImVec2(sx, sy), 3.5f, IM_COL32(120, 230, 255, 255));
+      dl->AddCircleFilled(ImVec2(sx, sy), 3.5f, kPosteriorColour);
     }
 }
 
