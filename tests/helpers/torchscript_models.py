@@ -243,12 +243,16 @@ class Prints(Bad):
         return h[:, :2], h[:, 2:]
 
 
-class Loops(Bad):
-    """encode never returns once the batch has more than `after` rows (the probe has 3)."""
+class Misbehaves(Bad):
+    """A model that goes wrong only once the batch has more than `after` rows (the probe has 3)."""
 
     def __init__(self, after: int):
         super().__init__()
         self.after = after
+
+
+class Loops(Misbehaves):
+    """encode never returns once the batch has more than `after` rows (the probe has 3)."""
 
     @torch.jit.export
     def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -260,12 +264,8 @@ class Loops(Bad):
         return h[:, :2], h[:, 2:]
 
 
-class Raises(Bad):
+class Raises(Misbehaves):
     """encode raises its own error once the batch has more than `after` rows."""
-
-    def __init__(self, after: int):
-        super().__init__()
-        self.after = after
 
     @torch.jit.export
     def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -283,12 +283,8 @@ class Forks(Bad):
         return h[:, :2], h[:, 2:]
 
 
-class Hoards(Bad):
+class Hoards(Misbehaves):
     """encode keeps 64 MiB blocks, never letting go, once the batch has more than `after` rows."""
-
-    def __init__(self, after: int):
-        super().__init__()
-        self.after = after
 
     @torch.jit.export
     def encode(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
